@@ -1,0 +1,118 @@
+//! The usage log: one entry per platform call made through a session.
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use crate::error::Result;
+use crate::id::{ConnectionId, PlatformId, SubjectId};
+
+/// What the host knows about the end user's request that caused a call: kept in the usage log,
+/// encrypted by the store, and deleted after the retention period.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ClientInfo {
+    /// The end user's IP address.
+    pub ip: Option<IpAddr>,
+    /// The end user's user agent (truncated to 512 bytes).
+    pub user_agent: Option<String>,
+}
+
+impl ClientInfo {
+    /// Client info from an IP and a user agent.
+    pub fn new(ip: Option<IpAddr>, user_agent: Option<&str>) -> Self {
+        Self {
+            ip,
+            user_agent: user_agent.map(|ua| crate::error::bounded(ua.to_owned(), 512)),
+        }
+    }
+}
+
+/// How a logged call ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Outcome {
+    /// A 2xx response.
+    Success,
+    /// Failed; the error kind's name (`throttled`, `reconnect_required`, …).
+    Failure(&'static str),
+}
+
+impl Outcome {
+    /// Stable text for storage.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Outcome::Success => "success",
+            Outcome::Failure(kind) => kind,
+        }
+    }
+}
+
+/// One usage-log entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct UsageEntry {
+    /// When the call started.
+    pub at: DateTime<Utc>,
+    /// On whose behalf.
+    pub subject: SubjectId,
+    /// Platform called.
+    pub platform: PlatformId,
+    /// Connection used, if any.
+    pub connection: Option<ConnectionId>,
+    /// The operation's name (`pages.publish`, `oauth.refresh`).
+    pub operation: String,
+    /// How it ended.
+    pub outcome: Outcome,
+    /// HTTP status, when a response arrived.
+    pub http_status: Option<u16>,
+    /// Time taken.
+    pub latency: Duration,
+    /// The end user's request info, as supplied by the host.
+    pub client: ClientInfo,
+}
+
+impl UsageEntry {
+    /// Assembles an entry.
+    #[allow(clippy::too_many_arguments)] // a flat record; a builder would add nothing here
+    pub fn new(
+        at: DateTime<Utc>,
+        subject: SubjectId,
+        platform: PlatformId,
+        connection: Option<ConnectionId>,
+        operation: impl Into<String>,
+        outcome: Outcome,
+        http_status: Option<u16>,
+        latency: Duration,
+        client: ClientInfo,
+    ) -> Self {
+        Self {
+            at,
+            subject,
+            platform,
+            connection,
+            operation: operation.into(),
+            outcome,
+            http_status,
+            latency,
+            client,
+        }
+    }
+}
+
+/// Where usage entries go.
+#[async_trait]
+pub trait AccessLog: Send + Sync {
+    /// Appends an entry.
+    async fn append(&self, entry: UsageEntry) -> Result<()>;
+
+    /// A subject's entries, oldest first.
+    async fn entries(&self, subject: &SubjectId) -> Result<Vec<UsageEntry>>;
+
+    /// Deletes entries older than `cutoff`; returns how many.
+    async fn purge_before(&self, cutoff: DateTime<Utc>) -> Result<u64>;
+
+    /// Deletes a subject's entries; returns how many.
+    async fn erase_subject(&self, subject: &SubjectId) -> Result<u64>;
+}

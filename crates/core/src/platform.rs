@@ -1,0 +1,182 @@
+//! What every platform connector implements: the connection lifecycle.
+//!
+//! Each platform crate also offers its own typed client for the platform's full surface; this
+//! trait is only the lifecycle they all share.
+
+use async_trait::async_trait;
+use url::Url;
+
+use crate::error::Result;
+use crate::id::{PlatformId, Scope};
+use crate::secret::{AuthCode, PkceVerifier};
+use crate::token::TokenSet;
+
+/// How the client authenticates to the token endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientAuth {
+    /// `client_id` and `client_secret` as form fields (Meta, TikTok, LinkedIn).
+    RequestBody,
+    /// HTTP Basic with the client id and secret (RFC 6749 §2.3.1's default; Pinterest).
+    BasicAuth,
+}
+
+/// Whether the platform takes PKCE (RFC 7636).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PkceMode {
+    /// Always sent; the platform requires it.
+    Required,
+    /// Sent; the platform accepts it.
+    Supported,
+    /// Never sent.
+    Unsupported,
+}
+
+/// The OAuth endpoints and dialect of one platform app.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct OAuthSpec {
+    /// The platform.
+    pub platform: PlatformId,
+    /// The app's client id (Meta app id, TikTok client key).
+    pub client_id: String,
+    /// The authorization (consent dialog) endpoint.
+    pub authorize_url: Url,
+    /// The token endpoint.
+    pub token_url: Url,
+    /// The revocation endpoint, when the platform has an RFC 7009-style one.
+    pub revoke_url: Option<Url>,
+    /// What joins scopes in the authorize URL: `" "` by RFC 6749, `","` for Meta and TikTok.
+    pub scope_separator: &'static str,
+    /// The name of the client id parameter: `client_id`, or `client_key` for TikTok.
+    pub client_id_param: &'static str,
+    /// How the client authenticates at the token endpoint.
+    pub client_auth: ClientAuth,
+    /// PKCE support.
+    pub pkce: PkceMode,
+    /// Extra fixed parameters for the authorize URL.
+    pub extra_authorize_params: Vec<(String, String)>,
+}
+
+impl OAuthSpec {
+    /// An RFC 6749 spec: space-separated scopes, `client_id`, secret in the request body, PKCE
+    /// supported. Adjust the public fields for a platform's dialect.
+    pub fn new(platform: PlatformId, client_id: impl Into<String>, authorize_url: Url, token_url: Url) -> Self {
+        Self {
+            platform,
+            client_id: client_id.into(),
+            authorize_url,
+            token_url,
+            revoke_url: None,
+            scope_separator: " ",
+            client_id_param: "client_id",
+            client_auth: ClientAuth::RequestBody,
+            pkce: PkceMode::Supported,
+            extra_authorize_params: Vec::new(),
+        }
+    }
+
+    /// Sets the revocation endpoint.
+    pub fn with_revoke_url(mut self, url: Url) -> Self {
+        self.revoke_url = Some(url);
+        self
+    }
+
+    /// Sets the scope separator.
+    pub fn with_scope_separator(mut self, sep: &'static str) -> Self {
+        self.scope_separator = sep;
+        self
+    }
+
+    /// Sets the client id parameter name.
+    pub fn with_client_id_param(mut self, name: &'static str) -> Self {
+        self.client_id_param = name;
+        self
+    }
+
+    /// Sets the client authentication method.
+    pub fn with_client_auth(mut self, auth: ClientAuth) -> Self {
+        self.client_auth = auth;
+        self
+    }
+
+    /// Sets PKCE support.
+    pub fn with_pkce(mut self, pkce: PkceMode) -> Self {
+        self.pkce = pkce;
+        self
+    }
+
+    /// Adds a fixed authorize parameter.
+    pub fn with_authorize_param(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.extra_authorize_params.push((name.into(), value.into()));
+        self
+    }
+
+    /// True when the token endpoint follows RFC 6749 closely enough for the `oauth2` crate.
+    pub fn is_rfc6749(&self) -> bool {
+        self.client_id_param == "client_id"
+    }
+}
+
+/// The platform account a connection acts as.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct AccountInfo {
+    /// The platform's id for the account (a string; may be a 64-bit number on the wire).
+    pub account_id: String,
+    /// A display name, when the platform gives one.
+    pub display_name: Option<String>,
+}
+
+impl AccountInfo {
+    /// Account info with an id and an optional name.
+    pub fn new(account_id: impl Into<String>, display_name: Option<String>) -> Self {
+        Self {
+            account_id: account_id.into(),
+            display_name,
+        }
+    }
+}
+
+/// What revoking upstream achieved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RevokeOutcome {
+    /// The platform confirmed the revocation.
+    Revoked,
+    /// The platform has no revocation endpoint; the token stays valid upstream until it expires.
+    Unsupported,
+}
+
+/// The lifecycle every platform connector implements.
+#[async_trait]
+pub trait Platform: Send + Sync {
+    /// The platform's id.
+    fn id(&self) -> PlatformId;
+
+    /// Its OAuth endpoints and dialect.
+    fn oauth(&self) -> &OAuthSpec;
+
+    /// Exchanges an authorization code for tokens.
+    async fn exchange_code(
+        &self,
+        code: &AuthCode,
+        redirect_uri: &Url,
+        verifier: Option<&PkceVerifier>,
+    ) -> Result<TokenSet>;
+
+    /// Obtains a fresh token set from the current one (a refresh grant; Meta's long-lived
+    /// exchange). The result may omit what did not change; the engine merges it over the old set.
+    async fn refresh(&self, tokens: &TokenSet) -> Result<TokenSet>;
+
+    /// Revokes the tokens upstream, where the platform allows it.
+    async fn revoke(&self, tokens: &TokenSet) -> Result<RevokeOutcome>;
+
+    /// The account the tokens act as.
+    async fn account(&self, tokens: &TokenSet) -> Result<AccountInfo>;
+
+    /// Scopes a purpose needs on this platform, for withdrawal and scope checks. Default: none
+    /// known.
+    fn scopes_for(&self, _purpose: crate::id::Purpose) -> Vec<Scope> {
+        Vec::new()
+    }
+}
