@@ -57,6 +57,8 @@ pub enum ReconnectReason {
     MarkedByEarlierFailure,
     /// No stored token for this connection.
     NotConnected,
+    /// The platform answered 401 to a call made with the token.
+    TokenRejected,
 }
 
 impl fmt::Display for ReconnectReason {
@@ -68,6 +70,7 @@ impl fmt::Display for ReconnectReason {
             ReconnectReason::SessionInvalidated => "session invalidated by the platform",
             ReconnectReason::MarkedByEarlierFailure => "connection marked for reconnection",
             ReconnectReason::NotConnected => "no stored token",
+            ReconnectReason::TokenRejected => "token rejected by the platform",
         })
     }
 }
@@ -358,8 +361,7 @@ fn decode_with<T: serde::de::DeserializeOwned>(body: &[u8], excerpt: bool) -> Re
     let mut de = serde_json::Deserializer::from_slice(body);
     let value: T = serde_path_to_error::deserialize(&mut de)
         .map_err(|e| fail(e.path().to_string(), e.inner().to_string()))?;
-    de.end()
-        .map_err(|e| fail(".".to_owned(), e.to_string()))?;
+    de.end().map_err(|e| fail(".".to_owned(), e.to_string()))?;
     Ok(value)
 }
 

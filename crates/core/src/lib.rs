@@ -1,15 +1,48 @@
 //! `socialconnect-core`: the types, traits and engines every SocialConnect crate shares.
+//!
+//! A host backend builds one [`SocialConnect`] hub with its platform connectors and stores,
+//! records consent, sends the end user through [`SocialConnect::connect`] and
+//! [`SocialConnect::complete`], and then acts for them through a [`Session`], which always holds
+//! a fresh token and logs every call.
+//!
+//! ```no_run
+//! use std::sync::Arc;
+//! use socialconnect_core::{SocialConnect, memory, http::HttpClient};
+//!
+//! # fn build() -> socialconnect_core::Result<SocialConnect> {
+//! let http = HttpClient::builder().build()?;
+//! // The memory stores are unencrypted: for tests and prototypes only. Production hosts use
+//! // `socialconnect-store`.
+//! let hub = SocialConnect::builder()
+//!     .http(http)
+//!     .token_store(Arc::new(memory::MemoryTokenStore::new()))
+//!     .pending_store(Arc::new(memory::MemoryPendingAuthStore::new()))
+//!     .consent_ledger(Arc::new(memory::MemoryConsentLedger::new()))
+//!     .access_log(Arc::new(memory::MemoryAccessLog::new()))
+//!     .build()?;
+//! # Ok(hub) }
+//! ```
 #![forbid(unsafe_code)]
 
 pub mod access_log;
 pub mod clock;
 pub mod consent;
 pub mod error;
+pub mod http;
+mod hub;
 pub mod id;
 pub mod keys;
+
+pub mod oauth;
 pub mod platform;
+mod refresh;
 pub mod secret;
 pub mod store;
 pub mod token;
 
 pub use error::{Error, ErrorKind, Result};
+pub use hub::{
+    AuthorizationRequest, Connected, Disconnected, Revocation, Session, SocialConnect,
+    SocialConnectBuilder,
+};
+pub use refresh::RefreshPolicy;

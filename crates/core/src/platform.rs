@@ -31,6 +31,16 @@ pub enum PkceMode {
     Unsupported,
 }
 
+/// How the token endpoint is spoken to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenDialect {
+    /// Strict RFC 6749: requests and responses through the `oauth2` crate.
+    Rfc6749,
+    /// The platform deviates (TikTok's `client_key`, LinkedIn's missing `token_type`, errors
+    /// inside HTTP 200 bodies): SocialConnect's own form request and a lenient response reader.
+    Lenient,
+}
+
 /// The OAuth endpoints and dialect of one platform app.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
@@ -55,12 +65,19 @@ pub struct OAuthSpec {
     pub pkce: PkceMode,
     /// Extra fixed parameters for the authorize URL.
     pub extra_authorize_params: Vec<(String, String)>,
+    /// How the token endpoint is spoken to.
+    pub token_dialect: TokenDialect,
 }
 
 impl OAuthSpec {
     /// An RFC 6749 spec: space-separated scopes, `client_id`, secret in the request body, PKCE
     /// supported. Adjust the public fields for a platform's dialect.
-    pub fn new(platform: PlatformId, client_id: impl Into<String>, authorize_url: Url, token_url: Url) -> Self {
+    pub fn new(
+        platform: PlatformId,
+        client_id: impl Into<String>,
+        authorize_url: Url,
+        token_url: Url,
+    ) -> Self {
         Self {
             platform,
             client_id: client_id.into(),
@@ -72,6 +89,7 @@ impl OAuthSpec {
             client_auth: ClientAuth::RequestBody,
             pkce: PkceMode::Supported,
             extra_authorize_params: Vec::new(),
+            token_dialect: TokenDialect::Rfc6749,
         }
     }
 
@@ -87,9 +105,19 @@ impl OAuthSpec {
         self
     }
 
-    /// Sets the client id parameter name.
+    /// Sets the client id parameter name. Anything but `client_id` is outside RFC 6749, so it
+    /// also switches the token endpoint to [`TokenDialect::Lenient`].
     pub fn with_client_id_param(mut self, name: &'static str) -> Self {
         self.client_id_param = name;
+        if name != "client_id" {
+            self.token_dialect = TokenDialect::Lenient;
+        }
+        self
+    }
+
+    /// Sets the token endpoint dialect.
+    pub fn with_token_dialect(mut self, dialect: TokenDialect) -> Self {
+        self.token_dialect = dialect;
         self
     }
 
@@ -106,14 +134,14 @@ impl OAuthSpec {
     }
 
     /// Adds a fixed authorize parameter.
-    pub fn with_authorize_param(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
-        self.extra_authorize_params.push((name.into(), value.into()));
+    pub fn with_authorize_param(
+        mut self,
+        name: impl Into<String>,
+        value: impl Into<String>,
+    ) -> Self {
+        self.extra_authorize_params
+            .push((name.into(), value.into()));
         self
-    }
-
-    /// True when the token endpoint follows RFC 6749 closely enough for the `oauth2` crate.
-    pub fn is_rfc6749(&self) -> bool {
-        self.client_id_param == "client_id"
     }
 }
 

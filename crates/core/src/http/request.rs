@@ -1,0 +1,380 @@
+//! Requests described without I/O, and the responses the client hands back.
+
+use std::borrow::Cow;
+
+use bytes::Bytes;
+use http::{HeaderMap, HeaderName, HeaderValue, Method};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use url::Url;
+
+use crate::error::{Error, PlatformError, ReconnectReason, Result, bounded};
+use crate::id::{ConnectionId, PlatformId};
+use crate::secret::{AccessToken, ClientSecret};
+
+/// A request body, kept as bytes so a retry resends exactly the same thing.
+#[derive(Debug, Clone, Default)]
+pub(crate) enum Body {
+    #[default]
+    Empty,
+    Bytes {
+        content_type: &'static str,
+        bytes: Bytes,
+    },
+}
+
+/// One HTTP request to a platform, described without performing it.
+///
+/// Requests that carry a secret (a bearer token, client credentials, a form holding a code or
+/// token) keep it out of every `Debug` and log line: `Debug` shows method, path and operation only.
+#[derive(Clone)]
+pub struct ApiRequest {
+    pub(crate) method: Method,
+    pub(crate) url: Url,
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: Body,
+    pub(crate) operation: Cow<'static, str>,
+    pub(crate) idempotent: bool,
+    pub(crate) bearer: Option<AccessToken>,
+    pub(crate) basic: Option<(String, ClientSecret)>,
+    pub(crate) platform: Option<PlatformId>,
+    pub(crate) app: Option<String>,
+    pub(crate) connection: Option<ConnectionId>,
+    pub(crate) sensitive_response: bool,
+}
+
+impl std::fmt::Debug for ApiRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ApiRequest")
+            .field("method", &self.method)
+            .field("host", &self.url.host_str())
+            .field("path", &self.url.path())
+            .field("operation", &self.operation)
+            .field("idempotent", &self.idempotent)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ApiRequest {
+    /// A request with `method` to `url`. GET, HEAD, PUT, DELETE and OPTIONS count as
+    /// idempotent (safe to retry); everything else does not, unless marked with
+    /// [`ApiRequest::idempotent`].
+    pub fn new(method: Method, url: Url) -> Self {
+        let idempotent = matches!(
+            method,
+            Method::GET | Method::HEAD | Method::PUT | Method::DELETE | Method::OPTIONS
+        );
+        Self {
+            method,
+            url,
+            headers: HeaderMap::new(),
+            body: Body::Empty,
+            operation: Cow::Borrowed("request"),
+            idempotent,
+            bearer: None,
+            basic: None,
+            platform: None,
+            app: None,
+            connection: None,
+            sensitive_response: false,
+        }
+    }
+
+    /// A GET request.
+    pub fn get(url: Url) -> Self {
+        Self::new(Method::GET, url)
+    }
+
+    /// A POST request (not idempotent by default).
+    pub fn post(url: Url) -> Self {
+        Self::new(Method::POST, url)
+    }
+
+    /// A DELETE request.
+    pub fn delete(url: Url) -> Self {
+        Self::new(Method::DELETE, url)
+    }
+
+    /// Names the operation for logs and the usage log, e.g. `pages.publish`.
+    pub fn operation(mut self, name: impl Into<Cow<'static, str>>) -> Self {
+        self.operation = name.into();
+        self
+    }
+
+    /// Declares whether repeating the request is harmless (a publish with an idempotency key
+    /// is; a plain publish is not).
+    pub fn idempotent(mut self, idempotent: bool) -> Self {
+        self.idempotent = idempotent;
+        self
+    }
+
+    /// Appends query parameters.
+    pub fn query<K: AsRef<str>, V: AsRef<str>>(mut self, pairs: &[(K, V)]) -> Self {
+        {
+            let mut q = self.url.query_pairs_mut();
+            for (k, v) in pairs {
+                q.append_pair(k.as_ref(), v.as_ref());
+            }
+        }
+        self
+    }
+
+    /// Sets a JSON body.
+    pub fn json<T: Serialize + ?Sized>(mut self, value: &T) -> Result<Self> {
+        let bytes = serde_json::to_vec(value)
+            .map_err(|e| Error::invalid_input(format!("request body does not serialize: {e}")))?;
+        self.body = Body::Bytes {
+            content_type: "application/json",
+            bytes: Bytes::from(bytes),
+        };
+        Ok(self)
+    }
+
+    /// Sets an `application/x-www-form-urlencoded` body.
+    pub fn form<K: AsRef<str>, V: AsRef<str>>(mut self, pairs: &[(K, V)]) -> Self {
+        let mut ser = url::form_urlencoded::Serializer::new(String::new());
+        for (k, v) in pairs {
+            ser.append_pair(k.as_ref(), v.as_ref());
+        }
+        self.body = Body::Bytes {
+            content_type: "application/x-www-form-urlencoded",
+            bytes: Bytes::from(ser.finish()),
+        };
+        self
+    }
+
+    /// Sets a raw body with its content type.
+    pub fn bytes(mut self, content_type: &'static str, bytes: impl Into<Bytes>) -> Self {
+        self.body = Body::Bytes {
+            content_type,
+            bytes: bytes.into(),
+        };
+        self
+    }
+
+    /// Adds a header. Invalid names or values are refused.
+    pub fn header(mut self, name: &str, value: &str) -> Result<Self> {
+        let name =
+            HeaderName::try_from(name).map_err(|_| Error::invalid_input("invalid header name"))?;
+        let value = HeaderValue::try_from(value)
+            .map_err(|_| Error::invalid_input("invalid header value"))?;
+        self.headers.append(name, value);
+        Ok(self)
+    }
+
+    /// Authenticates with a bearer token.
+    pub fn bearer(mut self, token: AccessToken) -> Self {
+        self.bearer = Some(token);
+        self
+    }
+
+    /// Authenticates with HTTP Basic (client id and secret).
+    pub fn basic_auth(mut self, user: impl Into<String>, secret: ClientSecret) -> Self {
+        self.basic = Some((user.into(), secret));
+        self
+    }
+
+    /// Tags the request with its platform (for rate limiting, logs and error details).
+    pub fn platform(mut self, platform: PlatformId) -> Self {
+        self.platform = Some(platform);
+        self
+    }
+
+    /// Tags the request with the app (client id) it is made for, for the per-app rate limiter.
+    pub fn app(mut self, app: impl Into<String>) -> Self {
+        self.app = Some(app.into());
+        self
+    }
+
+    /// Tags the request with the connection it acts for (per-connection rate limiting, logs).
+    pub fn connection(mut self, connection: ConnectionId) -> Self {
+        self.connection = Some(connection);
+        self
+    }
+
+    /// Marks the response as possibly holding secrets (a token endpoint): decode errors then
+    /// carry no body excerpt.
+    pub fn sensitive_response(mut self) -> Self {
+        self.sensitive_response = true;
+        self
+    }
+
+    /// The request URL.
+    pub fn url(&self) -> &Url {
+        &self.url
+    }
+
+    /// The HTTP method.
+    pub fn method(&self) -> &Method {
+        &self.method
+    }
+
+    /// The operation name.
+    pub fn operation_name(&self) -> &str {
+        &self.operation
+    }
+
+    /// Whether the request is safe to repeat.
+    pub fn is_idempotent(&self) -> bool {
+        self.idempotent
+    }
+
+    /// The platform tag.
+    pub fn platform_id(&self) -> Option<&PlatformId> {
+        self.platform.as_ref()
+    }
+}
+
+/// A complete response: status, headers and the (size-capped) body.
+#[derive(Clone)]
+pub struct ApiResponse {
+    pub(crate) status: u16,
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: Bytes,
+    pub(crate) idempotent: bool,
+    pub(crate) sensitive: bool,
+    pub(crate) platform: Option<PlatformId>,
+}
+
+impl std::fmt::Debug for ApiResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ApiResponse")
+            .field("status", &self.status)
+            .field("body_len", &self.body.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl ApiResponse {
+    /// Builds a response (for transports and tests).
+    pub fn new(status: u16, headers: HeaderMap, body: Bytes) -> Self {
+        Self {
+            status,
+            headers,
+            body,
+            idempotent: true,
+            sensitive: false,
+            platform: None,
+        }
+    }
+
+    /// The HTTP status code.
+    pub fn status(&self) -> u16 {
+        self.status
+    }
+
+    /// True for 2xx.
+    pub fn is_success(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+
+    /// The response headers.
+    pub fn headers(&self) -> &HeaderMap {
+        &self.headers
+    }
+
+    /// A header as text, when present and valid.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The body bytes.
+    pub fn body(&self) -> &Bytes {
+        &self.body
+    }
+
+    /// Whether the request that produced this response was idempotent.
+    pub fn request_was_idempotent(&self) -> bool {
+        self.idempotent
+    }
+
+    /// Decodes the body as JSON, keeping the JSON path on failure.
+    pub fn json<T: DeserializeOwned>(&self) -> Result<T> {
+        if self.sensitive {
+            Error::decode_json_secret(&self.body)
+        } else {
+            Error::decode_json(&self.body)
+        }
+    }
+
+    /// Passes a 2xx response through; maps anything else to an error by its HTTP status alone.
+    ///
+    /// Platform crates look at the platform's error envelope first and fall back to this.
+    pub fn error_for_status(self) -> Result<Self> {
+        if self.is_success() {
+            return Ok(self);
+        }
+        Err(self.status_error())
+    }
+
+    /// The error this response's status stands for (its body read as a generic OAuth / JSON
+    /// error for the detail).
+    pub fn status_error(&self) -> Error {
+        let detail = Box::new(self.generic_platform_error());
+        match self.status {
+            401 => Error::ReconnectRequired {
+                reason: ReconnectReason::TokenRejected,
+                platform: Some(detail),
+            },
+            403 => Error::MissingScopes {
+                missing: Vec::new(),
+                platform: Some(detail),
+            },
+            429 => Error::Throttled {
+                retry_after: crate::http::retry::retry_after(
+                    &self.headers,
+                    std::time::SystemTime::now(),
+                ),
+                platform: Some(detail),
+            },
+            400 | 404 | 405 | 409 | 410 | 413 | 415 | 422 => Error::InvalidInput {
+                message: detail.message.clone(),
+                platform: Some(detail),
+            },
+            500..=599 if !self.idempotent => Error::MaybeSent {
+                message: format!("http {} on a non-idempotent request", self.status),
+            },
+            500..=599 => Error::Transient {
+                message: format!("http {}", self.status),
+                platform: Some(detail),
+            },
+            300..=399 => Error::Platform(Box::new(
+                PlatformError::new(self.platform.clone(), "redirect not followed")
+                    .with_status(self.status),
+            )),
+            _ => Error::Platform(detail),
+        }
+    }
+
+    /// Reads an OAuth-style (`error`, `error_description`) or `message` error from the body.
+    fn generic_platform_error(&self) -> PlatformError {
+        #[derive(serde::Deserialize)]
+        struct Generic {
+            error: Option<serde_json::Value>,
+            error_description: Option<String>,
+            message: Option<String>,
+        }
+        let mut message = format!("http {}", self.status);
+        let mut error_type = None;
+        if let Ok(g) = serde_json::from_slice::<Generic>(&self.body) {
+            match g.error {
+                Some(serde_json::Value::String(s)) => error_type = Some(s),
+                Some(serde_json::Value::Object(o)) => {
+                    if let Some(m) = o.get("message").and_then(|m| m.as_str()) {
+                        message = m.to_owned();
+                    }
+                }
+                _ => {}
+            }
+            if let Some(d) = g.error_description.or(g.message) {
+                message = d;
+            }
+        }
+        let mut err = PlatformError::new(self.platform.clone(), bounded(message, 512))
+            .with_status(self.status);
+        if let Some(t) = error_type {
+            err = err.with_type(t);
+        }
+        err
+    }
+}

@@ -1,0 +1,110 @@
+//! Assembling a hub.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::{HubInner, SocialConnect};
+use crate::access_log::AccessLog;
+use crate::clock::{Clock, SystemClock};
+use crate::consent::ConsentLedger;
+use crate::error::{Error, Result};
+use crate::http::HttpClient;
+use crate::id::PlatformId;
+use crate::platform::Platform;
+use crate::refresh::{RefreshPolicy, Refresher};
+use crate::store::{PendingAuthStore, TokenStore};
+
+/// Builds a [`SocialConnect`] hub. Every store must be given explicitly, so a production hub
+/// cannot fall back to an unencrypted one by omission.
+#[derive(Default)]
+pub struct SocialConnectBuilder {
+    platforms: HashMap<PlatformId, Arc<dyn Platform>>,
+    tokens: Option<Arc<dyn TokenStore>>,
+    pending: Option<Arc<dyn PendingAuthStore>>,
+    ledger: Option<Arc<dyn ConsentLedger>>,
+    log: Option<Arc<dyn AccessLog>>,
+    clock: Option<Arc<dyn Clock>>,
+    http: Option<HttpClient>,
+    refresh: RefreshPolicy,
+    state_ttl: Option<Duration>,
+}
+
+impl SocialConnectBuilder {
+    /// Registers a platform connector (replacing one with the same id).
+    pub fn platform(mut self, platform: Arc<dyn Platform>) -> Self {
+        self.platforms.insert(platform.id(), platform);
+        self
+    }
+
+    /// The token store.
+    pub fn token_store(mut self, store: Arc<dyn TokenStore>) -> Self {
+        self.tokens = Some(store);
+        self
+    }
+
+    /// The pending OAuth state store.
+    pub fn pending_store(mut self, store: Arc<dyn PendingAuthStore>) -> Self {
+        self.pending = Some(store);
+        self
+    }
+
+    /// The consent ledger.
+    pub fn consent_ledger(mut self, ledger: Arc<dyn ConsentLedger>) -> Self {
+        self.ledger = Some(ledger);
+        self
+    }
+
+    /// The usage log.
+    pub fn access_log(mut self, log: Arc<dyn AccessLog>) -> Self {
+        self.log = Some(log);
+        self
+    }
+
+    /// The clock (default: the system clock).
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = Some(clock);
+        self
+    }
+
+    /// The HTTP client sessions send through (default: [`HttpClient::builder`]'s defaults).
+    /// Share it with the platform connectors so rate limits and the retry budget are common.
+    pub fn http(mut self, http: HttpClient) -> Self {
+        self.http = Some(http);
+        self
+    }
+
+    /// Refresh timing.
+    pub fn refresh_policy(mut self, policy: RefreshPolicy) -> Self {
+        self.refresh = policy;
+        self
+    }
+
+    /// How long an authorization may take between `connect` and `complete` (default 10 min).
+    pub fn state_ttl(mut self, ttl: Duration) -> Self {
+        self.state_ttl = Some(ttl);
+        self
+    }
+
+    /// Builds the hub; fails with [`crate::ErrorKind::Config`] when a store is missing.
+    pub fn build(self) -> Result<SocialConnect> {
+        let missing = |what: &str| Error::config(format!("SocialConnect needs a {what}"));
+        let http = match self.http {
+            Some(h) => h,
+            None => HttpClient::builder().build()?,
+        };
+        Ok(SocialConnect {
+            inner: Arc::new(HubInner {
+                platforms: self.platforms,
+                tokens: self.tokens.ok_or_else(|| missing("token store"))?,
+                pending: self.pending.ok_or_else(|| missing("pending-state store"))?,
+                ledger: self.ledger.ok_or_else(|| missing("consent ledger"))?,
+                log: self.log.ok_or_else(|| missing("access log"))?,
+                clock: self.clock.unwrap_or_else(|| Arc::new(SystemClock)),
+                http,
+                refresher: Refresher::new(self.refresh),
+                state_ttl: self.state_ttl.unwrap_or(Duration::from_secs(600)),
+            }),
+        })
+    }
+}

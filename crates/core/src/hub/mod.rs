@@ -1,0 +1,423 @@
+//! The hub: consent-gated connect, callback completion, fresh-token sessions, disconnect.
+
+mod builder;
+mod session;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use url::Url;
+
+pub use builder::SocialConnectBuilder;
+pub use session::Session;
+pub(crate) use session::kind_name;
+
+use crate::access_log::{AccessLog, ClientInfo, Outcome, UsageEntry};
+use crate::clock::Clock;
+use crate::consent::{ConsentEvent, ConsentLedger, ConsentReceipt};
+use crate::error::{Error, Result};
+use crate::http::{HttpClient, check_url};
+use crate::id::{ConnectionId, ConnectionKey, PlatformId, Purpose, Scope, SubjectId};
+use crate::oauth::{authorize_url, challenge_s256, new_state, new_verifier, state_hash};
+use crate::platform::{AccountInfo, PkceMode, Platform, RevokeOutcome};
+use crate::refresh::Refresher;
+use crate::secret::AuthCode;
+use crate::store::{PendingAuth, PendingAuthStore, PutOutcome, TokenStore};
+
+/// The SocialConnect hub: what a host backend holds (cheap to clone; share one per process).
+///
+/// ```no_run
+/// # async fn demo(hub: socialconnect_core::SocialConnect) -> socialconnect_core::Result<()> {
+/// use socialconnect_core::id::{PlatformId, Purpose, Scope, SubjectId};
+/// let subject = SubjectId::new("user-42")?;
+/// let auth = hub
+///     .connect(&subject, &PlatformId::LINKEDIN, &Scope::parse_list("w_member_social"),
+///              &"https://host.example/oauth/callback".parse().unwrap())
+///     .await?;
+/// // Redirect the browser to auth.url; the callback then brings `state` and `code`:
+/// # let (state, code) = (String::new(), String::new());
+/// let connected = hub
+///     .complete(&subject, &"https://host.example/oauth/callback".parse().unwrap(), &state,
+///               socialconnect_core::secret::AuthCode::new(code))
+///     .await?;
+/// let session = hub.session(&connected.key, Purpose::Publishing).await?;
+/// # let _ = session; Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct SocialConnect {
+    inner: Arc<HubInner>,
+}
+
+impl std::fmt::Debug for SocialConnect {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SocialConnect")
+            .field(
+                "platforms",
+                &self.inner.platforms.keys().collect::<Vec<_>>(),
+            )
+            .finish_non_exhaustive()
+    }
+}
+
+pub(crate) struct HubInner {
+    pub(crate) platforms: HashMap<PlatformId, Arc<dyn Platform>>,
+    pub(crate) tokens: Arc<dyn TokenStore>,
+    pub(crate) pending: Arc<dyn PendingAuthStore>,
+    pub(crate) ledger: Arc<dyn ConsentLedger>,
+    pub(crate) log: Arc<dyn AccessLog>,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) http: HttpClient,
+    pub(crate) refresher: Refresher,
+    pub(crate) state_ttl: Duration,
+}
+
+/// Where to send the end user's browser to authorize.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct AuthorizationRequest {
+    /// The platform's consent dialog URL, with `state` and the PKCE challenge in it.
+    pub url: Url,
+    /// When the pending authorization stops being accepted.
+    pub expires_at: DateTime<Utc>,
+}
+
+/// A completed connection.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Connected {
+    /// The connection's key, for [`SocialConnect::session`].
+    pub key: ConnectionKey,
+    /// The platform account.
+    pub account: AccountInfo,
+    /// The scopes granted.
+    pub scopes: Vec<Scope>,
+    /// True when the subject had already connected this account and its tokens were replaced.
+    pub reconnected: bool,
+}
+
+/// What [`SocialConnect::disconnect`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Revocation {
+    /// Revoked upstream.
+    Revoked,
+    /// The platform offers no revocation.
+    Unsupported,
+    /// Revocation failed; the local tokens were deleted anyway.
+    Failed {
+        /// Why (never holding a token).
+        reason: String,
+    },
+}
+
+/// The result of a disconnect.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Disconnected {
+    /// What happened upstream (`None` when there was no stored token to revoke).
+    pub revocation: Option<Revocation>,
+    /// Whether a stored connection was deleted.
+    pub deleted: bool,
+}
+
+impl SocialConnect {
+    /// A builder.
+    pub fn builder() -> SocialConnectBuilder {
+        SocialConnectBuilder::default()
+    }
+
+    /// The registered platform with this id.
+    pub fn platform(&self, id: &PlatformId) -> Result<&Arc<dyn Platform>> {
+        self.inner
+            .platforms
+            .get(id)
+            .ok_or_else(|| Error::config(format!("platform `{id}` is not registered")))
+    }
+
+    /// The consent ledger.
+    pub fn ledger(&self) -> &Arc<dyn ConsentLedger> {
+        &self.inner.ledger
+    }
+
+    /// The token store.
+    pub fn token_store(&self) -> &Arc<dyn TokenStore> {
+        &self.inner.tokens
+    }
+
+    /// The usage log.
+    pub fn access_log(&self) -> &Arc<dyn AccessLog> {
+        &self.inner.log
+    }
+
+    /// The shared HTTP client.
+    pub fn http(&self) -> &HttpClient {
+        &self.inner.http
+    }
+
+    /// The hub's clock.
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.inner.clock
+    }
+
+    /// Records a consent event in the ledger.
+    pub async fn record_consent(&self, event: ConsentEvent) -> Result<ConsentReceipt> {
+        self.inner.ledger.record(event).await
+    }
+
+    async fn require_consent(
+        &self,
+        subject: &SubjectId,
+        purpose: Purpose,
+        platform: &PlatformId,
+    ) -> Result<()> {
+        let now = self.inner.clock.now();
+        if self
+            .inner
+            .ledger
+            .permits(subject, purpose, platform, now)
+            .await?
+        {
+            Ok(())
+        } else {
+            Err(Error::ConsentRequired {
+                purpose,
+                platform: platform.clone(),
+            })
+        }
+    }
+
+    /// Starts connecting `subject`'s account on `platform`.
+    ///
+    /// Refused with `ConsentRequired` unless the ledger permits purpose
+    /// [`Purpose::AccountConnection`] on that platform. Stores a single-use `state` (by hash)
+    /// bound to the subject, platform and exact redirect URI, with a PKCE verifier where the
+    /// platform takes PKCE.
+    pub async fn connect(
+        &self,
+        subject: &SubjectId,
+        platform: &PlatformId,
+        scopes: &[Scope],
+        redirect_uri: &Url,
+    ) -> Result<AuthorizationRequest> {
+        let p = self.platform(platform)?.clone();
+        check_url(redirect_uri)?;
+        self.require_consent(subject, Purpose::AccountConnection, platform)
+            .await?;
+        let spec = p.oauth();
+        let verifier = match spec.pkce {
+            PkceMode::Required | PkceMode::Supported => Some(new_verifier()),
+            PkceMode::Unsupported => None,
+        };
+        let challenge = verifier.as_ref().map(challenge_s256);
+        let state = new_state();
+        let now = self.inner.clock.now();
+        let expires_at = now
+            + chrono::Duration::from_std(self.inner.state_ttl)
+                .map_err(|_| Error::config("state TTL out of range"))?;
+        let pending = PendingAuth::new(
+            subject.clone(),
+            platform.clone(),
+            redirect_uri.clone(),
+            scopes.to_vec(),
+            verifier,
+            now,
+            expires_at,
+        );
+        self.inner
+            .pending
+            .insert(state_hash(state.expose_secret()), pending)
+            .await?;
+        let url = authorize_url(spec, redirect_uri, scopes, &state, challenge.as_deref());
+        Ok(AuthorizationRequest { url, expires_at })
+    }
+
+    /// Completes an authorization from the callback's `state` and `code`.
+    ///
+    /// `subject` is the end user the host's own session says is signed in, and `redirect_uri`
+    /// the callback URL that received the code (without its query). The state must be known,
+    /// unused, unexpired and bound to that subject and exact redirect URI; it is consumed in
+    /// every case, so a failed attempt cannot be replayed.
+    pub async fn complete(
+        &self,
+        subject: &SubjectId,
+        redirect_uri: &Url,
+        state: &str,
+        code: AuthCode,
+    ) -> Result<Connected> {
+        if state.is_empty() || state.len() > 512 {
+            return Err(Error::invalid_input("malformed OAuth state"));
+        }
+        let pending = self
+            .inner
+            .pending
+            .take(state_hash(state))
+            .await?
+            .ok_or_else(|| Error::invalid_input("unknown or already used OAuth state"))?;
+        let now = self.inner.clock.now();
+        if pending.expires_at <= now {
+            return Err(Error::invalid_input("OAuth state expired; start again"));
+        }
+        if &pending.subject != subject {
+            return Err(Error::invalid_input(
+                "OAuth state was issued to a different subject",
+            ));
+        }
+        if pending.redirect_uri.as_str() != redirect_uri.as_str() {
+            return Err(Error::invalid_input(
+                "redirect URI differs from the one the authorization started with",
+            ));
+        }
+        let platform_id = pending.platform.clone();
+        let platform = self.platform(&platform_id)?.clone();
+        // Consent may have been withdrawn while the user was at the platform.
+        self.require_consent(subject, Purpose::AccountConnection, &platform_id)
+            .await?;
+
+        let started = std::time::Instant::now();
+        let result = self
+            .exchange_and_store(subject, &platform, &pending, redirect_uri, code)
+            .await;
+        let outcome = match &result {
+            Ok(_) => Outcome::Success,
+            Err(e) => Outcome::Failure(kind_name(e.kind())),
+        };
+        let connection = result.as_ref().ok().map(|c| c.key.connection);
+        self.log_quietly(UsageEntry::new(
+            now,
+            subject.clone(),
+            platform_id,
+            connection,
+            "oauth.complete",
+            outcome,
+            None,
+            started.elapsed(),
+            ClientInfo::default(),
+        ))
+        .await;
+        result
+    }
+
+    async fn exchange_and_store(
+        &self,
+        subject: &SubjectId,
+        platform: &Arc<dyn Platform>,
+        pending: &PendingAuth,
+        redirect_uri: &Url,
+        code: AuthCode,
+    ) -> Result<Connected> {
+        let mut tokens = platform
+            .exchange_code(&code, redirect_uri, pending.pkce_verifier.as_ref())
+            .await?;
+        let account = platform.account(&tokens).await?;
+        tokens.account_id = Some(account.account_id.clone());
+        if tokens.scopes.is_empty() {
+            tokens.scopes = pending.scopes.clone();
+        }
+        let platform_id = platform.id();
+        // The same account connected again keeps its connection id.
+        let mut existing = None;
+        for key in self.inner.tokens.connections(subject).await? {
+            if key.platform != platform_id {
+                continue;
+            }
+            if let Some(stored) = self.inner.tokens.get(&key).await?
+                && stored.tokens.account_id.as_deref() == Some(account.account_id.as_str())
+            {
+                existing = Some((key, stored.version));
+                break;
+            }
+        }
+        let reconnected = existing.is_some();
+        let (key, expected) = match existing {
+            Some((key, version)) => (key, Some(version)),
+            None => (
+                ConnectionKey::new(subject.clone(), platform_id, ConnectionId::generate()),
+                None,
+            ),
+        };
+        match self.inner.tokens.put(&key, &tokens, expected).await? {
+            PutOutcome::Written(_) => {}
+            PutOutcome::Conflict(_) => {
+                return Err(Error::transient(
+                    "the connection changed while it was being completed; try again",
+                ));
+            }
+        }
+        Ok(Connected {
+            key,
+            account,
+            scopes: tokens.scopes,
+            reconnected,
+        })
+    }
+
+    /// Opens a session on a connection for `purpose`.
+    ///
+    /// Refused with `ConsentRequired` unless the ledger permits both `purpose` and account
+    /// connection (the basis for holding the token at all) on the connection's platform. The
+    /// token is refreshed first when it is inside the refresh margin, once per connection
+    /// however many callers ask at the same time.
+    pub async fn session(&self, key: &ConnectionKey, purpose: Purpose) -> Result<Session> {
+        let platform = self.platform(&key.platform)?.clone();
+        self.require_consent(&key.subject, purpose, &key.platform)
+            .await?;
+        if purpose != Purpose::AccountConnection {
+            self.require_consent(&key.subject, Purpose::AccountConnection, &key.platform)
+                .await?;
+        }
+        let tokens = self
+            .inner
+            .refresher
+            .fresh_tokens(
+                key,
+                self.inner.tokens.as_ref(),
+                platform.as_ref(),
+                self.inner.clock.as_ref(),
+            )
+            .await?;
+        Ok(Session {
+            hub: self.inner.clone(),
+            key: key.clone(),
+            purpose,
+            tokens,
+            client: ClientInfo::default(),
+        })
+    }
+
+    /// A subject's connections.
+    pub async fn connections(&self, subject: &SubjectId) -> Result<Vec<ConnectionKey>> {
+        self.inner.tokens.connections(subject).await
+    }
+
+    /// Disconnects: revokes upstream where the platform supports it, then deletes the stored
+    /// tokens whatever the revocation's outcome.
+    pub async fn disconnect(&self, key: &ConnectionKey) -> Result<Disconnected> {
+        let platform = self.platform(&key.platform)?.clone();
+        let revocation = match self.inner.tokens.get(key).await? {
+            None => None,
+            Some(stored) => Some(match platform.revoke(&stored.tokens).await {
+                Ok(RevokeOutcome::Revoked) => Revocation::Revoked,
+                Ok(RevokeOutcome::Unsupported) => Revocation::Unsupported,
+                Err(e) => {
+                    tracing::warn!(platform = %key.platform, connection = %key.connection, error = %e, "upstream revocation failed");
+                    Revocation::Failed {
+                        reason: e.to_string(),
+                    }
+                }
+            }),
+        };
+        let deleted = self.inner.tokens.delete(key).await?;
+        Ok(Disconnected {
+            revocation,
+            deleted,
+        })
+    }
+
+    async fn log_quietly(&self, entry: UsageEntry) {
+        if let Err(e) = self.inner.log.append(entry).await {
+            tracing::error!(error = %e, "usage log write failed");
+        }
+    }
+}

@@ -1,0 +1,367 @@
+//! Talking to a token endpoint: code exchange, refresh, revocation.
+//!
+//! Platforms whose token endpoint follows RFC 6749 ([`TokenDialect::Rfc6749`]) go through the
+//! `oauth2` crate, which owns the grant request encoding and the strict response parsing. Those
+//! that deviate ([`TokenDialect::Lenient`]: TikTok names the client id `client_key` and returns
+//! errors inside HTTP 200 bodies; LinkedIn omits `token_type`) get our own form request and a
+//! lenient reader. Both paths send through the shared [`HttpClient`], so HTTPS-only, the body cap
+//! and the timeouts apply to token traffic too. Token requests are never retried after they may
+//! have been sent: a code is single-use and a rotating refresh token would be burnt.
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use oauth2::basic::{
+    BasicErrorResponse, BasicRevocationErrorResponse, BasicTokenIntrospectionResponse,
+    BasicTokenType,
+};
+use oauth2::{
+    EndpointNotSet, EndpointSet, StandardRevocableToken, StandardTokenResponse, TokenResponse as _,
+};
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+use super::token_response::{TokenResponseBody, oauth_error};
+use crate::clock::Clock;
+use crate::error::{DecodeError, Error, Result};
+use crate::http::{ApiRequest, ApiResponse, HttpClient};
+use crate::id::Scope;
+use crate::platform::{ClientAuth, OAuthSpec, RevokeOutcome, TokenDialect};
+use crate::secret::{AuthCode, ClientSecret, PkceVerifier, RefreshToken};
+use crate::token::{Expiry, TokenSet};
+
+/// Fields beyond RFC 6749 that platforms add to token responses.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+struct ExtraFields {
+    #[serde(default, alias = "refresh_expires_in")]
+    refresh_token_expires_in: Option<i64>,
+}
+impl oauth2::ExtraTokenFields for ExtraFields {}
+
+type Rfc6749Client = oauth2::Client<
+    BasicErrorResponse,
+    StandardTokenResponse<ExtraFields, BasicTokenType>,
+    BasicTokenIntrospectionResponse,
+    StandardRevocableToken,
+    BasicRevocationErrorResponse,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointNotSet,
+    EndpointSet,
+>;
+
+/// An OAuth 2.0 client for one platform app: its spec, its secret, the shared HTTP client.
+#[derive(Clone)]
+pub struct OAuthClient {
+    spec: OAuthSpec,
+    secret: ClientSecret,
+    http: HttpClient,
+    clock: Arc<dyn Clock>,
+}
+
+impl std::fmt::Debug for OAuthClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OAuthClient")
+            .field("platform", &self.spec.platform)
+            .field("client_id", &self.spec.client_id)
+            .field("secret", &self.secret)
+            .finish_non_exhaustive()
+    }
+}
+
+impl OAuthClient {
+    /// A client for `spec`, authenticating with `secret`.
+    pub fn new(
+        spec: OAuthSpec,
+        secret: ClientSecret,
+        http: HttpClient,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self {
+            spec,
+            secret,
+            http,
+            clock,
+        }
+    }
+
+    /// The spec.
+    pub fn spec(&self) -> &OAuthSpec {
+        &self.spec
+    }
+
+    /// The shared HTTP client.
+    pub fn http(&self) -> &HttpClient {
+        &self.http
+    }
+
+    /// Exchanges an authorization code (with its PKCE verifier, when one was used).
+    pub async fn exchange_code(
+        &self,
+        code: &AuthCode,
+        redirect_uri: &Url,
+        verifier: Option<&PkceVerifier>,
+    ) -> Result<TokenSet> {
+        match self.spec.token_dialect {
+            TokenDialect::Rfc6749 => {
+                let client = self.rfc6749_client()?;
+                let mut req = client
+                    .exchange_code(oauth2::AuthorizationCode::new(
+                        code.expose_secret().to_owned(),
+                    ))
+                    .set_redirect_uri(Cow::Owned(oauth2::RedirectUrl::from_url(
+                        redirect_uri.clone(),
+                    )));
+                if let Some(v) = verifier {
+                    req = req.set_pkce_verifier(oauth2::PkceCodeVerifier::new(
+                        v.expose_secret().to_owned(),
+                    ));
+                }
+                let transport = self.transport("oauth.exchange_code");
+                let resp = req.request_async(&transport).await;
+                self.rfc6749_result(resp)
+            }
+            TokenDialect::Lenient => {
+                let mut form = vec![
+                    ("grant_type", "authorization_code"),
+                    ("code", code.expose_secret()),
+                ];
+                let redirect = redirect_uri.as_str();
+                form.push(("redirect_uri", redirect));
+                if let Some(v) = verifier {
+                    form.push(("code_verifier", v.expose_secret()));
+                }
+                self.lenient_token_request("oauth.exchange_code", form)
+                    .await
+            }
+        }
+    }
+
+    /// Uses a refresh token.
+    pub async fn refresh(&self, refresh_token: &RefreshToken) -> Result<TokenSet> {
+        match self.spec.token_dialect {
+            TokenDialect::Rfc6749 => {
+                let client = self.rfc6749_client()?;
+                let token = oauth2::RefreshToken::new(refresh_token.expose_secret().to_owned());
+                let transport = self.transport("oauth.refresh");
+                let resp = client
+                    .exchange_refresh_token(&token)
+                    .request_async(&transport)
+                    .await;
+                self.rfc6749_result(resp)
+            }
+            TokenDialect::Lenient => {
+                let form = vec![
+                    ("grant_type", "refresh_token"),
+                    ("refresh_token", refresh_token.expose_secret()),
+                ];
+                self.lenient_token_request("oauth.refresh", form).await
+            }
+        }
+    }
+
+    /// Revokes a token at the RFC 7009 endpoint; [`RevokeOutcome::Unsupported`] when the spec
+    /// has none.
+    pub async fn revoke(&self, token: &str, hint: &str) -> Result<RevokeOutcome> {
+        let Some(url) = self.spec.revoke_url.clone() else {
+            return Ok(RevokeOutcome::Unsupported);
+        };
+        let form = vec![("token", token), ("token_type_hint", hint)];
+        let req = self
+            .authenticated(ApiRequest::post(url), form)
+            // RFC 7009 §2.2: revoking an already revoked token succeeds, so repeating is safe.
+            .idempotent(true)
+            .operation("oauth.revoke");
+        let resp = self.http.send(req).await?;
+        if resp.is_success() {
+            return Ok(RevokeOutcome::Revoked);
+        }
+        Err(self.error_from_response(&resp))
+    }
+
+    fn rfc6749_client(&self) -> Result<Rfc6749Client> {
+        let token_url = oauth2::TokenUrl::from_url(self.spec.token_url.clone());
+        let auth_type = match self.spec.client_auth {
+            ClientAuth::RequestBody => oauth2::AuthType::RequestBody,
+            ClientAuth::BasicAuth => oauth2::AuthType::BasicAuth,
+        };
+        Ok(
+            oauth2::Client::new(oauth2::ClientId::new(self.spec.client_id.clone()))
+                .set_client_secret(oauth2::ClientSecret::new(
+                    self.secret.expose_secret().to_owned(),
+                ))
+                .set_auth_type(auth_type)
+                .set_token_uri(token_url),
+        )
+    }
+
+    /// The adapter that lets the `oauth2` crate send through our [`HttpClient`].
+    fn transport(
+        &self,
+        operation: &'static str,
+    ) -> impl Fn(
+        oauth2::HttpRequest,
+    ) -> std::pin::Pin<
+        Box<dyn Future<Output = std::result::Result<oauth2::HttpResponse, TransportError>> + Send>,
+    > {
+        let http = self.http.clone();
+        let platform = self.spec.platform.clone();
+        let app = self.spec.client_id.clone();
+        move |request: oauth2::HttpRequest| {
+            let http = http.clone();
+            let platform = platform.clone();
+            let app = app.clone();
+            Box::pin(async move {
+                let (parts, body) = request.into_parts();
+                let url = Url::parse(&parts.uri.to_string())
+                    .map_err(|_| TransportError(Error::config("token URL is not absolute")))?;
+                let mut req = ApiRequest::new(parts.method, url)
+                    .platform(platform)
+                    .app(app)
+                    .operation(operation)
+                    .sensitive_response()
+                    .idempotent(false);
+                req.headers = parts.headers;
+                let content_type = req
+                    .headers
+                    .remove(http::header::CONTENT_TYPE)
+                    .and_then(|v| v.to_str().ok().map(str::to_owned));
+                if !body.is_empty() {
+                    let ct = match content_type.as_deref() {
+                        Some("application/json") => "application/json",
+                        _ => "application/x-www-form-urlencoded",
+                    };
+                    req = req.bytes(ct, body);
+                }
+                let resp = http.send(req).await.map_err(TransportError)?;
+                let mut builder = http::Response::builder().status(resp.status());
+                for (k, v) in resp.headers() {
+                    builder = builder.header(k, v);
+                }
+                builder
+                    .body(resp.body().to_vec())
+                    .map_err(|_| TransportError(Error::transient("malformed response head")))
+            })
+        }
+    }
+
+    fn rfc6749_result(
+        &self,
+        resp: std::result::Result<
+            StandardTokenResponse<ExtraFields, BasicTokenType>,
+            oauth2::RequestTokenError<TransportError, BasicErrorResponse>,
+        >,
+    ) -> Result<TokenSet> {
+        let platform = &self.spec.platform;
+        match resp {
+            Ok(r) => {
+                let now = self.clock.now();
+                let mut set = TokenSet::new(
+                    crate::secret::AccessToken::new(r.access_token().secret().clone()),
+                    r.expires_in()
+                        .map(|d| Expiry::after(now, i64::try_from(d.as_secs()).unwrap_or(i64::MAX)))
+                        .unwrap_or(Expiry::Unknown),
+                    now,
+                );
+                if let Some(rt) = r.refresh_token().filter(|t| !t.secret().is_empty()) {
+                    let exp = r
+                        .extra_fields()
+                        .refresh_token_expires_in
+                        .map(|s| Expiry::after(now, s))
+                        .unwrap_or(Expiry::Unknown);
+                    set = set.with_refresh(RefreshToken::new(rt.secret().clone()), exp);
+                }
+                if let Some(scopes) = r.scopes() {
+                    let joined: Vec<&str> = scopes.iter().map(|s| s.as_str()).collect();
+                    set.scopes = Scope::parse_list(&joined.join(" "));
+                }
+                Ok(set)
+            }
+            Err(oauth2::RequestTokenError::ServerResponse(e)) => Err(oauth_error(
+                platform,
+                400,
+                e.error().as_ref(),
+                e.error_description().map(String::as_str),
+                None,
+            )),
+            Err(oauth2::RequestTokenError::Request(TransportError(e))) => Err(e),
+            // The body may hold a token: keep the JSON path, never the bytes.
+            Err(oauth2::RequestTokenError::Parse(e, _body)) => {
+                Err(Error::Decode(Box::new(DecodeError {
+                    path: e.path().to_string(),
+                    message: crate::error::bounded(e.inner().to_string(), 256),
+                    excerpt: None,
+                })))
+            }
+            Err(oauth2::RequestTokenError::Other(message)) => Err(Error::Platform(Box::new(
+                crate::error::PlatformError::new(Some(platform.clone()), message),
+            ))),
+        }
+    }
+
+    fn authenticated<'a>(
+        &'a self,
+        req: ApiRequest,
+        mut form: Vec<(&'a str, &'a str)>,
+    ) -> ApiRequest {
+        let req = req
+            .platform(self.spec.platform.clone())
+            .app(self.spec.client_id.clone())
+            .sensitive_response();
+        match self.spec.client_auth {
+            ClientAuth::RequestBody => {
+                form.push((self.spec.client_id_param, &self.spec.client_id));
+                form.push(("client_secret", self.secret.expose_secret()));
+                req.form(&form)
+            }
+            ClientAuth::BasicAuth => req
+                .basic_auth(self.spec.client_id.clone(), self.secret.clone())
+                .form(&form),
+        }
+    }
+
+    async fn lenient_token_request(
+        &self,
+        operation: &'static str,
+        form: Vec<(&str, &str)>,
+    ) -> Result<TokenSet> {
+        let req = self
+            .authenticated(ApiRequest::post(self.spec.token_url.clone()), form)
+            .operation(operation)
+            .header("accept", "application/json")?;
+        let resp = self.http.send(req).await?;
+        if resp.status() >= 500 {
+            return Err(resp.status_error());
+        }
+        let body: TokenResponseBody = resp.json()?;
+        body.into_token_set(&self.spec.platform, resp.status(), self.clock.now())
+    }
+
+    fn error_from_response(&self, resp: &ApiResponse) -> Error {
+        if let Ok(body) = resp.json::<TokenResponseBody>()
+            && let Some(code) = body.error.as_deref()
+        {
+            return oauth_error(
+                &self.spec.platform,
+                resp.status(),
+                code,
+                body.error_description.as_deref(),
+                body.log_id.as_deref(),
+            );
+        }
+        resp.status_error()
+    }
+}
+
+/// Our error, carried through the `oauth2` crate's transport slot.
+#[derive(Debug)]
+pub(crate) struct TransportError(Error);
+
+impl std::fmt::Display for TransportError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(&self.0, f)
+    }
+}
+
+impl std::error::Error for TransportError {}
