@@ -236,6 +236,16 @@ impl HttpClient {
         let mut attempt = 0u32;
         loop {
             attempt += 1;
+            if let Some(platform) = &req.platform {
+                let pause = inner.limiters.blocked_for(platform);
+                if pause > inner.retry.max_retry_after {
+                    // The platform asked for a pause longer than a caller should hang for.
+                    return Err(Error::Throttled {
+                        retry_after: Some(pause),
+                        platform: None,
+                    });
+                }
+            }
             inner
                 .limiters
                 .acquire(req.platform.as_ref(), req.app.as_deref(), req.connection)
