@@ -1,1 +1,58 @@
-//! testkit
+//! `socialconnect-testkit`: what SocialConnect's tests, the examples' offline sandbox and a
+//! contributor's new platform crate share. Dev-only; never a dependency of a shipped crate.
+//!
+//! - [`OAuthSimulator`]: an OAuth 2.0 provider on a loopback wiremock server (code grant with
+//!   PKCE, refresh with rotation, revocation, userinfo), with fault injection and exact request
+//!   counters.
+//! - [`CatchAll`]: a lowest-priority mock that fails the test naming any request no other mock
+//!   matched (`unexpected request: GET /foo`).
+//! - [`fixture!`] and [`load_fixture`]: JSON fixtures from the calling crate's `tests/fixtures/`.
+//! - [`ManualClock`]: a [`Clock`](socialconnect_core::clock::Clock) that moves only when told.
+//!
+//! ```
+//! use std::time::Duration;
+//!
+//! use socialconnect_testkit::{OAuthSimulator, TokenFault, pkce_s256};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() {
+//! let sim = OAuthSimulator::builder()
+//!     .access_token_lifetime(Duration::from_secs(60))
+//!     .rotate_refresh_tokens(true)
+//!     .start()
+//!     .await;
+//!
+//! // The code under test builds the authorize URL; the test plays the browser.
+//! let verifier = "a-verifier-of-at-least-forty-three-characters-long";
+//! let mut url = sim.authorize_url();
+//! url.query_pairs_mut()
+//!     .append_pair("client_id", sim.client_id())
+//!     .append_pair("redirect_uri", "http://127.0.0.1/callback")
+//!     .append_pair("response_type", "code")
+//!     .append_pair("state", "s1")
+//!     .append_pair("code_challenge", &pkce_s256(verifier))
+//!     .append_pair("code_challenge_method", "S256");
+//! let (code, state) = sim.authorize(&url);
+//! assert_eq!(state, "s1");
+//!
+//! // ... the code under test redeems `code` at `sim.token_url()` ...
+//! sim.fail_token_requests(TokenFault::ServerError, 1); // the next token request answers 500
+//! # let _ = code;
+//! assert_eq!(sim.refresh_requests(), 0);
+//! sim.assert_no_unexpected();
+//! # }
+//! ```
+#![forbid(unsafe_code)]
+
+pub mod catch_all;
+pub mod clock;
+pub mod fixtures;
+pub mod oauth;
+
+pub use catch_all::{CatchAll, UNEXPECTED_STATUS, UnexpectedRequest};
+pub use clock::ManualClock;
+pub use fixtures::{fixture_path, load_fixture, load_fixture_bytes};
+pub use oauth::{
+    AuthorizeError, AuthorizeRequest, ClientAuth, IssuedTokens, OAuthSimulator,
+    OAuthSimulatorBuilder, TokenFault, pkce_s256,
+};
