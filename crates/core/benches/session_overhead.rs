@@ -1,1 +1,3 @@
+//! Session overhead benchmark: a placeholder until the hub exists.
+
 fn main() {}

@@ -358,8 +358,7 @@ fn decode_with<T: serde::de::DeserializeOwned>(body: &[u8], excerpt: bool) -> Re
     let mut de = serde_json::Deserializer::from_slice(body);
     let value: T = serde_path_to_error::deserialize(&mut de)
         .map_err(|e| fail(e.path().to_string(), e.inner().to_string()))?;
-    de.end()
-        .map_err(|e| fail(".".to_owned(), e.to_string()))?;
+    de.end().map_err(|e| fail(".".to_owned(), e.to_string()))?;
     Ok(value)
 }
 

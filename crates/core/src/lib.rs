@@ -7,9 +7,11 @@ pub mod consent;
 pub mod error;
 pub mod id;
 pub mod keys;
+pub mod memory;
 pub mod platform;
 pub mod secret;
 pub mod store;
 pub mod token;
+pub mod webhook;
 
 pub use error::{Error, ErrorKind, Result};

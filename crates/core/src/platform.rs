@@ -60,7 +60,12 @@ pub struct OAuthSpec {
 impl OAuthSpec {
     /// An RFC 6749 spec: space-separated scopes, `client_id`, secret in the request body, PKCE
     /// supported. Adjust the public fields for a platform's dialect.
-    pub fn new(platform: PlatformId, client_id: impl Into<String>, authorize_url: Url, token_url: Url) -> Self {
+    pub fn new(
+        platform: PlatformId,
+        client_id: impl Into<String>,
+        authorize_url: Url,
+        token_url: Url,
+    ) -> Self {
         Self {
             platform,
             client_id: client_id.into(),
@@ -106,8 +111,13 @@ impl OAuthSpec {
     }
 
     /// Adds a fixed authorize parameter.
-    pub fn with_authorize_param(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
-        self.extra_authorize_params.push((name.into(), value.into()));
+    pub fn with_authorize_param(
+        mut self,
+        name: impl Into<String>,
+        value: impl Into<String>,
+    ) -> Self {
+        self.extra_authorize_params
+            .push((name.into(), value.into()));
         self
     }
 

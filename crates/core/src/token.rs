@@ -65,7 +65,11 @@ pub struct TokenSet {
 
 impl TokenSet {
     /// A bearer token set with only an access token.
-    pub fn new(access_token: AccessToken, access_expires: Expiry, issued_at: DateTime<Utc>) -> Self {
+    pub fn new(
+        access_token: AccessToken,
+        access_expires: Expiry,
+        issued_at: DateTime<Utc>,
+    ) -> Self {
         Self {
             access_token,
             refresh_token: None,
@@ -187,10 +191,14 @@ mod tests {
 
     fn sample() -> TokenSet {
         let now = Utc::now();
-        TokenSet::new(AccessToken::new("acc-SECRET"), Expiry::after(now, 3600), now)
-            .with_refresh(RefreshToken::new("ref-SECRET"), Expiry::Never)
-            .with_scopes(Scope::parse_list("a,b"))
-            .with_account_id("123")
+        TokenSet::new(
+            AccessToken::new("acc-SECRET"),
+            Expiry::after(now, 3600),
+            now,
+        )
+        .with_refresh(RefreshToken::new("ref-SECRET"), Expiry::Never)
+        .with_scopes(Scope::parse_list("a,b"))
+        .with_account_id("123")
     }
 
     #[test]
