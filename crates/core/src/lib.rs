@@ -32,13 +32,14 @@ pub mod http;
 mod hub;
 pub mod id;
 pub mod keys;
-
+pub mod memory;
 pub mod oauth;
 pub mod platform;
 mod refresh;
 pub mod secret;
 pub mod store;
 pub mod token;
+pub mod webhook;
 
 pub use error::{Error, ErrorKind, Result};
 pub use hub::{
