@@ -225,8 +225,10 @@ pub trait ConsentLedger: Send + Sync {
     /// Appends an event; returns its receipt.
     async fn record(&self, event: ConsentEvent) -> Result<ConsentReceipt>;
 
-    /// Whether `subject`'s latest event for `purpose` on `platform` (or on every platform) is a
-    /// live grant at `now`. A platform-specific event takes precedence over an all-platforms one.
+    /// Whether `subject`'s latest event for `purpose` that covers `platform` (one naming that
+    /// platform, or one for every platform, whichever was recorded later) is a live grant at
+    /// `now`. So a later "withdraw everywhere" overrides an earlier platform grant, and a later
+    /// platform grant re-permits that platform alone.
     async fn permits(
         &self,
         subject: &SubjectId,

@@ -20,7 +20,10 @@ const SECRET: &str = "S3CR3T-value-that-must-not-leak";
 
 fn assert_redacted(what: &str, debug: String, pretty: String) {
     assert!(!debug.contains(SECRET), "{what} leaks in {{:?}}: {debug}");
-    assert!(!pretty.contains(SECRET), "{what} leaks in {{:#?}}: {pretty}");
+    assert!(
+        !pretty.contains(SECRET),
+        "{what} leaks in {{:#?}}: {pretty}"
+    );
     assert!(!debug.contains("S3CR3T"), "{what} leaks a prefix: {debug}");
 }
 

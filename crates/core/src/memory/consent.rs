@@ -89,15 +89,6 @@ impl fmt::Debug for MemoryConsentLedger {
     }
 }
 
-impl Ledger {
-    fn latest(&self, key: &StateKey) -> Option<&ConsentEvent> {
-        self.current
-            .get(key)
-            .and_then(|&i| self.records.get(i))
-            .map(|record| &record.event)
-    }
-}
-
 #[async_trait]
 impl ConsentLedger for MemoryConsentLedger {
     async fn record(&self, event: ConsentEvent) -> Result<ConsentReceipt> {
@@ -131,7 +122,13 @@ impl ConsentLedger for MemoryConsentLedger {
         let ledger = lock(&self.state)?;
         let specific = (subject.clone(), purpose, Some(platform.clone()));
         let every = (subject.clone(), purpose, None);
-        let latest = ledger.latest(&specific).or_else(|| ledger.latest(&every));
+        // Of the platform's own latest event and the all-platforms one, the later recorded
+        // decides: a later "withdraw everywhere" overrides an earlier platform grant.
+        let index = match (ledger.current.get(&specific), ledger.current.get(&every)) {
+            (Some(&a), Some(&b)) => Some(a.max(b)),
+            (a, b) => a.or(b).copied(),
+        };
+        let latest = index.and_then(|i| ledger.records.get(i)).map(|r| &r.event);
         Ok(latest.is_some_and(|event| event.permits_at(now)))
     }
 
@@ -378,8 +375,7 @@ mod tests {
         assert!(check(until - Duration::seconds(1)).await.unwrap());
         assert!(!check(until).await.unwrap());
 
-        // A lapsed platform grant does not fall back to an all-platforms grant, even a later
-        // one: whenever a platform-specific event exists, it decides.
+        // A later all-platforms grant decides over the lapsed platform grant.
         ledger
             .record(ConsentEvent::grant(
                 me.clone(),
@@ -389,7 +385,32 @@ mod tests {
             ))
             .await
             .unwrap();
-        assert!(!check(until).await.unwrap());
+        assert!(check(until).await.unwrap());
+        // And a later all-platforms withdrawal overrides an earlier platform grant.
+        ledger
+            .record(ConsentEvent::grant(
+                me.clone(),
+                Purpose::Messaging,
+                Some(ig.clone()),
+                now,
+            ))
+            .await
+            .unwrap();
+        ledger
+            .record(ConsentEvent::withdraw(
+                me.clone(),
+                Purpose::Messaging,
+                None,
+                now,
+            ))
+            .await
+            .unwrap();
+        assert!(
+            !ledger
+                .permits(&me, Purpose::Messaging, &ig, now)
+                .await
+                .unwrap()
+        );
     }
 
     #[tokio::test]

@@ -235,6 +235,11 @@ impl OAuthClient {
                     req = req.bytes(ct, body);
                 }
                 let resp = http.send(req).await.map_err(TransportError)?;
+                if resp.status() >= 500 || resp.status() == 429 {
+                    // Not an OAuth error response: classify by status (throttled, or a
+                    // failure after the grant may have been processed).
+                    return Err(TransportError(resp.status_error()));
+                }
                 let mut builder = http::Response::builder().status(resp.status());
                 for (k, v) in resp.headers() {
                     builder = builder.header(k, v);
