@@ -1,0 +1,1 @@
+//! Key-encryption-key providers.
