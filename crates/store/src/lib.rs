@@ -2,4 +2,6 @@
 //! with SQLite and PostgreSQL backends.
 #![forbid(unsafe_code)]
 
+mod backend;
+mod chain;
 pub mod keys;

@@ -1,0 +1,233 @@
+//! What a storage backend does: keep sealed rows and the few plaintext columns needed to find,
+//! order and expire them. Everything personal is inside `sealed` blobs; subjects appear only as
+//! keyed pseudonyms (`subject_ref`).
+//!
+//! [`crate::EncryptedStore`] does all sealing and opening on top of a backend, so every backend
+//! stores exactly the same bytes and one contract test suite covers them all.
+
+pub(crate) mod memory;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+pub(crate) mod sql;
+
+use async_trait::async_trait;
+use socialconnect_core::Result;
+use socialconnect_core::store::PutOutcome;
+
+/// A subject's pseudonym: HMAC-SHA256 of the subject id under the store's pseudonym key.
+pub(crate) type SubjectRef = [u8; 32];
+
+/// A wrapped store-wide secret (the pseudonym key).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct MetaRow {
+    pub name: String,
+    pub kek_id: String,
+    pub wrapped: Vec<u8>,
+}
+
+/// A subject's data key, wrapped by a key-encryption key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct SubjectKeyRow {
+    pub subject_ref: SubjectRef,
+    /// Random id of the data key, bound into every record's associated data.
+    pub dek_id: String,
+    pub kek_id: String,
+    pub wrapped: Vec<u8>,
+    pub created_at: i64,
+}
+
+/// A rewrap of one subject key, applied only if it is still wrapped by `expected_kek`.
+#[derive(Debug, Clone)]
+pub(crate) struct Rewrap {
+    pub subject_ref: SubjectRef,
+    pub expected_kek: String,
+    pub new_kek: String,
+    pub wrapped: Vec<u8>,
+}
+
+/// One connection's sealed token set.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct TokenRow {
+    pub conn_id: String,
+    pub subject_ref: SubjectRef,
+    pub platform: String,
+    /// Set by the backend on write.
+    pub version: i64,
+    /// `active`, `reconnect_required`, `revoked`.
+    pub status: String,
+    pub status_since: Option<i64>,
+    pub updated_at: i64,
+    pub dek_id: String,
+    pub sealed: Vec<u8>,
+}
+
+/// A pending OAuth state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct PendingRow {
+    pub state_hash: [u8; 32],
+    pub subject_ref: SubjectRef,
+    pub expires_at: i64,
+    pub dek_id: String,
+    pub sealed: Vec<u8>,
+}
+
+/// A consent event to append. The backend assigns `seq` and computes the chain hash with
+/// [`crate::chain::link`] inside the same transaction as it reads the previous hash.
+#[derive(Debug, Clone)]
+pub(crate) struct NewConsentRow {
+    pub subject_ref: SubjectRef,
+    pub purpose: String,
+    /// Empty for "every platform".
+    pub platform: String,
+    /// `grant` or `withdraw`.
+    pub action: String,
+    pub recorded_at: i64,
+    pub expires_at: Option<i64>,
+    pub dek_id: String,
+    pub sealed: Vec<u8>,
+}
+
+/// A stored consent row. After an erasure the personal columns are gone (a tombstone): only
+/// `seq`, `row_digest`, `prev_hash` and `hash` remain, so the chain still verifies.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ConsentRow {
+    pub seq: i64,
+    pub subject_ref: Option<SubjectRef>,
+    pub purpose: Option<String>,
+    pub platform: Option<String>,
+    pub action: Option<String>,
+    pub recorded_at: Option<i64>,
+    pub expires_at: Option<i64>,
+    pub dek_id: Option<String>,
+    pub sealed: Option<Vec<u8>>,
+    pub row_digest: [u8; 32],
+    pub prev_hash: [u8; 32],
+    pub hash: [u8; 32],
+}
+
+/// The current state of one (subject, purpose, platform) triple: its latest event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ConsentStateRow {
+    pub seq: i64,
+    pub action: String,
+    pub expires_at: Option<i64>,
+}
+
+/// A usage-log row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct UsageRow {
+    pub subject_ref: SubjectRef,
+    /// Microseconds since the Unix epoch.
+    pub at: i64,
+    pub platform: String,
+    pub operation: String,
+    pub outcome: String,
+    pub http_status: Option<i64>,
+    pub latency_us: i64,
+    pub dek_id: String,
+    /// Connection id, IP and user agent.
+    pub sealed: Vec<u8>,
+}
+
+/// Rows removed by an erasure, per kind.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct ErasureCounts {
+    pub tokens: u64,
+    pub leases: u64,
+    pub pending_states: u64,
+    pub consent_records: u64,
+    pub usage_entries: u64,
+    pub subject_keys: u64,
+}
+
+/// Storage of sealed rows. Every method is atomic; multi-row changes run in one transaction.
+#[async_trait]
+pub(crate) trait Backend: Send + Sync + 'static {
+    // --- store-wide secrets ---
+    async fn get_meta(&self, name: &str) -> Result<Option<MetaRow>>;
+    /// Inserts unless a row with that name exists; returns the row now stored.
+    async fn insert_meta_if_absent(&self, row: MetaRow) -> Result<MetaRow>;
+    /// Replaces the wrap if still wrapped by `expected_kek`; returns whether it did.
+    async fn rewrap_meta(&self, name: &str, expected_kek: &str, new_kek: &str, wrapped: Vec<u8>)
+    -> Result<bool>;
+
+    // --- subject data keys ---
+    async fn get_subject_key(&self, subject_ref: &SubjectRef) -> Result<Option<SubjectKeyRow>>;
+    /// Inserts unless the subject has a key; returns the key now stored (so two racing
+    /// creators end up with the same key).
+    async fn insert_subject_key_if_absent(&self, row: SubjectKeyRow) -> Result<SubjectKeyRow>;
+    /// Up to `limit` subject keys not wrapped by `kek_id`, ordered by `subject_ref`, after
+    /// `after` when given.
+    async fn subject_keys_not_wrapped_by(
+        &self,
+        kek_id: &str,
+        after: Option<SubjectRef>,
+        limit: u32,
+    ) -> Result<Vec<SubjectKeyRow>>;
+    /// Applies rewraps in one transaction; returns how many applied.
+    async fn rewrap_subject_keys(&self, rewraps: Vec<Rewrap>) -> Result<u64>;
+    /// Subject keys and store secrets wrapped by `kek_id`.
+    async fn count_wrapped_by(&self, kek_id: &str) -> Result<u64>;
+    /// Subject keys and store secrets not wrapped by `kek_id`.
+    async fn count_not_wrapped_by(&self, kek_id: &str) -> Result<u64>;
+
+    // --- tokens ---
+    /// Writes with compare-and-swap on `version` (`None`: unconditional); the new version is
+    /// the old plus one (1 for a new row). Sets status `active`.
+    async fn put_token(&self, row: TokenRow, expected_version: Option<i64>) -> Result<PutOutcome>;
+    async fn get_token(&self, conn_id: &str) -> Result<Option<TokenRow>>;
+    /// Sets status (bumping the version); false when there is no such row.
+    async fn set_token_status(
+        &self,
+        conn_id: &str,
+        status: &str,
+        since: Option<i64>,
+        now: i64,
+    ) -> Result<bool>;
+    /// Deletes the token row and its lease.
+    async fn delete_token(&self, conn_id: &str) -> Result<bool>;
+    /// (conn_id, platform) of a subject's connections, ordered by conn_id.
+    async fn tokens_of(&self, subject_ref: &SubjectRef) -> Result<Vec<(String, String)>>;
+    /// Takes the lease unless another owner holds one expiring after `now`.
+    async fn try_lease(&self, conn_id: &str, owner: &str, now: i64, expires_at: i64)
+    -> Result<bool>;
+    /// Releases if `owner` holds it.
+    async fn release_lease(&self, conn_id: &str, owner: &str) -> Result<bool>;
+
+    // --- pending OAuth states ---
+    /// Refuses (InvalidInput) a duplicate hash.
+    async fn insert_pending(&self, row: PendingRow) -> Result<()>;
+    /// Deletes and returns, atomically.
+    async fn take_pending(&self, state_hash: &[u8; 32]) -> Result<Option<PendingRow>>;
+    async fn purge_pending(&self, now: i64) -> Result<u64>;
+    async fn erase_pending_of(&self, subject_ref: &SubjectRef) -> Result<u64>;
+
+    // --- consent ---
+    /// Appends, linking to the last row's hash; updates the current-state table. Returns the
+    /// stored row.
+    async fn append_consent(&self, row: NewConsentRow) -> Result<ConsentRow>;
+    /// The latest state row among `platforms` (the platform and `""` for all platforms).
+    async fn consent_state(
+        &self,
+        subject_ref: &SubjectRef,
+        purpose: &str,
+        platforms: &[&str],
+    ) -> Result<Option<ConsentStateRow>>;
+    /// A subject's rows in `seq` order.
+    async fn consent_of(&self, subject_ref: &SubjectRef) -> Result<Vec<ConsentRow>>;
+    /// Up to `limit` rows with `seq > after`, in order (for chain verification in batches).
+    async fn consent_range(&self, after: i64, limit: u32) -> Result<Vec<ConsentRow>>;
+
+    // --- usage log ---
+    async fn append_usage(&self, row: UsageRow) -> Result<()>;
+    /// A subject's rows in time order.
+    async fn usage_of(&self, subject_ref: &SubjectRef) -> Result<Vec<UsageRow>>;
+    /// Deletes rows with `at < cutoff` (microseconds), at most `batch` per transaction, until
+    /// none are left; returns how many.
+    async fn purge_usage_before(&self, cutoff: i64, batch: u32) -> Result<u64>;
+    async fn erase_usage_of(&self, subject_ref: &SubjectRef) -> Result<u64>;
+
+    // --- erasure ---
+    /// In one transaction: deletes the subject's tokens, their leases, pending states, usage
+    /// rows, consent-state rows and data key, and turns its consent rows into tombstones.
+    async fn erase_subject(&self, subject_ref: &SubjectRef) -> Result<ErasureCounts>;
+}
