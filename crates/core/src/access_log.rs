@@ -39,7 +39,37 @@ pub enum Outcome {
     Failure(&'static str),
 }
 
+/// The names [`Outcome::Failure`] carries: one per error kind.
+const FAILURE_NAMES: [&str; 11] = [
+    "reconnect_required",
+    "throttled",
+    "missing_scopes",
+    "consent_required",
+    "invalid_input",
+    "transient",
+    "maybe_sent",
+    "platform",
+    "storage",
+    "crypto",
+    "config",
+];
+
 impl Outcome {
+    /// Reads [`Outcome::as_str`]'s form back; a name this version does not know becomes
+    /// `Failure("unknown")`.
+    pub fn parse(text: &str) -> Outcome {
+        if text == "success" {
+            return Outcome::Success;
+        }
+        Outcome::Failure(
+            FAILURE_NAMES
+                .iter()
+                .find(|n| **n == text)
+                .copied()
+                .unwrap_or("unknown"),
+        )
+    }
+
     /// Stable text for storage.
     pub fn as_str(&self) -> &'static str {
         match self {

@@ -150,6 +150,27 @@ impl ConsentRecord {
         record
     }
 
+    /// Reassembles a record as a store kept it. Stores that chain their own row format (the
+    /// encrypted store hashes sealed bytes, so erasure can leave tombstones) report their own
+    /// `prev_hash` and `hash` here; [`ConsentRecord::compute_hash`] then does not apply.
+    pub fn from_parts(
+        seq: u64,
+        receipt_id: Uuid,
+        event: ConsentEvent,
+        recorded_at: DateTime<Utc>,
+        prev_hash: [u8; 32],
+        hash: [u8; 32],
+    ) -> Self {
+        Self {
+            seq,
+            receipt_id,
+            event,
+            recorded_at,
+            prev_hash,
+            hash,
+        }
+    }
+
     /// Recomputes the hash from the content; equal to `hash` unless the record was altered.
     pub fn compute_hash(&self) -> [u8; 32] {
         #[derive(Serialize)]

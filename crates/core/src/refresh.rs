@@ -32,6 +32,12 @@ pub struct RefreshPolicy {
     pub lease_ttl: Duration,
     /// How often a caller waiting on another process's lease re-reads the store (default 50 ms).
     pub lease_poll: Duration,
+    /// How long a token read from the store is reused without reading it again (default 2 s;
+    /// zero disables the cache). Only tokens outside the refresh margin are served from it, and
+    /// every refresh decision reads the store, so the cache can never cause a lost rotation;
+    /// what it can cause is using, for up to this long, a token another process has just
+    /// revoked or replaced.
+    pub cache_ttl: Duration,
 }
 
 impl Default for RefreshPolicy {
@@ -41,6 +47,7 @@ impl Default for RefreshPolicy {
             jitter: Duration::from_secs(60),
             lease_ttl: Duration::from_secs(30),
             lease_poll: Duration::from_millis(50),
+            cache_ttl: Duration::from_secs(2),
         }
     }
 }
@@ -60,6 +67,12 @@ impl RefreshPolicy {
         self
     }
 
+    /// Sets the token cache lifetime.
+    pub fn with_cache_ttl(mut self, ttl: Duration) -> Self {
+        self.cache_ttl = ttl;
+        self
+    }
+
     fn needs_refresh(&self, tokens: &TokenSet, now: DateTime<Utc>) -> bool {
         let jitter_ms = u64::try_from(self.jitter.as_millis()).unwrap_or(u64::MAX);
         let extra = if jitter_ms == 0 {
@@ -75,11 +88,15 @@ impl RefreshPolicy {
 
 type Gate = Arc<tokio::sync::Mutex<()>>;
 
+/// The most tokens the cache holds; past this it is cleared.
+const MAX_CACHED: usize = 10_000;
+
 /// Single-flight refresher shared by a hub's sessions.
 #[derive(Debug)]
 pub(crate) struct Refresher {
     policy: RefreshPolicy,
     gates: Mutex<HashMap<ConnectionKey, Gate>>,
+    cache: Mutex<HashMap<ConnectionKey, (TokenSet, std::time::Instant)>>,
 }
 
 impl Refresher {
@@ -87,7 +104,37 @@ impl Refresher {
         Self {
             policy,
             gates: Mutex::new(HashMap::new()),
+            cache: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Forgets a cached token (after disconnect, erasure or a status change).
+    pub(crate) fn invalidate(&self, key: &ConnectionKey) {
+        self.cache
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(key);
+    }
+
+    fn cached(&self, key: &ConnectionKey, clock: &dyn Clock) -> Option<TokenSet> {
+        if self.policy.cache_ttl.is_zero() {
+            return None;
+        }
+        let cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+        let (tokens, at) = cache.get(key)?;
+        (at.elapsed() < self.policy.cache_ttl && !self.policy.needs_refresh(tokens, clock.now()))
+            .then(|| tokens.clone())
+    }
+
+    fn remember(&self, key: &ConnectionKey, tokens: &TokenSet) {
+        if self.policy.cache_ttl.is_zero() {
+            return;
+        }
+        let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+        if cache.len() >= MAX_CACHED {
+            cache.clear();
+        }
+        cache.insert(key.clone(), (tokens.clone(), std::time::Instant::now()));
     }
 
     /// A usable token set for `key`, refreshed first when it is inside the margin.
@@ -98,16 +145,30 @@ impl Refresher {
         platform: &dyn Platform,
         clock: &dyn Clock,
     ) -> Result<TokenSet> {
-        let stored = load_usable(store, key).await?;
+        if let Some(tokens) = self.cached(key, clock) {
+            return Ok(tokens);
+        }
+        let stored = match load_usable(store, key).await {
+            Ok(stored) => stored,
+            Err(e) => {
+                self.invalidate(key);
+                return Err(e);
+            }
+        };
         if !self.policy.needs_refresh(&stored.tokens, clock.now()) {
+            self.remember(key, &stored.tokens);
             return Ok(stored.tokens);
         }
+        self.invalidate(key);
         let gate = self.gate(key);
         let result = {
             let _held = gate.lock().await;
             self.refresh_locked(key, store, platform, clock).await
         };
         self.forget_gate(key, gate);
+        if let Ok(tokens) = &result {
+            self.remember(key, tokens);
+        }
         result
     }
 

@@ -194,3 +194,38 @@ async fn fresh_tokens_are_not_refreshed() {
     }
     assert_eq!(env.sim.refresh_requests(), 0);
 }
+
+#[tokio::test]
+async fn sessions_reuse_a_recently_read_token_but_never_refresh_from_the_cache() {
+    let env = env().await;
+    let connected = env.connected().await;
+    let first = env
+        .hub
+        .session(&connected.key, Purpose::Publishing)
+        .await
+        .unwrap();
+    // Another process rewrites the row; within the cache TTL this process still uses the token
+    // it read, which is valid and outside the margin.
+    let stored = env.tokens.get(&connected.key).await.unwrap().unwrap();
+    let mut replaced = stored.tokens.clone();
+    replaced.access_token = socialconnect_core::secret::AccessToken::new("written-elsewhere");
+    env.tokens
+        .put(&connected.key, &replaced, Some(stored.version))
+        .await
+        .unwrap();
+    let second = env
+        .hub
+        .session(&connected.key, Purpose::Publishing)
+        .await
+        .unwrap();
+    assert!(second.access_token().ct_eq(first.access_token()));
+    // Once the token nears expiry, the cache is bypassed and the store decides.
+    expire(&env);
+    let third = env
+        .hub
+        .session(&connected.key, Purpose::Publishing)
+        .await
+        .unwrap();
+    assert_eq!(env.sim.refresh_requests(), 1);
+    assert!(!third.access_token().ct_eq(first.access_token()));
+}

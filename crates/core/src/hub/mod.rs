@@ -338,7 +338,7 @@ impl SocialConnect {
             ),
         };
         match self.inner.tokens.put(&key, &tokens, expected).await? {
-            PutOutcome::Written(_) => {}
+            PutOutcome::Written(_) => self.inner.refresher.invalidate(&key),
             PutOutcome::Conflict(_) => {
                 return Err(Error::transient(
                     "the connection changed while it was being completed; try again",
@@ -409,6 +409,7 @@ impl SocialConnect {
             }),
         };
         let deleted = self.inner.tokens.delete(key).await?;
+        self.inner.refresher.invalidate(key);
         Ok(Disconnected {
             revocation,
             deleted,
