@@ -1,0 +1,876 @@
+//! The SQL backend: one code path over [`sqlx::AnyPool`] for SQLite and PostgreSQL.
+//!
+//! Queries use `$N` placeholders (sqlx maps them on SQLite) and only the types the Any driver
+//! carries: 64-bit integers, text and bytes. The dialects differ in their migration files and
+//! in how a write transaction begins: `BEGIN IMMEDIATE` on SQLite takes the write lock up
+//! front, so a transaction that reads and then writes waits its turn (busy timeout) instead of
+//! failing with `SQLITE_BUSY` on its first write; on PostgreSQL a plain `BEGIN` (read
+//! committed) is enough because every read-then-write goes through a row lock or an
+//! `ON CONFLICT` clause.
+
+mod decode;
+mod schema;
+#[cfg(test)]
+mod tests;
+
+use std::fmt;
+
+use async_trait::async_trait;
+use socialconnect_core::store::PutOutcome;
+use socialconnect_core::{Error, Result};
+use sqlx::any::AnyPoolOptions;
+use sqlx::{Any, AnyPool, Transaction};
+
+use crate::backend::{
+    Backend, ConsentRow, ConsentStateRow, ErasureCounts, MetaRow, NewConsentRow, PendingRow,
+    Rewrap, SubjectKeyRow, SubjectRef, TokenRow, UsageRow,
+};
+use crate::chain;
+
+/// Which database a [`SqlBackend`] talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+impl Dialect {
+    /// From the Any driver's backend name.
+    fn of(backend_name: &str) -> Result<Self> {
+        match backend_name {
+            "SQLite" => Ok(Dialect::Sqlite),
+            "PostgreSQL" => Ok(Dialect::Postgres),
+            _ => Err(Error::config(
+                "the database is neither SQLite nor PostgreSQL",
+            )),
+        }
+    }
+
+    fn begin_write(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "BEGIN IMMEDIATE",
+            Dialect::Postgres => "BEGIN",
+        }
+    }
+}
+
+/// Sealed rows in SQLite or PostgreSQL.
+// Nothing outside the tests constructs it until the encrypted store is built on it.
+#[allow(dead_code)]
+pub(crate) struct SqlBackend {
+    pool: AnyPool,
+    dialect: Dialect,
+}
+
+impl fmt::Debug for SqlBackend {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SqlBackend")
+            .field("dialect", &self.dialect)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Per-connection settings. `busy_timeout` comes first so the others wait for locks; WAL lets
+/// readers run beside the one writer; `synchronous=FULL` makes every commit durable across a
+/// power cut (WAL's default, NORMAL, may lose the last commits); foreign keys for any future
+/// schema that declares them.
+#[cfg(feature = "sqlite")]
+const SQLITE_PRAGMAS: &str = "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
+     PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;";
+
+/// Error mapper for a failed query: says what failed, keeps sqlx's error as the source (sqlx
+/// errors name statements and constraints, never bound values).
+fn db(what: &'static str) -> impl FnOnce(sqlx::Error) -> Error {
+    move |e| Error::storage(what, e)
+}
+
+/// A `u32` limit as the `BIGINT` SQL compares it with.
+fn limit(n: u32) -> i64 {
+    i64::from(n)
+}
+
+/// A row count as the trait reports it.
+fn affected(result: &sqlx::any::AnyQueryResult) -> u64 {
+    result.rows_affected()
+}
+
+// As on the struct: the constructors' callers come with the encrypted store.
+#[allow(dead_code)]
+impl SqlBackend {
+    /// Opens (creating when missing) the SQLite database at `path` and brings its schema up to
+    /// date. The file is created with mode 0600 before SQLite touches it, and an existing file
+    /// readable by group or others is tightened to 0600 (see `schema::prepare_sqlite_file`).
+    #[cfg(feature = "sqlite")]
+    pub(crate) async fn open_sqlite(path: &std::path::Path) -> Result<Self> {
+        use sqlx::Executor;
+
+        let owned = path.to_owned();
+        let path = tokio::task::spawn_blocking(move || schema::prepare_sqlite_file(&owned))
+            .await
+            .map_err(|e| Error::storage("preparing the SQLite database file", e))?
+            .map_err(|e| Error::storage("preparing the SQLite database file", e))?;
+        let url = schema::sqlite_url(&path)?;
+        sqlx::any::install_default_drivers();
+        // `connect` opens the first connection before returning, so the switch to WAL (which
+        // needs the database to itself) happens before any other connection of ours exists.
+        let pool = AnyPoolOptions::new()
+            .max_connections(4)
+            .after_connect(|conn, _meta| {
+                Box::pin(async move {
+                    conn.execute(SQLITE_PRAGMAS).await?;
+                    Ok(())
+                })
+            })
+            .connect(&url)
+            .await
+            .map_err(db("opening the SQLite database"))?;
+        // SQLite answers the pragma with the mode it ended up in (e.g. `delete` on a file
+        // system without shared memory); the durability and concurrency above assume WAL.
+        let mode = sqlx::query_scalar::<_, String>("PRAGMA journal_mode")
+            .fetch_one(&pool)
+            .await
+            .map_err(db("reading the SQLite journal mode"));
+        match mode {
+            Ok(mode) if mode.eq_ignore_ascii_case("wal") => {}
+            Ok(_) => {
+                pool.close().await;
+                return Err(Error::storage_msg(
+                    "SQLite refused write-ahead logging for this database file",
+                ));
+            }
+            Err(e) => {
+                pool.close().await;
+                return Err(e);
+            }
+        }
+        Self::start(pool, Dialect::Sqlite).await
+    }
+
+    /// Connects to PostgreSQL at `url` and brings the schema up to date.
+    ///
+    /// Like `open_sqlite`, installs sqlx's default Any drivers (a no-op when already done that
+    /// way; sqlx panics if the host installed a different driver set itself first).
+    #[cfg(feature = "postgres")]
+    pub(crate) async fn open_postgres(url: &str) -> Result<Self> {
+        sqlx::any::install_default_drivers();
+        let pool = AnyPoolOptions::new()
+            .max_connections(8)
+            .connect(url)
+            .await
+            .map_err(db("connecting to PostgreSQL"))?;
+        Self::start(pool, Dialect::Postgres).await
+    }
+
+    /// Checks the pool reaches the expected kind of database and migrates it.
+    async fn start(pool: AnyPool, expected: Dialect) -> Result<Self> {
+        let dialect = {
+            let conn = pool.acquire().await.map_err(db("connecting"))?;
+            Dialect::of(conn.backend_name())
+        };
+        let result = match dialect {
+            Ok(dialect) if dialect == expected => schema::migrate(&pool, dialect).await,
+            Ok(_) => Err(Error::config("the URL names another kind of database")),
+            Err(e) => Err(e),
+        };
+        match result {
+            Ok(()) => Ok(Self {
+                pool,
+                dialect: expected,
+            }),
+            Err(e) => {
+                pool.close().await;
+                Err(e)
+            }
+        }
+    }
+
+    /// Which database this is.
+    pub(crate) fn dialect(&self) -> Dialect {
+        self.dialect
+    }
+
+    /// Closes every connection, waiting for those in use to come back.
+    pub(crate) async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// Begins a transaction that will write.
+    async fn begin(&self, what: &'static str) -> Result<Transaction<'static, Any>> {
+        self.pool
+            .begin_with(self.dialect.begin_write())
+            .await
+            .map_err(db(what))
+    }
+}
+
+// As on the struct: the trait has no caller until the encrypted store is built on it.
+#[allow(dead_code)]
+#[async_trait]
+impl Backend for SqlBackend {
+    async fn get_meta(&self, name: &str) -> Result<Option<MetaRow>> {
+        let row = sqlx::query("SELECT name, kek_id, wrapped FROM sc_meta WHERE name = $1")
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db("reading a store secret"))?;
+        row.as_ref().map(decode::meta).transpose()
+    }
+
+    async fn insert_meta_if_absent(&self, row: MetaRow) -> Result<MetaRow> {
+        const WHAT: &str = "storing a store secret";
+        let mut tx = self.begin(WHAT).await?;
+        sqlx::query(
+            "INSERT INTO sc_meta (name, kek_id, wrapped) VALUES ($1, $2, $3) \
+             ON CONFLICT (name) DO NOTHING",
+        )
+        .bind(&row.name)
+        .bind(&row.kek_id)
+        .bind(row.wrapped.as_slice())
+        .execute(&mut *tx)
+        .await
+        .map_err(db(WHAT))?;
+        let stored = sqlx::query("SELECT name, kek_id, wrapped FROM sc_meta WHERE name = $1")
+            .bind(&row.name)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db(WHAT))?;
+        tx.commit().await.map_err(db(WHAT))?;
+        decode::meta(&stored)
+    }
+
+    async fn rewrap_meta(
+        &self,
+        name: &str,
+        expected_kek: &str,
+        new_kek: &str,
+        wrapped: Vec<u8>,
+    ) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE sc_meta SET kek_id = $3, wrapped = $4 WHERE name = $1 AND kek_id = $2",
+        )
+        .bind(name)
+        .bind(expected_kek)
+        .bind(new_kek)
+        .bind(wrapped)
+        .execute(&self.pool)
+        .await
+        .map_err(db("rewrapping a store secret"))?;
+        Ok(affected(&done) > 0)
+    }
+
+    async fn get_subject_key(&self, subject_ref: &SubjectRef) -> Result<Option<SubjectKeyRow>> {
+        let row = sqlx::query(
+            "SELECT subject_ref, dek_id, kek_id, wrapped, created_at \
+             FROM sc_subject_keys WHERE subject_ref = $1",
+        )
+        .bind(&subject_ref[..])
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db("reading a subject key"))?;
+        row.as_ref().map(decode::subject_key).transpose()
+    }
+
+    async fn insert_subject_key_if_absent(&self, row: SubjectKeyRow) -> Result<SubjectKeyRow> {
+        const WHAT: &str = "storing a subject key";
+        let mut tx = self.begin(WHAT).await?;
+        sqlx::query(
+            "INSERT INTO sc_subject_keys (subject_ref, dek_id, kek_id, wrapped, created_at) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (subject_ref) DO NOTHING",
+        )
+        .bind(&row.subject_ref[..])
+        .bind(&row.dek_id)
+        .bind(&row.kek_id)
+        .bind(row.wrapped.as_slice())
+        .bind(row.created_at)
+        .execute(&mut *tx)
+        .await
+        .map_err(db(WHAT))?;
+        let stored = sqlx::query(
+            "SELECT subject_ref, dek_id, kek_id, wrapped, created_at \
+             FROM sc_subject_keys WHERE subject_ref = $1",
+        )
+        .bind(&row.subject_ref[..])
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db(WHAT))?;
+        tx.commit().await.map_err(db(WHAT))?;
+        decode::subject_key(&stored)
+    }
+
+    async fn subject_keys_not_wrapped_by(
+        &self,
+        kek_id: &str,
+        after: Option<SubjectRef>,
+        limit_to: u32,
+    ) -> Result<Vec<SubjectKeyRow>> {
+        const WHAT: &str = "listing subject keys to rewrap";
+        let rows = match after {
+            None => sqlx::query(
+                "SELECT subject_ref, dek_id, kek_id, wrapped, created_at FROM sc_subject_keys \
+                 WHERE kek_id <> $1 ORDER BY subject_ref LIMIT $2",
+            )
+            .bind(kek_id)
+            .bind(limit(limit_to))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db(WHAT))?,
+            Some(after) => sqlx::query(
+                "SELECT subject_ref, dek_id, kek_id, wrapped, created_at FROM sc_subject_keys \
+                 WHERE kek_id <> $1 AND subject_ref > $2 ORDER BY subject_ref LIMIT $3",
+            )
+            .bind(kek_id)
+            .bind(&after[..])
+            .bind(limit(limit_to))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db(WHAT))?,
+        };
+        rows.iter().map(decode::subject_key).collect()
+    }
+
+    async fn rewrap_subject_keys(&self, rewraps: Vec<Rewrap>) -> Result<u64> {
+        const WHAT: &str = "rewrapping subject keys";
+        if rewraps.is_empty() {
+            return Ok(0);
+        }
+        let mut tx = self.begin(WHAT).await?;
+        let mut applied = 0;
+        for rewrap in &rewraps {
+            let done = sqlx::query(
+                "UPDATE sc_subject_keys SET kek_id = $3, wrapped = $4 \
+                 WHERE subject_ref = $1 AND kek_id = $2",
+            )
+            .bind(&rewrap.subject_ref[..])
+            .bind(&rewrap.expected_kek)
+            .bind(&rewrap.new_kek)
+            .bind(rewrap.wrapped.as_slice())
+            .execute(&mut *tx)
+            .await
+            .map_err(db(WHAT))?;
+            applied += affected(&done);
+        }
+        tx.commit().await.map_err(db(WHAT))?;
+        Ok(applied)
+    }
+
+    async fn count_wrapped_by(&self, kek_id: &str) -> Result<u64> {
+        let row = sqlx::query(
+            "SELECT (SELECT COUNT(*) FROM sc_subject_keys WHERE kek_id = $1) \
+                  + (SELECT COUNT(*) FROM sc_meta WHERE kek_id = $1) AS n",
+        )
+        .bind(kek_id)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(db("counting keys wrapped by a key-encryption key"))?;
+        decode::Columns::new(&row, "sc_subject_keys").count("n")
+    }
+
+    async fn count_not_wrapped_by(&self, kek_id: &str) -> Result<u64> {
+        let row = sqlx::query(
+            "SELECT (SELECT COUNT(*) FROM sc_subject_keys WHERE kek_id <> $1) \
+                  + (SELECT COUNT(*) FROM sc_meta WHERE kek_id <> $1) AS n",
+        )
+        .bind(kek_id)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(db("counting keys not wrapped by a key-encryption key"))?;
+        decode::Columns::new(&row, "sc_subject_keys").count("n")
+    }
+
+    async fn put_token(&self, row: TokenRow, expected_version: Option<i64>) -> Result<PutOutcome> {
+        const WHAT: &str = "writing a token row";
+        let Some(expected) = expected_version else {
+            let written = sqlx::query(
+                "INSERT INTO sc_tokens (conn_id, subject_ref, platform, version, status, \
+                     status_since, updated_at, dek_id, sealed) \
+                 VALUES ($1, $2, $3, 1, 'active', $4, $5, $6, $7) \
+                 ON CONFLICT (conn_id) DO UPDATE SET subject_ref = excluded.subject_ref, \
+                     platform = excluded.platform, version = sc_tokens.version + 1, \
+                     status = excluded.status, status_since = excluded.status_since, \
+                     updated_at = excluded.updated_at, dek_id = excluded.dek_id, \
+                     sealed = excluded.sealed \
+                 RETURNING version",
+            )
+            .bind(&row.conn_id)
+            .bind(&row.subject_ref[..])
+            .bind(&row.platform)
+            .bind(row.status_since)
+            .bind(row.updated_at)
+            .bind(&row.dek_id)
+            .bind(row.sealed.as_slice())
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db(WHAT))?;
+            let version = decode::Columns::new(&written, "sc_tokens").version("version")?;
+            return Ok(PutOutcome::Written(version.unsigned_abs()));
+        };
+        let mut tx = self.begin(WHAT).await?;
+        let written = sqlx::query(
+            "UPDATE sc_tokens SET subject_ref = $3, platform = $4, version = version + 1, \
+                 status = 'active', status_since = $5, updated_at = $6, dek_id = $7, sealed = $8 \
+             WHERE conn_id = $1 AND version = $2 \
+             RETURNING version",
+        )
+        .bind(&row.conn_id)
+        .bind(expected)
+        .bind(&row.subject_ref[..])
+        .bind(&row.platform)
+        .bind(row.status_since)
+        .bind(row.updated_at)
+        .bind(&row.dek_id)
+        .bind(row.sealed.as_slice())
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db(WHAT))?;
+        let outcome = match written {
+            Some(written) => {
+                let version = decode::Columns::new(&written, "sc_tokens").version("version")?;
+                PutOutcome::Written(version.unsigned_abs())
+            }
+            None => {
+                let current = sqlx::query("SELECT version FROM sc_tokens WHERE conn_id = $1")
+                    .bind(&row.conn_id)
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(db(WHAT))?;
+                let current = current
+                    .map(|r| decode::Columns::new(&r, "sc_tokens").version("version"))
+                    .transpose()?;
+                PutOutcome::Conflict(current.map(i64::unsigned_abs))
+            }
+        };
+        tx.commit().await.map_err(db(WHAT))?;
+        Ok(outcome)
+    }
+
+    async fn get_token(&self, conn_id: &str) -> Result<Option<TokenRow>> {
+        let row = sqlx::query(
+            "SELECT conn_id, subject_ref, platform, version, status, status_since, updated_at, \
+                 dek_id, sealed \
+             FROM sc_tokens WHERE conn_id = $1",
+        )
+        .bind(conn_id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db("reading a token row"))?;
+        row.as_ref().map(decode::token).transpose()
+    }
+
+    async fn set_token_status(
+        &self,
+        conn_id: &str,
+        status: &str,
+        since: Option<i64>,
+        now: i64,
+    ) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE sc_tokens SET status = $2, status_since = $3, updated_at = $4, \
+                 version = version + 1 \
+             WHERE conn_id = $1",
+        )
+        .bind(conn_id)
+        .bind(status)
+        .bind(since)
+        .bind(now)
+        .execute(&self.pool)
+        .await
+        .map_err(db("setting a connection's status"))?;
+        Ok(affected(&done) > 0)
+    }
+
+    async fn delete_token(&self, conn_id: &str) -> Result<bool> {
+        const WHAT: &str = "deleting a token row";
+        let mut tx = self.begin(WHAT).await?;
+        sqlx::query("DELETE FROM sc_leases WHERE conn_id = $1")
+            .bind(conn_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db(WHAT))?;
+        let done = sqlx::query("DELETE FROM sc_tokens WHERE conn_id = $1")
+            .bind(conn_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db(WHAT))?;
+        tx.commit().await.map_err(db(WHAT))?;
+        Ok(affected(&done) > 0)
+    }
+
+    async fn tokens_of(&self, subject_ref: &SubjectRef) -> Result<Vec<(String, String)>> {
+        let rows = sqlx::query(
+            "SELECT conn_id, platform FROM sc_tokens WHERE subject_ref = $1 ORDER BY conn_id",
+        )
+        .bind(&subject_ref[..])
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db("listing a subject's connections"))?;
+        rows.iter()
+            .map(|row| {
+                let c = decode::Columns::new(row, "sc_tokens");
+                Ok((c.text("conn_id")?, c.text("platform")?))
+            })
+            .collect()
+    }
+
+    async fn try_lease(
+        &self,
+        conn_id: &str,
+        owner: &str,
+        now: i64,
+        expires_at: i64,
+    ) -> Result<bool> {
+        // One statement: the conflict check and the takeover cannot interleave with another
+        // taker's. The same owner may renew its own lease.
+        let done = sqlx::query(
+            "INSERT INTO sc_leases (conn_id, owner, expires_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (conn_id) DO UPDATE \
+                 SET owner = excluded.owner, expires_at = excluded.expires_at \
+                 WHERE sc_leases.expires_at <= $4 OR sc_leases.owner = excluded.owner",
+        )
+        .bind(conn_id)
+        .bind(owner)
+        .bind(expires_at)
+        .bind(now)
+        .execute(&self.pool)
+        .await
+        .map_err(db("taking a refresh lease"))?;
+        Ok(affected(&done) > 0)
+    }
+
+    async fn release_lease(&self, conn_id: &str, owner: &str) -> Result<bool> {
+        let done = sqlx::query("DELETE FROM sc_leases WHERE conn_id = $1 AND owner = $2")
+            .bind(conn_id)
+            .bind(owner)
+            .execute(&self.pool)
+            .await
+            .map_err(db("releasing a refresh lease"))?;
+        Ok(affected(&done) > 0)
+    }
+
+    async fn insert_pending(&self, row: PendingRow) -> Result<()> {
+        let done = sqlx::query(
+            "INSERT INTO sc_pending (state_hash, subject_ref, expires_at, dek_id, sealed) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (state_hash) DO NOTHING",
+        )
+        .bind(&row.state_hash[..])
+        .bind(&row.subject_ref[..])
+        .bind(row.expires_at)
+        .bind(&row.dek_id)
+        .bind(row.sealed.as_slice())
+        .execute(&self.pool)
+        .await
+        .map_err(db("storing a pending OAuth state"))?;
+        if affected(&done) == 0 {
+            return Err(Error::invalid_input("this OAuth state is already pending"));
+        }
+        Ok(())
+    }
+
+    async fn take_pending(&self, state_hash: &[u8; 32]) -> Result<Option<PendingRow>> {
+        // DELETE … RETURNING: of two concurrent takers exactly one gets the row.
+        let row = sqlx::query(
+            "DELETE FROM sc_pending WHERE state_hash = $1 \
+             RETURNING state_hash, subject_ref, expires_at, dek_id, sealed",
+        )
+        .bind(&state_hash[..])
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db("taking a pending OAuth state"))?;
+        row.as_ref().map(decode::pending).transpose()
+    }
+
+    async fn purge_pending(&self, now: i64) -> Result<u64> {
+        let done = sqlx::query("DELETE FROM sc_pending WHERE expires_at <= $1")
+            .bind(now)
+            .execute(&self.pool)
+            .await
+            .map_err(db("purging expired OAuth states"))?;
+        Ok(affected(&done))
+    }
+
+    async fn erase_pending_of(&self, subject_ref: &SubjectRef) -> Result<u64> {
+        let done = sqlx::query("DELETE FROM sc_pending WHERE subject_ref = $1")
+            .bind(&subject_ref[..])
+            .execute(&self.pool)
+            .await
+            .map_err(db("erasing a subject's pending OAuth states"))?;
+        Ok(affected(&done))
+    }
+
+    async fn append_consent(&self, row: NewConsentRow) -> Result<ConsentRow> {
+        const WHAT: &str = "appending a consent record";
+        let row_digest = chain::row_digest(&row);
+        let mut tx = self.begin(WHAT).await?;
+        // Claiming the next seq on the head row locks it (PostgreSQL: row lock; SQLite: the
+        // write lock, already held), so appenders queue here and each links to the previous
+        // one's hash. RETURNING gives the new seq and the still-unchanged previous hash.
+        let head = sqlx::query(
+            "UPDATE sc_consent_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash",
+        )
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db(WHAT))?
+        .ok_or_else(|| Error::storage_msg("the consent chain's head row is missing"))?;
+        let head = decode::Columns::new(&head, "sc_consent_head");
+        let seq = head.int("seq")?;
+        let prev_hash = head.hash("hash")?;
+        let hash = chain::link(&prev_hash, seq, &row_digest);
+        sqlx::query(
+            "INSERT INTO sc_consent (seq, subject_ref, purpose, platform, action, recorded_at, \
+                 expires_at, dek_id, sealed, row_digest, prev_hash, hash) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+        )
+        .bind(seq)
+        .bind(&row.subject_ref[..])
+        .bind(&row.purpose)
+        .bind(&row.platform)
+        .bind(&row.action)
+        .bind(row.recorded_at)
+        .bind(row.expires_at)
+        .bind(&row.dek_id)
+        .bind(row.sealed.as_slice())
+        .bind(&row_digest[..])
+        .bind(&prev_hash[..])
+        .bind(&hash[..])
+        .execute(&mut *tx)
+        .await
+        .map_err(db(WHAT))?;
+        sqlx::query("UPDATE sc_consent_head SET hash = $1 WHERE id = 1")
+            .bind(&hash[..])
+            .execute(&mut *tx)
+            .await
+            .map_err(db(WHAT))?;
+        sqlx::query(
+            "INSERT INTO sc_consent_state (subject_ref, purpose, platform, seq, action, \
+                 expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) \
+             ON CONFLICT (subject_ref, purpose, platform) DO UPDATE \
+                 SET seq = excluded.seq, action = excluded.action, \
+                     expires_at = excluded.expires_at",
+        )
+        .bind(&row.subject_ref[..])
+        .bind(&row.purpose)
+        .bind(&row.platform)
+        .bind(seq)
+        .bind(&row.action)
+        .bind(row.expires_at)
+        .execute(&mut *tx)
+        .await
+        .map_err(db(WHAT))?;
+        tx.commit().await.map_err(db(WHAT))?;
+        Ok(ConsentRow {
+            seq,
+            subject_ref: Some(row.subject_ref),
+            purpose: Some(row.purpose),
+            platform: Some(row.platform),
+            action: Some(row.action),
+            recorded_at: Some(row.recorded_at),
+            expires_at: row.expires_at,
+            dek_id: Some(row.dek_id),
+            sealed: Some(row.sealed),
+            row_digest,
+            prev_hash,
+            hash,
+        })
+    }
+
+    async fn consent_state(
+        &self,
+        subject_ref: &SubjectRef,
+        purpose: &str,
+        platforms: &[&str],
+    ) -> Result<Option<ConsentStateRow>> {
+        if platforms.is_empty() {
+            return Ok(None);
+        }
+        // Only placeholders are generated; every value is bound.
+        let placeholders: Vec<String> = (0..platforms.len())
+            .map(|i| format!("${}", i + 3))
+            .collect();
+        let sql = format!(
+            "SELECT seq, action, expires_at FROM sc_consent_state \
+             WHERE subject_ref = $1 AND purpose = $2 AND platform IN ({}) \
+             ORDER BY seq DESC LIMIT 1",
+            placeholders.join(", ")
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(&subject_ref[..])
+            .bind(purpose);
+        for platform in platforms {
+            query = query.bind(*platform);
+        }
+        let row = query
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db("reading consent state"))?;
+        row.as_ref().map(decode::consent_state).transpose()
+    }
+
+    async fn consent_of(&self, subject_ref: &SubjectRef) -> Result<Vec<ConsentRow>> {
+        let rows = sqlx::query(
+            "SELECT seq, subject_ref, purpose, platform, action, recorded_at, expires_at, \
+                 dek_id, sealed, row_digest, prev_hash, hash \
+             FROM sc_consent WHERE subject_ref = $1 ORDER BY seq",
+        )
+        .bind(&subject_ref[..])
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db("reading a subject's consent records"))?;
+        rows.iter().map(decode::consent).collect()
+    }
+
+    async fn consent_range(&self, after: i64, limit_to: u32) -> Result<Vec<ConsentRow>> {
+        let rows = sqlx::query(
+            "SELECT seq, subject_ref, purpose, platform, action, recorded_at, expires_at, \
+                 dek_id, sealed, row_digest, prev_hash, hash \
+             FROM sc_consent WHERE seq > $1 ORDER BY seq LIMIT $2",
+        )
+        .bind(after)
+        .bind(limit(limit_to))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db("reading consent records"))?;
+        rows.iter().map(decode::consent).collect()
+    }
+
+    async fn append_usage(&self, row: UsageRow) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO sc_usage_log (subject_ref, at, platform, operation, outcome, \
+                 http_status, latency_us, dek_id, sealed) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(&row.subject_ref[..])
+        .bind(row.at)
+        .bind(&row.platform)
+        .bind(&row.operation)
+        .bind(&row.outcome)
+        .bind(row.http_status)
+        .bind(row.latency_us)
+        .bind(&row.dek_id)
+        .bind(row.sealed.as_slice())
+        .execute(&self.pool)
+        .await
+        .map_err(db("appending a usage-log entry"))?;
+        Ok(())
+    }
+
+    async fn usage_of(&self, subject_ref: &SubjectRef) -> Result<Vec<UsageRow>> {
+        let rows = sqlx::query(
+            "SELECT subject_ref, at, platform, operation, outcome, http_status, latency_us, \
+                 dek_id, sealed \
+             FROM sc_usage_log WHERE subject_ref = $1 ORDER BY at, id",
+        )
+        .bind(&subject_ref[..])
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db("reading a subject's usage log"))?;
+        rows.iter().map(decode::usage).collect()
+    }
+
+    async fn purge_usage_before(&self, cutoff: i64, batch: u32) -> Result<u64> {
+        // Bounded batches keep each write transaction (and SQLite's write lock) short.
+        let batch = batch.max(1);
+        let mut total = 0;
+        loop {
+            let done = sqlx::query(
+                "DELETE FROM sc_usage_log WHERE id IN \
+                 (SELECT id FROM sc_usage_log WHERE at < $1 ORDER BY id LIMIT $2)",
+            )
+            .bind(cutoff)
+            .bind(limit(batch))
+            .execute(&self.pool)
+            .await
+            .map_err(db("purging old usage-log entries"))?;
+            let n = affected(&done);
+            total += n;
+            if n < u64::from(batch) {
+                return Ok(total);
+            }
+        }
+    }
+
+    async fn erase_usage_of(&self, subject_ref: &SubjectRef) -> Result<u64> {
+        let done = sqlx::query("DELETE FROM sc_usage_log WHERE subject_ref = $1")
+            .bind(&subject_ref[..])
+            .execute(&self.pool)
+            .await
+            .map_err(db("erasing a subject's usage log"))?;
+        Ok(affected(&done))
+    }
+
+    async fn erase_subject(&self, subject_ref: &SubjectRef) -> Result<ErasureCounts> {
+        const WHAT: &str = "erasing a subject";
+        let subject = &subject_ref[..];
+        let mut tx = self.begin(WHAT).await?;
+        // Leases first: they are found through the token rows.
+        let leases = erase_step(
+            &mut tx,
+            subject,
+            "DELETE FROM sc_leases WHERE conn_id IN \
+             (SELECT conn_id FROM sc_tokens WHERE subject_ref = $1)",
+        )
+        .await?;
+        let tokens = erase_step(
+            &mut tx,
+            subject,
+            "DELETE FROM sc_tokens WHERE subject_ref = $1",
+        )
+        .await?;
+        let pending_states = erase_step(
+            &mut tx,
+            subject,
+            "DELETE FROM sc_pending WHERE subject_ref = $1",
+        )
+        .await?;
+        let usage_entries = erase_step(
+            &mut tx,
+            subject,
+            "DELETE FROM sc_usage_log WHERE subject_ref = $1",
+        )
+        .await?;
+        erase_step(
+            &mut tx,
+            subject,
+            "DELETE FROM sc_consent_state WHERE subject_ref = $1",
+        )
+        .await?;
+        // Tombstones: the chain columns stay so everyone else's chain still verifies.
+        let consent_records = erase_step(
+            &mut tx,
+            subject,
+            "UPDATE sc_consent SET subject_ref = NULL, purpose = NULL, platform = NULL, \
+                 action = NULL, recorded_at = NULL, expires_at = NULL, dek_id = NULL, \
+                 sealed = NULL \
+             WHERE subject_ref = $1",
+        )
+        .await?;
+        let subject_keys = erase_step(
+            &mut tx,
+            subject,
+            "DELETE FROM sc_subject_keys WHERE subject_ref = $1",
+        )
+        .await?;
+        tx.commit().await.map_err(db(WHAT))?;
+        Ok(ErasureCounts {
+            tokens,
+            leases,
+            pending_states,
+            consent_records,
+            usage_entries,
+            subject_keys,
+        })
+    }
+}
+
+/// One statement of an erasure, bound to the subject; returns the rows it touched.
+async fn erase_step(
+    tx: &mut Transaction<'static, Any>,
+    subject: &[u8],
+    sql: &'static str,
+) -> Result<u64> {
+    let done = sqlx::query(sql)
+        .bind(subject)
+        .execute(&mut **tx)
+        .await
+        .map_err(db("erasing a subject"))?;
+    Ok(affected(&done))
+}

@@ -1,0 +1,1109 @@
+//! The backend against real databases: every check runs on a fresh SQLite file, and on a fresh
+//! PostgreSQL database when `SC_TEST_PG_URL` is set (skipped otherwise).
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use socialconnect_core::ErrorKind;
+use socialconnect_core::store::PutOutcome;
+
+use super::{Dialect, SqlBackend};
+use crate::backend::{
+    Backend, ConsentRow, MetaRow, NewConsentRow, PendingRow, Rewrap, SubjectKeyRow, SubjectRef,
+    TokenRow, UsageRow,
+};
+use crate::chain::{self, ChainVerifier};
+
+// --- harness ---
+
+/// A backend over a throwaway database, removed by [`Harness::finish`].
+struct Harness {
+    backend: Arc<SqlBackend>,
+    scratch: Scratch,
+}
+
+enum Scratch {
+    /// Kept so the directory lives as long as the backend.
+    #[cfg(feature = "sqlite")]
+    Sqlite { _dir: tempfile::TempDir },
+    #[cfg(feature = "postgres")]
+    Postgres {
+        server_url: String,
+        database: String,
+    },
+}
+
+impl Harness {
+    #[cfg(feature = "sqlite")]
+    async fn sqlite() -> Harness {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let backend = SqlBackend::open_sqlite(&dir.path().join("store.db"))
+            .await
+            .expect("open SQLite");
+        assert_eq!(backend.dialect(), Dialect::Sqlite);
+        Harness {
+            backend: Arc::new(backend),
+            scratch: Scratch::Sqlite { _dir: dir },
+        }
+    }
+
+    /// A fresh database on the server in `SC_TEST_PG_URL`, or `None` when it is unset.
+    #[cfg(feature = "postgres")]
+    async fn postgres() -> Option<Harness> {
+        let Ok(server_url) = std::env::var("SC_TEST_PG_URL") else {
+            eprintln!("SC_TEST_PG_URL is unset: skipping the PostgreSQL run");
+            return None;
+        };
+        let database = format!("sc_{}", uuid::Uuid::new_v4().simple());
+        admin(&server_url, &format!("CREATE DATABASE {database}")).await;
+        let backend = SqlBackend::open_postgres(&with_database(&server_url, &database))
+            .await
+            .expect("open PostgreSQL");
+        assert_eq!(backend.dialect(), Dialect::Postgres);
+        Some(Harness {
+            backend: Arc::new(backend),
+            scratch: Scratch::Postgres {
+                server_url,
+                database,
+            },
+        })
+    }
+
+    /// The URL of this harness's PostgreSQL database.
+    #[cfg(feature = "postgres")]
+    fn pg_url(&self) -> String {
+        match &self.scratch {
+            Scratch::Postgres {
+                server_url,
+                database,
+            } => with_database(server_url, database),
+            #[cfg(feature = "sqlite")]
+            Scratch::Sqlite { .. } => panic!("not a PostgreSQL harness"),
+        }
+    }
+
+    async fn finish(self) {
+        self.backend.close().await;
+        match self.scratch {
+            #[cfg(feature = "sqlite")]
+            Scratch::Sqlite { .. } => {}
+            #[cfg(feature = "postgres")]
+            Scratch::Postgres {
+                server_url,
+                database,
+            } => {
+                admin(
+                    &server_url,
+                    &format!("DROP DATABASE {database} WITH (FORCE)"),
+                )
+                .await
+            }
+        }
+    }
+}
+
+/// Runs one statement on the test server's own database.
+#[cfg(feature = "postgres")]
+async fn admin(server_url: &str, sql: &str) {
+    use sqlx::{Connection, Executor};
+
+    sqlx::any::install_default_drivers();
+    let mut conn = sqlx::AnyConnection::connect(server_url)
+        .await
+        .expect("connect to SC_TEST_PG_URL");
+    conn.execute(sqlx::AssertSqlSafe(sql.to_owned()))
+        .await
+        .expect("administrative statement");
+    conn.close().await.expect("close");
+}
+
+/// `url` with its database name replaced.
+#[cfg(feature = "postgres")]
+fn with_database(url: &str, database: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((base, query)) => (base, Some(query)),
+        None => (url, None),
+    };
+    let server = base.rsplit_once('/').map_or(base, |(server, _)| server);
+    match query {
+        Some(query) => format!("{server}/{database}?{query}"),
+        None => format!("{server}/{database}"),
+    }
+}
+
+/// Defines `<check>::sqlite` and `<check>::postgres` tests running `check(backend)`.
+macro_rules! on_both {
+    ($($check:ident),* $(,)?) => {$(
+        mod $check {
+            #[cfg(feature = "sqlite")]
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let harness = super::Harness::sqlite().await;
+                super::$check(harness.backend.clone()).await;
+                harness.finish().await;
+            }
+
+            #[cfg(feature = "postgres")]
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                let Some(harness) = super::Harness::postgres().await else { return };
+                super::$check(harness.backend.clone()).await;
+                harness.finish().await;
+            }
+        }
+    )*};
+}
+
+on_both!(
+    meta_rows,
+    subject_keys,
+    tokens,
+    leases,
+    pending_states,
+    take_pending_is_single_use,
+    consent_chain,
+    concurrent_appends_keep_one_chain,
+    usage_log,
+    erasure,
+    malformed_rows_are_typed_errors,
+);
+
+// --- rows ---
+
+fn subject(n: u8) -> SubjectRef {
+    [n; 32]
+}
+
+fn token_row(conn_id: &str, subject_n: u8, platform: &str) -> TokenRow {
+    TokenRow {
+        conn_id: conn_id.to_owned(),
+        subject_ref: subject(subject_n),
+        platform: platform.to_owned(),
+        version: 0,
+        status: "ignored".to_owned(),
+        status_since: None,
+        updated_at: 1_700_000_000,
+        dek_id: "dek-1".to_owned(),
+        sealed: vec![0xA5; 48],
+    }
+}
+
+fn key_row(subject_n: u8, kek_id: &str) -> SubjectKeyRow {
+    SubjectKeyRow {
+        subject_ref: subject(subject_n),
+        dek_id: format!("dek-{subject_n}"),
+        kek_id: kek_id.to_owned(),
+        wrapped: vec![subject_n; 60],
+        created_at: 1_700_000_000 + i64::from(subject_n),
+    }
+}
+
+fn pending_row(hash_n: u8, subject_n: u8, expires_at: i64) -> PendingRow {
+    PendingRow {
+        state_hash: [hash_n; 32],
+        subject_ref: subject(subject_n),
+        expires_at,
+        dek_id: "dek-1".to_owned(),
+        sealed: vec![hash_n; 40],
+    }
+}
+
+fn consent_row(subject_n: u8, purpose: &str, platform: &str, action: &str) -> NewConsentRow {
+    NewConsentRow {
+        subject_ref: subject(subject_n),
+        purpose: purpose.to_owned(),
+        platform: platform.to_owned(),
+        action: action.to_owned(),
+        recorded_at: 1_700_000_000,
+        expires_at: None,
+        dek_id: format!("dek-{subject_n}"),
+        sealed: vec![subject_n; 33],
+    }
+}
+
+fn usage_row(subject_n: u8, at: i64) -> UsageRow {
+    UsageRow {
+        subject_ref: subject(subject_n),
+        at,
+        platform: "meta".to_owned(),
+        operation: "pages.list".to_owned(),
+        outcome: "ok".to_owned(),
+        http_status: Some(200),
+        latency_us: 1234,
+        dek_id: format!("dek-{subject_n}"),
+        sealed: vec![subject_n; 20],
+    }
+}
+
+/// Every consent row, in order, checked with the chain verifier.
+async fn verify_chain(b: &SqlBackend) -> Vec<ConsentRow> {
+    let mut verifier = ChainVerifier::new();
+    let mut rows = Vec::new();
+    let mut after = 0;
+    loop {
+        let batch = b.consent_range(after, 3).await.unwrap();
+        let Some(last) = batch.last() else { break };
+        after = last.seq;
+        for row in &batch {
+            assert!(verifier.feed(row), "chain broken at seq {}", row.seq);
+        }
+        rows.extend(batch);
+    }
+    let report = verifier.report();
+    assert_eq!(report.first_broken, None);
+    assert_eq!(report.checked, rows.len() as u64);
+    rows
+}
+
+// --- checks on both databases ---
+
+async fn meta_rows(b: Arc<SqlBackend>) {
+    assert_eq!(b.get_meta("pseudonym").await.unwrap(), None);
+    let first = MetaRow {
+        name: "pseudonym".to_owned(),
+        kek_id: "kek-1".to_owned(),
+        wrapped: vec![1; 60],
+    };
+    assert_eq!(b.insert_meta_if_absent(first.clone()).await.unwrap(), first);
+    let second = MetaRow {
+        kek_id: "kek-2".to_owned(),
+        wrapped: vec![2; 60],
+        ..first.clone()
+    };
+    assert_eq!(
+        b.insert_meta_if_absent(second).await.unwrap(),
+        first,
+        "the first one stays"
+    );
+    assert_eq!(b.get_meta("pseudonym").await.unwrap(), Some(first.clone()));
+
+    assert!(
+        !b.rewrap_meta("pseudonym", "kek-9", "kek-2", vec![3; 60])
+            .await
+            .unwrap()
+    );
+    assert!(
+        !b.rewrap_meta("other", "kek-1", "kek-2", vec![3; 60])
+            .await
+            .unwrap()
+    );
+    assert!(
+        b.rewrap_meta("pseudonym", "kek-1", "kek-2", vec![3; 60])
+            .await
+            .unwrap()
+    );
+    let now = b.get_meta("pseudonym").await.unwrap().unwrap();
+    assert_eq!((now.kek_id.as_str(), now.wrapped), ("kek-2", vec![3; 60]));
+}
+
+async fn subject_keys(b: Arc<SqlBackend>) {
+    assert_eq!(b.get_subject_key(&subject(1)).await.unwrap(), None);
+    let k1 = key_row(1, "kek-1");
+    assert_eq!(
+        b.insert_subject_key_if_absent(k1.clone()).await.unwrap(),
+        k1
+    );
+    let rival = SubjectKeyRow {
+        dek_id: "dek-rival".to_owned(),
+        ..key_row(1, "kek-2")
+    };
+    assert_eq!(b.insert_subject_key_if_absent(rival).await.unwrap(), k1);
+    assert_eq!(
+        b.get_subject_key(&subject(1)).await.unwrap(),
+        Some(k1.clone())
+    );
+
+    // Racing creators of one subject's key all end up with the same key.
+    let racers: Vec<_> = (0..8u8)
+        .map(|i| {
+            let b = b.clone();
+            tokio::spawn(async move {
+                let row = SubjectKeyRow {
+                    dek_id: format!("dek-race-{i}"),
+                    ..key_row(9, "kek-1")
+                };
+                b.insert_subject_key_if_absent(row).await.unwrap()
+            })
+        })
+        .collect();
+    let mut winners = BTreeSet::new();
+    for racer in racers {
+        winners.insert(racer.await.unwrap().dek_id);
+    }
+    assert_eq!(winners.len(), 1);
+
+    b.insert_subject_key_if_absent(key_row(2, "kek-1"))
+        .await
+        .unwrap();
+    b.insert_subject_key_if_absent(key_row(3, "kek-2"))
+        .await
+        .unwrap();
+    b.insert_meta_if_absent(MetaRow {
+        name: "pseudonym".to_owned(),
+        kek_id: "kek-1".to_owned(),
+        wrapped: vec![0; 60],
+    })
+    .await
+    .unwrap();
+    // kek-1: subjects 1, 2, 9 and the meta row; kek-2: subject 3.
+    assert_eq!(b.count_wrapped_by("kek-1").await.unwrap(), 4);
+    assert_eq!(b.count_not_wrapped_by("kek-1").await.unwrap(), 1);
+    assert_eq!(b.count_wrapped_by("kek-2").await.unwrap(), 1);
+    assert_eq!(b.count_not_wrapped_by("kek-2").await.unwrap(), 4);
+    assert_eq!(b.count_wrapped_by("kek-3").await.unwrap(), 0);
+
+    let page = b
+        .subject_keys_not_wrapped_by("kek-2", None, 2)
+        .await
+        .unwrap();
+    assert_eq!(page, vec![k1.clone(), key_row(2, "kek-1")]);
+    let page = b
+        .subject_keys_not_wrapped_by("kek-2", Some(subject(2)), 2)
+        .await
+        .unwrap();
+    assert_eq!(page.len(), 1);
+    assert_eq!(page[0].subject_ref, subject(9));
+    let page = b
+        .subject_keys_not_wrapped_by("kek-2", Some(subject(9)), 2)
+        .await
+        .unwrap();
+    assert!(page.is_empty());
+
+    assert_eq!(b.rewrap_subject_keys(Vec::new()).await.unwrap(), 0);
+    let applied = b
+        .rewrap_subject_keys(vec![
+            Rewrap {
+                subject_ref: subject(1),
+                expected_kek: "kek-1".to_owned(),
+                new_kek: "kek-2".to_owned(),
+                wrapped: vec![7; 60],
+            },
+            // Stale: subject 2 is wrapped by kek-1, not kek-9.
+            Rewrap {
+                subject_ref: subject(2),
+                expected_kek: "kek-9".to_owned(),
+                new_kek: "kek-2".to_owned(),
+                wrapped: vec![8; 60],
+            },
+        ])
+        .await
+        .unwrap();
+    assert_eq!(applied, 1);
+    let k1_now = b.get_subject_key(&subject(1)).await.unwrap().unwrap();
+    assert_eq!(
+        (k1_now.kek_id.as_str(), k1_now.wrapped),
+        ("kek-2", vec![7; 60])
+    );
+    assert_eq!(k1_now.dek_id, k1.dek_id, "a rewrap keeps the data key's id");
+    assert_eq!(
+        b.get_subject_key(&subject(2)).await.unwrap(),
+        Some(key_row(2, "kek-1"))
+    );
+    assert_eq!(b.count_wrapped_by("kek-2").await.unwrap(), 2);
+}
+
+async fn tokens(b: Arc<SqlBackend>) {
+    let row = token_row("conn-1", 1, "meta");
+    assert_eq!(
+        b.put_token(row.clone(), None).await.unwrap(),
+        PutOutcome::Written(1)
+    );
+    let stored = b.get_token("conn-1").await.unwrap().unwrap();
+    assert_eq!(
+        stored,
+        TokenRow {
+            version: 1,
+            status: "active".to_owned(),
+            ..row.clone()
+        }
+    );
+
+    assert_eq!(
+        b.put_token(row.clone(), None).await.unwrap(),
+        PutOutcome::Written(2)
+    );
+    let newer = TokenRow {
+        sealed: vec![0x5A; 50],
+        updated_at: 1_700_000_100,
+        ..row.clone()
+    };
+    assert_eq!(
+        b.put_token(newer.clone(), Some(2)).await.unwrap(),
+        PutOutcome::Written(3)
+    );
+    assert_eq!(
+        b.put_token(row.clone(), Some(2)).await.unwrap(),
+        PutOutcome::Conflict(Some(3))
+    );
+    assert_eq!(
+        b.get_token("conn-1").await.unwrap().unwrap().sealed,
+        newer.sealed
+    );
+    assert_eq!(
+        b.put_token(token_row("conn-new", 1, "meta"), Some(1))
+            .await
+            .unwrap(),
+        PutOutcome::Conflict(None)
+    );
+    assert_eq!(b.get_token("conn-new").await.unwrap(), None);
+    assert_eq!(b.get_token("conn-none").await.unwrap(), None);
+
+    assert!(
+        b.set_token_status(
+            "conn-1",
+            "reconnect_required",
+            Some(1_700_000_200),
+            1_700_000_300
+        )
+        .await
+        .unwrap()
+    );
+    let marked = b.get_token("conn-1").await.unwrap().unwrap();
+    assert_eq!(marked.version, 4);
+    assert_eq!(marked.status, "reconnect_required");
+    assert_eq!(marked.status_since, Some(1_700_000_200));
+    assert_eq!(marked.updated_at, 1_700_000_300);
+    assert!(
+        !b.set_token_status("conn-none", "revoked", None, 1)
+            .await
+            .unwrap()
+    );
+    // A write through CAS makes the connection active again.
+    assert_eq!(
+        b.put_token(row.clone(), Some(4)).await.unwrap(),
+        PutOutcome::Written(5)
+    );
+    assert_eq!(
+        b.get_token("conn-1").await.unwrap().unwrap().status,
+        "active"
+    );
+
+    b.put_token(token_row("conn-0", 1, "tiktok"), None)
+        .await
+        .unwrap();
+    b.put_token(token_row("conn-2", 2, "meta"), None)
+        .await
+        .unwrap();
+    assert_eq!(
+        b.tokens_of(&subject(1)).await.unwrap(),
+        vec![
+            ("conn-0".to_owned(), "tiktok".to_owned()),
+            ("conn-1".to_owned(), "meta".to_owned())
+        ]
+    );
+    assert!(b.tokens_of(&subject(3)).await.unwrap().is_empty());
+
+    // Deleting a connection drops its lease too.
+    assert!(b.try_lease("conn-1", "owner-a", 100, 200).await.unwrap());
+    assert!(b.delete_token("conn-1").await.unwrap());
+    assert!(!b.delete_token("conn-1").await.unwrap());
+    assert_eq!(b.get_token("conn-1").await.unwrap(), None);
+    assert!(b.try_lease("conn-1", "owner-b", 101, 200).await.unwrap());
+}
+
+async fn leases(b: Arc<SqlBackend>) {
+    assert!(b.try_lease("conn", "a", 100, 130).await.unwrap());
+    assert!(
+        !b.try_lease("conn", "b", 110, 140).await.unwrap(),
+        "held by a"
+    );
+    assert!(
+        b.try_lease("conn", "a", 110, 150).await.unwrap(),
+        "a renews"
+    );
+    assert!(
+        !b.try_lease("conn", "b", 149, 180).await.unwrap(),
+        "still held by a"
+    );
+    assert!(
+        !b.release_lease("conn", "b").await.unwrap(),
+        "b does not hold it"
+    );
+    assert!(
+        b.try_lease("conn", "b", 150, 180).await.unwrap(),
+        "a's lease lapsed at 150"
+    );
+    assert!(!b.release_lease("conn", "a").await.unwrap(), "a lost it");
+    assert!(
+        b.try_lease("other", "a", 150, 180).await.unwrap(),
+        "leases are per connection"
+    );
+    assert!(b.release_lease("conn", "b").await.unwrap());
+    assert!(!b.release_lease("conn", "b").await.unwrap());
+    assert!(b.try_lease("conn", "c", 151, 180).await.unwrap());
+
+    // Of many would-be holders at once, one wins.
+    let takers: Vec<_> = (0..10)
+        .map(|i| {
+            let b = b.clone();
+            tokio::spawn(
+                async move { b.try_lease("race", &format!("o{i}"), 1, 100).await.unwrap() },
+            )
+        })
+        .collect();
+    let mut won = 0;
+    for taker in takers {
+        won += usize::from(taker.await.unwrap());
+    }
+    assert_eq!(won, 1);
+}
+
+async fn pending_states(b: Arc<SqlBackend>) {
+    let p1 = pending_row(1, 1, 100);
+    b.insert_pending(p1.clone()).await.unwrap();
+    let duplicate = b.insert_pending(pending_row(1, 2, 500)).await.unwrap_err();
+    assert_eq!(duplicate.kind(), ErrorKind::InvalidInput);
+    b.insert_pending(pending_row(2, 1, 200)).await.unwrap();
+    b.insert_pending(pending_row(3, 2, 300)).await.unwrap();
+    b.insert_pending(pending_row(4, 2, 400)).await.unwrap();
+
+    assert_eq!(b.take_pending(&[1; 32]).await.unwrap(), Some(p1));
+    assert_eq!(b.take_pending(&[1; 32]).await.unwrap(), None, "single use");
+    assert_eq!(b.take_pending(&[9; 32]).await.unwrap(), None);
+
+    assert_eq!(b.purge_pending(200).await.unwrap(), 1, "expired at 200");
+    assert_eq!(b.take_pending(&[2; 32]).await.unwrap(), None);
+    assert_eq!(b.erase_pending_of(&subject(2)).await.unwrap(), 2);
+    assert_eq!(b.take_pending(&[3; 32]).await.unwrap(), None);
+    assert_eq!(b.erase_pending_of(&subject(2)).await.unwrap(), 0);
+}
+
+async fn take_pending_is_single_use(b: Arc<SqlBackend>) {
+    let row = pending_row(7, 1, 1_000);
+    b.insert_pending(row.clone()).await.unwrap();
+    let takers: Vec<_> = (0..10)
+        .map(|_| {
+            let b = b.clone();
+            tokio::spawn(async move { b.take_pending(&[7; 32]).await.unwrap() })
+        })
+        .collect();
+    let mut taken = Vec::new();
+    for taker in takers {
+        taken.extend(taker.await.unwrap());
+    }
+    assert_eq!(taken, vec![row]);
+}
+
+async fn consent_chain(b: Arc<SqlBackend>) {
+    const ACCOUNT: &str = "account_connection";
+    let first = b
+        .append_consent(consent_row(1, ACCOUNT, "", "grant"))
+        .await
+        .unwrap();
+    assert_eq!(first.seq, 1);
+    assert_eq!(first.prev_hash, [0; 32]);
+    let digest = chain::row_digest(&consent_row(1, ACCOUNT, "", "grant"));
+    assert_eq!(first.row_digest, digest);
+    assert_eq!(first.hash, chain::link(&[0; 32], 1, &digest));
+
+    let second = b
+        .append_consent(consent_row(1, ACCOUNT, "meta", "withdraw"))
+        .await
+        .unwrap();
+    assert_eq!((second.seq, second.prev_hash), (2, first.hash));
+    b.append_consent(consent_row(2, ACCOUNT, "", "grant"))
+        .await
+        .unwrap();
+
+    let state = b
+        .consent_state(&subject(1), ACCOUNT, &["meta", ""])
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((state.seq, state.action.as_str()), (2, "withdraw"));
+    let state = b
+        .consent_state(&subject(1), ACCOUNT, &[""])
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((state.seq, state.action.as_str()), (1, "grant"));
+    assert_eq!(
+        b.consent_state(&subject(1), ACCOUNT, &["tiktok"])
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        b.consent_state(&subject(1), "analytics", &["meta", ""])
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        b.consent_state(&subject(1), ACCOUNT, &[]).await.unwrap(),
+        None
+    );
+
+    // A later event for all platforms overrides the platform's own withdrawal.
+    let fourth = b
+        .append_consent(NewConsentRow {
+            expires_at: Some(1_800_000_000),
+            recorded_at: 1_700_000_500,
+            ..consent_row(1, ACCOUNT, "", "grant")
+        })
+        .await
+        .unwrap();
+    assert_eq!(fourth.seq, 4);
+    let state = b
+        .consent_state(&subject(1), ACCOUNT, &["meta", ""])
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (state.seq, state.action.as_str(), state.expires_at),
+        (4, "grant", Some(1_800_000_000))
+    );
+
+    let history = b.consent_of(&subject(1)).await.unwrap();
+    assert_eq!(
+        history.iter().map(|r| r.seq).collect::<Vec<_>>(),
+        vec![1, 2, 4]
+    );
+    assert_eq!(history[0], first);
+    assert_eq!(history[1], second);
+    assert_eq!(history[2], fourth);
+    assert!(b.consent_of(&subject(3)).await.unwrap().is_empty());
+
+    assert_eq!(
+        b.consent_range(1, 2)
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.seq)
+            .collect::<Vec<_>>(),
+        vec![2, 3]
+    );
+    assert!(b.consent_range(4, 10).await.unwrap().is_empty());
+    assert_eq!(verify_chain(&b).await.len(), 4);
+}
+
+async fn concurrent_appends_keep_one_chain(b: Arc<SqlBackend>) {
+    let appenders: Vec<_> = (0..20u8)
+        .map(|i| {
+            let b = b.clone();
+            tokio::spawn(async move {
+                let row = consent_row(i % 4, "analytics", "meta", "grant");
+                b.append_consent(row).await.unwrap().seq
+            })
+        })
+        .collect();
+    let mut seqs = BTreeSet::new();
+    for appender in appenders {
+        seqs.insert(appender.await.unwrap());
+    }
+    assert_eq!(seqs, (1..=20).collect::<BTreeSet<i64>>());
+    let rows = verify_chain(&b).await;
+    assert_eq!(
+        rows.iter().map(|r| r.seq).collect::<Vec<_>>(),
+        (1..=20).collect::<Vec<_>>()
+    );
+}
+
+async fn usage_log(b: Arc<SqlBackend>) {
+    for at in [30, 10, 20] {
+        b.append_usage(usage_row(1, at)).await.unwrap();
+    }
+    b.append_usage(UsageRow {
+        http_status: None,
+        outcome: "transport_error".to_owned(),
+        ..usage_row(2, 5)
+    })
+    .await
+    .unwrap();
+    for at in 1..=10 {
+        b.append_usage(usage_row(3, at)).await.unwrap();
+    }
+    assert_eq!(
+        b.usage_of(&subject(1)).await.unwrap(),
+        vec![usage_row(1, 10), usage_row(1, 20), usage_row(1, 30)]
+    );
+    assert_eq!(b.usage_of(&subject(2)).await.unwrap()[0].http_status, None);
+
+    // Before 25: subject 1 at 10 and 20, subject 2 at 5, subject 3's ten rows — five batches.
+    assert_eq!(b.purge_usage_before(25, 3).await.unwrap(), 13);
+    assert_eq!(
+        b.usage_of(&subject(1)).await.unwrap(),
+        vec![usage_row(1, 30)]
+    );
+    assert!(b.usage_of(&subject(3)).await.unwrap().is_empty());
+    assert_eq!(
+        b.purge_usage_before(25, 0).await.unwrap(),
+        0,
+        "a zero batch still ends"
+    );
+    assert_eq!(b.purge_usage_before(31, 1).await.unwrap(), 1);
+
+    b.append_usage(usage_row(4, 50)).await.unwrap();
+    b.append_usage(usage_row(4, 60)).await.unwrap();
+    assert_eq!(b.erase_usage_of(&subject(4)).await.unwrap(), 2);
+    assert!(b.usage_of(&subject(4)).await.unwrap().is_empty());
+}
+
+async fn erasure(b: Arc<SqlBackend>) {
+    const ACCOUNT: &str = "account_connection";
+    for n in [1, 2] {
+        b.insert_subject_key_if_absent(key_row(n, "kek-1"))
+            .await
+            .unwrap();
+    }
+    b.put_token(token_row("conn-1a", 1, "meta"), None)
+        .await
+        .unwrap();
+    b.put_token(token_row("conn-1b", 1, "tiktok"), None)
+        .await
+        .unwrap();
+    b.put_token(token_row("conn-2", 2, "meta"), None)
+        .await
+        .unwrap();
+    assert!(b.try_lease("conn-1a", "owner", 100, 200).await.unwrap());
+    assert!(b.try_lease("conn-2", "owner", 100, 200).await.unwrap());
+    b.insert_pending(pending_row(1, 1, 1_000)).await.unwrap();
+    b.insert_pending(pending_row(2, 1, 1_000)).await.unwrap();
+    b.insert_pending(pending_row(3, 2, 1_000)).await.unwrap();
+    for at in [1, 2, 3] {
+        b.append_usage(usage_row(1, at)).await.unwrap();
+    }
+    b.append_usage(usage_row(2, 1)).await.unwrap();
+    b.append_consent(consent_row(1, ACCOUNT, "", "grant"))
+        .await
+        .unwrap();
+    b.append_consent(consent_row(2, ACCOUNT, "", "grant"))
+        .await
+        .unwrap();
+    b.append_consent(consent_row(1, ACCOUNT, "meta", "withdraw"))
+        .await
+        .unwrap();
+
+    let counts = b.erase_subject(&subject(1)).await.unwrap();
+    assert_eq!(
+        counts,
+        crate::backend::ErasureCounts {
+            tokens: 2,
+            leases: 1,
+            pending_states: 2,
+            consent_records: 2,
+            usage_entries: 3,
+            subject_keys: 1,
+        }
+    );
+
+    assert_eq!(b.get_subject_key(&subject(1)).await.unwrap(), None);
+    assert!(b.tokens_of(&subject(1)).await.unwrap().is_empty());
+    assert_eq!(b.get_token("conn-1a").await.unwrap(), None);
+    assert!(
+        b.try_lease("conn-1a", "someone", 101, 200).await.unwrap(),
+        "lease gone"
+    );
+    assert_eq!(b.take_pending(&[1; 32]).await.unwrap(), None);
+    assert!(b.usage_of(&subject(1)).await.unwrap().is_empty());
+    assert!(b.consent_of(&subject(1)).await.unwrap().is_empty());
+    assert_eq!(
+        b.consent_state(&subject(1), ACCOUNT, &["meta", ""])
+            .await
+            .unwrap(),
+        None
+    );
+
+    // Tombstones keep the chain; nothing of subject 1 is left in them.
+    let rows = verify_chain(&b).await;
+    assert_eq!(rows.len(), 3);
+    for tombstone in [&rows[0], &rows[2]] {
+        assert_eq!(
+            tombstone,
+            &ConsentRow {
+                seq: tombstone.seq,
+                subject_ref: None,
+                purpose: None,
+                platform: None,
+                action: None,
+                recorded_at: None,
+                expires_at: None,
+                dek_id: None,
+                sealed: None,
+                row_digest: tombstone.row_digest,
+                prev_hash: tombstone.prev_hash,
+                hash: tombstone.hash,
+            }
+        );
+    }
+    assert_eq!(rows[1].subject_ref, Some(subject(2)));
+
+    // Subject 2 is untouched.
+    assert_eq!(
+        b.get_subject_key(&subject(2)).await.unwrap(),
+        Some(key_row(2, "kek-1"))
+    );
+    assert_eq!(b.tokens_of(&subject(2)).await.unwrap().len(), 1);
+    assert!(
+        !b.try_lease("conn-2", "someone", 101, 200).await.unwrap(),
+        "lease kept"
+    );
+    assert_eq!(b.usage_of(&subject(2)).await.unwrap().len(), 1);
+    assert_eq!(b.consent_of(&subject(2)).await.unwrap().len(), 1);
+    assert!(
+        b.consent_state(&subject(2), ACCOUNT, &[""])
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert_eq!(
+        b.take_pending(&[3; 32])
+            .await
+            .unwrap()
+            .map(|p| p.subject_ref),
+        Some(subject(2))
+    );
+
+    // Erasing again finds nothing; the chain grows on after tombstones.
+    assert_eq!(
+        b.erase_subject(&subject(1)).await.unwrap(),
+        crate::backend::ErasureCounts::default()
+    );
+    let next = b
+        .append_consent(consent_row(2, ACCOUNT, "", "withdraw"))
+        .await
+        .unwrap();
+    assert_eq!((next.seq, next.prev_hash), (4, rows[2].hash));
+    assert_eq!(verify_chain(&b).await.len(), 4);
+}
+
+async fn malformed_rows_are_typed_errors(b: Arc<SqlBackend>) {
+    const MARK: &[u8] = b"SEALED-MARKER";
+    // A 5-byte pseudonym.
+    sqlx::query(
+        "INSERT INTO sc_tokens (conn_id, subject_ref, platform, version, status, status_since, \
+             updated_at, dek_id, sealed) \
+         VALUES ('short-ref', $1, 'meta', 1, 'active', NULL, 1, 'dek', $2)",
+    )
+    .bind(&[1u8, 2, 3, 4, 5][..])
+    .bind(MARK)
+    .execute(&b.pool)
+    .await
+    .unwrap();
+    // A negative version.
+    sqlx::query(
+        "INSERT INTO sc_tokens (conn_id, subject_ref, platform, version, status, status_since, \
+             updated_at, dek_id, sealed) \
+         VALUES ('negative', $1, 'meta', -3, 'active', NULL, 1, 'dek', $2)",
+    )
+    .bind(&subject(1)[..])
+    .bind(MARK)
+    .execute(&b.pool)
+    .await
+    .unwrap();
+    for conn_id in ["short-ref", "negative"] {
+        let e = b.get_token(conn_id).await.unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Storage, "{conn_id}");
+        for shown in [e.to_string(), format!("{e:?}")] {
+            assert!(!shown.contains("SEALED"), "{shown}");
+            assert!(shown.contains("sc_tokens"), "{shown}");
+        }
+    }
+    // The CAS path reads the version too.
+    let e = b
+        .put_token(token_row("negative", 1, "meta"), Some(1))
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Storage);
+
+    // A consent row whose hash is 5 bytes.
+    sqlx::query("INSERT INTO sc_consent (seq, row_digest, prev_hash, hash) VALUES (1, $1, $1, $2)")
+        .bind(&[0u8; 32][..])
+        .bind(&[9u8; 5][..])
+        .execute(&b.pool)
+        .await
+        .unwrap();
+    let e = b.consent_range(0, 10).await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Storage);
+
+    // A pending state whose pseudonym is 5 bytes: taken (so it is gone) but refused.
+    sqlx::query(
+        "INSERT INTO sc_pending (state_hash, subject_ref, expires_at, dek_id, sealed) \
+         VALUES ($1, $2, 1, 'dek', $3)",
+    )
+    .bind(&[4u8; 32][..])
+    .bind(&[4u8; 5][..])
+    .bind(MARK)
+    .execute(&b.pool)
+    .await
+    .unwrap();
+    let e = b.take_pending(&[4; 32]).await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Storage);
+}
+
+// --- SQLite only ---
+
+#[cfg(all(feature = "sqlite", unix))]
+#[tokio::test]
+async fn sqlite_file_is_private_and_in_wal_mode() {
+    use std::os::unix::fs::PermissionsExt;
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("store.db");
+    let b = SqlBackend::open_sqlite(&path).await.unwrap();
+    b.put_token(token_row("conn", 1, "meta"), None)
+        .await
+        .unwrap();
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&path), 0o600);
+    let wal = dir.path().join("store.db-wal");
+    assert!(wal.exists(), "a WAL file is in use");
+    assert_eq!(
+        mode(&wal),
+        0o600,
+        "SQLite gives the WAL file the database's mode"
+    );
+
+    let mut conn = b.pool.acquire().await.unwrap();
+    let journal: String = sqlx::query_scalar("PRAGMA journal_mode")
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
+    assert_eq!(journal, "wal");
+    let synchronous: i64 = sqlx::query_scalar("PRAGMA synchronous")
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
+    assert_eq!(synchronous, 2, "FULL");
+    let busy: i64 = sqlx::query_scalar("PRAGMA busy_timeout")
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
+    assert_eq!(busy, 5000);
+    let foreign_keys: i64 = sqlx::query_scalar("PRAGMA foreign_keys")
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
+    assert_eq!(foreign_keys, 1);
+    drop(conn);
+    b.close().await;
+}
+
+#[cfg(all(feature = "sqlite", unix))]
+#[tokio::test]
+async fn sqlite_tightens_an_existing_file() {
+    use std::os::unix::fs::PermissionsExt;
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("store.db");
+    std::fs::write(&path, b"").unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let b = SqlBackend::open_sqlite(&path).await.unwrap();
+    assert_eq!(
+        std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    b.close().await;
+}
+
+#[cfg(feature = "sqlite")]
+#[tokio::test]
+async fn sqlite_path_with_url_characters() {
+    let dir = tempfile::tempdir().unwrap();
+    let sub = dir.path().join("a dir?x=1#frag%20");
+    std::fs::create_dir(&sub).unwrap();
+    let path = sub.join("store.db");
+    let b = SqlBackend::open_sqlite(&path).await.unwrap();
+    b.put_token(token_row("conn", 1, "meta"), None)
+        .await
+        .unwrap();
+    b.close().await;
+    assert!(path.exists(), "the database is where it was asked to be");
+}
+
+/// The migrations table of `b`'s database: how many migrations were applied.
+async fn applied_migrations(b: &SqlBackend) -> i64 {
+    sqlx::query_scalar("SELECT COUNT(*) FROM sc_schema_migrations")
+        .fetch_one(&b.pool)
+        .await
+        .unwrap()
+}
+
+#[cfg(feature = "sqlite")]
+#[tokio::test]
+async fn sqlite_reopen_keeps_data_and_schema() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("store.db");
+    let b = SqlBackend::open_sqlite(&path).await.unwrap();
+    b.put_token(token_row("conn", 1, "meta"), None)
+        .await
+        .unwrap();
+    b.append_consent(consent_row(1, "analytics", "", "grant"))
+        .await
+        .unwrap();
+    b.close().await;
+
+    let b = SqlBackend::open_sqlite(&path).await.unwrap();
+    assert_eq!(applied_migrations(&b).await, 1);
+    assert_eq!(b.get_token("conn").await.unwrap().unwrap().version, 1);
+    let next = b
+        .append_consent(consent_row(1, "analytics", "", "withdraw"))
+        .await
+        .unwrap();
+    assert_eq!(next.seq, 2);
+    assert_eq!(verify_chain(&b).await.len(), 2);
+    // A second instance on the same file works beside the first.
+    let other = SqlBackend::open_sqlite(&path).await.unwrap();
+    assert_eq!(
+        other
+            .put_token(token_row("conn", 1, "meta"), Some(1))
+            .await
+            .unwrap(),
+        PutOutcome::Written(2)
+    );
+    other.close().await;
+    b.close().await;
+}
+
+#[cfg(feature = "postgres")]
+#[tokio::test]
+async fn postgres_reopen_keeps_data_and_schema() {
+    let Some(harness) = Harness::postgres().await else {
+        return;
+    };
+    let url = harness.pg_url();
+    harness
+        .backend
+        .put_token(token_row("conn", 1, "meta"), None)
+        .await
+        .unwrap();
+    // Two more instances at once: migrations run under a lock and apply once.
+    let (again, third) = tokio::join!(
+        SqlBackend::open_postgres(&url),
+        SqlBackend::open_postgres(&url)
+    );
+    let (again, third) = (again.unwrap(), third.unwrap());
+    assert_eq!(applied_migrations(&again).await, 1);
+    assert_eq!(again.get_token("conn").await.unwrap().unwrap().version, 1);
+    again.close().await;
+    third.close().await;
+    harness.finish().await;
+}
+
+#[cfg(feature = "postgres")]
+#[test]
+fn database_name_is_replaced_in_urls() {
+    assert_eq!(
+        with_database("postgres://u@h:5/sc_test", "sc_x"),
+        "postgres://u@h:5/sc_x"
+    );
+    assert_eq!(
+        with_database("postgres://u@h/db?sslmode=disable", "sc_x"),
+        "postgres://u@h/sc_x?sslmode=disable"
+    );
+}
+
+#[cfg(all(feature = "sqlite", unix))]
+#[tokio::test]
+async fn sqlite_refuses_a_directory() {
+    use std::os::unix::fs::PermissionsExt;
+
+    let dir = tempfile::tempdir().unwrap();
+    let before = std::fs::metadata(dir.path()).unwrap().permissions().mode();
+    let e = SqlBackend::open_sqlite(dir.path()).await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Storage);
+    assert_eq!(
+        std::fs::metadata(dir.path()).unwrap().permissions().mode(),
+        before
+    );
+}
