@@ -1,7 +1,45 @@
-//! `socialconnect-store`: the encrypted store (envelope encryption, key rotation, crypto-shredding)
-//! with SQLite and PostgreSQL backends.
+//! `socialconnect-store`: the encrypted store for SocialConnect.
+//!
+//! * **Envelope encryption.** A [`KeyProvider`](socialconnect_core::keys::KeyProvider) (the
+//!   [`keys::LocalKeyring`] by default; a KMS or Vault can be plugged in) holds key-encryption
+//!   keys. Each subject gets its own random data key, stored wrapped by the primary
+//!   key-encryption key; every record is sealed with AES-256-GCM under its subject's data key,
+//!   with associated data binding format version, data key id, subject, record and kind.
+//! * **Pseudonyms.** Subjects are stored only as HMAC-SHA256 pseudonyms under a store key that
+//!   is itself kept wrapped.
+//! * **Rotation** re-wraps data keys, never records ([`EncryptedStore::rotate_keys`]).
+//! * **Crypto-shredding.** [`EncryptedStore::erase`] deletes a subject's rows and destroys its
+//!   data key in one transaction: an old copy of the database cannot be opened for it.
+//! * **Backends:** SQLite (feature `sqlite`, default), PostgreSQL (feature `postgres`), and a
+//!   process-local one for tests ([`EncryptedStore::memory`]).
+//!
+//! ```no_run
+//! use std::sync::Arc;
+//! use socialconnect_store::{EncryptedStore, keys::LocalKeyring};
+//!
+//! # async fn open() -> socialconnect_core::Result<()> {
+//! // SOCIALCONNECT_KEYRING="*k1:<base64 of 32 random bytes>"
+//! let keys = Arc::new(LocalKeyring::from_env()?);
+//! let store = EncryptedStore::open_sqlite("socialconnect.db", keys).await?;
+//! // Hand `store` to the hub as token store, pending-state store, ledger and access log.
+//! # let _ = store; Ok(()) }
+//! ```
 #![forbid(unsafe_code)]
 
 mod backend;
 mod chain;
+mod envelope;
 pub mod keys;
+mod ledger;
+mod pending;
+mod rotation;
+mod store;
+mod subjects;
+mod tokens;
+mod usage;
+
+#[cfg(test)]
+mod contract_tests;
+
+pub use rotation::{RotationProgress, RotationReport};
+pub use store::{EncryptedStore, StoreOptions};

@@ -1,1 +1,402 @@
-//! The in-process backend.
+//! The in-process backend: sealed rows in maps behind one mutex. The same encryption as the
+//! database backends, for tests; nothing survives the process.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Mutex;
+
+use async_trait::async_trait;
+use socialconnect_core::store::PutOutcome;
+use socialconnect_core::{Error, Result};
+
+use super::{
+    Backend, ConsentRow, ConsentStateRow, ErasureCounts, MetaRow, NewConsentRow, PendingRow,
+    Rewrap, SubjectKeyRow, SubjectRef, TokenRow, UsageRow,
+};
+use crate::chain;
+
+#[derive(Default)]
+struct State {
+    meta: HashMap<String, MetaRow>,
+    subject_keys: BTreeMap<SubjectRef, SubjectKeyRow>,
+    tokens: BTreeMap<String, TokenRow>,
+    leases: HashMap<String, (String, i64)>,
+    pending: HashMap<[u8; 32], PendingRow>,
+    consent: Vec<ConsentRow>,
+    consent_state: HashMap<(SubjectRef, String, String), ConsentStateRow>,
+    usage: BTreeMap<u64, UsageRow>,
+    next_usage_id: u64,
+}
+
+/// Sealed rows in process memory.
+#[derive(Default)]
+pub(crate) struct MemoryBackend {
+    state: Mutex<State>,
+}
+
+impl MemoryBackend {
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        // Every method leaves the state consistent before it can panic, so a poisoned lock
+        // still guards valid data.
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+#[async_trait]
+impl Backend for MemoryBackend {
+    async fn get_meta(&self, name: &str) -> Result<Option<MetaRow>> {
+        Ok(self.lock().meta.get(name).cloned())
+    }
+
+    async fn insert_meta_if_absent(&self, row: MetaRow) -> Result<MetaRow> {
+        let mut s = self.lock();
+        Ok(s.meta.entry(row.name.clone()).or_insert(row).clone())
+    }
+
+    async fn rewrap_meta(
+        &self,
+        name: &str,
+        expected_kek: &str,
+        new_kek: &str,
+        wrapped: Vec<u8>,
+    ) -> Result<bool> {
+        let mut s = self.lock();
+        match s.meta.get_mut(name) {
+            Some(row) if row.kek_id == expected_kek => {
+                row.kek_id = new_kek.to_owned();
+                row.wrapped = wrapped;
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+
+    async fn get_subject_key(&self, subject_ref: &SubjectRef) -> Result<Option<SubjectKeyRow>> {
+        Ok(self.lock().subject_keys.get(subject_ref).cloned())
+    }
+
+    async fn insert_subject_key_if_absent(&self, row: SubjectKeyRow) -> Result<SubjectKeyRow> {
+        let mut s = self.lock();
+        Ok(s.subject_keys.entry(row.subject_ref).or_insert(row).clone())
+    }
+
+    async fn subject_keys_not_wrapped_by(
+        &self,
+        kek_id: &str,
+        after: Option<SubjectRef>,
+        limit: u32,
+    ) -> Result<Vec<SubjectKeyRow>> {
+        let s = self.lock();
+        let range = match after {
+            Some(a) => s
+                .subject_keys
+                .range((std::ops::Bound::Excluded(a), std::ops::Bound::Unbounded)),
+            None => s.subject_keys.range::<SubjectRef, _>(..),
+        };
+        Ok(range
+            .map(|(_, r)| r)
+            .filter(|r| r.kek_id != kek_id)
+            .take(limit as usize)
+            .cloned()
+            .collect())
+    }
+
+    async fn rewrap_subject_keys(&self, rewraps: Vec<Rewrap>) -> Result<u64> {
+        let mut s = self.lock();
+        let mut n = 0;
+        for r in rewraps {
+            if let Some(row) = s.subject_keys.get_mut(&r.subject_ref)
+                && row.kek_id == r.expected_kek
+            {
+                row.kek_id = r.new_kek;
+                row.wrapped = r.wrapped;
+                n += 1;
+            }
+        }
+        Ok(n)
+    }
+
+    async fn count_wrapped_by(&self, kek_id: &str) -> Result<u64> {
+        let s = self.lock();
+        let keys = s
+            .subject_keys
+            .values()
+            .filter(|r| r.kek_id == kek_id)
+            .count();
+        let meta = s.meta.values().filter(|r| r.kek_id == kek_id).count();
+        Ok((keys + meta) as u64)
+    }
+
+    async fn count_not_wrapped_by(&self, kek_id: &str) -> Result<u64> {
+        let s = self.lock();
+        let keys = s
+            .subject_keys
+            .values()
+            .filter(|r| r.kek_id != kek_id)
+            .count();
+        let meta = s.meta.values().filter(|r| r.kek_id != kek_id).count();
+        Ok((keys + meta) as u64)
+    }
+
+    async fn put_token(
+        &self,
+        mut row: TokenRow,
+        expected_version: Option<i64>,
+    ) -> Result<PutOutcome> {
+        let mut s = self.lock();
+        let current = s.tokens.get(&row.conn_id).map(|r| r.version);
+        match (expected_version, current) {
+            (Some(e), Some(c)) if e != c => return Ok(PutOutcome::Conflict(Some(c as u64))),
+            (Some(_), None) => return Ok(PutOutcome::Conflict(None)),
+            _ => {}
+        }
+        row.version = current.unwrap_or(0) + 1;
+        row.status = "active".to_owned();
+        row.status_since = None;
+        let version = row.version as u64;
+        s.tokens.insert(row.conn_id.clone(), row);
+        Ok(PutOutcome::Written(version))
+    }
+
+    async fn get_token(&self, conn_id: &str) -> Result<Option<TokenRow>> {
+        Ok(self.lock().tokens.get(conn_id).cloned())
+    }
+
+    async fn set_token_status(
+        &self,
+        conn_id: &str,
+        status: &str,
+        since: Option<i64>,
+        now: i64,
+    ) -> Result<bool> {
+        let mut s = self.lock();
+        match s.tokens.get_mut(conn_id) {
+            Some(row) => {
+                row.status = status.to_owned();
+                row.status_since = since;
+                row.updated_at = now;
+                row.version += 1;
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
+    async fn delete_token(&self, conn_id: &str) -> Result<bool> {
+        let mut s = self.lock();
+        s.leases.remove(conn_id);
+        Ok(s.tokens.remove(conn_id).is_some())
+    }
+
+    async fn tokens_of(&self, subject_ref: &SubjectRef) -> Result<Vec<(String, String)>> {
+        Ok(self
+            .lock()
+            .tokens
+            .values()
+            .filter(|r| &r.subject_ref == subject_ref)
+            .map(|r| (r.conn_id.clone(), r.platform.clone()))
+            .collect())
+    }
+
+    async fn try_lease(
+        &self,
+        conn_id: &str,
+        owner: &str,
+        now: i64,
+        expires_at: i64,
+    ) -> Result<bool> {
+        let mut s = self.lock();
+        match s.leases.get(conn_id) {
+            Some((_, exp)) if *exp > now => Ok(false),
+            _ => {
+                s.leases
+                    .insert(conn_id.to_owned(), (owner.to_owned(), expires_at));
+                Ok(true)
+            }
+        }
+    }
+
+    async fn release_lease(&self, conn_id: &str, owner: &str) -> Result<bool> {
+        let mut s = self.lock();
+        match s.leases.get(conn_id) {
+            Some((o, _)) if o == owner => {
+                s.leases.remove(conn_id);
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+
+    async fn insert_pending(&self, row: PendingRow) -> Result<()> {
+        let mut s = self.lock();
+        if s.pending.contains_key(&row.state_hash) {
+            return Err(Error::invalid_input("duplicate OAuth state"));
+        }
+        s.pending.insert(row.state_hash, row);
+        Ok(())
+    }
+
+    async fn take_pending(&self, state_hash: &[u8; 32]) -> Result<Option<PendingRow>> {
+        Ok(self.lock().pending.remove(state_hash))
+    }
+
+    async fn purge_pending(&self, now: i64) -> Result<u64> {
+        let mut s = self.lock();
+        let before = s.pending.len();
+        s.pending.retain(|_, r| r.expires_at > now);
+        Ok((before - s.pending.len()) as u64)
+    }
+
+    async fn erase_pending_of(&self, subject_ref: &SubjectRef) -> Result<u64> {
+        let mut s = self.lock();
+        let before = s.pending.len();
+        s.pending.retain(|_, r| &r.subject_ref != subject_ref);
+        Ok((before - s.pending.len()) as u64)
+    }
+
+    async fn append_consent(&self, row: NewConsentRow) -> Result<ConsentRow> {
+        let mut s = self.lock();
+        let (prev_hash, seq) = match s.consent.last() {
+            Some(last) => (last.hash, last.seq + 1),
+            None => ([0; 32], 1),
+        };
+        let digest = chain::row_digest(&row);
+        let stored = ConsentRow {
+            seq,
+            subject_ref: Some(row.subject_ref),
+            purpose: Some(row.purpose.clone()),
+            platform: Some(row.platform.clone()),
+            action: Some(row.action.clone()),
+            recorded_at: Some(row.recorded_at),
+            expires_at: row.expires_at,
+            dek_id: Some(row.dek_id),
+            sealed: Some(row.sealed),
+            row_digest: digest,
+            prev_hash,
+            hash: chain::link(&prev_hash, seq, &digest),
+        };
+        s.consent.push(stored.clone());
+        s.consent_state.insert(
+            (row.subject_ref, row.purpose, row.platform),
+            ConsentStateRow {
+                seq,
+                action: row.action,
+                expires_at: row.expires_at,
+            },
+        );
+        Ok(stored)
+    }
+
+    async fn consent_state(
+        &self,
+        subject_ref: &SubjectRef,
+        purpose: &str,
+        platforms: &[&str],
+    ) -> Result<Option<ConsentStateRow>> {
+        let s = self.lock();
+        Ok(platforms
+            .iter()
+            .filter_map(|p| {
+                s.consent_state
+                    .get(&(*subject_ref, purpose.to_owned(), (*p).to_owned()))
+            })
+            .max_by_key(|r| r.seq)
+            .cloned())
+    }
+
+    async fn consent_of(&self, subject_ref: &SubjectRef) -> Result<Vec<ConsentRow>> {
+        Ok(self
+            .lock()
+            .consent
+            .iter()
+            .filter(|r| r.subject_ref.as_ref() == Some(subject_ref))
+            .cloned()
+            .collect())
+    }
+
+    async fn consent_range(&self, after: i64, limit: u32) -> Result<Vec<ConsentRow>> {
+        Ok(self
+            .lock()
+            .consent
+            .iter()
+            .filter(|r| r.seq > after)
+            .take(limit as usize)
+            .cloned()
+            .collect())
+    }
+
+    async fn append_usage(&self, row: UsageRow) -> Result<()> {
+        let mut s = self.lock();
+        s.next_usage_id += 1;
+        let id = s.next_usage_id;
+        s.usage.insert(id, row);
+        Ok(())
+    }
+
+    async fn usage_of(&self, subject_ref: &SubjectRef) -> Result<Vec<UsageRow>> {
+        let mut rows: Vec<UsageRow> = self
+            .lock()
+            .usage
+            .values()
+            .filter(|r| &r.subject_ref == subject_ref)
+            .cloned()
+            .collect();
+        rows.sort_by_key(|r| r.at);
+        Ok(rows)
+    }
+
+    async fn purge_usage_before(&self, cutoff: i64, _batch: u32) -> Result<u64> {
+        let mut s = self.lock();
+        let before = s.usage.len();
+        s.usage.retain(|_, r| r.at >= cutoff);
+        Ok((before - s.usage.len()) as u64)
+    }
+
+    async fn erase_usage_of(&self, subject_ref: &SubjectRef) -> Result<u64> {
+        let mut s = self.lock();
+        let before = s.usage.len();
+        s.usage.retain(|_, r| &r.subject_ref != subject_ref);
+        Ok((before - s.usage.len()) as u64)
+    }
+
+    async fn erase_subject(&self, subject_ref: &SubjectRef) -> Result<ErasureCounts> {
+        let mut s = self.lock();
+        let mut counts = ErasureCounts::default();
+        let conns: Vec<String> = s
+            .tokens
+            .values()
+            .filter(|r| &r.subject_ref == subject_ref)
+            .map(|r| r.conn_id.clone())
+            .collect();
+        for c in &conns {
+            s.tokens.remove(c);
+            if s.leases.remove(c).is_some() {
+                counts.leases += 1;
+            }
+        }
+        counts.tokens = conns.len() as u64;
+        let before = s.pending.len();
+        s.pending.retain(|_, r| &r.subject_ref != subject_ref);
+        counts.pending_states = (before - s.pending.len()) as u64;
+        let before = s.usage.len();
+        s.usage.retain(|_, r| &r.subject_ref != subject_ref);
+        counts.usage_entries = (before - s.usage.len()) as u64;
+        s.consent_state.retain(|(r, _, _), _| r != subject_ref);
+        for row in s.consent.iter_mut() {
+            if row.subject_ref.as_ref() == Some(subject_ref) {
+                row.subject_ref = None;
+                row.purpose = None;
+                row.platform = None;
+                row.action = None;
+                row.recorded_at = None;
+                row.expires_at = None;
+                row.dek_id = None;
+                row.sealed = None;
+                counts.consent_records += 1;
+            }
+        }
+        if s.subject_keys.remove(subject_ref).is_some() {
+            counts.subject_keys = 1;
+        }
+        Ok(counts)
+    }
+}

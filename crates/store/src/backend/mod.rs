@@ -142,13 +142,21 @@ pub(crate) struct ErasureCounts {
 /// Storage of sealed rows. Every method is atomic; multi-row changes run in one transaction.
 #[async_trait]
 pub(crate) trait Backend: Send + Sync + 'static {
+    /// Closes connections, waiting for those in use (no-op for in-process backends).
+    async fn close(&self) {}
+
     // --- store-wide secrets ---
     async fn get_meta(&self, name: &str) -> Result<Option<MetaRow>>;
     /// Inserts unless a row with that name exists; returns the row now stored.
     async fn insert_meta_if_absent(&self, row: MetaRow) -> Result<MetaRow>;
     /// Replaces the wrap if still wrapped by `expected_kek`; returns whether it did.
-    async fn rewrap_meta(&self, name: &str, expected_kek: &str, new_kek: &str, wrapped: Vec<u8>)
-    -> Result<bool>;
+    async fn rewrap_meta(
+        &self,
+        name: &str,
+        expected_kek: &str,
+        new_kek: &str,
+        wrapped: Vec<u8>,
+    ) -> Result<bool>;
 
     // --- subject data keys ---
     async fn get_subject_key(&self, subject_ref: &SubjectRef) -> Result<Option<SubjectKeyRow>>;
@@ -188,8 +196,13 @@ pub(crate) trait Backend: Send + Sync + 'static {
     /// (conn_id, platform) of a subject's connections, ordered by conn_id.
     async fn tokens_of(&self, subject_ref: &SubjectRef) -> Result<Vec<(String, String)>>;
     /// Takes the lease unless another owner holds one expiring after `now`.
-    async fn try_lease(&self, conn_id: &str, owner: &str, now: i64, expires_at: i64)
-    -> Result<bool>;
+    async fn try_lease(
+        &self,
+        conn_id: &str,
+        owner: &str,
+        now: i64,
+        expires_at: i64,
+    ) -> Result<bool>;
     /// Releases if `owner` holds it.
     async fn release_lease(&self, conn_id: &str, owner: &str) -> Result<bool>;
 

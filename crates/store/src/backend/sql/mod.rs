@@ -55,8 +55,6 @@ impl Dialect {
 }
 
 /// Sealed rows in SQLite or PostgreSQL.
-// Nothing outside the tests constructs it until the encrypted store is built on it.
-#[allow(dead_code)]
 pub(crate) struct SqlBackend {
     pool: AnyPool,
     dialect: Dialect,
@@ -94,8 +92,6 @@ fn affected(result: &sqlx::any::AnyQueryResult) -> u64 {
     result.rows_affected()
 }
 
-// As on the struct: the constructors' callers come with the encrypted store.
-#[allow(dead_code)]
 impl SqlBackend {
     /// Opens (creating when missing) the SQLite database at `path` and brings its schema up to
     /// date. The file is created with mode 0600 before SQLite touches it, and an existing file
@@ -185,13 +181,9 @@ impl SqlBackend {
     }
 
     /// Which database this is.
+    #[cfg(test)]
     pub(crate) fn dialect(&self) -> Dialect {
         self.dialect
-    }
-
-    /// Closes every connection, waiting for those in use to come back.
-    pub(crate) async fn close(&self) {
-        self.pool.close().await;
     }
 
     /// Begins a transaction that will write.
@@ -203,10 +195,12 @@ impl SqlBackend {
     }
 }
 
-// As on the struct: the trait has no caller until the encrypted store is built on it.
-#[allow(dead_code)]
 #[async_trait]
 impl Backend for SqlBackend {
+    async fn close(&self) {
+        self.pool.close().await;
+    }
+
     async fn get_meta(&self, name: &str) -> Result<Option<MetaRow>> {
         let row = sqlx::query("SELECT name, kek_id, wrapped FROM sc_meta WHERE name = $1")
             .bind(name)

@@ -1,0 +1,131 @@
+//! [`AccessLog`] for [`EncryptedStore`]: the subject as a pseudonym, the end user's IP and user
+//! agent sealed under the subject's key.
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use socialconnect_core::access_log::{AccessLog, ClientInfo, Outcome, UsageEntry};
+use socialconnect_core::id::{ConnectionId, PlatformId, SubjectId};
+use socialconnect_core::{Error, Result};
+
+use crate::backend::{SubjectRef, UsageRow};
+use crate::envelope::RecordKind;
+use crate::store::EncryptedStore;
+
+#[derive(Serialize, Deserialize)]
+struct UsageWire {
+    connection: Option<ConnectionId>,
+    ip: Option<IpAddr>,
+    user_agent: Option<String>,
+}
+
+/// The record id bound into a usage entry's associated data: its plain columns.
+fn usage_record_id(row_at: i64, platform: &str, operation: &str) -> Vec<u8> {
+    format!("{row_at}\0{platform}\0{operation}").into_bytes()
+}
+
+fn micros(t: DateTime<Utc>) -> i64 {
+    t.timestamp_micros()
+}
+
+impl EncryptedStore {
+    async fn open_usage(
+        &self,
+        subject: &SubjectId,
+        sref: &SubjectRef,
+        row: &UsageRow,
+    ) -> Result<UsageEntry> {
+        let record_id = usage_record_id(row.at, &row.platform, &row.operation);
+        let plaintext = self
+            .open(
+                sref,
+                RecordKind::Usage,
+                &record_id,
+                &row.dek_id,
+                &row.sealed,
+            )
+            .await?;
+        let w: UsageWire = serde_json::from_slice(&plaintext)
+            .map_err(|_| Error::storage_msg("stored usage entry is malformed"))?;
+        let at = DateTime::from_timestamp_micros(row.at)
+            .ok_or_else(|| Error::storage_msg("stored usage time out of range"))?;
+        let platform = PlatformId::new(row.platform.clone())
+            .map_err(|_| Error::storage_msg("malformed platform id in storage"))?;
+        let status = row
+            .http_status
+            .map(|s| {
+                u16::try_from(s).map_err(|_| Error::storage_msg("stored HTTP status out of range"))
+            })
+            .transpose()?;
+        let latency = Duration::from_micros(u64::try_from(row.latency_us).unwrap_or(0));
+        Ok(UsageEntry::new(
+            at,
+            subject.clone(),
+            platform,
+            w.connection,
+            row.operation.clone(),
+            Outcome::parse(&row.outcome),
+            status,
+            latency,
+            ClientInfo::new(w.ip, w.user_agent.as_deref()),
+        ))
+    }
+}
+
+#[async_trait]
+impl AccessLog for EncryptedStore {
+    async fn append(&self, entry: UsageEntry) -> Result<()> {
+        let sref = self.subject_ref(&entry.subject);
+        let at = micros(entry.at);
+        let wire = UsageWire {
+            connection: entry.connection,
+            ip: entry.client.ip,
+            user_agent: entry.client.user_agent.clone(),
+        };
+        let plaintext =
+            serde_json::to_vec(&wire).map_err(|e| Error::storage("encoding a usage entry", e))?;
+        let record_id = usage_record_id(at, entry.platform.as_str(), &entry.operation);
+        let (dek_id, sealed) = self
+            .seal(&sref, RecordKind::Usage, &record_id, &plaintext)
+            .await?;
+        self.inner
+            .backend
+            .append_usage(UsageRow {
+                subject_ref: sref,
+                at,
+                platform: entry.platform.as_str().to_owned(),
+                operation: entry.operation,
+                outcome: entry.outcome.as_str().to_owned(),
+                http_status: entry.http_status.map(i64::from),
+                latency_us: i64::try_from(entry.latency.as_micros()).unwrap_or(i64::MAX),
+                dek_id,
+                sealed,
+            })
+            .await
+    }
+
+    async fn entries(&self, subject: &SubjectId) -> Result<Vec<UsageEntry>> {
+        let sref = self.subject_ref(subject);
+        let rows = self.inner.backend.usage_of(&sref).await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in &rows {
+            out.push(self.open_usage(subject, &sref, row).await?);
+        }
+        Ok(out)
+    }
+
+    async fn purge_before(&self, cutoff: DateTime<Utc>) -> Result<u64> {
+        self.inner
+            .backend
+            .purge_usage_before(micros(cutoff), self.inner.options.purge_batch)
+            .await
+    }
+
+    async fn erase_subject(&self, subject: &SubjectId) -> Result<u64> {
+        let sref = self.subject_ref(subject);
+        self.inner.backend.erase_usage_of(&sref).await
+    }
+}
