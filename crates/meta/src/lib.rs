@@ -1,3 +1,15 @@
 //! `socialconnect-meta`: Facebook Pages, Instagram and WhatsApp Cloud API connectors.
-//!
-//! This crate is filled by a later issue; it exports nothing yet.
+#![forbid(unsafe_code)]
+
+mod accounts;
+mod client;
+pub mod error;
+pub mod model;
+mod oauth;
+pub mod ratelimit;
+pub mod version;
+
+pub use accounts::{InstagramAccount, PageAccount};
+pub use client::{MetaClient, MetaConfig};
+pub use oauth::{FacebookLogin, MetaProduct, TokenInfo};
+pub use version::GRAPH_API_VERSION;
