@@ -27,6 +27,7 @@
 pub mod access_log;
 pub mod clock;
 pub mod consent;
+pub mod deletion;
 pub mod error;
 pub mod http;
 mod hub;

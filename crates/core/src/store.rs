@@ -158,6 +158,16 @@ pub trait TokenStore: Send + Sync {
     /// A subject's connections.
     async fn connections(&self, subject: &SubjectId) -> Result<Vec<ConnectionKey>>;
 
+    /// The connections on `platform` whose stored token set names `account_id` (the platform's
+    /// account id, as in [`TokenSet::account_id`]), across subjects. Platform callbacks that
+    /// identify a user only by the platform's id (Meta's deauthorize and data-deletion
+    /// callbacks) find the subject this way.
+    async fn find_by_account(
+        &self,
+        platform: &PlatformId,
+        account_id: &str,
+    ) -> Result<Vec<ConnectionKey>>;
+
     /// Tries to take the refresh lease for `key` for `ttl`. `None` when another owner holds an
     /// unexpired lease.
     async fn try_lease(&self, key: &ConnectionKey, ttl: Duration) -> Result<Option<RefreshLease>>;

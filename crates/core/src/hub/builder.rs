@@ -8,6 +8,7 @@ use super::{HubInner, SocialConnect};
 use crate::access_log::AccessLog;
 use crate::clock::{Clock, SystemClock};
 use crate::consent::ConsentLedger;
+use crate::deletion::DeletionRequestStore;
 use crate::error::{Error, Result};
 use crate::http::HttpClient;
 use crate::id::PlatformId;
@@ -24,6 +25,7 @@ pub struct SocialConnectBuilder {
     pending: Option<Arc<dyn PendingAuthStore>>,
     ledger: Option<Arc<dyn ConsentLedger>>,
     log: Option<Arc<dyn AccessLog>>,
+    deletions: Option<Arc<dyn DeletionRequestStore>>,
     clock: Option<Arc<dyn Clock>>,
     http: Option<HttpClient>,
     refresh: RefreshPolicy,
@@ -58,6 +60,13 @@ impl SocialConnectBuilder {
     /// The usage log.
     pub fn access_log(mut self, log: Arc<dyn AccessLog>) -> Self {
         self.log = Some(log);
+        self
+    }
+
+    /// Where platform-initiated deletion requests are recorded (needed by Meta's
+    /// data-deletion callback).
+    pub fn deletion_requests(mut self, store: Arc<dyn DeletionRequestStore>) -> Self {
+        self.deletions = Some(store);
         self
     }
 
@@ -100,6 +109,7 @@ impl SocialConnectBuilder {
                 pending: self.pending.ok_or_else(|| missing("pending-state store"))?,
                 ledger: self.ledger.ok_or_else(|| missing("consent ledger"))?,
                 log: self.log.ok_or_else(|| missing("access log"))?,
+                deletions: self.deletions,
                 clock: self.clock.unwrap_or_else(|| Arc::new(SystemClock)),
                 http,
                 refresher: Refresher::new(self.refresh),

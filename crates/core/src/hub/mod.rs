@@ -17,6 +17,7 @@ pub(crate) use session::kind_name;
 use crate::access_log::{AccessLog, ClientInfo, Outcome, UsageEntry};
 use crate::clock::Clock;
 use crate::consent::{ConsentEvent, ConsentLedger, ConsentReceipt};
+use crate::deletion::DeletionRequestStore;
 use crate::error::{Error, Result};
 use crate::http::{HttpClient, check_url};
 use crate::id::{ConnectionId, ConnectionKey, PlatformId, Purpose, Scope, SubjectId};
@@ -67,6 +68,7 @@ pub(crate) struct HubInner {
     pub(crate) pending: Arc<dyn PendingAuthStore>,
     pub(crate) ledger: Arc<dyn ConsentLedger>,
     pub(crate) log: Arc<dyn AccessLog>,
+    pub(crate) deletions: Option<Arc<dyn DeletionRequestStore>>,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) http: HttpClient,
     pub(crate) refresher: Refresher,
@@ -414,6 +416,68 @@ impl SocialConnect {
             revocation,
             deleted,
         })
+    }
+
+    /// The deletion-request store, when one was configured.
+    pub fn deletion_requests(&self) -> Result<&Arc<dyn DeletionRequestStore>> {
+        self.inner
+            .deletions
+            .as_ref()
+            .ok_or_else(|| Error::config("no deletion-request store configured on the hub"))
+    }
+
+    /// The connections on `platform` whose account id is `account_id`, across subjects.
+    pub async fn find_connections(
+        &self,
+        platform: &PlatformId,
+        account_id: &str,
+    ) -> Result<Vec<ConnectionKey>> {
+        self.inner
+            .tokens
+            .find_by_account(platform, account_id)
+            .await
+    }
+
+    /// Deletes connections locally without contacting the platform (for when the platform
+    /// itself ended the authorization, as Meta's deauthorize callback says it has), logging
+    /// each removal as a privileged operation by `actor`. Returns how many existed.
+    pub async fn forget_connections(&self, keys: &[ConnectionKey], actor: &str) -> Result<usize> {
+        let mut removed = 0;
+        for key in keys {
+            if self.inner.tokens.delete(key).await? {
+                removed += 1;
+            }
+            self.inner.refresher.invalidate(key);
+            self.log_quietly(UsageEntry::new(
+                self.inner.clock.now(),
+                key.subject.clone(),
+                key.platform.clone(),
+                Some(key.connection),
+                format!(
+                    "privacy.forget_connection:{}",
+                    crate::error::bounded(actor.to_owned(), 64)
+                ),
+                Outcome::Success,
+                None,
+                Duration::ZERO,
+                ClientInfo::default(),
+            ))
+            .await;
+        }
+        Ok(removed)
+    }
+
+    /// Marks connections revoked by the platform (kept until deleted, refused by `session`).
+    pub async fn mark_revoked(&self, keys: &[ConnectionKey]) -> Result<()> {
+        let since = self.inner.clock.now();
+        for key in keys {
+            self.inner
+                .tokens
+                .set_status(key, crate::store::ConnectionStatus::Revoked { since })
+                .await?;
+            self.inner.refresher.invalidate(key);
+        }
+        Ok(())
     }
 
     async fn log_quietly(&self, entry: UsageEntry) {

@@ -28,6 +28,7 @@
 
 mod access_log;
 mod consent;
+mod deletion;
 mod pending;
 mod tokens;
 
@@ -35,6 +36,7 @@ use std::sync::{Mutex, MutexGuard};
 
 pub use access_log::MemoryAccessLog;
 pub use consent::MemoryConsentLedger;
+pub use deletion::MemoryDeletionRequests;
 pub use pending::MemoryPendingAuthStore;
 pub use tokens::MemoryTokenStore;
 

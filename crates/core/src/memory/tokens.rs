@@ -11,7 +11,7 @@ use uuid::Uuid;
 use super::lock;
 use crate::clock::{Clock, SystemClock};
 use crate::error::{Error, Result};
-use crate::id::{ConnectionKey, SubjectId};
+use crate::id::{ConnectionKey, PlatformId, SubjectId};
 use crate::store::{
     ConnectionStatus, ErasureReport, PutOutcome, RefreshLease, StoredTokens, TokenStore,
 };
@@ -157,6 +157,23 @@ impl TokenStore for MemoryTokenStore {
             .keys()
             .filter(|key| key.subject == *subject)
             .cloned()
+            .collect();
+        keys.sort();
+        Ok(keys)
+    }
+
+    async fn find_by_account(
+        &self,
+        platform: &PlatformId,
+        account_id: &str,
+    ) -> Result<Vec<ConnectionKey>> {
+        let mut keys: Vec<ConnectionKey> = lock(&self.state)?
+            .rows
+            .iter()
+            .filter(|(key, row)| {
+                &key.platform == platform && row.tokens.account_id.as_deref() == Some(account_id)
+            })
+            .map(|(key, _)| key.clone())
             .collect();
         keys.sort();
         Ok(keys)
