@@ -31,6 +31,8 @@ pub struct PageAccount {
     pub access_token: AccessToken,
     /// The Instagram business account linked to the Page, if any.
     pub instagram_account_id: Option<String>,
+    /// That account's username.
+    pub instagram_username: Option<String>,
 }
 
 /// An Instagram business account reachable through the user's Pages.
@@ -122,7 +124,27 @@ impl MetaClient {
                     name: a.name,
                     category: a.category,
                     tasks: a.tasks,
+                    instagram_username: a
+                        .instagram_business_account
+                        .as_ref()
+                        .and_then(|ig| ig.username.clone()),
                     instagram_account_id: a.instagram_business_account.map(|ig| ig.id),
+                })
+            })
+            .collect())
+    }
+
+    /// The Instagram business accounts linked to the session user's Pages.
+    pub async fn instagram_accounts(&self, session: &Session) -> Result<Vec<InstagramAccount>> {
+        Ok(self
+            .page_accounts(session)
+            .await?
+            .into_iter()
+            .filter_map(|p| {
+                p.instagram_account_id.map(|id| InstagramAccount {
+                    id,
+                    username: p.instagram_username,
+                    page_id: p.id,
                 })
             })
             .collect())
@@ -134,11 +156,9 @@ impl MetaClient {
             .await?
             .into_iter()
             .find(|p| p.id == page_id)
-            .ok_or_else(|| {
-                socialconnect_core::Error::MissingScopes {
-                    missing: Vec::new(),
-                    platform: None,
-                }
+            .ok_or_else(|| socialconnect_core::Error::MissingScopes {
+                missing: Vec::new(),
+                platform: None,
             })
     }
 }

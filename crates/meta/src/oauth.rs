@@ -172,7 +172,11 @@ impl FacebookLogin {
             token_type: d.token_type,
             app_id: d.app_id,
             user_id: d.user_id,
-            scopes: d.scopes.into_iter().filter_map(|s| Scope::new(s).ok()).collect(),
+            scopes: d
+                .scopes
+                .into_iter()
+                .filter_map(|s| Scope::new(s).ok())
+                .collect(),
             expires: match d.expires_at {
                 Some(0) => Expiry::Never,
                 Some(s) => at(s).map(Expiry::At).unwrap_or(Expiry::Unknown),
@@ -261,29 +265,35 @@ impl Platform for FacebookLogin {
             // A system-user token is managed in Business Manager, not revocable by the app.
             return Ok(RevokeOutcome::Unsupported);
         }
-        let req = ApiRequest::delete(self.client.graph_url("me/permissions")?)
-            .operation("oauth.revoke");
+        let req =
+            ApiRequest::delete(self.client.graph_url("me/permissions")?).operation("oauth.revoke");
         let req = self.client.authorize(req, &tokens.access_token);
         self.client.call_app(&self.spec.platform, req).await?;
         Ok(RevokeOutcome::Revoked)
     }
 
+    /// Every Meta connection is identified by the app-scoped Facebook user id, the id Meta's
+    /// deauthorize and data-deletion callbacks name. For Instagram the display name is the
+    /// username of the first Instagram business account linked to the user's Pages (all of
+    /// them are listed by [`MetaClient::instagram_accounts`]); connecting fails when there is
+    /// none.
     async fn account(&self, tokens: &TokenSet) -> Result<AccountInfo> {
+        let me = self.me(tokens).await?;
         match self.product {
-            MetaProduct::Facebook | MetaProduct::WhatsApp => {
-                let me = self.me(tokens).await?;
-                Ok(AccountInfo::new(me.id, me.name))
-            }
+            MetaProduct::Facebook | MetaProduct::WhatsApp => Ok(AccountInfo::new(me.id, me.name)),
             MetaProduct::Instagram => {
-                let accounts =
-                    crate::accounts::instagram_accounts(&self.client, &self.spec.platform, &tokens.access_token)
-                        .await?;
+                let accounts = crate::accounts::instagram_accounts(
+                    &self.client,
+                    &self.spec.platform,
+                    &tokens.access_token,
+                )
+                .await?;
                 let first = accounts.into_iter().next().ok_or_else(|| {
                     Error::invalid_input(
                         "no Instagram business account is linked to the user's Facebook Pages",
                     )
                 })?;
-                Ok(AccountInfo::new(first.id, first.username))
+                Ok(AccountInfo::new(me.id, first.username.or(me.name)))
             }
         }
     }
@@ -291,17 +301,25 @@ impl Platform for FacebookLogin {
     fn scopes_for(&self, purpose: Purpose) -> Vec<Scope> {
         let names: &[&str] = match (self.product, purpose) {
             (MetaProduct::Facebook, Purpose::AccountConnection) => &["pages_show_list"],
-            (MetaProduct::Facebook, Purpose::Publishing) => &["pages_manage_posts", "pages_read_engagement"],
-            (MetaProduct::Facebook, Purpose::ReadingContent) => {
-                &["pages_read_engagement", "pages_read_user_content", "pages_manage_engagement"]
+            (MetaProduct::Facebook, Purpose::Publishing) => {
+                &["pages_manage_posts", "pages_read_engagement"]
             }
+            (MetaProduct::Facebook, Purpose::ReadingContent) => &[
+                "pages_read_engagement",
+                "pages_read_user_content",
+                "pages_manage_engagement",
+            ],
             (MetaProduct::Facebook, Purpose::Analytics) => &["read_insights"],
-            (MetaProduct::Instagram, Purpose::AccountConnection) => &["instagram_basic", "pages_show_list"],
+            (MetaProduct::Instagram, Purpose::AccountConnection) => {
+                &["instagram_basic", "pages_show_list"]
+            }
             (MetaProduct::Instagram, Purpose::Publishing) => &["instagram_content_publish"],
             (MetaProduct::Instagram, Purpose::ReadingContent) => &["instagram_manage_comments"],
             (MetaProduct::Instagram, Purpose::Analytics) => &["instagram_manage_insights"],
             (MetaProduct::WhatsApp, Purpose::Messaging) => &["whatsapp_business_messaging"],
-            (MetaProduct::WhatsApp, Purpose::AccountConnection) => &["whatsapp_business_management"],
+            (MetaProduct::WhatsApp, Purpose::AccountConnection) => {
+                &["whatsapp_business_management"]
+            }
             _ => &[],
         };
         names.iter().filter_map(|n| Scope::new(*n).ok()).collect()
