@@ -1,0 +1,3 @@
+//! Wire and domain types of the Meta APIs.
+
+pub mod webhook;
