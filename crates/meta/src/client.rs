@@ -65,7 +65,10 @@ impl MetaConfig {
                 .filter(|v| !v.trim().is_empty())
                 .ok_or_else(|| Error::config(format!("environment variable {name} is not set")))
         };
-        Ok(Self::new(var("META_APP_ID")?, ClientSecret::new(var("META_APP_SECRET")?)))
+        Ok(Self::new(
+            var("META_APP_ID")?,
+            ClientSecret::new(var("META_APP_SECRET")?),
+        ))
     }
 
     /// Points the Graph API calls elsewhere (a simulator on loopback, say).
@@ -223,7 +226,11 @@ impl MetaClient {
     }
 
     /// Sends an app-level request (token exchange, `debug_token`) outside any session.
-    pub(crate) async fn call_app(&self, platform: &PlatformId, req: ApiRequest) -> Result<ApiResponse> {
+    pub(crate) async fn call_app(
+        &self,
+        platform: &PlatformId,
+        req: ApiRequest,
+    ) -> Result<ApiResponse> {
         let req = req
             .platform(platform.clone())
             .app(self.inner.config.app_id.clone());

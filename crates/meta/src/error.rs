@@ -6,10 +6,10 @@
 use std::time::Duration;
 
 use serde::Deserialize;
+use socialconnect_core::Error;
 use socialconnect_core::error::{PlatformError, ReconnectReason};
 use socialconnect_core::http::ApiResponse;
 use socialconnect_core::id::PlatformId;
-use socialconnect_core::Error;
 
 /// Largest body the envelope parser looks at.
 const MAX_ERROR_BODY: usize = 64 * 1024;
@@ -120,7 +120,12 @@ impl GraphError {
     /// Maps to an error kind: 190/102 → `ReconnectRequired`, throttling codes → `Throttled`
     /// (with `retry_after` from the usage headers), 10/3/200–299 → `MissingScopes`,
     /// 100/506 → `InvalidInput`, 1/2/`is_transient` → `Transient`, anything else `Platform`.
-    pub fn into_error(self, platform: &PlatformId, status: u16, retry_after: Option<Duration>) -> Error {
+    pub fn into_error(
+        self,
+        platform: &PlatformId,
+        status: u16,
+        retry_after: Option<Duration>,
+    ) -> Error {
         let detail = Some(Box::new(self.detail(platform, status)));
         let code = self.code.unwrap_or(0);
         match code {
@@ -190,32 +195,79 @@ mod tests {
     use super::*;
 
     fn map(body: &str) -> Error {
-        GraphError::parse(body.as_bytes())
-            .unwrap()
-            .into_error(&PlatformId::FACEBOOK, 400, Some(Duration::from_secs(60)))
+        GraphError::parse(body.as_bytes()).unwrap().into_error(
+            &PlatformId::FACEBOOK,
+            400,
+            Some(Duration::from_secs(60)),
+        )
     }
 
     #[test]
     fn codes_map_to_kinds() {
-        let e = map(r#"{"error":{"message":"Error validating access token","type":"OAuthException","code":190,"error_subcode":460,"fbtrace_id":"AbC"}}"#);
+        let e = map(
+            r#"{"error":{"message":"Error validating access token","type":"OAuthException","code":190,"error_subcode":460,"fbtrace_id":"AbC"}}"#,
+        );
         assert_eq!(e.kind(), ErrorKind::ReconnectRequired);
-        assert!(matches!(e, Error::ReconnectRequired { reason: ReconnectReason::SessionInvalidated, .. }));
+        assert!(matches!(
+            e,
+            Error::ReconnectRequired {
+                reason: ReconnectReason::SessionInvalidated,
+                ..
+            }
+        ));
         let p = e.platform_error().unwrap();
-        assert_eq!((p.code, p.subcode, p.trace_id.as_deref()), (Some(190), Some(460), Some("AbC")));
+        assert_eq!(
+            (p.code, p.subcode, p.trace_id.as_deref()),
+            (Some(190), Some(460), Some("AbC"))
+        );
         for code in ["4", "17", "32", "613", "80001", "80014"] {
-            let e = map(&format!(r#"{{"error":{{"message":"limit","code":{code}}}}}"#));
-            assert_eq!(e.kind(), ErrorKind::Throttled { retry_after: Some(Duration::from_secs(60)) }, "{code}");
+            let e = map(&format!(
+                r#"{{"error":{{"message":"limit","code":{code}}}}}"#
+            ));
+            assert_eq!(
+                e.kind(),
+                ErrorKind::Throttled {
+                    retry_after: Some(Duration::from_secs(60))
+                },
+                "{code}"
+            );
         }
-        assert_eq!(map(r#"{"error":{"code":9,"error_subcode":2207042}}"#).kind(), ErrorKind::Throttled { retry_after: Some(Duration::from_secs(60)) });
-        assert_eq!(map(r#"{"error":{"code":10}}"#).kind(), ErrorKind::MissingScopes);
-        assert_eq!(map(r#"{"error":{"code":200}}"#).kind(), ErrorKind::MissingScopes);
-        assert_eq!(map(r#"{"error":{"code":299}}"#).kind(), ErrorKind::MissingScopes);
-        assert_eq!(map(r#"{"error":{"code":100}}"#).kind(), ErrorKind::InvalidInput);
+        assert_eq!(
+            map(r#"{"error":{"code":9,"error_subcode":2207042}}"#).kind(),
+            ErrorKind::Throttled {
+                retry_after: Some(Duration::from_secs(60))
+            }
+        );
+        assert_eq!(
+            map(r#"{"error":{"code":10}}"#).kind(),
+            ErrorKind::MissingScopes
+        );
+        assert_eq!(
+            map(r#"{"error":{"code":200}}"#).kind(),
+            ErrorKind::MissingScopes
+        );
+        assert_eq!(
+            map(r#"{"error":{"code":299}}"#).kind(),
+            ErrorKind::MissingScopes
+        );
+        assert_eq!(
+            map(r#"{"error":{"code":100}}"#).kind(),
+            ErrorKind::InvalidInput
+        );
         assert_eq!(map(r#"{"error":{"code":1}}"#).kind(), ErrorKind::Transient);
         assert_eq!(map(r#"{"error":{"code":2}}"#).kind(), ErrorKind::Transient);
-        assert_eq!(map(r#"{"error":{"code":-2,"error_subcode":2207003,"is_transient":true}}"#).kind(), ErrorKind::Transient);
-        assert_eq!(map(r#"{"error":{"code":"190"}}"#).kind(), ErrorKind::ReconnectRequired);
-        assert_eq!(map(r#"{"error":{"code":36000,"error_subcode":2207004}}"#).kind(), ErrorKind::Platform);
+        assert_eq!(
+            map(r#"{"error":{"code":-2,"error_subcode":2207003,"is_transient":true}}"#).kind(),
+            ErrorKind::Transient
+        );
+        assert_eq!(
+            map(r#"{"error":{"code":"190"}}"#).kind(),
+            ErrorKind::ReconnectRequired
+        );
+        assert_eq!(
+            map(r#"{"error":{"code":36000,"error_subcode":2207004}}"#).kind(),
+            ErrorKind::Platform
+        );
     }
 
     #[test]

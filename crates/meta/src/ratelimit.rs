@@ -86,9 +86,8 @@ fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 impl UsageReport {
     /// Parses the headers; malformed values are skipped (they only ever slow us down).
     pub fn from_headers(headers: &HeaderMap) -> Self {
-        let figures = |name| {
-            header(headers, name).and_then(|v| serde_json::from_str::<UsageFigures>(v).ok())
-        };
+        let figures =
+            |name| header(headers, name).and_then(|v| serde_json::from_str::<UsageFigures>(v).ok());
         let mut business = Vec::new();
         if let Some(v) = header(headers, "x-business-use-case-usage")
             && let Ok(map) =
@@ -171,21 +170,36 @@ mod tests {
     #[test]
     fn parses_all_three_headers() {
         let h = headers(&[
-            ("x-app-usage", r#"{"call_count":28,"total_time":25,"total_cputime":25}"#),
-            ("x-page-usage", r#"{"call_count":91,"total_time":5,"total_cputime":5}"#),
-            ("x-business-use-case-usage", r#"{"112233445566778899":[{"type":"pages","call_count":95,"total_cputime":10,"total_time":20,"estimated_time_to_regain_access":7}]}"#),
+            (
+                "x-app-usage",
+                r#"{"call_count":28,"total_time":25,"total_cputime":25}"#,
+            ),
+            (
+                "x-page-usage",
+                r#"{"call_count":91,"total_time":5,"total_cputime":5}"#,
+            ),
+            (
+                "x-business-use-case-usage",
+                r#"{"112233445566778899":[{"type":"pages","call_count":95,"total_cputime":10,"total_time":20,"estimated_time_to_regain_access":7}]}"#,
+            ),
         ]);
         let r = UsageReport::from_headers(&h);
         assert_eq!(r.app.unwrap().call_count, 28.0);
         assert_eq!(r.business[0].object_id, "112233445566778899");
         assert_eq!(r.business[0].regain_after, Some(Duration::from_secs(420)));
         assert_eq!(r.max_percent(), 95.0);
-        assert_eq!(r.pause(90.0, Duration::from_secs(60)), Some(Duration::from_secs(420)));
+        assert_eq!(
+            r.pause(90.0, Duration::from_secs(60)),
+            Some(Duration::from_secs(420))
+        );
     }
 
     #[test]
     fn below_threshold_or_malformed_means_no_pause() {
-        let h = headers(&[("x-app-usage", r#"{"call_count":89}"#), ("x-page-usage", "nonsense")]);
+        let h = headers(&[
+            ("x-app-usage", r#"{"call_count":89}"#),
+            ("x-page-usage", "nonsense"),
+        ]);
         let r = UsageReport::from_headers(&h);
         assert_eq!(r.pause(90.0, Duration::from_secs(60)), None);
         let h = headers(&[("x-app-usage", r#"{"call_count":90}"#)]);
@@ -193,6 +207,9 @@ mod tests {
             UsageReport::from_headers(&h).pause(90.0, Duration::from_secs(60)),
             Some(Duration::from_secs(60))
         );
-        assert_eq!(UsageReport::from_headers(&HeaderMap::new()), UsageReport::default());
+        assert_eq!(
+            UsageReport::from_headers(&HeaderMap::new()),
+            UsageReport::default()
+        );
     }
 }

@@ -38,7 +38,9 @@ mod tests {
     #[test]
     fn pinned_version_is_not_near_its_end() {
         assert!(
-            PUBLISHED_END_DATES.iter().any(|(v, _)| *v == GRAPH_API_VERSION),
+            PUBLISHED_END_DATES
+                .iter()
+                .any(|(v, _)| *v == GRAPH_API_VERSION),
             "the pinned version must be listed with its end date"
         );
         if let Some(end) = end_date(GRAPH_API_VERSION) {

@@ -62,8 +62,9 @@ mod tests {
 
     #[test]
     fn ids_and_times() {
-        let t: T = serde_json::from_str(r#"{"id":17841400000000001234,"at":"2021-07-04T19:50:58+0000"}"#)
-            .unwrap();
+        let t: T =
+            serde_json::from_str(r#"{"id":17841400000000001234,"at":"2021-07-04T19:50:58+0000"}"#)
+                .unwrap();
         assert_eq!(t.id, "17841400000000001234");
         assert_eq!(t.at.unwrap().to_rfc3339(), "2021-07-04T19:50:58+00:00");
         let t: T = serde_json::from_str(r#"{"id":"123_456"}"#).unwrap();

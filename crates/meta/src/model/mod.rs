@@ -1,5 +1,6 @@
-//! Wire types: tolerant of what Meta actually sends (ids as strings or numbers, Graph
-//! timestamps with `+0000`, optional fields), converted into the public domain types.
+//! Wire and domain types of the Meta APIs: tolerant of what Meta actually sends (ids as strings
+//! or numbers, Graph timestamps with `+0000`, optional fields).
 
 pub(crate) mod de;
 pub mod paging;
+pub mod webhook;
