@@ -25,11 +25,16 @@ use socialconnect_core::{Error, Result, SocialConnect};
 use url::Url;
 
 use crate::client::MetaConfig;
-use crate::signed_request::{DEFAULT_MAX_AGE, SignedRequest, from_form_body, verify_signed_request};
+use crate::signed_request::{
+    DEFAULT_MAX_AGE, SignedRequest, from_form_body, verify_signed_request,
+};
 
 /// The platforms a Meta user's data lives under.
-pub const META_PLATFORMS: [PlatformId; 3] =
-    [PlatformId::FACEBOOK, PlatformId::INSTAGRAM, PlatformId::WHATSAPP];
+pub const META_PLATFORMS: [PlatformId; 3] = [
+    PlatformId::FACEBOOK,
+    PlatformId::INSTAGRAM,
+    PlatformId::WHATSAPP,
+];
 
 /// What a data-deletion request does on arrival.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -160,7 +165,10 @@ impl MetaPrivacy {
         let request = self.verify(form_body)?;
         let keys = self.connections_of_meta_user(&request.user_id).await?;
         self.hub.mark_revoked(&keys).await?;
-        let removed = self.hub.forget_connections(&keys, "meta.deauthorize").await?;
+        let removed = self
+            .hub
+            .forget_connections(&keys, "meta.deauthorize")
+            .await?;
         self.record_withdrawal(&keys).await?;
         tracing::info!(connections = removed, "Meta deauthorize callback handled");
         Ok(Deauthorized {
@@ -190,7 +198,12 @@ impl MetaPrivacy {
             (_, None) => {
                 // Nothing of this user is stored: the deletion is complete as it stands.
                 store
-                    .set_status(&code, DeletionStatus::Completed { at: self.hub.clock().now() })
+                    .set_status(
+                        &code,
+                        DeletionStatus::Completed {
+                            at: self.hub.clock().now(),
+                        },
+                    )
                     .await?;
             }
             (DeletionMode::AutoErase, Some(_)) => self.erase(&code, &keys).await?,
@@ -205,11 +218,18 @@ impl MetaPrivacy {
     }
 
     async fn erase(&self, code: &str, keys: &[ConnectionKey]) -> Result<()> {
-        self.hub.forget_connections(keys, "meta.data_deletion").await?;
+        self.hub
+            .forget_connections(keys, "meta.data_deletion")
+            .await?;
         self.record_withdrawal(keys).await?;
         self.hub
             .deletion_requests()?
-            .set_status(code, DeletionStatus::Completed { at: self.hub.clock().now() })
+            .set_status(
+                code,
+                DeletionStatus::Completed {
+                    at: self.hub.clock().now(),
+                },
+            )
             .await?;
         Ok(())
     }
