@@ -689,6 +689,329 @@ async fn concurrent_writers(kind: Kind) {
     assert_eq!(s.get(&k).await.unwrap().unwrap().version, 1 + 8);
 }
 
+/// The deletion-request side of a store. (Not imported as a trait: its `get`, `insert` and
+/// `set_status` would make the token and pending-state calls above ambiguous.)
+fn deletions(s: &EncryptedStore) -> &dyn socialconnect_core::deletion::DeletionRequestStore {
+    s
+}
+
+async fn find_by_account_across_subjects(kind: Kind) {
+    let Some(f) = fixture(kind).await else { return };
+    let s = f.store().await;
+    let fb = PlatformId::FACEBOOK;
+    let with_account = |access: &str, account: &str| tokens(access).with_account_id(account);
+    let alice_fb = key("alice", fb.clone());
+    let alice_ig = key("alice", PlatformId::INSTAGRAM);
+    // Two host users connected the same Facebook account.
+    let bob_fb = key("bob", fb.clone());
+    let carol_fb = key("carol", fb.clone());
+    for (k, account) in [
+        (&alice_fb, "A-1"),
+        (&alice_ig, "A-1"),
+        (&bob_fb, "A-1"),
+        (&carol_fb, "B-2"),
+    ] {
+        s.put(k, &with_account("t", account), None).await.unwrap();
+    }
+    let mut no_account = tokens("t");
+    no_account.account_id = None;
+    let dave_fb = key("dave", fb.clone());
+    s.put(&dave_fb, &no_account, None).await.unwrap();
+
+    let mut both = vec![alice_fb.clone(), bob_fb.clone()];
+    both.sort();
+    assert_eq!(s.find_by_account(&fb, "A-1").await.unwrap(), both);
+    assert_eq!(
+        s.find_by_account(&PlatformId::INSTAGRAM, "A-1")
+            .await
+            .unwrap(),
+        vec![alice_ig.clone()]
+    );
+    assert_eq!(
+        s.find_by_account(&fb, "B-2").await.unwrap(),
+        vec![carol_fb.clone()]
+    );
+    assert!(s.find_by_account(&fb, "a-1").await.unwrap().is_empty());
+    assert!(
+        s.find_by_account(&PlatformId::TIKTOK, "A-1")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // The pseudonym, not the account id, is what the row holds.
+    let row = f
+        .data
+        .get_token(&alice_fb.connection.to_string())
+        .await
+        .unwrap()
+        .unwrap();
+    let pseudonym = row.account_ref.unwrap();
+    assert_eq!(
+        pseudonym,
+        s.inner.subjects.account_ref(&fb, "A-1"),
+        "keyed by platform and account"
+    );
+    assert_ne!(
+        pseudonym,
+        s.inner.subjects.account_ref(&PlatformId::INSTAGRAM, "A-1")
+    );
+
+    // A write with another account moves the connection; a status change does not.
+    s.put(&alice_fb, &with_account("t2", "C-3"), Some(1))
+        .await
+        .unwrap();
+    assert_eq!(
+        s.find_by_account(&fb, "A-1").await.unwrap(),
+        vec![bob_fb.clone()]
+    );
+    assert!(
+        s.set_status(
+            &alice_fb,
+            ConnectionStatus::Revoked {
+                since: f.clock.now()
+            }
+        )
+        .await
+        .unwrap()
+    );
+    assert_eq!(
+        s.find_by_account(&fb, "C-3").await.unwrap(),
+        vec![alice_fb.clone()]
+    );
+
+    // A pseudonym copied onto another row does not make it match: the sealed account id must.
+    let mut forged = f
+        .data
+        .get_token(&carol_fb.connection.to_string())
+        .await
+        .unwrap()
+        .unwrap();
+    forged.account_ref = Some(pseudonym);
+    f.data.put_token(forged, None).await.unwrap();
+    assert_eq!(
+        s.find_by_account(&fb, "A-1").await.unwrap(),
+        vec![bob_fb.clone()]
+    );
+
+    // Erased subjects are not found.
+    s.erase(&bob_fb.subject).await.unwrap();
+    assert!(s.find_by_account(&fb, "A-1").await.unwrap().is_empty());
+    s.erase(&alice_fb.subject).await.unwrap();
+    assert!(
+        s.find_by_account(&PlatformId::INSTAGRAM, "A-1")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(s.find_by_account(&fb, "C-3").await.unwrap().is_empty());
+
+    // An erasure interrupted after the key was destroyed leaves rows that cannot be opened:
+    // skipped, not an error.
+    f.vault
+        .erase_subject(&s.subject_ref(&carol_fb.subject))
+        .await
+        .unwrap();
+    let fresh = f.store().await;
+    assert!(fresh.find_by_account(&fb, "B-2").await.unwrap().is_empty());
+}
+
+async fn token_payload_format_1_still_reads(kind: Kind) {
+    let Some(f) = fixture(kind).await else { return };
+    let s = f.store().await;
+    let k = key("alice", PlatformId::LINKEDIN);
+    s.put(&k, &tokens("new"), None).await.unwrap();
+    // A row as written before the subject id went into the payload.
+    let conn_id = k.connection.to_string();
+    let sref = s.subject_ref(&k.subject);
+    let legacy = tokens("legacy").to_secret_bytes().unwrap();
+    let (dek_id, sealed) = s
+        .seal(
+            &sref,
+            crate::envelope::RecordKind::Token,
+            conn_id.as_bytes(),
+            &legacy,
+        )
+        .await
+        .unwrap();
+    let mut row = f.data.get_token(&conn_id).await.unwrap().unwrap();
+    row.dek_id = dek_id;
+    row.sealed = sealed;
+    row.account_ref = None;
+    f.data.put_token(row, None).await.unwrap();
+    let got = s.get(&k).await.unwrap().unwrap();
+    assert_eq!(got.tokens.access_token.expose_secret(), "legacy");
+    assert_eq!(
+        got.tokens.account_id.as_deref(),
+        Some("1234567890123456789")
+    );
+    // Not findable by account until rewritten; then it is.
+    let linkedin = PlatformId::LINKEDIN;
+    assert!(
+        s.find_by_account(&linkedin, "1234567890123456789")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    s.put(&k, &got.tokens, Some(got.version)).await.unwrap();
+    assert_eq!(
+        s.find_by_account(&linkedin, "1234567890123456789")
+            .await
+            .unwrap(),
+        vec![k]
+    );
+}
+
+async fn deletion_request_lifecycle(kind: Kind) {
+    use socialconnect_core::deletion::{DeletionRequest, DeletionStatus};
+
+    let Some(f) = fixture(kind).await else { return };
+    let s = f.store().await;
+    let d = deletions(&s);
+    // Stored to the microsecond.
+    let t0 = chrono::DateTime::from_timestamp_micros(f.clock.now().timestamp_micros()).unwrap();
+    let at = |secs: i64| t0 + chrono::Duration::seconds(secs);
+    let (alice, bob) = (subject("alice"), subject("bob"));
+    s.put(&key("alice", PlatformId::FACEBOOK), &tokens("t"), None)
+        .await
+        .unwrap();
+    let req = |code: &str, who: Option<&SubjectId>, secs: i64| {
+        DeletionRequest::new(
+            code.to_owned(),
+            PlatformId::FACEBOOK,
+            who.cloned(),
+            at(secs),
+        )
+    };
+    let (code_a, code_b, code_anon) = (
+        DeletionRequest::new_code(),
+        DeletionRequest::new_code(),
+        DeletionRequest::new_code(),
+    );
+    d.insert(req(&code_a, Some(&alice), 10)).await.unwrap();
+    d.insert(req(&code_b, Some(&bob), 5)).await.unwrap();
+    d.insert(req(&code_anon, None, 7)).await.unwrap();
+    let dup = d.insert(req(&code_a, None, 99)).await.unwrap_err();
+    assert_eq!(dup.kind(), ErrorKind::InvalidInput);
+
+    assert_eq!(
+        d.get(&code_a).await.unwrap(),
+        Some(req(&code_a, Some(&alice), 10))
+    );
+    assert_eq!(
+        d.get(&code_anon).await.unwrap(),
+        Some(req(&code_anon, None, 7))
+    );
+    assert_eq!(d.get("unknown-code").await.unwrap(), None);
+    // Oldest first.
+    let pending = d.pending().await.unwrap();
+    assert_eq!(
+        pending
+            .iter()
+            .map(|r| r.confirmation_code.as_str())
+            .collect::<Vec<_>>(),
+        [code_b.as_str(), code_anon.as_str(), code_a.as_str()]
+    );
+    assert_eq!(pending[0].subject, Some(bob.clone()));
+    // The subject is stored sealed, under a pseudonym.
+    let row = f.data.get_deletion_request(&code_a).await.unwrap().unwrap();
+    assert_eq!(row.subject_ref, Some(s.subject_ref(&alice)));
+    assert!(
+        !row.sealed.unwrap().windows(5).any(|w| w == b"alice"),
+        "subject sealed"
+    );
+
+    // The sealed subject is bound to its request: copied to another code, it does not open.
+    let copied = crate::backend::DeletionRow {
+        code: "copied".to_owned(),
+        ..f.data.get_deletion_request(&code_a).await.unwrap().unwrap()
+    };
+    f.data.insert_deletion_request(copied).await.unwrap();
+    assert_eq!(d.get("copied").await.unwrap_err().kind(), ErrorKind::Crypto);
+    assert!(
+        d.set_status("copied", DeletionStatus::Completed { at: at(1) })
+            .await
+            .unwrap()
+    );
+
+    // Rejected keeps the subject; completed clears it for good.
+    let reason = "the account is under a legal hold".to_owned();
+    assert!(
+        d.set_status(
+            &code_b,
+            DeletionStatus::Rejected {
+                reason: reason.clone()
+            }
+        )
+        .await
+        .unwrap()
+    );
+    let rejected = d.get(&code_b).await.unwrap().unwrap();
+    assert_eq!(rejected.status, DeletionStatus::Rejected { reason });
+    assert_eq!(rejected.subject, Some(bob.clone()));
+    assert!(
+        d.set_status(&code_b, DeletionStatus::Completed { at: at(20) })
+            .await
+            .unwrap()
+    );
+    let completed = d.get(&code_b).await.unwrap().unwrap();
+    assert_eq!(completed.status, DeletionStatus::Completed { at: at(20) });
+    assert_eq!(completed.subject, None);
+    assert_eq!(completed.received_at, at(5));
+    let row = f.data.get_deletion_request(&code_b).await.unwrap().unwrap();
+    assert_eq!(
+        (row.subject_ref, row.dek_id, row.sealed),
+        (None, None, None)
+    );
+    assert!(
+        !d.set_status("unknown-code", DeletionStatus::Pending)
+            .await
+            .unwrap()
+    );
+    assert_eq!(d.pending().await.unwrap().len(), 2);
+
+    // Erasing the subject leaves the request (code, platform, status, times) without them.
+    let report = s.erase(&alice).await.unwrap();
+    assert_eq!(report.counts.get("deletion_requests"), Some(&1));
+    let after = d.get(&code_a).await.unwrap().unwrap();
+    assert_eq!(after.subject, None);
+    assert_eq!(after.status, DeletionStatus::Pending);
+    assert_eq!(after.received_at, at(10));
+    let row = f.data.get_deletion_request(&code_a).await.unwrap().unwrap();
+    assert_eq!(
+        (row.subject_ref, row.dek_id, row.sealed),
+        (None, None, None)
+    );
+    assert_eq!(
+        d.pending()
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| (r.confirmation_code.as_str(), r.subject.is_some()))
+            .collect::<Vec<_>>(),
+        [(code_anon.as_str(), false), (code_a.as_str(), false)]
+    );
+    assert_eq!(
+        s.erase(&alice)
+            .await
+            .unwrap()
+            .counts
+            .get("deletion_requests"),
+        Some(&0)
+    );
+    assert!(
+        d.set_status(&code_a, DeletionStatus::Completed { at: at(30) })
+            .await
+            .unwrap()
+    );
+    assert!(
+        d.pending()
+            .await
+            .unwrap()
+            .iter()
+            .all(|r| r.confirmation_code != code_a)
+    );
+}
+
 macro_rules! contract {
     ($kind:ident, $flavor:literal: $($test:ident),* $(,)?) => {
         $(
@@ -705,7 +1028,9 @@ macro_rules! contract_suite {
         contract!($kind, "": put_get_delete, compare_and_swap, lease_owner_and_expiry,
             pending_states_are_single_use, consent_ledger, usage_log, erasure_is_complete,
             rotation_rewraps_without_downtime, moved_ciphertext_does_not_open,
-            flipped_bit_does_not_open, wrong_keyring_fails_clearly, concurrent_writers);
+            flipped_bit_does_not_open, wrong_keyring_fails_clearly, concurrent_writers,
+            find_by_account_across_subjects, token_payload_format_1_still_reads,
+            deletion_request_lifecycle);
     };
 }
 

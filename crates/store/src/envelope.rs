@@ -31,6 +31,7 @@ pub(crate) enum RecordKind {
     Pending,
     Consent,
     Usage,
+    DeletionRequest,
 }
 
 impl RecordKind {
@@ -40,6 +41,7 @@ impl RecordKind {
             RecordKind::Pending => b"pending",
             RecordKind::Consent => b"consent",
             RecordKind::Usage => b"usage",
+            RecordKind::DeletionRequest => b"deletion_request",
         }
     }
 }

@@ -21,13 +21,15 @@
 //! // SOCIALCONNECT_KEYRING="*k1:<base64 of 32 random bytes>"
 //! let keys = Arc::new(LocalKeyring::from_env()?);
 //! let store = EncryptedStore::open_sqlite("socialconnect.db", keys).await?;
-//! // Hand `store` to the hub as token store, pending-state store, ledger and access log.
+//! // Hand `store` to the hub as token store, pending-state store, ledger, access log and
+//! // deletion-request store.
 //! # let _ = store; Ok(()) }
 //! ```
 #![forbid(unsafe_code)]
 
 mod backend;
 mod chain;
+mod deletion;
 mod envelope;
 pub mod keys;
 mod ledger;

@@ -69,8 +69,9 @@ impl StoreOptions {
 /// Cheap to clone; clones share the backend and the key cache. It implements
 /// [`TokenStore`](socialconnect_core::store::TokenStore),
 /// [`PendingAuthStore`](socialconnect_core::store::PendingAuthStore),
-/// [`ConsentLedger`](socialconnect_core::consent::ConsentLedger) and
-/// [`AccessLog`](socialconnect_core::access_log::AccessLog).
+/// [`ConsentLedger`](socialconnect_core::consent::ConsentLedger),
+/// [`AccessLog`](socialconnect_core::access_log::AccessLog) and
+/// [`DeletionRequestStore`](socialconnect_core::deletion::DeletionRequestStore).
 #[derive(Clone)]
 pub struct EncryptedStore {
     pub(crate) inner: Arc<Inner>,
@@ -216,7 +217,8 @@ impl EncryptedStore {
     /// Erases everything stored about `subject`: destroys its data key in the vault first
     /// (from then on nothing of the subject opens, not even from an old copy of the records
     /// database), then deletes its rows in one transaction (consent rows become tombstones that
-    /// keep the ledger's chain intact). Idempotent: a second call reports zero counts, and a
+    /// keep the ledger's chain intact; deletion requests keep their code, platform, status and
+    /// times but lose who they concerned). Idempotent: a second call reports zero counts, and a
     /// call interrupted between the two steps is completed by the next.
     pub async fn erase(&self, subject: &SubjectId) -> Result<ErasureReport> {
         let sref = self.subject_ref(subject);
@@ -285,6 +287,32 @@ impl EncryptedStore {
         };
         envelope::open(&key, &aad, sealed)
     }
+
+    /// Like [`EncryptedStore::open`], but `None` instead of an error when the data key the
+    /// record was sealed under is gone: the subject was erased (and may have a new key since).
+    /// A record that does not open under a key that still exists is still an error.
+    pub(crate) async fn open_if_key(
+        &self,
+        sref: &SubjectRef,
+        kind: RecordKind,
+        record_id: &[u8],
+        dek_id: &str,
+        sealed: &[u8],
+    ) -> Result<Option<zeroize::Zeroizing<Vec<u8>>>> {
+        let Some((current, key)) = self.inner.subjects.data_key(sref, false).await? else {
+            return Ok(None);
+        };
+        if &*current != dek_id {
+            return Ok(None);
+        }
+        let aad = Aad {
+            kind,
+            dek_id,
+            subject_ref: sref,
+            record_id,
+        };
+        envelope::open(&key, &aad, sealed).map(Some)
+    }
 }
 
 pub(crate) fn erasure_report(c: ErasureCounts) -> ErasureReport {
@@ -294,6 +322,7 @@ pub(crate) fn erasure_report(c: ErasureCounts) -> ErasureReport {
     r.add("pending_states", c.pending_states);
     r.add("consent_records", c.consent_records);
     r.add("usage_entries", c.usage_entries);
+    r.add("deletion_requests", c.deletion_requests);
     r.add("data_keys", c.subject_keys);
     r
 }

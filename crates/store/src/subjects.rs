@@ -6,11 +6,11 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use hmac::{KeyInit, Mac};
-use socialconnect_core::id::SubjectId;
+use socialconnect_core::id::{PlatformId, SubjectId};
 use socialconnect_core::keys::{DataKey, KeyId, KeyProvider, WrappedKey};
 use socialconnect_core::{Error, Result};
 
-use crate::backend::{Backend, MetaRow, SubjectKeyRow, SubjectRef};
+use crate::backend::{AccountRef, Backend, MetaRow, SubjectKeyRow, SubjectRef};
 
 const PSEUDONYM_META: &str = "pseudonym_key";
 
@@ -100,11 +100,31 @@ impl SubjectKeys {
     /// The subject's keyed pseudonym: HMAC-SHA256 under the store's pseudonym key, so rows can
     /// be found by subject without the subject id being stored.
     pub(crate) fn subject_ref(&self, subject: &SubjectId) -> SubjectRef {
+        self.pseudonym(&[b"subject\0", subject.as_str().as_bytes()])
+    }
+
+    /// A platform account's keyed pseudonym, under the same key as [`SubjectKeys::subject_ref`]
+    /// but in its own domain (`account\0`), so no account pseudonym equals a subject's. The
+    /// platform is part of it: two platforms may use the same account id for different people.
+    pub(crate) fn account_ref(&self, platform: &PlatformId, account_id: &str) -> AccountRef {
+        self.pseudonym(&[
+            b"account\0",
+            platform.as_str().as_bytes(),
+            b"\0",
+            account_id.as_bytes(),
+        ])
+    }
+
+    /// HMAC-SHA256 of the concatenated parts under the pseudonym key. Callers keep the
+    /// encoding unambiguous: a domain tag ending in NUL first, at most one free-form part and
+    /// that one last (a platform id cannot contain a NUL; an account id might).
+    fn pseudonym(&self, parts: &[&[u8]]) -> [u8; 32] {
         let mut mac =
             hmac::Hmac::<sha2::Sha256>::new_from_slice(self.pseudonym_key.expose_secret())
                 .expect("HMAC takes keys of any length");
-        mac.update(b"subject\0");
-        mac.update(subject.as_str().as_bytes());
+        for part in parts {
+            mac.update(part);
+        }
         mac.finalize().into_bytes().into()
     }
 

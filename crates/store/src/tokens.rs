@@ -1,15 +1,22 @@
 //! [`TokenStore`] for [`EncryptedStore`].
+//!
+//! A token row's sealed payload, format 2: `0x02 ‖ subject id length (u32, big-endian) ‖
+//! subject id ‖ token set` (the token set as [`TokenSet::to_secret_bytes`] writes it). The
+//! subject id is inside so that [`TokenStore::find_by_account`], which finds rows by an account
+//! pseudonym alone, can name the connection it found. Format 1, the token set alone, is still
+//! read; its first byte is always `{` (JSON), never `0x02`.
 
 use std::time::Duration;
 
 use async_trait::async_trait;
-use socialconnect_core::id::{ConnectionKey, SubjectId};
+use socialconnect_core::id::{ConnectionKey, PlatformId, SubjectId};
 use socialconnect_core::store::{
     ConnectionStatus, ErasureReport, PutOutcome, RefreshLease, StoredTokens, TokenStore,
 };
 use socialconnect_core::token::TokenSet;
 use socialconnect_core::{Error, Result};
 use uuid::Uuid;
+use zeroize::Zeroizing;
 
 use crate::backend::TokenRow;
 use crate::envelope::RecordKind;
@@ -25,7 +32,11 @@ impl TokenStore for EncryptedStore {
     ) -> Result<PutOutcome> {
         let sref = self.subject_ref(&key.subject);
         let conn_id = key.connection.to_string();
-        let plaintext = tokens.to_secret_bytes()?;
+        let plaintext = encode_payload(&key.subject, tokens)?;
+        let account_ref = tokens
+            .account_id
+            .as_deref()
+            .map(|account| self.inner.subjects.account_ref(&key.platform, account));
         let (dek_id, sealed) = self
             .seal(&sref, RecordKind::Token, conn_id.as_bytes(), &plaintext)
             .await?;
@@ -40,6 +51,7 @@ impl TokenStore for EncryptedStore {
             status: "active".to_owned(),
             status_since: None,
             updated_at: self.now().timestamp(),
+            account_ref,
             dek_id,
             sealed,
         };
@@ -65,7 +77,12 @@ impl TokenStore for EncryptedStore {
                 &row.sealed,
             )
             .await?;
-        let tokens = TokenSet::from_secret_bytes(&plaintext)?;
+        let (stored_subject, tokens) = decode_payload(&plaintext)?;
+        if stored_subject.is_some_and(|s| s != key.subject) {
+            return Err(Error::storage_msg(
+                "a stored token set names another subject than its row",
+            ));
+        }
         let version = u64::try_from(row.version)
             .map_err(|_| Error::storage_msg("negative row version in storage"))?;
         Ok(Some(StoredTokens::new(
@@ -113,6 +130,48 @@ impl TokenStore for EncryptedStore {
             .collect()
     }
 
+    /// Finds rows by the account's keyed pseudonym, then opens each to read the subject id and
+    /// to confirm the platform and account id. Rows of an erased subject are skipped, as are
+    /// rows written before the account pseudonym was stored (schema 1) until their next write.
+    async fn find_by_account(
+        &self,
+        platform: &PlatformId,
+        account_id: &str,
+    ) -> Result<Vec<ConnectionKey>> {
+        let account_ref = self.inner.subjects.account_ref(platform, account_id);
+        let rows = self.inner.backend.tokens_by_account(&account_ref).await?;
+        let mut keys = Vec::with_capacity(rows.len());
+        for row in rows {
+            if row.platform != platform.as_str() {
+                continue;
+            }
+            let Some(plaintext) = self
+                .open_if_key(
+                    &row.subject_ref,
+                    RecordKind::Token,
+                    row.conn_id.as_bytes(),
+                    &row.dek_id,
+                    &row.sealed,
+                )
+                .await?
+            else {
+                continue;
+            };
+            let (Some(subject), tokens) = decode_payload(&plaintext)? else {
+                continue;
+            };
+            // The pseudonym column is not authenticated; the sealed payload is.
+            if tokens.account_id.as_deref() != Some(account_id)
+                || self.subject_ref(&subject) != row.subject_ref
+            {
+                continue;
+            }
+            keys.push(connection_key(&subject, &row.conn_id, &row.platform)?);
+        }
+        keys.sort();
+        Ok(keys)
+    }
+
     async fn try_lease(&self, key: &ConnectionKey, ttl: Duration) -> Result<Option<RefreshLease>> {
         let ttl = chrono::Duration::from_std(ttl)
             .ok()
@@ -147,5 +206,86 @@ impl TokenStore for EncryptedStore {
 
     async fn erase_subject(&self, subject: &SubjectId) -> Result<ErasureReport> {
         self.erase(subject).await
+    }
+}
+
+/// The first byte of a format-2 token payload.
+const PAYLOAD_V2: u8 = 2;
+
+/// Seals-to-be bytes of a token row (format 2, see the module docs).
+fn encode_payload(subject: &SubjectId, tokens: &TokenSet) -> Result<Zeroizing<Vec<u8>>> {
+    let token_bytes = tokens.to_secret_bytes()?;
+    let subject = subject.as_str().as_bytes();
+    let len = u32::try_from(subject.len())
+        .map_err(|_| Error::invalid_input("subject id too long to store"))?;
+    let mut out = Zeroizing::new(Vec::with_capacity(5 + subject.len() + token_bytes.len()));
+    out.push(PAYLOAD_V2);
+    out.extend_from_slice(&len.to_be_bytes());
+    out.extend_from_slice(subject);
+    out.extend_from_slice(&token_bytes);
+    Ok(out)
+}
+
+/// Reads a token row's opened payload: the subject id (none in format 1) and the token set.
+fn decode_payload(bytes: &[u8]) -> Result<(Option<SubjectId>, TokenSet)> {
+    let malformed = || Error::storage_msg("stored token payload is malformed");
+    let Some(rest) = bytes.strip_prefix(&[PAYLOAD_V2]) else {
+        return Ok((None, TokenSet::from_secret_bytes(bytes)?));
+    };
+    let (len, rest) = rest.split_first_chunk::<4>().ok_or_else(malformed)?;
+    let len = usize::try_from(u32::from_be_bytes(*len)).map_err(|_| malformed())?;
+    if rest.len() < len {
+        return Err(malformed());
+    }
+    let (subject, token_bytes) = rest.split_at(len);
+    let subject = std::str::from_utf8(subject)
+        .ok()
+        .and_then(|s| SubjectId::new(s).ok())
+        .ok_or_else(malformed)?;
+    Ok((Some(subject), TokenSet::from_secret_bytes(token_bytes)?))
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::Utc;
+    use socialconnect_core::secret::AccessToken;
+    use socialconnect_core::token::Expiry;
+
+    use super::*;
+
+    fn sample() -> TokenSet {
+        TokenSet::new(AccessToken::new("acc-SECRET"), Expiry::Never, Utc::now())
+            .with_account_id("42")
+    }
+
+    #[test]
+    fn payload_round_trip_and_format_1() {
+        let subject = SubjectId::new("alice").unwrap();
+        let bytes = encode_payload(&subject, &sample()).unwrap();
+        let (got_subject, got) = decode_payload(&bytes).unwrap();
+        assert_eq!(got_subject, Some(subject));
+        assert_eq!(got.access_token.expose_secret(), "acc-SECRET");
+        assert_eq!(got.account_id.as_deref(), Some("42"));
+
+        // Format 1: the token set alone.
+        let legacy = sample().to_secret_bytes().unwrap();
+        let (no_subject, got) = decode_payload(&legacy).unwrap();
+        assert_eq!(no_subject, None);
+        assert_eq!(got.account_id.as_deref(), Some("42"));
+    }
+
+    #[test]
+    fn malformed_payloads_are_errors_not_panics() {
+        let subject = SubjectId::new("alice").unwrap();
+        let bytes = encode_payload(&subject, &sample()).unwrap();
+        for cut in [1, 3, 5, 9, bytes.len() - 1] {
+            assert!(decode_payload(&bytes[..cut]).is_err(), "cut at {cut}");
+        }
+        let mut huge = bytes.to_vec();
+        huge[1..5].copy_from_slice(&u32::MAX.to_be_bytes());
+        assert!(decode_payload(&huge).is_err());
+        assert!(decode_payload(&[]).is_err());
+        let err = decode_payload(&bytes[..bytes.len() - 1]).unwrap_err();
+        assert!(!err.to_string().contains("SECRET"), "{err}");
     }
 }

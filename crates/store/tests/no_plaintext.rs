@@ -1,6 +1,6 @@
-//! Nothing personal reaches the disk in clear: tokens, subject ids, IP addresses and user agents
-//! written through every record kind are absent from the raw bytes of the database, its WAL and
-//! the key vault.
+//! Nothing personal reaches the disk in clear: tokens, subject ids, platform account ids, IP
+//! addresses and user agents written through every record kind (deletion requests included)
+//! are absent from the raw bytes of the database, its WAL and the key vault.
 #![cfg(feature = "sqlite")]
 
 use std::net::IpAddr;
@@ -10,6 +10,7 @@ use std::time::Duration;
 use chrono::Utc;
 use socialconnect_core::access_log::{AccessLog, ClientInfo, Outcome, UsageEntry};
 use socialconnect_core::consent::{ConsentEvent, ConsentLedger};
+use socialconnect_core::deletion::DeletionRequest;
 use socialconnect_core::id::{ConnectionId, ConnectionKey, PlatformId, Purpose, SubjectId};
 use socialconnect_core::keys::KeyId;
 use socialconnect_core::secret::{AccessToken, PkceVerifier, RefreshToken};
@@ -22,6 +23,7 @@ const SUBJECT: &str = "subject-MARKER-a1b2c3";
 const ACCESS: &str = "ACCESS-MARKER-d4e5f6";
 const REFRESH: &str = "REFRESH-MARKER-g7h8i9";
 const VERIFIER: &str = "VERIFIER-MARKER-j0k1l2";
+const ACCOUNT: &str = "ACCOUNT-MARKER-m3n4o5";
 const IP: &str = "203.0.113.77";
 const USER_AGENT: &str = "MarkerAgent/9.9";
 
@@ -37,7 +39,9 @@ fn assert_absent(files: &[(String, Vec<u8>)]) {
     let ip: IpAddr = IP.parse().unwrap();
     let IpAddr::V4(v4) = ip else { unreachable!() };
     for (name, bytes) in files {
-        for marker in [SUBJECT, ACCESS, REFRESH, VERIFIER, IP, USER_AGENT, "MARKER"] {
+        for marker in [
+            SUBJECT, ACCESS, REFRESH, VERIFIER, ACCOUNT, IP, USER_AGENT, "MARKER",
+        ] {
             assert!(
                 !bytes.windows(marker.len()).any(|w| w == marker.as_bytes()),
                 "{marker} found in {name}"
@@ -68,8 +72,22 @@ async fn nothing_personal_is_stored_in_clear() {
         ConnectionId::generate(),
     );
     let tokens = TokenSet::new(AccessToken::new(ACCESS), Expiry::after(now, 3600), now)
-        .with_refresh(RefreshToken::new(REFRESH), Expiry::Unknown);
+        .with_refresh(RefreshToken::new(REFRESH), Expiry::Unknown)
+        .with_account_id(ACCOUNT);
     store.put(&key, &tokens, None).await.unwrap();
+    // Through a trait object, the trait not imported: its `insert` and `get` would make the
+    // pending-state and token calls ambiguous.
+    let deletions: &dyn socialconnect_core::deletion::DeletionRequestStore = &store;
+    let code = DeletionRequest::new_code();
+    deletions
+        .insert(DeletionRequest::new(
+            code.clone(),
+            PlatformId::FACEBOOK,
+            Some(subject.clone()),
+            now,
+        ))
+        .await
+        .unwrap();
     store
         .record(ConsentEvent::grant(
             subject.clone(),
@@ -122,6 +140,18 @@ async fn nothing_personal_is_stored_in_clear() {
     let store = EncryptedStore::open_sqlite(&path, keys).await.unwrap();
     let got = store.get(&key).await.unwrap().unwrap();
     assert_eq!(got.tokens.access_token.expose_secret(), ACCESS);
+    assert_eq!(
+        store
+            .find_by_account(&PlatformId::FACEBOOK, ACCOUNT)
+            .await
+            .unwrap(),
+        vec![key.clone()]
+    );
+    let deletions: &dyn socialconnect_core::deletion::DeletionRequestStore = &store;
+    assert_eq!(
+        deletions.get(&code).await.unwrap().unwrap().subject,
+        Some(subject.clone())
+    );
     assert_absent(&files(dir.path()));
 
     #[cfg(unix)]

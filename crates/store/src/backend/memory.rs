@@ -9,8 +9,9 @@ use socialconnect_core::store::PutOutcome;
 use socialconnect_core::{Error, Result};
 
 use super::{
-    Backend, ConsentRow, ConsentStateRow, ErasureCounts, MetaRow, NewConsentRow, PendingRow,
-    Rewrap, SubjectKeyRow, SubjectRef, TokenRow, UsageRow,
+    AccountRef, Backend, ConsentRow, ConsentStateRow, DeletionRow, DeletionStatusUpdate,
+    ErasureCounts, MetaRow, NewConsentRow, PendingRow, Rewrap, SubjectKeyRow, SubjectRef, TokenRow,
+    UsageRow,
 };
 use crate::chain;
 
@@ -25,6 +26,7 @@ struct State {
     consent_state: HashMap<(SubjectRef, String, String), ConsentStateRow>,
     usage: BTreeMap<u64, UsageRow>,
     next_usage_id: u64,
+    deletion_requests: BTreeMap<String, DeletionRow>,
 }
 
 /// Sealed rows in process memory.
@@ -197,6 +199,16 @@ impl Backend for MemoryBackend {
             .collect())
     }
 
+    async fn tokens_by_account(&self, account_ref: &AccountRef) -> Result<Vec<TokenRow>> {
+        Ok(self
+            .lock()
+            .tokens
+            .values()
+            .filter(|r| r.account_ref.as_ref() == Some(account_ref))
+            .cloned()
+            .collect())
+    }
+
     async fn try_lease(
         &self,
         conn_id: &str,
@@ -358,6 +370,48 @@ impl Backend for MemoryBackend {
         Ok((before - s.usage.len()) as u64)
     }
 
+    async fn insert_deletion_request(&self, row: DeletionRow) -> Result<()> {
+        let mut s = self.lock();
+        if s.deletion_requests.contains_key(&row.code) {
+            return Err(Error::invalid_input("duplicate confirmation code"));
+        }
+        s.deletion_requests.insert(row.code.clone(), row);
+        Ok(())
+    }
+
+    async fn get_deletion_request(&self, code: &str) -> Result<Option<DeletionRow>> {
+        Ok(self.lock().deletion_requests.get(code).cloned())
+    }
+
+    async fn set_deletion_status(&self, code: &str, update: DeletionStatusUpdate) -> Result<bool> {
+        let mut s = self.lock();
+        let Some(row) = s.deletion_requests.get_mut(code) else {
+            return Ok(false);
+        };
+        row.status = update.status;
+        row.status_at = update.status_at;
+        row.reason = update.reason;
+        if update.clear_subject {
+            row.subject_ref = None;
+            row.dek_id = None;
+            row.sealed = None;
+        }
+        Ok(true)
+    }
+
+    async fn pending_deletion_requests(&self) -> Result<Vec<DeletionRow>> {
+        // The map is ordered by code, and the sort is stable: ties in time keep code order.
+        let mut rows: Vec<DeletionRow> = self
+            .lock()
+            .deletion_requests
+            .values()
+            .filter(|r| r.status == "pending")
+            .cloned()
+            .collect();
+        rows.sort_by_key(|r| r.received_at);
+        Ok(rows)
+    }
+
     async fn erase_subject(&self, subject_ref: &SubjectRef) -> Result<ErasureCounts> {
         let mut s = self.lock();
         let mut counts = ErasureCounts::default();
@@ -392,6 +446,14 @@ impl Backend for MemoryBackend {
                 row.dek_id = None;
                 row.sealed = None;
                 counts.consent_records += 1;
+            }
+        }
+        for row in s.deletion_requests.values_mut() {
+            if row.subject_ref.as_ref() == Some(subject_ref) {
+                row.subject_ref = None;
+                row.dek_id = None;
+                row.sealed = None;
+                counts.deletion_requests += 1;
             }
         }
         if s.subject_keys.remove(subject_ref).is_some() {

@@ -16,6 +16,10 @@ use socialconnect_core::store::PutOutcome;
 /// A subject's pseudonym: HMAC-SHA256 of the subject id under the store's pseudonym key.
 pub(crate) type SubjectRef = [u8; 32];
 
+/// A platform account's pseudonym: HMAC-SHA256 of the platform and the platform's account id
+/// under the store's pseudonym key.
+pub(crate) type AccountRef = [u8; 32];
+
 /// A wrapped store-wide secret (the pseudonym key).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct MetaRow {
@@ -56,8 +60,42 @@ pub(crate) struct TokenRow {
     pub status: String,
     pub status_since: Option<i64>,
     pub updated_at: i64,
+    /// The pseudonym of the platform account the tokens belong to, when they name one.
+    pub account_ref: Option<AccountRef>,
     pub dek_id: String,
+    /// The subject id and the token set (see `tokens.rs` for the payload format).
     pub sealed: Vec<u8>,
+}
+
+/// A deletion request received from a platform. The subject columns are all set or all
+/// `None`: they are cleared together when the request completes or the subject is erased.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct DeletionRow {
+    /// The confirmation code.
+    pub code: String,
+    pub platform: String,
+    pub subject_ref: Option<SubjectRef>,
+    pub dek_id: Option<String>,
+    /// The subject id, sealed under the subject's data key.
+    pub sealed: Option<Vec<u8>>,
+    /// Microseconds since the Unix epoch.
+    pub received_at: i64,
+    /// `pending`, `completed`, `rejected`.
+    pub status: String,
+    /// Microseconds; when the request completed or was rejected.
+    pub status_at: Option<i64>,
+    /// The host's justification of a rejection.
+    pub reason: Option<String>,
+}
+
+/// A deletion request's new status.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct DeletionStatusUpdate {
+    pub status: String,
+    pub status_at: Option<i64>,
+    pub reason: Option<String>,
+    /// Null the subject columns as well (the request completed).
+    pub clear_subject: bool,
 }
 
 /// A pending OAuth state.
@@ -136,6 +174,8 @@ pub(crate) struct ErasureCounts {
     pub pending_states: u64,
     pub consent_records: u64,
     pub usage_entries: u64,
+    /// Deletion requests whose subject columns were cleared (the requests themselves stay).
+    pub deletion_requests: u64,
     pub subject_keys: u64,
 }
 
@@ -195,6 +235,8 @@ pub(crate) trait Backend: Send + Sync + 'static {
     async fn delete_token(&self, conn_id: &str) -> Result<bool>;
     /// (conn_id, platform) of a subject's connections, ordered by conn_id.
     async fn tokens_of(&self, subject_ref: &SubjectRef) -> Result<Vec<(String, String)>>;
+    /// The token rows carrying `account_ref`, across subjects, ordered by conn_id.
+    async fn tokens_by_account(&self, account_ref: &AccountRef) -> Result<Vec<TokenRow>>;
     /// Takes the lease unless another owner holds one expiring after `now`.
     async fn try_lease(
         &self,
@@ -239,8 +281,18 @@ pub(crate) trait Backend: Send + Sync + 'static {
     async fn purge_usage_before(&self, cutoff: i64, batch: u32) -> Result<u64>;
     async fn erase_usage_of(&self, subject_ref: &SubjectRef) -> Result<u64>;
 
+    // --- deletion requests ---
+    /// Refuses (InvalidInput) a duplicate code.
+    async fn insert_deletion_request(&self, row: DeletionRow) -> Result<()>;
+    async fn get_deletion_request(&self, code: &str) -> Result<Option<DeletionRow>>;
+    /// False when there is no request with that code.
+    async fn set_deletion_status(&self, code: &str, update: DeletionStatusUpdate) -> Result<bool>;
+    /// Requests with status `pending`, oldest first (ties by code).
+    async fn pending_deletion_requests(&self) -> Result<Vec<DeletionRow>>;
+
     // --- erasure ---
     /// In one transaction: deletes the subject's tokens, their leases, pending states, usage
-    /// rows, consent-state rows and data key, and turns its consent rows into tombstones.
+    /// rows, consent-state rows and data key, turns its consent rows into tombstones and
+    /// clears the subject columns of its deletion requests.
     async fn erase_subject(&self, subject_ref: &SubjectRef) -> Result<ErasureCounts>;
 }

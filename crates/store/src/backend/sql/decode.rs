@@ -7,7 +7,8 @@ use sqlx::any::AnyRow;
 use sqlx::{Any, Decode, Row, Type};
 
 use crate::backend::{
-    ConsentRow, ConsentStateRow, MetaRow, PendingRow, SubjectKeyRow, TokenRow, UsageRow,
+    ConsentRow, ConsentStateRow, DeletionRow, MetaRow, PendingRow, SubjectKeyRow, TokenRow,
+    UsageRow,
 };
 
 fn malformed(table: &str, column: &str, what: &str) -> Error {
@@ -124,8 +125,24 @@ pub(super) fn token(row: &AnyRow) -> Result<TokenRow> {
         status: c.text("status")?,
         status_since: c.opt_int("status_since")?,
         updated_at: c.int("updated_at")?,
+        account_ref: c.opt_hash("account_ref")?,
         dek_id: c.text("dek_id")?,
         sealed: c.bytes("sealed")?,
+    })
+}
+
+pub(super) fn deletion_request(row: &AnyRow) -> Result<DeletionRow> {
+    let c = Columns::new(row, "sc_deletion_requests");
+    Ok(DeletionRow {
+        code: c.text("code")?,
+        platform: c.text("platform")?,
+        subject_ref: c.opt_hash("subject_ref")?,
+        dek_id: c.opt_text("dek_id")?,
+        sealed: c.opt_bytes("sealed")?,
+        received_at: c.int("received_at")?,
+        status: c.text("status")?,
+        status_at: c.opt_int("status_at")?,
+        reason: c.opt_text("reason")?,
     })
 }
 

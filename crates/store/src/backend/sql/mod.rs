@@ -22,8 +22,9 @@ use sqlx::any::AnyPoolOptions;
 use sqlx::{Any, AnyPool, Transaction};
 
 use crate::backend::{
-    Backend, ConsentRow, ConsentStateRow, ErasureCounts, MetaRow, NewConsentRow, PendingRow,
-    Rewrap, SubjectKeyRow, SubjectRef, TokenRow, UsageRow,
+    AccountRef, Backend, ConsentRow, ConsentStateRow, DeletionRow, DeletionStatusUpdate,
+    ErasureCounts, MetaRow, NewConsentRow, PendingRow, Rewrap, SubjectKeyRow, SubjectRef, TokenRow,
+    UsageRow,
 };
 use crate::chain;
 
@@ -86,6 +87,14 @@ fn db(what: &'static str) -> impl FnOnce(sqlx::Error) -> Error {
 fn limit(n: u32) -> i64 {
     i64::from(n)
 }
+
+/// The columns of a token row, in the order `decode::token` reads them by name.
+const TOKEN_COLUMNS: &str = "conn_id, subject_ref, platform, version, status, status_since, \
+     updated_at, account_ref, dek_id, sealed";
+
+/// The columns of a deletion request.
+const DELETION_COLUMNS: &str = "code, platform, subject_ref, dek_id, sealed, received_at, \
+     status, status_at, reason";
 
 /// A row count as the trait reports it.
 fn affected(result: &sqlx::any::AnyQueryResult) -> u64 {
@@ -376,13 +385,13 @@ impl Backend for SqlBackend {
         let Some(expected) = expected_version else {
             let written = sqlx::query(
                 "INSERT INTO sc_tokens (conn_id, subject_ref, platform, version, status, \
-                     status_since, updated_at, dek_id, sealed) \
-                 VALUES ($1, $2, $3, 1, 'active', $4, $5, $6, $7) \
+                     status_since, updated_at, dek_id, sealed, account_ref) \
+                 VALUES ($1, $2, $3, 1, 'active', $4, $5, $6, $7, $8) \
                  ON CONFLICT (conn_id) DO UPDATE SET subject_ref = excluded.subject_ref, \
                      platform = excluded.platform, version = sc_tokens.version + 1, \
                      status = excluded.status, status_since = excluded.status_since, \
                      updated_at = excluded.updated_at, dek_id = excluded.dek_id, \
-                     sealed = excluded.sealed \
+                     sealed = excluded.sealed, account_ref = excluded.account_ref \
                  RETURNING version",
             )
             .bind(&row.conn_id)
@@ -392,6 +401,7 @@ impl Backend for SqlBackend {
             .bind(row.updated_at)
             .bind(&row.dek_id)
             .bind(row.sealed.as_slice())
+            .bind(row.account_ref.as_ref().map(|r| &r[..]))
             .fetch_one(&self.pool)
             .await
             .map_err(db(WHAT))?;
@@ -401,7 +411,8 @@ impl Backend for SqlBackend {
         let mut tx = self.begin(WHAT).await?;
         let written = sqlx::query(
             "UPDATE sc_tokens SET subject_ref = $3, platform = $4, version = version + 1, \
-                 status = 'active', status_since = $5, updated_at = $6, dek_id = $7, sealed = $8 \
+                 status = 'active', status_since = $5, updated_at = $6, dek_id = $7, \
+                 sealed = $8, account_ref = $9 \
              WHERE conn_id = $1 AND version = $2 \
              RETURNING version",
         )
@@ -413,6 +424,7 @@ impl Backend for SqlBackend {
         .bind(row.updated_at)
         .bind(&row.dek_id)
         .bind(row.sealed.as_slice())
+        .bind(row.account_ref.as_ref().map(|r| &r[..]))
         .fetch_optional(&mut *tx)
         .await
         .map_err(db(WHAT))?;
@@ -438,11 +450,9 @@ impl Backend for SqlBackend {
     }
 
     async fn get_token(&self, conn_id: &str) -> Result<Option<TokenRow>> {
-        let row = sqlx::query(
-            "SELECT conn_id, subject_ref, platform, version, status, status_since, updated_at, \
-                 dek_id, sealed \
-             FROM sc_tokens WHERE conn_id = $1",
-        )
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {TOKEN_COLUMNS} FROM sc_tokens WHERE conn_id = $1"
+        )))
         .bind(conn_id)
         .fetch_optional(&self.pool)
         .await
@@ -503,6 +513,17 @@ impl Backend for SqlBackend {
                 Ok((c.text("conn_id")?, c.text("platform")?))
             })
             .collect()
+    }
+
+    async fn tokens_by_account(&self, account_ref: &AccountRef) -> Result<Vec<TokenRow>> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {TOKEN_COLUMNS} FROM sc_tokens WHERE account_ref = $1 ORDER BY conn_id"
+        )))
+        .bind(&account_ref[..])
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db("finding connections by platform account"))?;
+        rows.iter().map(decode::token).collect()
     }
 
     async fn try_lease(
@@ -791,6 +812,72 @@ impl Backend for SqlBackend {
         Ok(affected(&done))
     }
 
+    async fn insert_deletion_request(&self, row: DeletionRow) -> Result<()> {
+        let done = sqlx::query(
+            "INSERT INTO sc_deletion_requests (code, platform, subject_ref, dek_id, sealed, \
+                 received_at, status, status_at, reason) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (code) DO NOTHING",
+        )
+        .bind(&row.code)
+        .bind(&row.platform)
+        .bind(row.subject_ref.as_ref().map(|r| &r[..]))
+        .bind(row.dek_id.as_deref())
+        .bind(row.sealed.as_deref())
+        .bind(row.received_at)
+        .bind(&row.status)
+        .bind(row.status_at)
+        .bind(row.reason.as_deref())
+        .execute(&self.pool)
+        .await
+        .map_err(db("storing a deletion request"))?;
+        if affected(&done) == 0 {
+            return Err(Error::invalid_input("duplicate confirmation code"));
+        }
+        Ok(())
+    }
+
+    async fn get_deletion_request(&self, code: &str) -> Result<Option<DeletionRow>> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {DELETION_COLUMNS} FROM sc_deletion_requests WHERE code = $1"
+        )))
+        .bind(code)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db("reading a deletion request"))?;
+        row.as_ref().map(decode::deletion_request).transpose()
+    }
+
+    async fn set_deletion_status(&self, code: &str, update: DeletionStatusUpdate) -> Result<bool> {
+        let sql = if update.clear_subject {
+            "UPDATE sc_deletion_requests SET status = $2, status_at = $3, reason = $4, \
+                 subject_ref = NULL, dek_id = NULL, sealed = NULL \
+             WHERE code = $1"
+        } else {
+            "UPDATE sc_deletion_requests SET status = $2, status_at = $3, reason = $4 \
+             WHERE code = $1"
+        };
+        let done = sqlx::query(sql)
+            .bind(code)
+            .bind(&update.status)
+            .bind(update.status_at)
+            .bind(update.reason.as_deref())
+            .execute(&self.pool)
+            .await
+            .map_err(db("setting a deletion request's status"))?;
+        Ok(affected(&done) > 0)
+    }
+
+    async fn pending_deletion_requests(&self) -> Result<Vec<DeletionRow>> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {DELETION_COLUMNS} FROM sc_deletion_requests \
+             WHERE status = 'pending' ORDER BY received_at, code"
+        )))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db("listing pending deletion requests"))?;
+        rows.iter().map(decode::deletion_request).collect()
+    }
+
     async fn erase_subject(&self, subject_ref: &SubjectRef) -> Result<ErasureCounts> {
         const WHAT: &str = "erasing a subject";
         let subject = &subject_ref[..];
@@ -837,6 +924,14 @@ impl Backend for SqlBackend {
              WHERE subject_ref = $1",
         )
         .await?;
+        // The requests stay (the host answers for them); only who they concerned goes.
+        let deletion_requests = erase_step(
+            &mut tx,
+            subject,
+            "UPDATE sc_deletion_requests SET subject_ref = NULL, dek_id = NULL, sealed = NULL \
+             WHERE subject_ref = $1",
+        )
+        .await?;
         let subject_keys = erase_step(
             &mut tx,
             subject,
@@ -850,6 +945,7 @@ impl Backend for SqlBackend {
             pending_states,
             consent_records,
             usage_entries,
+            deletion_requests,
             subject_keys,
         })
     }

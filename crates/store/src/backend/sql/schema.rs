@@ -16,17 +16,46 @@ const MIGRATIONS_TABLE: &str = "sc_schema_migrations";
 
 /// One schema step per dialect: (version, description, SQLite, PostgreSQL). Append only; an
 /// applied migration's text must never change (sqlx checks its checksum).
-const MIGRATIONS: &[(i64, &str, &str, &str)] = &[(
-    1,
-    "schema",
-    include_str!("../../../migrations/sqlite/0001_schema.sql"),
-    include_str!("../../../migrations/postgres/0001_schema.sql"),
-)];
+const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
+    (
+        1,
+        "schema",
+        include_str!("../../../migrations/sqlite/0001_schema.sql"),
+        include_str!("../../../migrations/postgres/0001_schema.sql"),
+    ),
+    (
+        2,
+        "account index and deletion requests",
+        include_str!("../../../migrations/sqlite/0002_account_index_and_deletion_requests.sql"),
+        include_str!("../../../migrations/postgres/0002_account_index_and_deletion_requests.sql"),
+    ),
+];
 
 /// Applies the migrations not yet applied. Idempotent; on PostgreSQL sqlx holds an advisory
 /// lock meanwhile, so instances starting together do not race.
 pub(super) async fn migrate(pool: &AnyPool, dialect: Dialect) -> Result<()> {
-    let migrations = MIGRATIONS
+    apply(pool, dialect, MIGRATIONS).await
+}
+
+/// Applies the migrations up to `version` only: a database as an older release left it.
+#[cfg(test)]
+pub(super) async fn migrate_to(pool: &AnyPool, dialect: Dialect, version: i64) -> Result<()> {
+    let upto = MIGRATIONS.partition_point(|&(v, ..)| v <= version);
+    apply(pool, dialect, &MIGRATIONS[..upto]).await
+}
+
+/// The number of migrations this build knows.
+#[cfg(test)]
+pub(super) fn latest() -> i64 {
+    MIGRATIONS.last().map_or(0, |&(v, ..)| v)
+}
+
+async fn apply(
+    pool: &AnyPool,
+    dialect: Dialect,
+    steps: &'static [(i64, &'static str, &'static str, &'static str)],
+) -> Result<()> {
+    let migrations = steps
         .iter()
         .map(|&(version, description, sqlite, postgres)| {
             let sql = match dialect {

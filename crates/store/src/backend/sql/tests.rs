@@ -7,10 +7,10 @@ use std::sync::Arc;
 use socialconnect_core::ErrorKind;
 use socialconnect_core::store::PutOutcome;
 
-use super::{Dialect, SqlBackend};
+use super::{Dialect, SqlBackend, schema};
 use crate::backend::{
-    Backend, ConsentRow, MetaRow, NewConsentRow, PendingRow, Rewrap, SubjectKeyRow, SubjectRef,
-    TokenRow, UsageRow,
+    Backend, ConsentRow, DeletionRow, DeletionStatusUpdate, MetaRow, NewConsentRow, PendingRow,
+    Rewrap, SubjectKeyRow, SubjectRef, TokenRow, UsageRow,
 };
 use crate::chain::{self, ChainVerifier};
 
@@ -166,6 +166,8 @@ on_both!(
     usage_log,
     erasure,
     malformed_rows_are_typed_errors,
+    tokens_by_account,
+    deletion_requests,
 );
 
 // --- rows ---
@@ -183,8 +185,23 @@ fn token_row(conn_id: &str, subject_n: u8, platform: &str) -> TokenRow {
         status: "ignored".to_owned(),
         status_since: None,
         updated_at: 1_700_000_000,
+        account_ref: None,
         dek_id: "dek-1".to_owned(),
         sealed: vec![0xA5; 48],
+    }
+}
+
+fn deletion_row(code: &str, subject_n: Option<u8>, received_at: i64) -> DeletionRow {
+    DeletionRow {
+        code: code.to_owned(),
+        platform: "facebook".to_owned(),
+        subject_ref: subject_n.map(subject),
+        dek_id: subject_n.map(|n| format!("dek-{n}")),
+        sealed: subject_n.map(|n| vec![n; 40]),
+        received_at,
+        status: "pending".to_owned(),
+        status_at: None,
+        reason: None,
     }
 }
 
@@ -764,6 +781,11 @@ async fn erasure(b: Arc<SqlBackend>) {
         b.append_usage(usage_row(1, at)).await.unwrap();
     }
     b.append_usage(usage_row(2, 1)).await.unwrap();
+    for (code, n) in [("del-1", Some(1)), ("del-2", Some(2)), ("del-none", None)] {
+        b.insert_deletion_request(deletion_row(code, n, 10))
+            .await
+            .unwrap();
+    }
     b.append_consent(consent_row(1, ACCOUNT, "", "grant"))
         .await
         .unwrap();
@@ -783,8 +805,23 @@ async fn erasure(b: Arc<SqlBackend>) {
             pending_states: 2,
             consent_records: 2,
             usage_entries: 3,
+            deletion_requests: 1,
             subject_keys: 1,
         }
+    );
+    // The request stays, without who it concerned; the others are untouched.
+    assert_eq!(
+        b.get_deletion_request("del-1").await.unwrap(),
+        Some(DeletionRow {
+            subject_ref: None,
+            dek_id: None,
+            sealed: None,
+            ..deletion_row("del-1", Some(1), 10)
+        })
+    );
+    assert_eq!(
+        b.get_deletion_request("del-2").await.unwrap(),
+        Some(deletion_row("del-2", Some(2), 10))
     );
 
     assert_eq!(b.get_subject_key(&subject(1)).await.unwrap(), None);
@@ -931,6 +968,225 @@ async fn malformed_rows_are_typed_errors(b: Arc<SqlBackend>) {
     assert_eq!(e.kind(), ErrorKind::Storage);
 }
 
+async fn tokens_by_account(b: Arc<SqlBackend>) {
+    let account = |n: u8| -> [u8; 32] { [0x40 + n; 32] };
+    let with_account = |conn: &str, subject_n: u8, account_n: u8| TokenRow {
+        account_ref: Some(account(account_n)),
+        ..token_row(conn, subject_n, "meta")
+    };
+    b.put_token(with_account("conn-b", 1, 1), None)
+        .await
+        .unwrap();
+    b.put_token(with_account("conn-a", 2, 1), None)
+        .await
+        .unwrap();
+    b.put_token(with_account("conn-c", 1, 2), None)
+        .await
+        .unwrap();
+    b.put_token(token_row("conn-d", 1, "meta"), None)
+        .await
+        .unwrap();
+    let found = b.tokens_by_account(&account(1)).await.unwrap();
+    assert_eq!(
+        found.iter().map(|r| r.conn_id.as_str()).collect::<Vec<_>>(),
+        ["conn-a", "conn-b"]
+    );
+    assert_eq!(
+        found[1],
+        TokenRow {
+            version: 1,
+            status: "active".to_owned(),
+            ..with_account("conn-b", 1, 1)
+        }
+    );
+    assert!(b.tokens_by_account(&account(9)).await.unwrap().is_empty());
+
+    // Both write paths replace the pseudonym, and a write without one clears it.
+    assert_eq!(
+        b.put_token(with_account("conn-b", 1, 2), Some(1))
+            .await
+            .unwrap(),
+        PutOutcome::Written(2)
+    );
+    assert_eq!(b.tokens_by_account(&account(1)).await.unwrap().len(), 1);
+    assert_eq!(b.tokens_by_account(&account(2)).await.unwrap().len(), 2);
+    b.put_token(token_row("conn-c", 1, "meta"), None)
+        .await
+        .unwrap();
+    assert_eq!(
+        b.get_token("conn-c").await.unwrap().unwrap().account_ref,
+        None
+    );
+    assert_eq!(
+        b.tokens_by_account(&account(2))
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.conn_id.as_str())
+            .collect::<Vec<_>>(),
+        ["conn-b"]
+    );
+    // A status change keeps it.
+    assert!(
+        b.set_token_status("conn-b", "revoked", Some(5), 6)
+            .await
+            .unwrap()
+    );
+    assert_eq!(b.tokens_by_account(&account(2)).await.unwrap().len(), 1);
+}
+
+async fn deletion_requests(b: Arc<SqlBackend>) {
+    b.insert_deletion_request(deletion_row("late", Some(1), 300))
+        .await
+        .unwrap();
+    b.insert_deletion_request(deletion_row("early", Some(2), 100))
+        .await
+        .unwrap();
+    b.insert_deletion_request(deletion_row("anon", None, 200))
+        .await
+        .unwrap();
+    let e = b
+        .insert_deletion_request(deletion_row("early", None, 999))
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidInput);
+    assert_eq!(
+        b.get_deletion_request("early").await.unwrap(),
+        Some(deletion_row("early", Some(2), 100))
+    );
+    assert_eq!(
+        b.get_deletion_request("anon").await.unwrap(),
+        Some(deletion_row("anon", None, 200))
+    );
+    assert_eq!(b.get_deletion_request("nope").await.unwrap(), None);
+    let codes = |rows: Vec<DeletionRow>| rows.into_iter().map(|r| r.code).collect::<Vec<_>>();
+    assert_eq!(
+        codes(b.pending_deletion_requests().await.unwrap()),
+        ["early", "anon", "late"]
+    );
+
+    // Rejected keeps the subject; completed clears it.
+    let rejected = DeletionStatusUpdate {
+        status: "rejected".to_owned(),
+        status_at: Some(400),
+        reason: Some("legal hold".to_owned()),
+        clear_subject: false,
+    };
+    assert!(b.set_deletion_status("late", rejected).await.unwrap());
+    assert_eq!(
+        b.get_deletion_request("late").await.unwrap(),
+        Some(DeletionRow {
+            status: "rejected".to_owned(),
+            status_at: Some(400),
+            reason: Some("legal hold".to_owned()),
+            ..deletion_row("late", Some(1), 300)
+        })
+    );
+    let completed = DeletionStatusUpdate {
+        status: "completed".to_owned(),
+        status_at: Some(500),
+        reason: None,
+        clear_subject: true,
+    };
+    assert!(
+        b.set_deletion_status("early", completed.clone())
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        b.get_deletion_request("early").await.unwrap(),
+        Some(DeletionRow {
+            subject_ref: None,
+            dek_id: None,
+            sealed: None,
+            status: "completed".to_owned(),
+            status_at: Some(500),
+            ..deletion_row("early", Some(2), 100)
+        })
+    );
+    assert!(!b.set_deletion_status("nope", completed).await.unwrap());
+    assert_eq!(
+        codes(b.pending_deletion_requests().await.unwrap()),
+        ["anon"]
+    );
+}
+
+/// A database left at schema 1 by an earlier release, holding one connection.
+async fn fill_schema_1(pool: &sqlx::AnyPool, dialect: Dialect) {
+    schema::migrate_to(pool, dialect, 1).await.unwrap();
+    sqlx::query(
+        "INSERT INTO sc_tokens (conn_id, subject_ref, platform, version, status, status_since, \
+             updated_at, dek_id, sealed) \
+         VALUES ('old-conn', $1, 'meta', 3, 'active', NULL, 1, 'dek-1', $2)",
+    )
+    .bind(&subject(1)[..])
+    .bind(&[7u8; 40][..])
+    .execute(pool)
+    .await
+    .unwrap();
+}
+
+/// What an upgrade from schema 1 must give: the old row intact without an account pseudonym,
+/// and the new table in place.
+async fn check_upgraded_from_schema_1(b: &SqlBackend) {
+    assert_eq!(applied_migrations(b).await, schema::latest());
+    let old = b.get_token("old-conn").await.unwrap().unwrap();
+    assert_eq!((old.version, old.account_ref), (3, None));
+    assert_eq!(old.sealed, vec![7u8; 40]);
+    b.insert_deletion_request(deletion_row("code", Some(1), 1))
+        .await
+        .unwrap();
+    assert_eq!(b.pending_deletion_requests().await.unwrap().len(), 1);
+}
+
+#[cfg(feature = "sqlite")]
+#[tokio::test]
+async fn sqlite_upgrades_from_schema_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("store.db");
+    sqlx::any::install_default_drivers();
+    let url = schema::sqlite_url(&schema::prepare_sqlite_file(&path).unwrap()).unwrap();
+    let pool = sqlx::any::AnyPoolOptions::new()
+        .max_connections(1)
+        .connect(&url)
+        .await
+        .unwrap();
+    fill_schema_1(&pool, Dialect::Sqlite).await;
+    pool.close().await;
+
+    let b = SqlBackend::open_sqlite(&path).await.unwrap();
+    check_upgraded_from_schema_1(&b).await;
+    b.close().await;
+}
+
+#[cfg(feature = "postgres")]
+#[tokio::test]
+async fn postgres_upgrades_from_schema_1() {
+    let Ok(server_url) = std::env::var("SC_TEST_PG_URL") else {
+        return;
+    };
+    let database = format!("sc_{}", uuid::Uuid::new_v4().simple());
+    admin(&server_url, &format!("CREATE DATABASE {database}")).await;
+    let url = with_database(&server_url, &database);
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::any::AnyPoolOptions::new()
+        .max_connections(1)
+        .connect(&url)
+        .await
+        .unwrap();
+    fill_schema_1(&pool, Dialect::Postgres).await;
+    pool.close().await;
+
+    let b = SqlBackend::open_postgres(&url).await.unwrap();
+    check_upgraded_from_schema_1(&b).await;
+    b.close().await;
+    admin(
+        &server_url,
+        &format!("DROP DATABASE {database} WITH (FORCE)"),
+    )
+    .await;
+}
+
 // --- SQLite only ---
 
 #[cfg(all(feature = "sqlite", unix))]
@@ -1034,7 +1290,7 @@ async fn sqlite_reopen_keeps_data_and_schema() {
     b.close().await;
 
     let b = SqlBackend::open_sqlite(&path).await.unwrap();
-    assert_eq!(applied_migrations(&b).await, 1);
+    assert_eq!(applied_migrations(&b).await, schema::latest());
     assert_eq!(b.get_token("conn").await.unwrap().unwrap().version, 1);
     let next = b
         .append_consent(consent_row(1, "analytics", "", "withdraw"))
@@ -1073,7 +1329,7 @@ async fn postgres_reopen_keeps_data_and_schema() {
         SqlBackend::open_postgres(&url)
     );
     let (again, third) = (again.unwrap(), third.unwrap());
-    assert_eq!(applied_migrations(&again).await, 1);
+    assert_eq!(applied_migrations(&again).await, schema::latest());
     assert_eq!(again.get_token("conn").await.unwrap().unwrap().version, 1);
     again.close().await;
     third.close().await;
