@@ -82,17 +82,21 @@ impl DeletionRequest {
 #[async_trait]
 pub trait DeletionRequestStore: Send + Sync {
     /// Records a new request.
-    async fn insert(&self, request: DeletionRequest) -> Result<()>;
+    async fn record_request(&self, request: DeletionRequest) -> Result<()>;
 
     /// Looks a request up by its confirmation code. The subject may be `None` in the result
     /// once the request completed: the subject's data, its id included, is gone by then.
-    async fn get(&self, confirmation_code: &str) -> Result<Option<DeletionRequest>>;
+    async fn request(&self, confirmation_code: &str) -> Result<Option<DeletionRequest>>;
 
     /// Sets a request's status; false when the code is unknown.
-    async fn set_status(&self, confirmation_code: &str, status: DeletionStatus) -> Result<bool>;
+    async fn set_request_status(
+        &self,
+        confirmation_code: &str,
+        status: DeletionStatus,
+    ) -> Result<bool>;
 
     /// Pending requests, oldest first (the review queue).
-    async fn pending(&self) -> Result<Vec<DeletionRequest>>;
+    async fn pending_requests(&self) -> Result<Vec<DeletionRequest>>;
 }
 
 #[cfg(test)]

@@ -187,7 +187,7 @@ impl MetaPrivacy {
         let code = DeletionRequest::new_code();
         let store = self.hub.deletion_requests()?.clone();
         store
-            .insert(DeletionRequest::new(
+            .record_request(DeletionRequest::new(
                 code.clone(),
                 PlatformId::FACEBOOK,
                 subject.clone(),
@@ -198,7 +198,7 @@ impl MetaPrivacy {
             (_, None) => {
                 // Nothing of this user is stored: the deletion is complete as it stands.
                 store
-                    .set_status(
+                    .set_request_status(
                         &code,
                         DeletionStatus::Completed {
                             at: self.hub.clock().now(),
@@ -224,7 +224,7 @@ impl MetaPrivacy {
         self.record_withdrawal(keys).await?;
         self.hub
             .deletion_requests()?
-            .set_status(
+            .set_request_status(
                 code,
                 DeletionStatus::Completed {
                     at: self.hub.clock().now(),
@@ -242,7 +242,7 @@ impl MetaPrivacy {
         Ok(self
             .hub
             .deletion_requests()?
-            .get(confirmation_code)
+            .request(confirmation_code)
             .await?
             .map(|r| r.status))
     }
@@ -251,7 +251,7 @@ impl MetaPrivacy {
     pub async fn approve(&self, confirmation_code: &str) -> Result<()> {
         let store = self.hub.deletion_requests()?.clone();
         let request = store
-            .get(confirmation_code)
+            .request(confirmation_code)
             .await?
             .filter(|r| r.status == DeletionStatus::Pending)
             .ok_or_else(|| Error::invalid_input("no pending deletion request with this code"))?;
@@ -267,7 +267,7 @@ impl MetaPrivacy {
         let updated = self
             .hub
             .deletion_requests()?
-            .set_status(
+            .set_request_status(
                 confirmation_code,
                 DeletionStatus::Rejected {
                     reason: reason.chars().take(500).collect(),

@@ -197,7 +197,7 @@ async fn a_review_queue_waits_for_the_host() {
         env.hub
             .deletion_requests()
             .unwrap()
-            .pending()
+            .pending_requests()
             .await
             .unwrap()
             .len(),

@@ -689,8 +689,7 @@ async fn concurrent_writers(kind: Kind) {
     assert_eq!(s.get(&k).await.unwrap().unwrap().version, 1 + 8);
 }
 
-/// The deletion-request side of a store. (Not imported as a trait: its `get`, `insert` and
-/// `set_status` would make the token and pending-state calls above ambiguous.)
+/// The deletion-request side of a store, as the hub holds it.
 fn deletions(s: &EncryptedStore) -> &dyn socialconnect_core::deletion::DeletionRequestStore {
     s
 }
@@ -887,23 +886,25 @@ async fn deletion_request_lifecycle(kind: Kind) {
         DeletionRequest::new_code(),
         DeletionRequest::new_code(),
     );
-    d.insert(req(&code_a, Some(&alice), 10)).await.unwrap();
-    d.insert(req(&code_b, Some(&bob), 5)).await.unwrap();
-    d.insert(req(&code_anon, None, 7)).await.unwrap();
-    let dup = d.insert(req(&code_a, None, 99)).await.unwrap_err();
+    d.record_request(req(&code_a, Some(&alice), 10))
+        .await
+        .unwrap();
+    d.record_request(req(&code_b, Some(&bob), 5)).await.unwrap();
+    d.record_request(req(&code_anon, None, 7)).await.unwrap();
+    let dup = d.record_request(req(&code_a, None, 99)).await.unwrap_err();
     assert_eq!(dup.kind(), ErrorKind::InvalidInput);
 
     assert_eq!(
-        d.get(&code_a).await.unwrap(),
+        d.request(&code_a).await.unwrap(),
         Some(req(&code_a, Some(&alice), 10))
     );
     assert_eq!(
-        d.get(&code_anon).await.unwrap(),
+        d.request(&code_anon).await.unwrap(),
         Some(req(&code_anon, None, 7))
     );
-    assert_eq!(d.get("unknown-code").await.unwrap(), None);
+    assert_eq!(d.request("unknown-code").await.unwrap(), None);
     // Oldest first.
-    let pending = d.pending().await.unwrap();
+    let pending = d.pending_requests().await.unwrap();
     assert_eq!(
         pending
             .iter()
@@ -926,9 +927,12 @@ async fn deletion_request_lifecycle(kind: Kind) {
         ..f.data.get_deletion_request(&code_a).await.unwrap().unwrap()
     };
     f.data.insert_deletion_request(copied).await.unwrap();
-    assert_eq!(d.get("copied").await.unwrap_err().kind(), ErrorKind::Crypto);
+    assert_eq!(
+        d.request("copied").await.unwrap_err().kind(),
+        ErrorKind::Crypto
+    );
     assert!(
-        d.set_status("copied", DeletionStatus::Completed { at: at(1) })
+        d.set_request_status("copied", DeletionStatus::Completed { at: at(1) })
             .await
             .unwrap()
     );
@@ -936,7 +940,7 @@ async fn deletion_request_lifecycle(kind: Kind) {
     // Rejected keeps the subject; completed clears it for good.
     let reason = "the account is under a legal hold".to_owned();
     assert!(
-        d.set_status(
+        d.set_request_status(
             &code_b,
             DeletionStatus::Rejected {
                 reason: reason.clone()
@@ -945,15 +949,15 @@ async fn deletion_request_lifecycle(kind: Kind) {
         .await
         .unwrap()
     );
-    let rejected = d.get(&code_b).await.unwrap().unwrap();
+    let rejected = d.request(&code_b).await.unwrap().unwrap();
     assert_eq!(rejected.status, DeletionStatus::Rejected { reason });
     assert_eq!(rejected.subject, Some(bob.clone()));
     assert!(
-        d.set_status(&code_b, DeletionStatus::Completed { at: at(20) })
+        d.set_request_status(&code_b, DeletionStatus::Completed { at: at(20) })
             .await
             .unwrap()
     );
-    let completed = d.get(&code_b).await.unwrap().unwrap();
+    let completed = d.request(&code_b).await.unwrap().unwrap();
     assert_eq!(completed.status, DeletionStatus::Completed { at: at(20) });
     assert_eq!(completed.subject, None);
     assert_eq!(completed.received_at, at(5));
@@ -963,16 +967,16 @@ async fn deletion_request_lifecycle(kind: Kind) {
         (None, None, None)
     );
     assert!(
-        !d.set_status("unknown-code", DeletionStatus::Pending)
+        !d.set_request_status("unknown-code", DeletionStatus::Pending)
             .await
             .unwrap()
     );
-    assert_eq!(d.pending().await.unwrap().len(), 2);
+    assert_eq!(d.pending_requests().await.unwrap().len(), 2);
 
     // Erasing the subject leaves the request (code, platform, status, times) without them.
     let report = s.erase(&alice).await.unwrap();
     assert_eq!(report.counts.get("deletion_requests"), Some(&1));
-    let after = d.get(&code_a).await.unwrap().unwrap();
+    let after = d.request(&code_a).await.unwrap().unwrap();
     assert_eq!(after.subject, None);
     assert_eq!(after.status, DeletionStatus::Pending);
     assert_eq!(after.received_at, at(10));
@@ -982,7 +986,7 @@ async fn deletion_request_lifecycle(kind: Kind) {
         (None, None, None)
     );
     assert_eq!(
-        d.pending()
+        d.pending_requests()
             .await
             .unwrap()
             .iter()
@@ -999,12 +1003,12 @@ async fn deletion_request_lifecycle(kind: Kind) {
         Some(&0)
     );
     assert!(
-        d.set_status(&code_a, DeletionStatus::Completed { at: at(30) })
+        d.set_request_status(&code_a, DeletionStatus::Completed { at: at(30) })
             .await
             .unwrap()
     );
     assert!(
-        d.pending()
+        d.pending_requests()
             .await
             .unwrap()
             .iter()

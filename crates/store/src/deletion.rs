@@ -105,7 +105,7 @@ impl EncryptedStore {
 impl DeletionRequestStore for EncryptedStore {
     /// Records the request; a duplicate confirmation code is invalid input. A request recorded
     /// already completed keeps no subject.
-    async fn insert(&self, request: DeletionRequest) -> Result<()> {
+    async fn record_request(&self, request: DeletionRequest) -> Result<()> {
         let status = status_columns(&request.status, self.now())?;
         let code = request.confirmation_code;
         let (subject_ref, dek_id, sealed) = match &request.subject {
@@ -139,7 +139,7 @@ impl DeletionRequestStore for EncryptedStore {
             .await
     }
 
-    async fn get(&self, confirmation_code: &str) -> Result<Option<DeletionRequest>> {
+    async fn request(&self, confirmation_code: &str) -> Result<Option<DeletionRequest>> {
         match self
             .inner
             .backend
@@ -152,7 +152,11 @@ impl DeletionRequestStore for EncryptedStore {
     }
 
     /// Sets the status; completing clears the subject (sealed id and pseudonym) for good.
-    async fn set_status(&self, confirmation_code: &str, status: DeletionStatus) -> Result<bool> {
+    async fn set_request_status(
+        &self,
+        confirmation_code: &str,
+        status: DeletionStatus,
+    ) -> Result<bool> {
         let update = status_columns(&status, self.now())?;
         self.inner
             .backend
@@ -160,7 +164,7 @@ impl DeletionRequestStore for EncryptedStore {
             .await
     }
 
-    async fn pending(&self) -> Result<Vec<DeletionRequest>> {
+    async fn pending_requests(&self) -> Result<Vec<DeletionRequest>> {
         let rows = self.inner.backend.pending_deletion_requests().await?;
         let mut out = Vec::with_capacity(rows.len());
         for row in rows {

@@ -75,12 +75,10 @@ async fn nothing_personal_is_stored_in_clear() {
         .with_refresh(RefreshToken::new(REFRESH), Expiry::Unknown)
         .with_account_id(ACCOUNT);
     store.put(&key, &tokens, None).await.unwrap();
-    // Through a trait object, the trait not imported: its `insert` and `get` would make the
-    // pending-state and token calls ambiguous.
     let deletions: &dyn socialconnect_core::deletion::DeletionRequestStore = &store;
     let code = DeletionRequest::new_code();
     deletions
-        .insert(DeletionRequest::new(
+        .record_request(DeletionRequest::new(
             code.clone(),
             PlatformId::FACEBOOK,
             Some(subject.clone()),
@@ -149,7 +147,7 @@ async fn nothing_personal_is_stored_in_clear() {
     );
     let deletions: &dyn socialconnect_core::deletion::DeletionRequestStore = &store;
     assert_eq!(
-        deletions.get(&code).await.unwrap().unwrap().subject,
+        deletions.request(&code).await.unwrap().unwrap().subject,
         Some(subject.clone())
     );
     assert_absent(&files(dir.path()));

@@ -24,7 +24,7 @@ impl MemoryDeletionRequests {
 
 #[async_trait]
 impl DeletionRequestStore for MemoryDeletionRequests {
-    async fn insert(&self, request: DeletionRequest) -> Result<()> {
+    async fn record_request(&self, request: DeletionRequest) -> Result<()> {
         let mut map = lock(&self.state)?;
         if map.contains_key(&request.confirmation_code) {
             return Err(Error::invalid_input("duplicate confirmation code"));
@@ -33,11 +33,15 @@ impl DeletionRequestStore for MemoryDeletionRequests {
         Ok(())
     }
 
-    async fn get(&self, confirmation_code: &str) -> Result<Option<DeletionRequest>> {
+    async fn request(&self, confirmation_code: &str) -> Result<Option<DeletionRequest>> {
         Ok(lock(&self.state)?.get(confirmation_code).cloned())
     }
 
-    async fn set_status(&self, confirmation_code: &str, status: DeletionStatus) -> Result<bool> {
+    async fn set_request_status(
+        &self,
+        confirmation_code: &str,
+        status: DeletionStatus,
+    ) -> Result<bool> {
         let mut map = lock(&self.state)?;
         match map.get_mut(confirmation_code) {
             Some(r) => {
@@ -51,7 +55,7 @@ impl DeletionRequestStore for MemoryDeletionRequests {
         }
     }
 
-    async fn pending(&self) -> Result<Vec<DeletionRequest>> {
+    async fn pending_requests(&self) -> Result<Vec<DeletionRequest>> {
         let mut v: Vec<_> = lock(&self.state)?
             .values()
             .filter(|r| r.status == DeletionStatus::Pending)
