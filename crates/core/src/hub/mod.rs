@@ -1,6 +1,7 @@
 //! The hub: consent-gated connect, callback completion, fresh-token sessions, disconnect.
 
 mod builder;
+mod rights;
 mod session;
 
 use std::collections::HashMap;
@@ -11,6 +12,7 @@ use chrono::{DateTime, Utc};
 use url::Url;
 
 pub use builder::SocialConnectBuilder;
+pub use rights::{EXPORT_FORMAT, EXPORT_VERSION, ErasureOutcome, UpstreamRevocation};
 pub use session::Session;
 pub(crate) use session::kind_name;
 
