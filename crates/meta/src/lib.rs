@@ -4,10 +4,13 @@
 mod accounts;
 mod client;
 pub mod error;
+pub mod instagram;
 pub mod model;
 mod oauth;
+pub mod pages;
 pub mod ratelimit;
 pub mod version;
+pub mod whatsapp;
 
 pub use accounts::{InstagramAccount, PageAccount};
 pub use client::{MetaClient, MetaConfig};
