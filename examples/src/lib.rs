@@ -1,4 +1,6 @@
 //! Runnable SocialConnect examples.
 //!
-//! The offline quickstart (the README's first command) arrives with the Meta connector; until
-//! then this package holds no programs.
+//! * `quickstart` (`cargo run -p examples --bin quickstart`): the whole life of one end user
+//!   against a simulated Meta Graph API on loopback — consent, Facebook Login, a Page post, an
+//!   Instagram photo, insights, a signed data-deletion callback, export and erasure — with the
+//!   encrypted SQLite store. No credentials, no network.

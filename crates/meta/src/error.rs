@@ -126,7 +126,8 @@ impl GraphError {
         status: u16,
         retry_after: Option<Duration>,
     ) -> Error {
-        let detail = Some(Box::new(self.detail(platform, status)));
+        let boxed = Box::new(self.detail(platform, status));
+        let detail = Some(boxed.clone());
         let code = self.code.unwrap_or(0);
         match code {
             190 | 102 => Error::ReconnectRequired {
@@ -170,7 +171,7 @@ impl GraphError {
                     platform: detail,
                 }
             }
-            _ => Error::Platform(detail.unwrap_or_default()),
+            _ => Error::Platform(boxed),
         }
     }
 }

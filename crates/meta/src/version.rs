@@ -7,9 +7,12 @@ use chrono::NaiveDate;
 /// 2026-07-29, the current version per the Graph API changelog.
 pub const GRAPH_API_VERSION: &str = "v26.0";
 
+/// A calendar date as (year, month, day).
+pub type Ymd = (i32, u32, u32);
+
 /// Published end dates ("available until") per the Graph API changelog; `None` while Meta has
 /// not announced one.
-pub const PUBLISHED_END_DATES: &[(&str, Option<(i32, u32, u32)>)] = &[
+pub const PUBLISHED_END_DATES: &[(&str, Option<Ymd>)] = &[
     ("v26.0", None),
     ("v25.0", Some((2028, 7, 29))),
     ("v24.0", Some((2028, 2, 18))),

@@ -2,5 +2,8 @@
 //! or numbers, Graph timestamps with `+0000`, optional fields).
 
 pub(crate) mod de;
+pub(crate) mod instagram;
+pub(crate) mod pages;
 pub mod paging;
 pub mod webhook;
+pub(crate) mod whatsapp;

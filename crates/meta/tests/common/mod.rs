@@ -1,0 +1,204 @@
+//! A hub with in-memory stores, a Meta client pointed at a wiremock server, and sessions on
+//! a stored connection, for the Pages, Instagram and WhatsApp tests.
+
+#![allow(dead_code)] // each test binary uses a different part of this shared setup
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use socialconnect_core::Session;
+use socialconnect_core::SocialConnect;
+use socialconnect_core::consent::ConsentEvent;
+use socialconnect_core::http::{HttpClient, RetryPolicy};
+use socialconnect_core::id::{ConnectionId, ConnectionKey, PlatformId, Purpose, SubjectId};
+use socialconnect_core::memory::{
+    MemoryAccessLog, MemoryConsentLedger, MemoryPendingAuthStore, MemoryTokenStore,
+};
+use socialconnect_core::secret::{AccessToken, ClientSecret};
+use socialconnect_core::token::{Expiry, TokenSet};
+use socialconnect_meta::{
+    FacebookLogin, GRAPH_API_VERSION, MetaClient, MetaConfig, MetaProduct, PageAccount,
+};
+use socialconnect_testkit::CatchAll;
+use url::Url;
+use wiremock::matchers::{header, method, path, query_param};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+pub const APP_ID: &str = "1234567890";
+pub const APP_SECRET: &str = "app-secret-for-tests";
+pub const USER_TOKEN: &str = "user-token-EAAB";
+/// The Page token in `pages/accounts.json`.
+pub const PAGE_TOKEN: &str = "page-token-EAAG";
+/// Above 2^53: a float would round it.
+pub const PAGE_ID: &str = "104857600000000001";
+pub const IG_USER: &str = "17841400000000001234";
+pub const PHONE_ID: &str = "106540352242922";
+
+pub struct Env {
+    pub server: MockServer,
+    pub catch_all: CatchAll,
+    pub client: MetaClient,
+    pub hub: SocialConnect,
+    pub log: Arc<MemoryAccessLog>,
+    pub subject: SubjectId,
+}
+
+/// The HTTP client: short retry delays, `timeout` per call.
+pub fn http(timeout: Duration) -> HttpClient {
+    HttpClient::builder()
+        .timeout(timeout)
+        .retry(
+            RetryPolicy::default().with_delays(Duration::from_millis(5), Duration::from_millis(20)),
+        )
+        .build()
+        .unwrap()
+}
+
+pub async fn env() -> Env {
+    env_with(http(Duration::from_secs(10))).await
+}
+
+pub async fn env_with(http: HttpClient) -> Env {
+    let server = MockServer::start().await;
+    let catch_all = CatchAll::mount(&server).await;
+    let base = Url::parse(&format!("{}/", server.uri())).unwrap();
+    let config =
+        MetaConfig::new(APP_ID, ClientSecret::new(APP_SECRET)).with_graph_base(base.clone());
+    let client = MetaClient::new(config, http.clone());
+    let log = Arc::new(MemoryAccessLog::new());
+    let mut builder = SocialConnect::builder()
+        .http(http.clone())
+        .token_store(Arc::new(MemoryTokenStore::new()))
+        .pending_store(Arc::new(MemoryPendingAuthStore::new()))
+        .consent_ledger(Arc::new(MemoryConsentLedger::new()))
+        .access_log(log.clone());
+    for product in [
+        MetaProduct::Facebook,
+        MetaProduct::Instagram,
+        MetaProduct::WhatsApp,
+    ] {
+        builder = builder.platform(Arc::new(
+            FacebookLogin::new(client.clone(), product).unwrap(),
+        ));
+    }
+    Env {
+        server,
+        catch_all,
+        client,
+        hub: builder.build().unwrap(),
+        log,
+        subject: SubjectId::new("user-42").unwrap(),
+    }
+}
+
+pub fn platform_of(product: MetaProduct) -> PlatformId {
+    match product {
+        MetaProduct::Facebook => PlatformId::FACEBOOK,
+        MetaProduct::Instagram => PlatformId::INSTAGRAM,
+        _ => PlatformId::WHATSAPP,
+    }
+}
+
+/// `/{version}/{rest}`.
+pub fn graph(rest: &str) -> String {
+    format!("/{GRAPH_API_VERSION}/{rest}")
+}
+
+/// A JSON response from a fixture file.
+pub fn json(name: &str) -> ResponseTemplate {
+    ResponseTemplate::new(200).set_body_json(socialconnect_testkit::fixture!(name))
+}
+
+/// A Graph error response (HTTP 400, as Graph sends most errors) from a fixture file.
+pub fn graph_error(name: &str) -> ResponseTemplate {
+    ResponseTemplate::new(400).set_body_json(socialconnect_testkit::fixture!(name))
+}
+
+impl Env {
+    /// A fixture whose `{{BASE}}` placeholders (in `next` URLs) name this server.
+    pub fn json_at(&self, name: &str) -> ResponseTemplate {
+        let text = socialconnect_testkit::fixture!(name)
+            .to_string()
+            .replace("{{BASE}}", &self.server.uri());
+        ResponseTemplate::new(200).set_body_raw(text, "application/json")
+    }
+
+    /// A session on a stored connection of `product` (token stored directly, never
+    /// expiring), with consent recorded for account connection and `purpose`.
+    pub async fn session(&self, product: MetaProduct, purpose: Purpose) -> Session {
+        let platform = platform_of(product);
+        let key = ConnectionKey::new(
+            self.subject.clone(),
+            platform.clone(),
+            ConnectionId::generate(),
+        );
+        let tokens = TokenSet::new(AccessToken::new(USER_TOKEN), Expiry::Never, Utc::now());
+        self.hub
+            .token_store()
+            .put(&key, &tokens, None)
+            .await
+            .unwrap();
+        for p in [Purpose::AccountConnection, purpose] {
+            self.hub
+                .record_consent(ConsentEvent::grant(
+                    self.subject.clone(),
+                    p,
+                    Some(platform.clone()),
+                    Utc::now(),
+                ))
+                .await
+                .unwrap();
+        }
+        self.hub.session(&key, purpose).await.unwrap()
+    }
+
+    /// The Page of `pages/accounts.json`, read through `GET /me/accounts` with the user token.
+    ///
+    /// Mocks here are never scoped (`mount_as_scoped`): wiremock 0.6 re-sorts its mocks by
+    /// priority on each request while scoped guards keep an index, so with the catch-all's
+    /// priority a dropped guard can switch off another mock.
+    pub async fn page(&self, session: &Session) -> PageAccount {
+        Mock::given(method("GET"))
+            .and(path(graph("me/accounts")))
+            .and(header(
+                "authorization",
+                format!("Bearer {USER_TOKEN}").as_str(),
+            ))
+            .and(query_param("appsecret_proof", self.proof(USER_TOKEN)))
+            .respond_with(json("pages/accounts"))
+            .up_to_n_times(1)
+            .expect(1)
+            .mount(&self.server)
+            .await;
+        self.client.page_account(session, PAGE_ID).await.unwrap()
+    }
+
+    /// The `appsecret_proof` expected with `token`.
+    pub fn proof(&self, token: &str) -> String {
+        self.client.appsecret_proof(&AccessToken::new(token))
+    }
+
+    /// The operations of the subject's usage-log entries, in order.
+    pub async fn operations(&self) -> Vec<String> {
+        use socialconnect_core::access_log::AccessLog;
+        self.log
+            .entries(&self.subject)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| e.operation)
+            .collect()
+    }
+
+    /// How many requests reached `path_suffix` (any method).
+    pub async fn hits(&self, path_suffix: &str) -> usize {
+        self.server
+            .received_requests()
+            .await
+            .unwrap_or_default()
+            .iter()
+            .filter(|r| r.url.path().ends_with(path_suffix))
+            .count()
+    }
+}

@@ -1,0 +1,388 @@
+//! The offline quickstart: one end user's whole life with SocialConnect, against a simulated
+//! Meta Graph API on loopback, with the encrypted SQLite store. No credentials, no network.
+//!
+//! ```sh
+//! cargo run -p examples --bin quickstart
+//! ```
+//!
+//! Against the real Graph API (not exercised by the test suite): set `META_APP_ID`,
+//! `META_APP_SECRET`, `META_REDIRECT_URI` (a redirect URI registered for the app) and
+//! `SOCIALCONNECT_KEYRING` (`*k1:<base64 of 32 random bytes>`), run the same command, open the
+//! printed login URL, and paste the URL the browser was redirected to. The program then posts
+//! to the first Page the user manages and to its linked Instagram account, so use a test Page.
+
+use std::io::BufRead;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use socialconnect_core::access_log::AccessLog;
+use socialconnect_core::consent::{ConsentEvent, ConsentLedger};
+use socialconnect_core::deletion::DeletionRequestStore;
+use socialconnect_core::http::HttpClient;
+use socialconnect_core::id::{PlatformId, Purpose, Scope, SubjectId};
+use socialconnect_core::keys::KeyProvider;
+use socialconnect_core::secret::{AuthCode, ClientSecret};
+use socialconnect_core::store::{PendingAuthStore, TokenStore};
+use socialconnect_core::{Connected, Error, Result, SocialConnect};
+use socialconnect_meta::instagram::MediaContainer;
+use socialconnect_meta::pages::{FeedPost, InsightsQuery, Period};
+use socialconnect_meta::privacy::MetaPrivacy;
+use socialconnect_meta::signed_request::sign_signed_request;
+use socialconnect_meta::{FacebookLogin, MetaClient, MetaConfig, MetaProduct};
+use socialconnect_store::EncryptedStore;
+use socialconnect_store::keys::LocalKeyring;
+use socialconnect_testkit::GraphSimulator;
+use url::Url;
+
+const STEPS: usize = 11;
+
+fn step(n: usize, text: impl std::fmt::Display) {
+    println!("[{n:>2}/{STEPS}] {text}");
+}
+
+fn detail(text: impl std::fmt::Display) {
+    println!("        {text}");
+}
+
+/// Where the program runs: the offline sandbox, or the real Graph API.
+enum Mode {
+    Offline(GraphSimulator),
+    Real { redirect: Url },
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    match run().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("quickstart failed ({:?}): {e}", e.kind());
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> Result<()> {
+    let (mode, config, keys): (Mode, MetaConfig, Arc<dyn KeyProvider>) =
+        if std::env::var_os("META_APP_ID").is_some() {
+            let config = MetaConfig::from_env()?;
+            let redirect = std::env::var("META_REDIRECT_URI")
+                .map_err(|_| Error::config("META_REDIRECT_URI is not set"))?
+                .parse()
+                .map_err(|_| Error::config("META_REDIRECT_URI is not a URL"))?;
+            step(
+                1,
+                "Real mode: talking to graph.facebook.com with the app from META_APP_ID",
+            );
+            (
+                Mode::Real { redirect },
+                config,
+                Arc::new(LocalKeyring::from_env()?),
+            )
+        } else {
+            let sim = GraphSimulator::builder().start().await;
+            step(
+                1,
+                format!(
+                    "Started a simulated Meta Graph API at {} ({})",
+                    sim.base_url(),
+                    sim.version()
+                ),
+            );
+            let config = MetaConfig::new(sim.app_id(), ClientSecret::new(sim.app_secret()))
+                .with_graph_base(sim.base_url())
+                .with_dialog_base(sim.base_url());
+            detail(
+                "the demo key below is publicly known: it protects nothing outside this sandbox",
+            );
+            (Mode::Offline(sim), config, Arc::new(LocalKeyring::demo()))
+        };
+
+    // The encrypted store, in a fresh local directory.
+    let dir = std::env::temp_dir().join(format!("socialconnect-quickstart-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(|e| Error::storage("creating the data directory", e))?;
+    let db = dir.join("socialconnect.db");
+    let store = EncryptedStore::open_sqlite(&db, keys).await?;
+    step(
+        2,
+        format!("Opened the encrypted SQLite store at {}", db.display()),
+    );
+    detail(
+        "records sealed with AES-256-GCM under a per-user data key; the key vault sits beside it (.keys)",
+    );
+
+    let http = HttpClient::builder().build()?;
+    let client = MetaClient::new(config.clone(), http.clone());
+    let hub = SocialConnect::builder()
+        .http(http)
+        .platform(Arc::new(FacebookLogin::new(
+            client.clone(),
+            MetaProduct::Facebook,
+        )?))
+        .platform(Arc::new(FacebookLogin::new(
+            client.clone(),
+            MetaProduct::Instagram,
+        )?))
+        .token_store(Arc::new(store.clone()) as Arc<dyn TokenStore>)
+        .pending_store(Arc::new(store.clone()) as Arc<dyn PendingAuthStore>)
+        .consent_ledger(Arc::new(store.clone()) as Arc<dyn ConsentLedger>)
+        .access_log(Arc::new(store.clone()) as Arc<dyn AccessLog>)
+        .deletion_requests(Arc::new(store.clone()) as Arc<dyn DeletionRequestStore>)
+        .build()?;
+
+    let subject = SubjectId::new("quickstart-user-1")?;
+    let now = hub.clock().now();
+    for platform in [PlatformId::FACEBOOK, PlatformId::INSTAGRAM] {
+        for purpose in [
+            Purpose::AccountConnection,
+            Purpose::Publishing,
+            Purpose::Analytics,
+        ] {
+            hub.record_consent(
+                ConsentEvent::grant(subject.clone(), purpose, Some(platform.clone()), now)
+                    .with_notice_version("2026-11"),
+            )
+            .await?;
+        }
+    }
+    step(
+        3,
+        "Recorded consent: account connection, publishing and analytics on Facebook and Instagram",
+    );
+
+    let fb = connect(
+        &hub,
+        &mode,
+        &subject,
+        PlatformId::FACEBOOK,
+        "pages_show_list,pages_manage_posts,pages_read_engagement,read_insights",
+    )
+    .await?;
+    step(
+        4,
+        format!(
+            "Connected Facebook through Facebook Login: user {}",
+            fb.key.connection
+        ),
+    );
+    detail(format!(
+        "account {} ({}), long-lived token stored encrypted; scopes: {}",
+        fb.account.account_id,
+        fb.account.display_name.as_deref().unwrap_or("-"),
+        fb.scopes
+            .iter()
+            .map(Scope::as_str)
+            .collect::<Vec<_>>()
+            .join(", ")
+    ));
+    let ig = connect(
+        &hub,
+        &mode,
+        &subject,
+        PlatformId::INSTAGRAM,
+        "instagram_basic,instagram_content_publish,pages_show_list",
+    )
+    .await?;
+
+    let session = hub.session(&fb.key, Purpose::Publishing).await?;
+    let page = client
+        .page_accounts(&session)
+        .await?
+        .into_iter()
+        .next()
+        .ok_or_else(|| Error::invalid_input("the user manages no Facebook Page"))?;
+    let post = client
+        .pages(&session)
+        .publish(
+            &page,
+            &FeedPost::text("Hello from SocialConnect's quickstart"),
+        )
+        .await?;
+    step(
+        5,
+        format!(
+            "Published a Page post on \"{}\": {post}",
+            page.name.as_deref().unwrap_or(&page.id)
+        ),
+    );
+
+    let ig_session = hub.session(&ig.key, Purpose::Publishing).await?;
+    let ig_account = client
+        .instagram_accounts(&ig_session)
+        .await?
+        .into_iter()
+        .next()
+        .ok_or_else(|| Error::invalid_input("no Instagram business account"))?;
+    let instagram = client.instagram(&ig_session);
+    let limit = instagram.publishing_limit(&ig_account.id).await?;
+    let container = instagram
+        .create_container(
+            &ig_account.id,
+            &MediaContainer::image(
+                Url::parse("https://picsum.example/quickstart.jpg").expect("constant URL"),
+            )
+            .with_caption("Posted by the SocialConnect quickstart"),
+        )
+        .await?;
+    instagram.wait_until_finished(container.as_str()).await?;
+    let media = instagram
+        .publish(&ig_account.id, container.as_str())
+        .await?;
+    step(
+        6,
+        format!(
+            "Published an Instagram photo as @{}: container {container} reached FINISHED, media {media}",
+            ig_account.username.as_deref().unwrap_or("-")
+        ),
+    );
+    detail(format!(
+        "publishing quota read from Meta: {:?} used of {:?} per 24 h",
+        limit.quota_usage, limit.quota_total
+    ));
+
+    let analytics = hub.session(&fb.key, Purpose::Analytics).await?;
+    let insights = client
+        .pages(&analytics)
+        .insights(
+            &page,
+            &InsightsQuery::new(["page_impressions", "page_post_engagements"]).period(Period::Day),
+        )
+        .await?;
+    step(7, format!("Fetched {} Page insight series", insights.len()));
+    for i in &insights {
+        let last = i.values.last().and_then(|p| p.value.as_i64());
+        detail(format!(
+            "{} ({}): latest {}",
+            i.name,
+            i.period.as_ref().map(|p| p.as_str()).unwrap_or("-"),
+            last.map(|v| v.to_string()).unwrap_or("-".into())
+        ));
+    }
+
+    // Meta calls the data-deletion URL with a signed_request; here we sign it as Meta would.
+    let privacy = MetaPrivacy::new(
+        hub.clone(),
+        &config,
+        Url::parse("https://host.example/privacy/meta-deletion").expect("constant URL"),
+    )?;
+    let payload = format!(
+        r#"{{"algorithm":"HMAC-SHA256","issued_at":{},"user_id":"{}"}}"#,
+        hub.clock().now().timestamp(),
+        fb.account.account_id
+    );
+    let body = format!(
+        "signed_request={}",
+        sign_signed_request(&payload, &ClientSecret::new(config_secret(&mode, &config)))
+    );
+    let deletion = privacy.data_deletion(body.as_bytes()).await?;
+    step(
+        8,
+        format!(
+            "Handled a signed data-deletion callback: answered {}",
+            deletion.to_json()
+        ),
+    );
+    detail(format!(
+        "status of {}: {:?}",
+        deletion.confirmation_code,
+        privacy.status(&deletion.confirmation_code).await?
+    ));
+
+    let mut export = Vec::new();
+    hub.export(&subject, &mut export).await?;
+    let doc: serde_json::Value =
+        serde_json::from_slice(&export).map_err(|e| Error::storage("re-reading the export", e))?;
+    step(
+        9,
+        format!(
+            "Exported the user's data: {} bytes of JSON ({} connections, {} consent records, {} usage-log entries, no tokens)",
+            export.len(),
+            doc["connections"].as_array().map_or(0, Vec::len),
+            doc["consent"].as_array().map_or(0, Vec::len),
+            doc["usage_log"].as_array().map_or(0, Vec::len),
+        ),
+    );
+
+    let erased = hub.erase(&subject).await?;
+    step(
+        10,
+        format!(
+            "Erased the user: {}",
+            erased
+                .report
+                .counts
+                .iter()
+                .map(|(k, v)| format!("{k} {v}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    );
+    detail("the user's data key is destroyed: nothing of them opens, even from a copy of the file");
+
+    let left = hub.connections(&subject).await?.len() + hub.ledger().history(&subject).await?.len();
+    step(
+        11,
+        format!(
+            "Checked: {left} records of the user left; removing {}",
+            dir.display()
+        ),
+    );
+    store.close().await;
+    let _ = std::fs::remove_dir_all(&dir);
+    if let Mode::Offline(sim) = &mode {
+        sim.assert_no_unexpected();
+    }
+    Ok(())
+}
+
+/// The app secret, to sign the callback as Meta would (in production Meta signs it).
+fn config_secret(mode: &Mode, _config: &MetaConfig) -> String {
+    match mode {
+        Mode::Offline(sim) => sim.app_secret().to_owned(),
+        Mode::Real { .. } => std::env::var("META_APP_SECRET").unwrap_or_default(),
+    }
+}
+
+/// Facebook Login for `platform`: the simulator plays the browser offline; in real mode the
+/// user opens the URL and pastes where the browser landed.
+async fn connect(
+    hub: &SocialConnect,
+    mode: &Mode,
+    subject: &SubjectId,
+    platform: PlatformId,
+    scopes: &str,
+) -> Result<Connected> {
+    let scopes = Scope::parse_list(scopes);
+    let redirect = match mode {
+        Mode::Offline(_) => {
+            Url::parse("https://host.example/oauth/callback").expect("constant URL")
+        }
+        Mode::Real { redirect } => redirect.clone(),
+    };
+    let auth = hub.connect(subject, &platform, &scopes, &redirect).await?;
+    let (code, state) = match mode {
+        Mode::Offline(sim) => sim.authorize(&auth.url),
+        Mode::Real { .. } => {
+            println!(
+                "Open this URL, log in, then paste the address you were sent to:\n{}",
+                auth.url
+            );
+            let mut line = String::new();
+            std::io::stdin()
+                .lock()
+                .read_line(&mut line)
+                .map_err(|e| Error::storage("reading the callback URL", e))?;
+            let callback =
+                Url::parse(line.trim()).map_err(|_| Error::invalid_input("not a URL"))?;
+            let get = |name: &str| {
+                callback
+                    .query_pairs()
+                    .find(|(k, _)| k == name)
+                    .map(|(_, v)| v.into_owned())
+                    .ok_or_else(|| Error::invalid_input(format!("the callback has no `{name}`")))
+            };
+            (get("code")?, get("state")?)
+        }
+    };
+    hub.complete(subject, &redirect, &state, AuthCode::new(code))
+        .await
+}
