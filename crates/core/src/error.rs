@@ -39,6 +39,14 @@ pub enum ErrorKind {
     Crypto,
     /// The SDK is misconfigured (missing key, bad URL, unknown platform).
     Config,
+    /// The end user is below the minimum age for this service in their jurisdiction (see
+    /// [`crate::age::AgePolicy`]). Not retryable with the same attestation; do not ask again
+    /// hoping for a different answer.
+    AgeRestricted,
+    /// An API key of the host's own API was missing a valid credential or a needed scope (see
+    /// [`crate::apikey::ApiKeys`]). Answer the API client with 401 (or 403 for
+    /// [`ApiKeyRejection::MissingScope`](crate::apikey::ApiKeyRejection::MissingScope)).
+    Unauthorized,
 }
 
 /// Why a connection needs the end user to connect again.
@@ -255,6 +263,21 @@ pub enum Error {
     /// See [`ErrorKind::Config`].
     #[error("configuration: {0}")]
     Config(String),
+    /// See [`ErrorKind::AgeRestricted`]. Carries the minimum that applied and nothing about the
+    /// end user (no age, no birth date), so it is safe to log.
+    #[error("below the minimum age of {minimum_age} for this service in this jurisdiction")]
+    AgeRestricted {
+        /// The minimum age that applied.
+        minimum_age: u8,
+    },
+    /// See [`ErrorKind::Unauthorized`]. Never carries the presented key, only its public id.
+    #[error("API key rejected: {reason}")]
+    ApiKeyRejected {
+        /// The key's public id, when the presented key was well-formed.
+        key_id: Option<crate::apikey::ApiKeyId>,
+        /// Why.
+        reason: crate::apikey::ApiKeyRejection,
+    },
 }
 
 impl Error {
@@ -274,6 +297,8 @@ impl Error {
             Error::Storage { .. } => ErrorKind::Storage,
             Error::Crypto(_) => ErrorKind::Crypto,
             Error::Config(_) => ErrorKind::Config,
+            Error::AgeRestricted { .. } => ErrorKind::AgeRestricted,
+            Error::ApiKeyRejected { .. } => ErrorKind::Unauthorized,
         }
     }
 

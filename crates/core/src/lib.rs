@@ -25,6 +25,9 @@
 #![forbid(unsafe_code)]
 
 pub mod access_log;
+pub mod age;
+pub mod alert;
+pub mod apikey;
 pub mod clock;
 pub mod consent;
 pub mod deletion;

@@ -145,5 +145,7 @@ pub(crate) fn kind_name(kind: ErrorKind) -> &'static str {
         ErrorKind::Storage => "storage",
         ErrorKind::Crypto => "crypto",
         ErrorKind::Config => "config",
+        ErrorKind::AgeRestricted => "age_restricted",
+        ErrorKind::Unauthorized => "unauthorized",
     }
 }

@@ -11,6 +11,7 @@
 //! | [`PendingAuthStore`](crate::store::PendingAuthStore) | [`MemoryPendingAuthStore`] |
 //! | [`ConsentLedger`](crate::consent::ConsentLedger) | [`MemoryConsentLedger`] |
 //! | [`AccessLog`](crate::access_log::AccessLog) | [`MemoryAccessLog`] |
+//! | [`ApiKeyStore`](crate::apikey::ApiKeyStore) | [`MemoryApiKeys`] |
 //!
 //! The locks are never held across an `.await`: each trait method takes the lock, does its
 //! whole read-check-write step, and drops it before returning, so every method is atomic.
@@ -27,6 +28,7 @@
 //! ```
 
 mod access_log;
+mod apikeys;
 mod consent;
 mod deletion;
 mod pending;
@@ -35,6 +37,7 @@ mod tokens;
 use std::sync::{Mutex, MutexGuard};
 
 pub use access_log::MemoryAccessLog;
+pub use apikeys::MemoryApiKeys;
 pub use consent::MemoryConsentLedger;
 pub use deletion::MemoryDeletionRequests;
 pub use pending::MemoryPendingAuthStore;
