@@ -65,7 +65,14 @@ impl Plain {
             .after_connect(|conn, _| {
                 Box::pin(async move {
                     use sqlx::Executor;
-                    conn.execute("PRAGMA journal_mode=WAL; PRAGMA busy_timeout=5000; PRAGMA synchronous=FULL;").await?;
+                    // One statement per call: the store's own pool does the same.
+                    for pragma in [
+                        "PRAGMA busy_timeout=5000",
+                        "PRAGMA journal_mode=WAL",
+                        "PRAGMA synchronous=FULL",
+                    ] {
+                        conn.execute(pragma).await?;
+                    }
                     Ok(())
                 })
             })
