@@ -32,6 +32,32 @@ pub enum ConsentAction {
     Withdraw,
 }
 
+/// How the consent was collected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum CollectionMethod {
+    /// A form or dialog on the host's website.
+    WebForm,
+    /// A screen in the host's mobile app.
+    MobileApp,
+    /// The host's API, on the end user's explicit action.
+    Api,
+    /// Imported from an earlier system.
+    Import,
+    /// Reported by the platform (Meta's deauthorize or data-deletion callback).
+    PlatformCallback,
+}
+
+/// Where a consent came from: the end user's request, as the host saw it. Stored encrypted.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsentSource {
+    /// The end user's IP address.
+    pub ip: Option<std::net::IpAddr>,
+    /// The end user's user agent (at most 512 bytes are kept).
+    pub user_agent: Option<String>,
+}
+
 /// One thing to write to the ledger.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
@@ -52,6 +78,28 @@ pub struct ConsentEvent {
     pub collected_at: DateTime<Utc>,
     /// When a grant lapses by itself, if ever.
     pub expires_at: Option<DateTime<Utc>>,
+    /// The OAuth scopes the purpose needs on the platform.
+    #[serde(default)]
+    pub scopes: Vec<crate::id::Scope>,
+    /// A hash of the notice text shown (the host's choice of algorithm, e.g. `sha256:<hex>`).
+    #[serde(default)]
+    pub notice_hash: Option<String>,
+    /// The end user's jurisdiction (ISO 3166-1 alpha-2), as given to the age gate.
+    #[serde(default)]
+    pub jurisdiction: Option<String>,
+    /// How the consent was collected.
+    #[serde(default)]
+    pub method: Option<CollectionMethod>,
+    /// The end user's request that carried it.
+    #[serde(default)]
+    pub source: Option<ConsentSource>,
+    /// For a withdrawal: the receipt of the grant it withdraws.
+    #[serde(default)]
+    pub withdraws: Option<Uuid>,
+    /// How the end user's age was established (`birth_date` or `age_band`); never the age
+    /// or date itself.
+    #[serde(default)]
+    pub age_verification: Option<String>,
 }
 
 impl ConsentEvent {
@@ -71,6 +119,13 @@ impl ConsentEvent {
             notice_version: None,
             collected_at: at,
             expires_at: None,
+            scopes: Vec::new(),
+            notice_hash: None,
+            jurisdiction: None,
+            method: None,
+            source: None,
+            withdraws: None,
+            age_verification: None,
         }
     }
 
@@ -96,6 +151,49 @@ impl ConsentEvent {
     /// Sets the legal basis.
     pub fn with_basis(mut self, basis: LegalBasis) -> Self {
         self.basis = basis;
+        self
+    }
+
+    /// Sets the notice version and the hash of its text.
+    pub fn with_notice(mut self, version: impl Into<String>, hash: impl Into<String>) -> Self {
+        self.notice_version = Some(version.into());
+        self.notice_hash = Some(hash.into());
+        self
+    }
+
+    /// Sets the scopes the purpose needs.
+    pub fn with_scopes(mut self, scopes: Vec<crate::id::Scope>) -> Self {
+        self.scopes = scopes;
+        self
+    }
+
+    /// Sets the jurisdiction.
+    pub fn with_jurisdiction(mut self, code: impl Into<String>) -> Self {
+        self.jurisdiction = Some(code.into());
+        self
+    }
+
+    /// Sets the collection method.
+    pub fn with_method(mut self, method: CollectionMethod) -> Self {
+        self.method = Some(method);
+        self
+    }
+
+    /// Sets the source request.
+    pub fn with_source(mut self, source: ConsentSource) -> Self {
+        self.source = Some(source);
+        self
+    }
+
+    /// Marks a withdrawal as withdrawing the grant with this receipt.
+    pub fn withdrawing(mut self, receipt: Uuid) -> Self {
+        self.withdraws = Some(receipt);
+        self
+    }
+
+    /// Records how age was established (`birth_date` or `age_band`).
+    pub fn with_age_verification(mut self, how: impl Into<String>) -> Self {
+        self.age_verification = Some(how.into());
         self
     }
 
@@ -240,6 +338,47 @@ impl ChainReport {
     }
 }
 
+/// The current state of one (subject, purpose, platform-or-all): its latest event's decisive
+/// fields, kept materialised so the permission check never scans history.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ConsentState {
+    /// Grant or withdraw.
+    pub action: ConsentAction,
+    /// The legal basis of that event.
+    pub basis: LegalBasis,
+    /// The notice version it rests on.
+    pub notice_version: Option<String>,
+    /// When a grant lapses.
+    pub expires_at: Option<DateTime<Utc>>,
+    /// The event's position in the ledger.
+    pub seq: u64,
+}
+
+impl ConsentState {
+    /// Assembles a state (for ledger implementations).
+    pub fn new(
+        action: ConsentAction,
+        basis: LegalBasis,
+        notice_version: Option<String>,
+        expires_at: Option<DateTime<Utc>>,
+        seq: u64,
+    ) -> Self {
+        Self {
+            action,
+            basis,
+            notice_version,
+            expires_at,
+            seq,
+        }
+    }
+
+    /// Whether this state, taken alone, permits processing at `now`.
+    pub fn permits_at(&self, now: DateTime<Utc>) -> bool {
+        self.action == ConsentAction::Grant && self.expires_at.is_none_or(|e| e > now)
+    }
+}
+
 /// The consent ledger.
 #[async_trait]
 pub trait ConsentLedger: Send + Sync {
@@ -258,11 +397,29 @@ pub trait ConsentLedger: Send + Sync {
         now: DateTime<Utc>,
     ) -> Result<bool>;
 
+    /// The decisive state for `purpose` on `platform`: the later recorded of the subject's
+    /// latest platform-specific event and latest all-platforms event; `None` when neither
+    /// exists.
+    async fn state(
+        &self,
+        subject: &SubjectId,
+        purpose: Purpose,
+        platform: &PlatformId,
+    ) -> Result<Option<ConsentState>>;
+
     /// A subject's records, oldest first.
     async fn history(&self, subject: &SubjectId) -> Result<Vec<ConsentRecord>>;
 
     /// Verifies the whole chain.
     async fn verify_chain(&self) -> Result<ChainReport>;
+
+    /// Subjects holding a live grant (any purpose) that rests on a notice version other than
+    /// `current` (or on none): the people to ask again after a significant policy change.
+    async fn subjects_on_other_notice(&self, current: &str) -> Result<Vec<SubjectId>>;
+
+    /// Removes a subject from the ledger (erasure). A hash-chained ledger keeps tombstones so
+    /// the chain of everyone else still verifies. Returns how many records were removed.
+    async fn erase_subject(&self, subject: &SubjectId) -> Result<u64>;
 }
 
 #[cfg(test)]

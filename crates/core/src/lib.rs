@@ -39,6 +39,8 @@ pub mod keys;
 pub mod memory;
 pub mod oauth;
 pub mod platform;
+pub mod profile;
+pub mod receipt;
 mod refresh;
 pub mod secret;
 pub mod store;
