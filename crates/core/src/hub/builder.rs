@@ -6,12 +6,13 @@ use std::time::Duration;
 
 use super::{HubInner, SocialConnect};
 use crate::access_log::AccessLog;
+use crate::age::AgePolicy;
 use crate::clock::{Clock, SystemClock};
-use crate::consent::ConsentLedger;
+use crate::consent::{ConsentLedger, LegalBasis, NoticeVersion};
 use crate::deletion::DeletionRequestStore;
 use crate::error::{Error, Result};
 use crate::http::HttpClient;
-use crate::id::PlatformId;
+use crate::id::{PlatformId, Purpose};
 use crate::platform::Platform;
 use crate::refresh::{RefreshPolicy, Refresher};
 use crate::store::{PendingAuthStore, TokenStore};
@@ -30,6 +31,7 @@ pub struct SocialConnectBuilder {
     http: Option<HttpClient>,
     refresh: RefreshPolicy,
     state_ttl: Option<Duration>,
+    consent: super::consent::ConsentConfig,
 }
 
 impl SocialConnectBuilder {
@@ -95,6 +97,41 @@ impl SocialConnectBuilder {
         self
     }
 
+    /// The age gate [`SocialConnect::consent`] applies (default: [`AgePolicy::default`]).
+    pub fn age_policy(mut self, policy: AgePolicy) -> Self {
+        self.consent.age_policy(policy);
+        self
+    }
+
+    /// Declares that `purpose` is processed under [`LegalBasis::Contract`] or
+    /// [`LegalBasis::LegitimateInterest`], with the host's justification: the purpose is then
+    /// permitted without a consent record, until the subject objects or withdraws (see
+    /// [`SocialConnect::withdraw`]). Declaring [`LegalBasis::Consent`], an empty justification
+    /// or the same purpose twice fails `build` with a `Config` error.
+    pub fn declare_basis(
+        mut self,
+        purpose: Purpose,
+        basis: LegalBasis,
+        justification: &str,
+    ) -> Self {
+        self.consent.declare(purpose, basis, justification);
+        self
+    }
+
+    /// Registers a privacy notice version (more can be added later with
+    /// [`SocialConnect::publish_notice`]).
+    pub fn notice_version(mut self, notice: NoticeVersion) -> Self {
+        self.consent.notice(notice);
+        self
+    }
+
+    /// How long consents resting on an older notice keep permitting processing after a
+    /// significant version takes effect (default 30 days).
+    pub fn notice_grace(mut self, grace: Duration) -> Self {
+        self.consent.grace(grace);
+        self
+    }
+
     /// Builds the hub; fails with [`crate::ErrorKind::Config`] when a store is missing.
     pub fn build(self) -> Result<SocialConnect> {
         let missing = |what: &str| Error::config(format!("SocialConnect needs a {what}"));
@@ -114,6 +151,7 @@ impl SocialConnectBuilder {
                 http,
                 refresher: Refresher::new(self.refresh),
                 state_ttl: self.state_ttl.unwrap_or(Duration::from_secs(600)),
+                consent: self.consent.build()?,
             }),
         })
     }

@@ -1,6 +1,7 @@
 //! The hub: consent-gated connect, callback completion, fresh-token sessions, disconnect.
 
 mod builder;
+mod consent;
 mod rights;
 mod session;
 
@@ -75,6 +76,7 @@ pub(crate) struct HubInner {
     pub(crate) http: HttpClient,
     pub(crate) refresher: Refresher,
     pub(crate) state_ttl: Duration,
+    pub(crate) consent: consent::ConsentPolicy,
 }
 
 /// Where to send the end user's browser to authorize.
@@ -165,7 +167,11 @@ impl SocialConnect {
         &self.inner.clock
     }
 
-    /// Records a consent event in the ledger.
+    /// Records a consent event in the ledger as given, **bypassing the age gate** and the
+    /// notice-version checks: the import path for consents an earlier system collected (and
+    /// age-checked), and a raw ledger write. Collect new consent with
+    /// [`SocialConnect::consent`] and withdraw with [`SocialConnect::withdraw`] (a withdrawal
+    /// written here revokes nothing).
     pub async fn record_consent(&self, event: ConsentEvent) -> Result<ConsentReceipt> {
         self.inner.ledger.record(event).await
     }
@@ -176,13 +182,7 @@ impl SocialConnect {
         purpose: Purpose,
         platform: &PlatformId,
     ) -> Result<()> {
-        let now = self.inner.clock.now();
-        if self
-            .inner
-            .ledger
-            .permits(subject, purpose, platform, now)
-            .await?
-        {
+        if self.consent_permits(subject, purpose, platform).await? {
             Ok(())
         } else {
             Err(Error::ConsentRequired {

@@ -155,3 +155,47 @@ impl Env {
             .unwrap()
     }
 }
+
+/// Like [`env`], with the hub's builder passed through `configure` first (age policy, declared
+/// bases, notice versions…).
+pub async fn env_configured(
+    configure: impl FnOnce(
+        socialconnect_core::SocialConnectBuilder,
+    ) -> socialconnect_core::SocialConnectBuilder,
+) -> Env {
+    let mut env = env().await;
+    let builder = SocialConnect::builder()
+        .http(env.http.clone())
+        .platform(Arc::new(platform(&env.sim, &env.http, env.clock.clone())))
+        .token_store(env.tokens.clone())
+        .pending_store(Arc::new(MemoryPendingAuthStore::new()))
+        .consent_ledger(env.ledger.clone())
+        .access_log(env.log.clone())
+        .clock(env.clock.clone())
+        .refresh_policy(
+            RefreshPolicy::default().with_lease(Duration::from_secs(30), Duration::from_millis(5)),
+        );
+    env.hub = configure(builder).build().unwrap();
+    env
+}
+
+impl Env {
+    /// The OAuth flow alone, for a subject whose consent (or declared basis) is in place.
+    pub async fn connect_only(&self) -> Connected {
+        let auth = self
+            .hub
+            .connect(
+                &self.subject,
+                &PLATFORM,
+                &Scope::parse_list("w_member_social r_basicprofile"),
+                &self.redirect,
+            )
+            .await
+            .unwrap();
+        let (code, state) = self.sim.authorize(&auth.url);
+        self.hub
+            .complete(&self.subject, &self.redirect, &state, AuthCode::new(code))
+            .await
+            .unwrap()
+    }
+}
