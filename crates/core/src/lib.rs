@@ -50,6 +50,7 @@ pub mod webhook;
 pub use error::{Error, ErrorKind, Result};
 pub use hub::{
     AuthorizationRequest, Connected, Disconnected, EXPORT_FORMAT, EXPORT_VERSION, ErasureOutcome,
-    Revocation, Session, SocialConnect, SocialConnectBuilder, UpstreamRevocation,
+    PurgeReport, RetentionPolicy, Revocation, Session, SocialConnect, SocialConnectBuilder,
+    UpstreamRevocation,
 };
 pub use refresh::RefreshPolicy;

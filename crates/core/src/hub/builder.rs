@@ -4,9 +4,12 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::retention::RetentionPolicy;
+use super::session::HubAlerts;
 use super::{HubInner, SocialConnect};
 use crate::access_log::AccessLog;
 use crate::age::AgePolicy;
+use crate::alert::{AlertSink, AlertThresholds, TracingAlerts};
 use crate::clock::{Clock, SystemClock};
 use crate::consent::{ConsentLedger, LegalBasis, NoticeVersion};
 use crate::deletion::DeletionRequestStore;
@@ -14,6 +17,8 @@ use crate::error::{Error, Result};
 use crate::http::HttpClient;
 use crate::id::{PlatformId, Purpose};
 use crate::platform::Platform;
+use crate::profile::ProfileStore;
+use crate::receipt::ReceiptStore;
 use crate::refresh::{RefreshPolicy, Refresher};
 use crate::store::{PendingAuthStore, TokenStore};
 
@@ -32,6 +37,11 @@ pub struct SocialConnectBuilder {
     refresh: RefreshPolicy,
     state_ttl: Option<Duration>,
     consent: super::consent::ConsentConfig,
+    profiles: Option<Arc<dyn ProfileStore>>,
+    receipts: Option<Arc<dyn ReceiptStore>>,
+    alerts: Option<(Arc<dyn AlertSink>, AlertThresholds)>,
+    retention: RetentionPolicy,
+    region: Option<String>,
 }
 
 impl SocialConnectBuilder {
@@ -132,6 +142,41 @@ impl SocialConnectBuilder {
         self
     }
 
+    /// Where the host-supplied account information (email, username) is kept. Without one,
+    /// [`SocialConnect::rectify`] fails with a config error and exports carry no profile.
+    pub fn profiles(mut self, store: Arc<dyn ProfileStore>) -> Self {
+        self.profiles = Some(store);
+        self
+    }
+
+    /// Where erasure receipts are kept. Without one, [`SocialConnect::erase`] still erases
+    /// but leaves no receipt, so the host cannot prove the erasure later.
+    pub fn receipts(mut self, store: Arc<dyn ReceiptStore>) -> Self {
+        self.receipts = Some(store);
+        self
+    }
+
+    /// Where alerts go, and the limits for those that fire on repetition (default:
+    /// [`TracingAlerts`] with [`AlertThresholds::default`]).
+    pub fn alerts(mut self, sink: Arc<dyn AlertSink>, thresholds: AlertThresholds) -> Self {
+        self.alerts = Some((sink, thresholds));
+        self
+    }
+
+    /// How long [`SocialConnect::purge`] lets data live (default: [`RetentionPolicy::default`]).
+    pub fn retention(mut self, policy: RetentionPolicy) -> Self {
+        self.retention = policy;
+        self
+    }
+
+    /// The region the deployment stores its data in (e.g. `"eu-west-1"`), for transfer
+    /// transparency: exports name it on the document and on every record. At most 64 bytes of
+    /// printable text; unset, exports say `null`.
+    pub fn region(mut self, region: impl Into<String>) -> Self {
+        self.region = Some(region.into());
+        self
+    }
+
     /// Builds the hub; fails with [`crate::ErrorKind::Config`] when a store is missing.
     pub fn build(self) -> Result<SocialConnect> {
         let missing = |what: &str| Error::config(format!("SocialConnect needs a {what}"));
@@ -139,6 +184,16 @@ impl SocialConnectBuilder {
             Some(h) => h,
             None => HttpClient::builder().build()?,
         };
+        if let Some(region) = &self.region
+            && (region.is_empty() || region.len() > 64 || region.chars().any(|c| c.is_control()))
+        {
+            return Err(Error::config(
+                "the deployment region must be 1-64 bytes of printable text",
+            ));
+        }
+        let (alert_sink, thresholds) = self
+            .alerts
+            .unwrap_or_else(|| (Arc::new(TracingAlerts), AlertThresholds::default()));
         Ok(SocialConnect {
             inner: Arc::new(HubInner {
                 platforms: self.platforms,
@@ -152,6 +207,11 @@ impl SocialConnectBuilder {
                 refresher: Refresher::new(self.refresh),
                 state_ttl: self.state_ttl.unwrap_or(Duration::from_secs(600)),
                 consent: self.consent.build()?,
+                profiles: self.profiles,
+                receipts: self.receipts,
+                alerts: HubAlerts::new(alert_sink, thresholds),
+                retention: self.retention,
+                region: self.region,
             }),
         })
     }

@@ -2,6 +2,7 @@
 
 mod builder;
 mod consent;
+mod retention;
 mod rights;
 mod session;
 
@@ -13,6 +14,7 @@ use chrono::{DateTime, Utc};
 use url::Url;
 
 pub use builder::SocialConnectBuilder;
+pub use retention::{PurgeReport, RetentionPolicy};
 pub use rights::{EXPORT_FORMAT, EXPORT_VERSION, ErasureOutcome, UpstreamRevocation};
 pub use session::Session;
 pub(crate) use session::kind_name;
@@ -77,6 +79,11 @@ pub(crate) struct HubInner {
     pub(crate) refresher: Refresher,
     pub(crate) state_ttl: Duration,
     pub(crate) consent: consent::ConsentPolicy,
+    pub(crate) profiles: Option<Arc<dyn crate::profile::ProfileStore>>,
+    pub(crate) receipts: Option<Arc<dyn crate::receipt::ReceiptStore>>,
+    pub(crate) alerts: session::HubAlerts,
+    pub(crate) retention: RetentionPolicy,
+    pub(crate) region: Option<String>,
 }
 
 /// Where to send the end user's browser to authorize.
@@ -380,7 +387,8 @@ impl SocialConnect {
                 platform.as_ref(),
                 self.inner.clock.as_ref(),
             )
-            .await?;
+            .await
+            .inspect_err(|e| self.inner.alerts.observe(key, e, self.inner.clock.now()))?;
         Ok(Session {
             hub: self.inner.clone(),
             key: key.clone(),
@@ -442,7 +450,8 @@ impl SocialConnect {
 
     /// Deletes connections locally without contacting the platform (for when the platform
     /// itself ended the authorization, as Meta's deauthorize callback says it has), logging
-    /// each removal as a privileged operation by `actor`. Returns how many existed.
+    /// each removal as a privileged operation (`privileged.forget_connection`) with `actor` in
+    /// the entry's actor field. Returns how many existed.
     pub async fn forget_connections(&self, keys: &[ConnectionKey], actor: &str) -> Result<usize> {
         let mut removed = 0;
         for key in keys {
@@ -450,34 +459,45 @@ impl SocialConnect {
                 removed += 1;
             }
             self.inner.refresher.invalidate(key);
-            self.log_quietly(UsageEntry::new(
-                self.inner.clock.now(),
-                key.subject.clone(),
-                key.platform.clone(),
-                Some(key.connection),
-                format!(
-                    "privacy.forget_connection:{}",
-                    crate::error::bounded(actor.to_owned(), 64)
-                ),
-                Outcome::Success,
-                None,
-                Duration::ZERO,
-                ClientInfo::default(),
-            ))
+            self.log_quietly(
+                UsageEntry::new(
+                    self.inner.clock.now(),
+                    key.subject.clone(),
+                    key.platform.clone(),
+                    Some(key.connection),
+                    "privileged.forget_connection",
+                    Outcome::Success,
+                    None,
+                    Duration::ZERO,
+                    ClientInfo::default(),
+                )
+                .with_actor(actor),
+            )
             .await;
         }
         Ok(removed)
     }
 
-    /// Marks connections revoked by the platform (kept until deleted, refused by `session`).
+    /// Marks connections revoked by the platform (kept until deleted, refused by `session`),
+    /// raising [`Alert::TokenRevokedByPlatform`](crate::alert::Alert::TokenRevokedByPlatform)
+    /// for each one that existed.
     pub async fn mark_revoked(&self, keys: &[ConnectionKey]) -> Result<()> {
         let since = self.inner.clock.now();
         for key in keys {
-            self.inner
+            let existed = self
+                .inner
                 .tokens
                 .set_status(key, crate::store::ConnectionStatus::Revoked { since })
                 .await?;
             self.inner.refresher.invalidate(key);
+            if existed {
+                self.inner
+                    .alerts
+                    .raise(&crate::alert::Alert::TokenRevokedByPlatform {
+                        platform: key.platform.clone(),
+                        connection: key.connection,
+                    });
+            }
         }
         Ok(())
     }
