@@ -288,7 +288,7 @@ async fn run() -> Result<()> {
     ));
 
     let mut export = Vec::new();
-    hub.export(&subject, &mut export).await?;
+    hub.export(&subject, "quickstart-operator", &mut export).await?;
     let doc: serde_json::Value =
         serde_json::from_slice(&export).map_err(|e| Error::storage("re-reading the export", e))?;
     step(
@@ -302,7 +302,7 @@ async fn run() -> Result<()> {
         ),
     );
 
-    let erased = hub.erase(&subject).await?;
+    let erased = hub.erase(&subject, "quickstart-operator").await?;
     step(
         10,
         format!(
