@@ -101,6 +101,9 @@ pub struct UsageEntry {
     pub latency: Duration,
     /// The end user's request info, as supplied by the host.
     pub client: ClientInfo,
+    /// For a privileged operation (export, rectify, erase, key rotation, API-key and policy
+    /// changes, platform callbacks): the operator or system id the host supplied.
+    pub actor: Option<String>,
 }
 
 impl UsageEntry {
@@ -127,9 +130,20 @@ impl UsageEntry {
             http_status,
             latency,
             client,
+            actor: None,
         }
     }
+
+    /// Marks the entry as a privileged operation by `actor` (bounded to 128 bytes).
+    pub fn with_actor(mut self, actor: impl Into<String>) -> Self {
+        self.actor = Some(crate::error::bounded(actor.into(), 128));
+        self
+    }
 }
+
+/// A position in a subject's usage log, for reading it page by page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct LogCursor(pub u64);
 
 /// Where usage entries go.
 #[async_trait]
@@ -139,6 +153,16 @@ pub trait AccessLog: Send + Sync {
 
     /// A subject's entries, oldest first.
     async fn entries(&self, subject: &SubjectId) -> Result<Vec<UsageEntry>>;
+
+    /// Up to `limit` of a subject's entries after `after` (from the start when `None`), in a
+    /// stable order, with the cursor to continue from (`None` at the end). Lets an export of a
+    /// million entries run in bounded memory.
+    async fn entries_page(
+        &self,
+        subject: &SubjectId,
+        after: Option<LogCursor>,
+        limit: u32,
+    ) -> Result<(Vec<UsageEntry>, Option<LogCursor>)>;
 
     /// Deletes entries older than `cutoff`; returns how many.
     async fn purge_before(&self, cutoff: DateTime<Utc>) -> Result<u64>;

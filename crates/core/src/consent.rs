@@ -1,11 +1,12 @@
 //! The consent ledger: an append-only, hash-chained record of the legal basis for each purpose.
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
+use crate::age::{AgeAttestation, Jurisdiction};
 use crate::error::Result;
 use crate::id::{PlatformId, Purpose, SubjectId};
 
@@ -32,6 +33,32 @@ pub enum ConsentAction {
     Withdraw,
 }
 
+/// How the consent was collected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum CollectionMethod {
+    /// A form or dialog on the host's website.
+    WebForm,
+    /// A screen in the host's mobile app.
+    MobileApp,
+    /// The host's API, on the end user's explicit action.
+    Api,
+    /// Imported from an earlier system.
+    Import,
+    /// Reported by the platform (Meta's deauthorize or data-deletion callback).
+    PlatformCallback,
+}
+
+/// Where a consent came from: the end user's request, as the host saw it. Stored encrypted.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsentSource {
+    /// The end user's IP address.
+    pub ip: Option<std::net::IpAddr>,
+    /// The end user's user agent (at most 512 bytes are kept).
+    pub user_agent: Option<String>,
+}
+
 /// One thing to write to the ledger.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
@@ -52,6 +79,28 @@ pub struct ConsentEvent {
     pub collected_at: DateTime<Utc>,
     /// When a grant lapses by itself, if ever.
     pub expires_at: Option<DateTime<Utc>>,
+    /// The OAuth scopes the purpose needs on the platform.
+    #[serde(default)]
+    pub scopes: Vec<crate::id::Scope>,
+    /// A hash of the notice text shown (the host's choice of algorithm, e.g. `sha256:<hex>`).
+    #[serde(default)]
+    pub notice_hash: Option<String>,
+    /// The end user's jurisdiction (ISO 3166-1 alpha-2), as given to the age gate.
+    #[serde(default)]
+    pub jurisdiction: Option<String>,
+    /// How the consent was collected.
+    #[serde(default)]
+    pub method: Option<CollectionMethod>,
+    /// The end user's request that carried it.
+    #[serde(default)]
+    pub source: Option<ConsentSource>,
+    /// For a withdrawal: the receipt of the grant it withdraws.
+    #[serde(default)]
+    pub withdraws: Option<Uuid>,
+    /// How the end user's age was established (`birth_date` or `age_band`); never the age
+    /// or date itself.
+    #[serde(default)]
+    pub age_verification: Option<String>,
 }
 
 impl ConsentEvent {
@@ -71,6 +120,13 @@ impl ConsentEvent {
             notice_version: None,
             collected_at: at,
             expires_at: None,
+            scopes: Vec::new(),
+            notice_hash: None,
+            jurisdiction: None,
+            method: None,
+            source: None,
+            withdraws: None,
+            age_verification: None,
         }
     }
 
@@ -96,6 +152,49 @@ impl ConsentEvent {
     /// Sets the legal basis.
     pub fn with_basis(mut self, basis: LegalBasis) -> Self {
         self.basis = basis;
+        self
+    }
+
+    /// Sets the notice version and the hash of its text.
+    pub fn with_notice(mut self, version: impl Into<String>, hash: impl Into<String>) -> Self {
+        self.notice_version = Some(version.into());
+        self.notice_hash = Some(hash.into());
+        self
+    }
+
+    /// Sets the scopes the purpose needs.
+    pub fn with_scopes(mut self, scopes: Vec<crate::id::Scope>) -> Self {
+        self.scopes = scopes;
+        self
+    }
+
+    /// Sets the jurisdiction.
+    pub fn with_jurisdiction(mut self, code: impl Into<String>) -> Self {
+        self.jurisdiction = Some(code.into());
+        self
+    }
+
+    /// Sets the collection method.
+    pub fn with_method(mut self, method: CollectionMethod) -> Self {
+        self.method = Some(method);
+        self
+    }
+
+    /// Sets the source request.
+    pub fn with_source(mut self, source: ConsentSource) -> Self {
+        self.source = Some(source);
+        self
+    }
+
+    /// Marks a withdrawal as withdrawing the grant with this receipt.
+    pub fn withdrawing(mut self, receipt: Uuid) -> Self {
+        self.withdraws = Some(receipt);
+        self
+    }
+
+    /// Records how age was established (`birth_date` or `age_band`).
+    pub fn with_age_verification(mut self, how: impl Into<String>) -> Self {
+        self.age_verification = Some(how.into());
         self
     }
 
@@ -240,6 +339,47 @@ impl ChainReport {
     }
 }
 
+/// The current state of one (subject, purpose, platform-or-all): its latest event's decisive
+/// fields, kept materialised so the permission check never scans history.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ConsentState {
+    /// Grant or withdraw.
+    pub action: ConsentAction,
+    /// The legal basis of that event.
+    pub basis: LegalBasis,
+    /// The notice version it rests on.
+    pub notice_version: Option<String>,
+    /// When a grant lapses.
+    pub expires_at: Option<DateTime<Utc>>,
+    /// The event's position in the ledger.
+    pub seq: u64,
+}
+
+impl ConsentState {
+    /// Assembles a state (for ledger implementations).
+    pub fn new(
+        action: ConsentAction,
+        basis: LegalBasis,
+        notice_version: Option<String>,
+        expires_at: Option<DateTime<Utc>>,
+        seq: u64,
+    ) -> Self {
+        Self {
+            action,
+            basis,
+            notice_version,
+            expires_at,
+            seq,
+        }
+    }
+
+    /// Whether this state, taken alone, permits processing at `now`.
+    pub fn permits_at(&self, now: DateTime<Utc>) -> bool {
+        self.action == ConsentAction::Grant && self.expires_at.is_none_or(|e| e > now)
+    }
+}
+
 /// The consent ledger.
 #[async_trait]
 pub trait ConsentLedger: Send + Sync {
@@ -258,11 +398,379 @@ pub trait ConsentLedger: Send + Sync {
         now: DateTime<Utc>,
     ) -> Result<bool>;
 
+    /// The decisive state for `purpose` on `platform`: the later recorded of the subject's
+    /// latest platform-specific event and latest all-platforms event; `None` when neither
+    /// exists.
+    async fn state(
+        &self,
+        subject: &SubjectId,
+        purpose: Purpose,
+        platform: &PlatformId,
+    ) -> Result<Option<ConsentState>>;
+
     /// A subject's records, oldest first.
     async fn history(&self, subject: &SubjectId) -> Result<Vec<ConsentRecord>>;
 
     /// Verifies the whole chain.
     async fn verify_chain(&self) -> Result<ChainReport>;
+
+    /// Subjects holding a live grant (any purpose) that rests on a notice version other than
+    /// `current` (or on none): the people to ask again after a significant policy change.
+    async fn subjects_on_other_notice(&self, current: &str) -> Result<Vec<SubjectId>>;
+
+    /// Removes a subject from the ledger (erasure). A hash-chained ledger keeps tombstones so
+    /// the chain of everyone else still verifies. Returns how many records were removed.
+    async fn erase_subject(&self, subject: &SubjectId) -> Result<u64>;
+}
+
+/// What [`SocialConnect::consent`](crate::SocialConnect::consent) takes: the grant, and the
+/// end user's age attestation and jurisdiction for the age gate.
+///
+/// The attestation is used for the check and then dropped: only the jurisdiction and *how* age
+/// was established (`birth_date` or `age_band`) reach the ledger, never the date or the band.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct ConsentRequest {
+    /// The event to record (a grant under [`LegalBasis::Consent`]).
+    pub event: ConsentEvent,
+    /// What the end user said about their age.
+    pub age: AgeAttestation,
+    /// Where the end user lives, as the host determines it.
+    pub jurisdiction: Jurisdiction,
+    /// Today's date where the end user lives (UTC when unknown), for the age computation.
+    pub today: NaiveDate,
+}
+
+impl ConsentRequest {
+    /// A request to record `event` after checking `age` in `jurisdiction` on `today`.
+    pub fn new(
+        event: ConsentEvent,
+        age: AgeAttestation,
+        jurisdiction: Jurisdiction,
+        today: NaiveDate,
+    ) -> Self {
+        Self {
+            event,
+            age,
+            jurisdiction,
+            today,
+        }
+    }
+}
+
+/// A purpose the host processes under contract or legitimate interest rather than consent,
+/// declared once on the hub with its justification (the host's Art. 5(2) accountability
+/// record; for legitimate interest, the outcome of its balancing test).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct DeclaredBasis {
+    /// The purpose.
+    pub purpose: Purpose,
+    /// [`LegalBasis::Contract`] or [`LegalBasis::LegitimateInterest`].
+    pub basis: LegalBasis,
+    /// Why the basis applies, as the host wrote it.
+    pub justification: String,
+}
+
+/// A version of the host's privacy notice.
+///
+/// A *significant* version changes what people agreed to: after its `effective_at` plus the
+/// hub's notice grace period, consents resting on an earlier version stop permitting
+/// processing until the subject consents again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct NoticeVersion {
+    /// The version label the host shows and records (`"2026-03"`).
+    pub version: String,
+    /// A hash of the notice text (`sha256:<hex>`).
+    pub hash: String,
+    /// Whether the change needs fresh consent.
+    pub significant: bool,
+    /// When the version takes effect.
+    pub effective_at: DateTime<Utc>,
+}
+
+impl NoticeVersion {
+    /// A notice version.
+    pub fn new(
+        version: impl Into<String>,
+        hash: impl Into<String>,
+        significant: bool,
+        effective_at: DateTime<Utc>,
+    ) -> Self {
+        Self {
+            version: version.into(),
+            hash: hash.into(),
+            significant,
+            effective_at,
+        }
+    }
+}
+
+/// The data controller (the host) as a consent receipt names it. Host-supplied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ControllerInfo {
+    /// The controller's name.
+    pub name: String,
+    /// A contact (person or department) for privacy questions.
+    pub contact: Option<String>,
+    /// Contact email.
+    pub email: String,
+    /// Postal address.
+    pub address: Option<String>,
+    /// Phone number.
+    pub phone: Option<String>,
+    /// Where the privacy notice is published.
+    pub policy_url: String,
+    /// The jurisdiction the controller operates under (e.g. `"EU"`, `"DE"`); when absent the
+    /// receipt names the end user's jurisdiction as recorded with the consent.
+    pub jurisdiction: Option<String>,
+    /// The receipt's language (ISO 639-1).
+    pub language: Option<String>,
+}
+
+impl ControllerInfo {
+    /// A controller with a name, a contact email and the privacy notice's URL.
+    pub fn new(
+        name: impl Into<String>,
+        email: impl Into<String>,
+        policy_url: impl Into<String>,
+    ) -> Self {
+        Self {
+            name: name.into(),
+            contact: None,
+            email: email.into(),
+            address: None,
+            phone: None,
+            policy_url: policy_url.into(),
+            jurisdiction: None,
+            language: None,
+        }
+    }
+
+    /// Sets the privacy contact.
+    pub fn with_contact(mut self, contact: impl Into<String>) -> Self {
+        self.contact = Some(contact.into());
+        self
+    }
+
+    /// Sets the postal address.
+    pub fn with_address(mut self, address: impl Into<String>) -> Self {
+        self.address = Some(address.into());
+        self
+    }
+
+    /// Sets the phone number.
+    pub fn with_phone(mut self, phone: impl Into<String>) -> Self {
+        self.phone = Some(phone.into());
+        self
+    }
+
+    /// Sets the controller's jurisdiction.
+    pub fn with_jurisdiction(mut self, jurisdiction: impl Into<String>) -> Self {
+        self.jurisdiction = Some(jurisdiction.into());
+        self
+    }
+
+    /// Sets the receipt language.
+    pub fn with_language(mut self, language: impl Into<String>) -> Self {
+        self.language = Some(language.into());
+        self
+    }
+}
+
+/// What [`SocialConnect::withdraw`](crate::SocialConnect::withdraw) did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct WithdrawalOutcome {
+    /// The withdrawal's own receipt.
+    pub receipt: ConsentReceipt,
+    /// The receipt of the grant it ended, when the ledger's history showed one.
+    pub withdrew: Option<Uuid>,
+    /// The connections revoked upstream and deleted because of it (only when account
+    /// connection was withdrawn), with what each revocation achieved.
+    pub revoked: Vec<(crate::id::ConnectionKey, crate::Disconnected)>,
+}
+
+/// The Kantara Consent Receipt specification version [`ConsentRecord::receipt_json`] follows.
+pub const RECEIPT_VERSION: &str = "KI-CR-v1.1.0";
+
+impl ConsentRecord {
+    /// This record as a consent receipt shaped after the Kantara Initiative Consent Receipt
+    /// Specification v1.1 (the basis of ISO/IEC TS 27560), for `controller`.
+    ///
+    /// Mapping decisions:
+    /// - `consentTimestamp` is `collected_at` in Unix seconds (Kantara's form);
+    ///   `consentReceiptID` is the ledger receipt id; `piiPrincipalId` the subject id.
+    /// - One service per record: the platform (`"all_platforms"` when the event covers every
+    ///   platform), with one purpose. `piiCategory` lists the OAuth scopes the purpose needs
+    ///   (a generic category when none were recorded); `thirdPartyDisclosure` is always true,
+    ///   since every purpose exchanges data with the platform, named as `thirdPartyName`.
+    /// - `consentType` is `EXPLICIT` for consent; for contract or legitimate interest,
+    ///   which are not consent, it is `NOT_APPLICABLE` and `legalBasis` says which.
+    /// - `publicKey` is omitted (receipts are not signed); `sensitive` is false and `spiCat`
+    ///   empty, as SocialConnect processes no special-category data by design.
+    /// - The source (IP, user agent) is never put in a receipt: receipts get forwarded.
+    /// - Extensions outside Kantara's fields: `legalBasis`, `action` (`grant` / `withdraw`),
+    ///   `withdraws` (the receipt a withdrawal ends), `noticeVersion`, `noticeHash`,
+    ///   `ageVerification`, `expiresAt`, `recordedAt`, `ledgerSeq`.
+    /// - Optional controller fields the host did not give are omitted rather than sent empty.
+    pub fn receipt_json(&self, controller: &ControllerInfo) -> serde_json::Value {
+        use serde_json::{Map, Value, json};
+        let e = &self.event;
+        let consent_type = match e.basis {
+            LegalBasis::Consent => "EXPLICIT",
+            _ => "NOT_APPLICABLE",
+        };
+        let platform = e
+            .platform
+            .as_ref()
+            .map_or("all_platforms", |p| p.as_str())
+            .to_owned();
+        let pii_category: Vec<String> = if e.scopes.is_empty() {
+            vec![default_pii_category(e.purpose).to_owned()]
+        } else {
+            e.scopes.iter().map(|s| s.as_str().to_owned()).collect()
+        };
+        let termination = match e.expires_at {
+            Some(t) => format!(
+                "Lapses at {}, or earlier when withdrawn; withdrawal is possible at any time.",
+                t.to_rfc3339()
+            ),
+            None => "Until withdrawn; withdrawal is possible at any time.".to_owned(),
+        };
+        let third_party = e
+            .platform
+            .as_ref()
+            .map_or("each connected platform", |p| p.as_str());
+
+        let mut pii_controller = Map::new();
+        pii_controller.insert("piiController".into(), json!(controller.name));
+        pii_controller.insert(
+            "contact".into(),
+            json!(controller.contact.as_deref().unwrap_or(&controller.email)),
+        );
+        if let Some(a) = &controller.address {
+            pii_controller.insert("address".into(), json!(a));
+        }
+        pii_controller.insert("email".into(), json!(controller.email));
+        if let Some(p) = &controller.phone {
+            pii_controller.insert("phone".into(), json!(p));
+        }
+        pii_controller.insert("piiControllerUrl".into(), json!(controller.policy_url));
+
+        let mut out = Map::new();
+        out.insert("version".into(), json!(RECEIPT_VERSION));
+        let jurisdiction = controller
+            .jurisdiction
+            .clone()
+            .or_else(|| e.jurisdiction.clone());
+        if let Some(j) = jurisdiction {
+            out.insert("jurisdiction".into(), json!(j));
+        }
+        out.insert("consentTimestamp".into(), json!(e.collected_at.timestamp()));
+        out.insert(
+            "collectionMethod".into(),
+            json!(collection_method_text(e.method)),
+        );
+        out.insert(
+            "consentReceiptID".into(),
+            json!(self.receipt_id.to_string()),
+        );
+        if let Some(l) = &controller.language {
+            out.insert("language".into(), json!(l));
+        }
+        out.insert("piiPrincipalId".into(), json!(e.subject.as_str()));
+        out.insert(
+            "piiControllers".into(),
+            json!([Value::Object(pii_controller)]),
+        );
+        out.insert("policyUrl".into(), json!(controller.policy_url));
+        out.insert(
+            "services".into(),
+            json!([{
+                "service": platform,
+                "purposes": [{
+                    "purpose": e.purpose.as_str(),
+                    "purposeCategory": [purpose_category(e.purpose)],
+                    "consentType": consent_type,
+                    "piiCategory": pii_category,
+                    "primaryPurpose": is_primary(e.purpose),
+                    "termination": termination,
+                    "thirdPartyDisclosure": true,
+                    "thirdPartyName": third_party,
+                }],
+            }]),
+        );
+        out.insert("sensitive".into(), json!(false));
+        out.insert("spiCat".into(), json!([]));
+        // Extensions.
+        out.insert("legalBasis".into(), json!(e.basis));
+        out.insert("action".into(), json!(e.action));
+        if let Some(w) = e.withdraws {
+            out.insert("withdraws".into(), json!(w.to_string()));
+        }
+        if let Some(v) = &e.notice_version {
+            out.insert("noticeVersion".into(), json!(v));
+        }
+        if let Some(h) = &e.notice_hash {
+            out.insert("noticeHash".into(), json!(h));
+        }
+        if let Some(a) = &e.age_verification {
+            out.insert("ageVerification".into(), json!(a));
+        }
+        if let Some(t) = e.expires_at {
+            out.insert("expiresAt".into(), json!(t.to_rfc3339()));
+        }
+        out.insert("recordedAt".into(), json!(self.recorded_at.to_rfc3339()));
+        out.insert("ledgerSeq".into(), json!(self.seq));
+        Value::Object(out)
+    }
+}
+
+/// Kantara v1.1's purpose categories, as they fit each purpose.
+fn purpose_category(purpose: Purpose) -> &'static str {
+    match purpose {
+        Purpose::AccountConnection
+        | Purpose::Publishing
+        | Purpose::ReadingContent
+        | Purpose::Analytics
+        | Purpose::Messaging => "Core Function",
+        Purpose::ServiceImprovement => "Improve Performance",
+        Purpose::FraudDetection => "Protecting Our Interests",
+    }
+}
+
+/// Whether the purpose is part of the service the end user asked for (Kantara
+/// `primaryPurpose`), rather than something the host does alongside it.
+fn is_primary(purpose: Purpose) -> bool {
+    !matches!(
+        purpose,
+        Purpose::ServiceImprovement | Purpose::FraudDetection
+    )
+}
+
+fn default_pii_category(purpose: Purpose) -> &'static str {
+    match purpose {
+        Purpose::AccountConnection => "Social account identifiers and access credentials",
+        Purpose::Publishing => "Content published on the social account",
+        Purpose::ReadingContent => "Content of the social account",
+        Purpose::Analytics => "Social account statistics",
+        Purpose::Messaging => "Messages",
+        Purpose::ServiceImprovement | Purpose::FraudDetection => "Usage data",
+    }
+}
+
+fn collection_method_text(method: Option<CollectionMethod>) -> &'static str {
+    match method {
+        Some(CollectionMethod::WebForm) => "web form",
+        Some(CollectionMethod::MobileApp) => "mobile app",
+        Some(CollectionMethod::Api) => "API on the end user's action",
+        Some(CollectionMethod::Import) => "imported from an earlier system",
+        Some(CollectionMethod::PlatformCallback) => "platform callback",
+        None => "not recorded",
+    }
 }
 
 #[cfg(test)]

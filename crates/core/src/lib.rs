@@ -39,6 +39,8 @@ pub mod keys;
 pub mod memory;
 pub mod oauth;
 pub mod platform;
+pub mod profile;
+pub mod receipt;
 mod refresh;
 pub mod secret;
 pub mod store;
@@ -48,6 +50,7 @@ pub mod webhook;
 pub use error::{Error, ErrorKind, Result};
 pub use hub::{
     AuthorizationRequest, Connected, Disconnected, EXPORT_FORMAT, EXPORT_VERSION, ErasureOutcome,
-    Revocation, Session, SocialConnect, SocialConnectBuilder, UpstreamRevocation,
+    PurgeReport, RetentionPolicy, Revocation, Session, SocialConnect, SocialConnectBuilder,
+    UpstreamRevocation,
 };
 pub use refresh::RefreshPolicy;

@@ -168,6 +168,14 @@ pub trait TokenStore: Send + Sync {
         account_id: &str,
     ) -> Result<Vec<ConnectionKey>>;
 
+    /// Up to `limit` connections marked reconnect-required or revoked since before `before`:
+    /// candidates for the retention purge.
+    async fn stale_connections(
+        &self,
+        before: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<ConnectionKey>>;
+
     /// Tries to take the refresh lease for `key` for `ttl`. `None` when another owner holds an
     /// unexpired lease.
     async fn try_lease(&self, key: &ConnectionKey, ttl: Duration) -> Result<Option<RefreshLease>>;

@@ -31,13 +31,16 @@ async fn export_holds_connections_consent_and_usage_but_no_token() {
     let stored = env.tokens.get(&connected.key).await.unwrap().unwrap();
 
     let mut out = Vec::new();
-    env.hub.export(&env.subject, &mut out).await.unwrap();
+    env.hub
+        .export(&env.subject, "ops-1", &mut out)
+        .await
+        .unwrap();
     let text = String::from_utf8(out).unwrap();
     assert!(!text.contains(stored.tokens.access_token.expose_secret()));
     assert!(!text.contains(stored.tokens.refresh_token.unwrap().expose_secret()));
     let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
     assert_eq!(doc["format"], EXPORT_FORMAT);
-    assert_eq!(doc["version"], 1);
+    assert_eq!(doc["version"], 2);
     assert_eq!(doc["subject"], "user-42");
     assert_eq!(doc["connections"][0]["account_id"], env.sim.account_id());
     assert_eq!(doc["consent"].as_array().unwrap().len(), 2);
@@ -55,7 +58,7 @@ async fn export_holds_connections_consent_and_usage_but_no_token() {
 async fn erase_revokes_upstream_removes_everything_and_is_idempotent() {
     let env = env().await;
     env.connected().await;
-    let outcome = env.hub.erase(&env.subject).await.unwrap();
+    let outcome = env.hub.erase(&env.subject, "ops-1").await.unwrap();
     assert_eq!(outcome.upstream.len(), 1);
     assert_eq!(outcome.upstream[0].1, UpstreamRevocation::Completed);
     assert_eq!(env.sim.revocations(), 1);
@@ -64,7 +67,7 @@ async fn erase_revokes_upstream_removes_everything_and_is_idempotent() {
     assert!(env.hub.connections(&env.subject).await.unwrap().is_empty());
     assert!(env.log.entries(&env.subject).await.unwrap().is_empty());
 
-    let again = env.hub.erase(&env.subject).await.unwrap();
+    let again = env.hub.erase(&env.subject, "ops-1").await.unwrap();
     assert!(again.upstream.is_empty());
     assert_eq!(again.report.total(), 0);
     assert_eq!(env.sim.revocations(), 1);

@@ -7,10 +7,15 @@ use std::time::Duration;
 use chrono::Utc;
 use socialconnect_core::ErrorKind;
 use socialconnect_core::access_log::{AccessLog, ClientInfo, Outcome, UsageEntry};
+use socialconnect_core::apikey::{ApiKeyHash, ApiKeyId, ApiKeyRecord};
 use socialconnect_core::clock::Clock;
-use socialconnect_core::consent::{ConsentEvent, ConsentLedger};
+use socialconnect_core::consent::{
+    ConsentAction, ConsentEvent, ConsentLedger, ConsentSource, LegalBasis,
+};
 use socialconnect_core::id::{ConnectionId, ConnectionKey, PlatformId, Purpose, Scope, SubjectId};
 use socialconnect_core::keys::{KeyId, KeyProvider};
+use socialconnect_core::profile::{ProfileStore, SubjectProfile};
+use socialconnect_core::receipt::{ErasureReceipt, ReceiptStore};
 use socialconnect_core::secret::{AccessToken, PkceVerifier, RefreshToken};
 use socialconnect_core::store::{
     ConnectionStatus, PendingAuth, PendingAuthStore, PutOutcome, TokenStore,
@@ -112,15 +117,22 @@ impl Fixture {
         &self,
         keys: Arc<dyn KeyProvider>,
     ) -> socialconnect_core::Result<EncryptedStore> {
-        EncryptedStore::with_backends(
-            self.data.clone(),
-            self.vault.clone(),
-            keys,
-            StoreOptions::default()
-                .with_clock(self.clock.clone())
-                .with_rotation_batch(7),
-        )
-        .await
+        self.open_with(keys, self.options()).await
+    }
+
+    /// The options every contract store uses (the fixture's clock, a small rotation batch).
+    pub(crate) fn options(&self) -> StoreOptions {
+        StoreOptions::default()
+            .with_clock(self.clock.clone())
+            .with_rotation_batch(7)
+    }
+
+    pub(crate) async fn open_with(
+        &self,
+        keys: Arc<dyn KeyProvider>,
+        options: StoreOptions,
+    ) -> socialconnect_core::Result<EncryptedStore> {
+        EncryptedStore::with_backends(self.data.clone(), self.vault.clone(), keys, options).await
     }
 
     pub(crate) async fn store(&self) -> EncryptedStore {
@@ -477,9 +489,16 @@ async fn erasure_is_complete(kind: Kind) {
         now + chrono::Duration::minutes(5),
     );
     s.insert([9; 32], pending).await.unwrap();
+    s.put_profile(
+        &alice.subject,
+        &SubjectProfile::new(Some("a@example.com".into()), None),
+    )
+    .await
+    .unwrap();
 
     let report = s.erase(&alice.subject).await.unwrap();
     for (kind, n) in [
+        ("profiles", 1),
         ("tokens", 1),
         ("refresh_leases", 1),
         ("pending_states", 1),
@@ -508,6 +527,7 @@ async fn erasure_is_complete(kind: Kind) {
         .unwrap()
     );
     assert!(s.take([9; 32]).await.unwrap().is_none());
+    assert!(s.profile(&alice.subject).await.unwrap().is_none());
     // Bob is untouched and the chain still verifies across Alice's tombstone.
     assert!(s.get(&bob).await.unwrap().is_some());
     assert_eq!(s.history(&bob.subject).await.unwrap().len(), 1);
@@ -1016,6 +1036,627 @@ async fn deletion_request_lifecycle(kind: Kind) {
     );
 }
 
+// --- issue 5: the privacy engine ---
+
+/// A time at the microsecond precision the store keeps.
+fn micros(t: chrono::DateTime<Utc>) -> chrono::DateTime<Utc> {
+    chrono::DateTime::from_timestamp_micros(t.timestamp_micros()).unwrap()
+}
+
+async fn consent_state_and_notice(kind: Kind) {
+    let Some(f) = fixture(kind).await else { return };
+    let s = f.store().await;
+    let now = f.clock.now();
+    let fb = PlatformId::FACEBOOK;
+    let grant = |who: &str, notice: Option<&str>| {
+        let e = ConsentEvent::grant(subject(who), Purpose::Analytics, None, now);
+        match notice {
+            Some(v) => e.with_notice(v, format!("sha256:{v}")),
+            None => e,
+        }
+    };
+    assert_eq!(
+        s.state(&subject("alice"), Purpose::Analytics, &fb)
+            .await
+            .unwrap(),
+        None
+    );
+    let r = s
+        .record(
+            grant("alice", Some("v1"))
+                .with_source(ConsentSource {
+                    ip: Some("198.51.100.9".parse().unwrap()),
+                    user_agent: Some("UA/2".into()),
+                })
+                .with_jurisdiction("DE"),
+        )
+        .await
+        .unwrap();
+    let state = s
+        .state(&subject("alice"), Purpose::Analytics, &fb)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (
+            state.action,
+            state.basis,
+            state.notice_version.as_deref(),
+            state.expires_at,
+            state.seq
+        ),
+        (
+            ConsentAction::Grant,
+            LegalBasis::Consent,
+            Some("v1"),
+            None,
+            r.seq
+        )
+    );
+    // Contract basis: never asked again.
+    s.record(grant("bob", Some("v1")).with_basis(LegalBasis::Contract))
+        .await
+        .unwrap();
+    s.record(grant("carol", None)).await.unwrap();
+    s.record(grant("dave", Some("v2"))).await.unwrap();
+    s.record(grant("erin", Some("v1")).with_expiry(now - chrono::Duration::hours(1)))
+        .await
+        .unwrap();
+    s.record(grant("frank", Some("v1"))).await.unwrap();
+    s.record(ConsentEvent::withdraw(
+        subject("frank"),
+        Purpose::Analytics,
+        None,
+        now,
+    ))
+    .await
+    .unwrap();
+    // A platform-specific withdrawal decides for that platform only, and is the later event.
+    s.record(ConsentEvent::withdraw(
+        subject("alice"),
+        Purpose::Analytics,
+        Some(fb.clone()),
+        now,
+    ))
+    .await
+    .unwrap();
+    let on_fb = s
+        .state(&subject("alice"), Purpose::Analytics, &fb)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(on_fb.action, ConsentAction::Withdraw);
+    assert!(
+        !s.permits(&subject("alice"), Purpose::Analytics, &fb, now)
+            .await
+            .unwrap()
+    );
+    assert!(
+        s.permits(
+            &subject("alice"),
+            Purpose::Analytics,
+            &PlatformId::TIKTOK,
+            now
+        )
+        .await
+        .unwrap()
+    );
+    assert_eq!(
+        s.subjects_on_other_notice("v2").await.unwrap(),
+        vec![subject("alice"), subject("carol")]
+    );
+    assert_eq!(
+        s.subjects_on_other_notice("v1").await.unwrap(),
+        vec![subject("carol"), subject("dave")]
+    );
+    // A subject whose key is gone (an erasure interrupted after the vault step) is skipped.
+    let carol = s.subject_ref(&subject("carol"));
+    f.vault.erase_subject(&carol).await.unwrap();
+    let s = f.store().await;
+    assert_eq!(
+        s.subjects_on_other_notice("v2").await.unwrap(),
+        vec![subject("alice")]
+    );
+    assert_eq!(s.verify_chain().await.unwrap().first_broken, None);
+}
+
+async fn consent_erasure_alone(kind: Kind) {
+    let Some(f) = fixture(kind).await else { return };
+    let s = f.store().await;
+    let now = f.clock.now();
+    let (alice, bob) = (subject("alice"), subject("bob"));
+    for who in [&alice, &alice, &bob] {
+        s.record(ConsentEvent::grant(
+            who.clone(),
+            Purpose::Publishing,
+            None,
+            now,
+        ))
+        .await
+        .unwrap();
+    }
+    let li = PlatformId::LINKEDIN;
+    // Cached as permitted before the erasure: the erasure must still take effect at once.
+    assert!(
+        s.permits(&alice, Purpose::Publishing, &li, now)
+            .await
+            .unwrap()
+    );
+    assert_eq!(ConsentLedger::erase_subject(&s, &alice).await.unwrap(), 2);
+    assert!(
+        !s.permits(&alice, Purpose::Publishing, &li, now)
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        s.state(&alice, Purpose::Publishing, &li).await.unwrap(),
+        None
+    );
+    assert!(s.history(&alice).await.unwrap().is_empty());
+    assert_eq!(s.history(&bob).await.unwrap().len(), 1);
+    let report = s.verify_chain().await.unwrap();
+    assert_eq!((report.checked, report.first_broken), (3, None));
+    assert_eq!(ConsentLedger::erase_subject(&s, &alice).await.unwrap(), 0);
+    // Tokens and keys are not the ledger's to erase.
+    assert!(
+        f.vault
+            .get_subject_key(&s.subject_ref(&alice))
+            .await
+            .unwrap()
+            .is_some()
+    );
+}
+
+async fn consent_cache_local_and_remote(kind: Kind) {
+    let Some(f) = fixture(kind).await else { return };
+    let keys = keyring(&[("k1", 1)], "k1");
+    let here = f.store().await;
+    // Another process: its own cache, a long TTL so the test is not timing-sensitive.
+    let there = f
+        .open_with(
+            keys.clone(),
+            f.options().with_consent_cache_ttl(Duration::from_secs(600)),
+        )
+        .await
+        .unwrap();
+    let uncached = f
+        .open_with(
+            keys.clone(),
+            f.options().with_consent_cache_ttl(Duration::ZERO),
+        )
+        .await
+        .unwrap();
+    let short = f
+        .open_with(
+            keys,
+            f.options()
+                .with_consent_cache_ttl(Duration::from_millis(100)),
+        )
+        .await
+        .unwrap();
+    let now = f.clock.now();
+    let alice = subject("alice");
+    let ig = PlatformId::INSTAGRAM;
+    // A cached "nothing recorded" is dropped by a local record.
+    assert!(
+        !here
+            .permits(&alice, Purpose::Messaging, &ig, now)
+            .await
+            .unwrap()
+    );
+    here.record(
+        ConsentEvent::grant(alice.clone(), Purpose::Messaging, None, now)
+            .with_expiry(now + chrono::Duration::days(1)),
+    )
+    .await
+    .unwrap();
+    for store in [&here, &there, &uncached, &short] {
+        assert!(
+            store
+                .permits(&alice, Purpose::Messaging, &ig, now)
+                .await
+                .unwrap()
+        );
+    }
+    // Expiry is checked against the caller's `now` even on a cached entry.
+    assert!(
+        !here
+            .permits(
+                &alice,
+                Purpose::Messaging,
+                &ig,
+                now + chrono::Duration::days(2)
+            )
+            .await
+            .unwrap()
+    );
+    here.record(ConsentEvent::withdraw(
+        alice.clone(),
+        Purpose::Messaging,
+        None,
+        now,
+    ))
+    .await
+    .unwrap();
+    assert!(
+        !here
+            .permits(&alice, Purpose::Messaging, &ig, now)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !uncached
+            .permits(&alice, Purpose::Messaging, &ig, now)
+            .await
+            .unwrap()
+    );
+    // The other process still answers from its cache until the TTL runs out.
+    assert!(
+        there
+            .permits(&alice, Purpose::Messaging, &ig, now)
+            .await
+            .unwrap()
+    );
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    assert!(
+        !short
+            .permits(&alice, Purpose::Messaging, &ig, now)
+            .await
+            .unwrap()
+    );
+}
+
+fn usage(at: chrono::DateTime<Utc>, who: &str, op: &str) -> UsageEntry {
+    UsageEntry::new(
+        at,
+        subject(who),
+        PlatformId::INSTAGRAM,
+        None,
+        op,
+        Outcome::Success,
+        Some(200),
+        Duration::from_millis(3),
+        ClientInfo::new(Some("192.0.2.1".parse().unwrap()), Some("UA/3")),
+    )
+}
+
+async fn usage_log_pages_and_actors(kind: Kind) {
+    let Some(f) = fixture(kind).await else { return };
+    let s = f.store().await;
+    let now = f.clock.now();
+    for i in 0..5 {
+        // Appended out of time order: pages follow append order.
+        let at = now - chrono::Duration::seconds(i);
+        let mut e = usage(at, "alice", &format!("op.{i}"));
+        if i == 2 {
+            e = e.with_actor("operator-7");
+        }
+        s.append(e).await.unwrap();
+        s.append(usage(at, "bob", "other")).await.unwrap();
+    }
+    let mut ops = Vec::new();
+    let mut cursor = None;
+    let mut pages = 0;
+    loop {
+        let (page, next) = s.entries_page(&subject("alice"), cursor, 2).await.unwrap();
+        assert!(page.len() <= 2);
+        pages += 1;
+        ops.extend(page.iter().map(|e| (e.operation.clone(), e.actor.clone())));
+        match next {
+            Some(c) => cursor = Some(c),
+            None => break,
+        }
+    }
+    assert_eq!(pages, 3);
+    assert_eq!(
+        ops,
+        (0..5)
+            .map(|i| (format!("op.{i}"), (i == 2).then(|| "operator-7".to_owned())))
+            .collect::<Vec<_>>()
+    );
+    // A page that ends exactly at the end says so.
+    let (all, next) = s.entries_page(&subject("alice"), None, 5).await.unwrap();
+    assert_eq!((all.len(), next), (5, None));
+    assert_eq!(all[0].client.user_agent.as_deref(), Some("UA/3"));
+    let (none, next) = s.entries_page(&subject("carol"), None, 5).await.unwrap();
+    assert!(none.is_empty() && next.is_none());
+    let entries = s.entries(&subject("alice")).await.unwrap();
+    assert_eq!(
+        entries
+            .iter()
+            .filter(|e| e.actor.as_deref() == Some("operator-7"))
+            .count(),
+        1
+    );
+}
+
+async fn stale_connections(kind: Kind) {
+    let Some(f) = fixture(kind).await else { return };
+    let s = f.store().await;
+    let now = f.clock.now();
+    let days = chrono::Duration::days;
+    let k1 = key("alice", PlatformId::FACEBOOK);
+    let k2 = key("bob", PlatformId::TIKTOK);
+    let k3 = key("carol", PlatformId::PINTEREST);
+    let k4 = key("dave", PlatformId::LINKEDIN);
+    for k in [&k1, &k2, &k3, &k4] {
+        s.put(k, &tokens(k.subject.as_str()), None).await.unwrap();
+    }
+    s.set_status(
+        &k1,
+        ConnectionStatus::ReconnectRequired {
+            since: now - days(10),
+        },
+    )
+    .await
+    .unwrap();
+    s.set_status(
+        &k2,
+        ConnectionStatus::Revoked {
+            since: now - days(1),
+        },
+    )
+    .await
+    .unwrap();
+    s.set_status(
+        &k4,
+        ConnectionStatus::Revoked {
+            since: now - days(20),
+        },
+    )
+    .await
+    .unwrap();
+    let sorted = |mut v: Vec<ConnectionKey>| {
+        v.sort_by_key(|k| k.connection.to_string());
+        v
+    };
+    assert_eq!(
+        s.stale_connections(now - days(5), 10).await.unwrap(),
+        sorted(vec![k1.clone(), k4.clone()])
+    );
+    assert_eq!(
+        s.stale_connections(now, 10).await.unwrap(),
+        sorted(vec![k1.clone(), k2.clone(), k4.clone()])
+    );
+    assert_eq!(s.stale_connections(now, 2).await.unwrap().len(), 2);
+    assert!(
+        s.stale_connections(now - days(30), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    s.erase(&k4.subject).await.unwrap();
+    assert_eq!(
+        s.stale_connections(now - days(5), 10).await.unwrap(),
+        vec![k1.clone()]
+    );
+}
+
+async fn profiles(kind: Kind) {
+    let Some(f) = fixture(kind).await else { return };
+    let s = f.store().await;
+    let alice = subject("alice");
+    assert_eq!(s.profile(&alice).await.unwrap(), None);
+    s.put_profile(
+        &alice,
+        &SubjectProfile::new(Some("alice@example.com".into()), Some("alice".into())),
+    )
+    .await
+    .unwrap();
+    let got = s.profile(&alice).await.unwrap().unwrap();
+    assert_eq!(got.email.as_deref(), Some("alice@example.com"));
+    assert_eq!(got.username.as_deref(), Some("alice"));
+    assert_eq!(
+        got.updated_at.map(|t| t.timestamp()),
+        Some(f.clock.now().timestamp())
+    );
+    f.clock.advance(chrono::Duration::seconds(30));
+    s.put_profile(&alice, &SubjectProfile::new(None, Some("alice2".into())))
+        .await
+        .unwrap();
+    let got = s.profile(&alice).await.unwrap().unwrap();
+    assert_eq!((got.email, got.username.as_deref()), (None, Some("alice2")));
+    assert_eq!(
+        got.updated_at.map(|t| t.timestamp()),
+        Some(f.clock.now().timestamp())
+    );
+    assert_eq!(s.profile(&subject("bob")).await.unwrap(), None);
+    assert!(s.erase_profile(&alice).await.unwrap());
+    assert!(!s.erase_profile(&alice).await.unwrap());
+    assert_eq!(s.profile(&alice).await.unwrap(), None);
+}
+
+fn receipt(pseudonym: &str, at: chrono::DateTime<Utc>) -> ErasureReceipt {
+    serde_json::from_value(serde_json::json!({
+        "subject_pseudonym": pseudonym,
+        "erased_at": at,
+        "counts": {"tokens": 2, "usage_entries": 10},
+        "upstream": [["facebook", "completed"], ["tiktok", "failed: timeout"]],
+    }))
+    .unwrap()
+}
+
+async fn erasure_receipts_survive_erasure(kind: Kind) {
+    let Some(f) = fixture(kind).await else { return };
+    let s = f.store().await;
+    let alice = subject("alice");
+    let p = s.pseudonym(&alice);
+    assert_eq!(p.len(), 64);
+    assert!(
+        p.bytes()
+            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+    );
+    // Stable across stores over the same keys, per subject, and not the rows' pseudonym.
+    assert_eq!(f.store().await.pseudonym(&alice), p);
+    assert_ne!(s.pseudonym(&subject("bob")), p);
+    let sref: String = s
+        .subject_ref(&alice)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert_ne!(sref, p);
+
+    s.put(&key("alice", PlatformId::FACEBOOK), &tokens("t"), None)
+        .await
+        .unwrap();
+    let first = receipt(&p, micros(f.clock.now()));
+    s.record_erasure(&first).await.unwrap();
+    s.erase(&alice).await.unwrap();
+    let second = receipt(&p, micros(f.clock.now() + chrono::Duration::seconds(1)));
+    s.record_erasure(&second).await.unwrap();
+    assert_eq!(s.erasure_receipts(&p).await.unwrap(), vec![first, second]);
+    assert!(
+        s.erasure_receipts(&s.pseudonym(&subject("bob")))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+fn api_key_record(created: chrono::DateTime<Utc>, byte: u8) -> ApiKeyRecord {
+    ApiKeyRecord::new(
+        ApiKeyId::generate(),
+        ApiKeyHash::from_bytes([byte; 32]),
+        vec!["posts:read".to_owned(), "posts:write".to_owned()],
+        created,
+        Some(created + chrono::Duration::days(30)),
+    )
+}
+
+async fn api_keys(kind: Kind) {
+    // Imported here only: its `get` and `insert` share names with TokenStore's and
+    // PendingAuthStore's.
+    use socialconnect_core::apikey::ApiKeyStore;
+    let Some(f) = fixture(kind).await else { return };
+    let s = f.store().await;
+    let k: &dyn ApiKeyStore = &s;
+    let t = micros(f.clock.now());
+    let sec = chrono::Duration::seconds;
+    let r1 = api_key_record(t, 1);
+    k.insert(r1.clone()).await.unwrap();
+    assert_eq!(k.get(&r1.key_id).await.unwrap(), Some(r1.clone()));
+    let dup = k.insert(r1.clone()).await.unwrap_err();
+    assert_eq!(dup.kind(), ErrorKind::InvalidInput);
+    assert_eq!(k.get(&ApiKeyId::generate()).await.unwrap(), None);
+
+    k.touch(&r1.key_id, t + sec(5)).await.unwrap();
+    k.touch(&r1.key_id, t + sec(2)).await.unwrap();
+    k.touch(&ApiKeyId::generate(), t).await.unwrap();
+    let got = k.get(&r1.key_id).await.unwrap().unwrap();
+    assert_eq!(got.last_used_at, Some(t + sec(5)));
+
+    assert!(k.revoke(&r1.key_id, t + sec(10)).await.unwrap());
+    assert!(!k.revoke(&r1.key_id, t + sec(20)).await.unwrap());
+    assert_eq!(
+        k.get(&r1.key_id).await.unwrap().unwrap().revoked_at,
+        Some(t + sec(10))
+    );
+
+    // Rotation: a revoked key cannot be rotated; an unrotated one once.
+    assert!(!k.rotate(&r1.key_id, api_key_record(t, 9), t).await.unwrap());
+    let r2 = api_key_record(t + sec(1), 2);
+    k.insert(r2.clone()).await.unwrap();
+    let r3 = api_key_record(t + sec(2), 3);
+    assert!(k.rotate(&r2.key_id, r3.clone(), t + sec(60)).await.unwrap());
+    let old = k.get(&r2.key_id).await.unwrap().unwrap();
+    assert_eq!(
+        (old.replaced_by, old.grace_until),
+        (Some(r3.key_id), Some(t + sec(60)))
+    );
+    assert_eq!(k.get(&r3.key_id).await.unwrap(), Some(r3.clone()));
+    let r4 = api_key_record(t + sec(3), 4);
+    assert!(!k.rotate(&r2.key_id, r4.clone(), t + sec(60)).await.unwrap());
+    assert_eq!(k.get(&r4.key_id).await.unwrap(), None);
+    assert!(
+        !k.rotate(&ApiKeyId::generate(), r4.clone(), t)
+            .await
+            .unwrap()
+    );
+    // A replacement id already taken is an error and changes nothing.
+    let err = k.rotate(&r3.key_id, r1.clone(), t).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput);
+    assert_eq!(k.get(&r3.key_id).await.unwrap().unwrap().replaced_by, None);
+
+    let listed: Vec<ApiKeyId> = k.list().await.unwrap().iter().map(|r| r.key_id).collect();
+    assert_eq!(listed, vec![r1.key_id, r2.key_id, r3.key_id]);
+    // Dead at or before the cutoff: r1 revoked at +10 s, r2 out of grace at +60 s.
+    assert_eq!(k.purge(t + sec(10)).await.unwrap(), 1);
+    assert_eq!(k.purge(t + sec(59)).await.unwrap(), 0);
+    assert_eq!(k.purge(t + sec(60)).await.unwrap(), 1);
+    let listed: Vec<ApiKeyId> = k.list().await.unwrap().iter().map(|r| r.key_id).collect();
+    assert_eq!(listed, vec![r3.key_id]);
+    // A record with sub-microsecond times reads back at microsecond precision.
+    let fine = api_key_record(t + chrono::Duration::nanoseconds(1_500), 5);
+    k.insert(fine.clone()).await.unwrap();
+    assert_eq!(
+        k.get(&fine.key_id).await.unwrap().unwrap().created_at,
+        t + chrono::Duration::microseconds(1)
+    );
+}
+
+async fn api_key_rotation_is_atomic(kind: Kind) {
+    // Imported here only: its `get` and `insert` share names with TokenStore's and
+    // PendingAuthStore's.
+    use socialconnect_core::apikey::ApiKeyStore;
+    let Some(f) = fixture(kind).await else { return };
+    let s = f.store().await;
+    let t = micros(f.clock.now());
+    let old = api_key_record(t, 1);
+    ApiKeyStore::insert(&s, old.clone()).await.unwrap();
+    let mut tasks = Vec::new();
+    for i in 0..8u8 {
+        let s = s.clone();
+        let replacement = api_key_record(t, 10 + i);
+        tasks.push(tokio::spawn(async move {
+            ApiKeyStore::rotate(&s, &old.key_id, replacement, t).await
+        }));
+    }
+    let mut won = 0;
+    for task in tasks {
+        if task.await.unwrap().unwrap() {
+            won += 1;
+        }
+    }
+    assert_eq!(won, 1);
+    // The old key and exactly one replacement.
+    assert_eq!(ApiKeyStore::list(&s).await.unwrap().len(), 2);
+}
+
+async fn api_keys_service_end_to_end(kind: Kind) {
+    use socialconnect_core::apikey::{ApiKeyStore, ApiKeys};
+    let Some(f) = fixture(kind).await else { return };
+    let s = f.store().await;
+    let keys = ApiKeys::new(Arc::new(s.clone()), f.clock.clone());
+    let issued = keys.issue(["posts:read"], None).await.unwrap();
+    let verified = keys.verify(issued.key.expose_secret()).await.unwrap();
+    assert_eq!(verified.key_id, issued.key_id);
+    // Only the hash is stored.
+    let stored = ApiKeyStore::get(&s, &issued.key_id).await.unwrap().unwrap();
+    assert_eq!(stored.scopes, vec!["posts:read".to_owned()]);
+    let rotated = keys
+        .rotate(&issued.key_id, chrono::TimeDelta::hours(1))
+        .await
+        .unwrap();
+    keys.verify(issued.key.expose_secret()).await.unwrap();
+    keys.verify(rotated.key.expose_secret()).await.unwrap();
+    f.clock.advance(chrono::Duration::hours(2));
+    assert_eq!(
+        keys.verify(issued.key.expose_secret())
+            .await
+            .unwrap_err()
+            .kind(),
+        ErrorKind::Unauthorized
+    );
+    assert!(keys.revoke(&rotated.key_id).await.unwrap());
+    assert_eq!(
+        keys.verify(rotated.key.expose_secret())
+            .await
+            .unwrap_err()
+            .kind(),
+        ErrorKind::Unauthorized
+    );
+}
+
 macro_rules! contract {
     ($kind:ident, $flavor:literal: $($test:ident),* $(,)?) => {
         $(
@@ -1034,7 +1675,10 @@ macro_rules! contract_suite {
             rotation_rewraps_without_downtime, moved_ciphertext_does_not_open,
             flipped_bit_does_not_open, wrong_keyring_fails_clearly, concurrent_writers,
             find_by_account_across_subjects, token_payload_format_1_still_reads,
-            deletion_request_lifecycle);
+            deletion_request_lifecycle, consent_state_and_notice, consent_erasure_alone,
+            consent_cache_local_and_remote, usage_log_pages_and_actors, stale_connections,
+            profiles, erasure_receipts_survive_erasure, api_keys, api_key_rotation_is_atomic,
+            api_keys_service_end_to_end);
     };
 }
 

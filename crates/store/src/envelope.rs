@@ -32,6 +32,7 @@ pub(crate) enum RecordKind {
     Consent,
     Usage,
     DeletionRequest,
+    Profile,
 }
 
 impl RecordKind {
@@ -42,6 +43,7 @@ impl RecordKind {
             RecordKind::Consent => b"consent",
             RecordKind::Usage => b"usage",
             RecordKind::DeletionRequest => b"deletion_request",
+            RecordKind::Profile => b"profile",
         }
     }
 }

@@ -6,12 +6,13 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use socialconnect_core::consent::{
     ChainReport, ConsentAction, ConsentEvent, ConsentLedger, ConsentReceipt, ConsentRecord,
+    ConsentState, LegalBasis,
 };
 use socialconnect_core::id::{PlatformId, Purpose, SubjectId};
 use socialconnect_core::{Error, Result};
 use uuid::Uuid;
 
-use crate::backend::{ConsentRow, NewConsentRow};
+use crate::backend::{ConsentRow, ConsentStateRow, NewConsentRow, SubjectRef};
 use crate::chain::ChainVerifier;
 use crate::envelope::RecordKind;
 use crate::store::{EncryptedStore, from_secs};
@@ -49,7 +50,98 @@ fn action_str(a: ConsentAction) -> &'static str {
     }
 }
 
+fn parse_action(s: &str) -> Result<ConsentAction> {
+    match s {
+        "grant" => Ok(ConsentAction::Grant),
+        "withdraw" => Ok(ConsentAction::Withdraw),
+        _ => Err(Error::storage_msg("unknown consent action in storage")),
+    }
+}
+
+/// The basis's stable snake_case name (its serde name), as the state table stores it.
+fn basis_str(b: LegalBasis) -> Result<String> {
+    match serde_json::to_value(b) {
+        Ok(serde_json::Value::String(s)) => Ok(s),
+        _ => Err(Error::storage_msg("legal basis has no stable name")),
+    }
+}
+
+fn parse_basis(s: &str) -> Result<LegalBasis> {
+    serde_json::from_value(serde_json::Value::String(s.to_owned()))
+        .map_err(|_| Error::storage_msg("unknown legal basis in storage"))
+}
+
 impl EncryptedStore {
+    /// Opens a stored consent row; `None` for a tombstone or when the subject's data key is
+    /// gone (erased).
+    async fn open_consent_row(
+        &self,
+        sref: &SubjectRef,
+        row: &ConsentRow,
+    ) -> Result<Option<ConsentRecord>> {
+        let (Some(dek_id), Some(sealed)) = (&row.dek_id, &row.sealed) else {
+            return Ok(None);
+        };
+        let (Some(purpose), Some(platform), Some(action), Some(recorded_at)) =
+            (&row.purpose, &row.platform, &row.action, row.recorded_at)
+        else {
+            return Err(Error::storage_msg("consent row is missing columns"));
+        };
+        let record_id = consent_record_id(purpose, platform, action, recorded_at, row.expires_at);
+        let Some(plaintext) = self
+            .open_if_key(sref, RecordKind::Consent, &record_id, dek_id, sealed)
+            .await?
+        else {
+            return Ok(None);
+        };
+        self.open_consent(row, &plaintext).map(Some)
+    }
+
+    /// The consent row with sequence number `seq`, opened, if it belongs to `sref`.
+    async fn consent_record_at(
+        &self,
+        sref: &SubjectRef,
+        seq: i64,
+    ) -> Result<Option<ConsentRecord>> {
+        let rows = self.inner.backend.consent_range(seq - 1, 1).await?;
+        match rows.first() {
+            Some(row) if row.seq == seq && row.subject_ref.as_ref() == Some(sref) => {
+                self.open_consent_row(sref, row).await
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// A state row as the trait's [`ConsentState`]. Rows materialised before schema 3 have no
+    /// basis: it and the notice version are then read from the sealed event the row points to.
+    async fn state_from_row(
+        &self,
+        sref: &SubjectRef,
+        row: ConsentStateRow,
+    ) -> Result<ConsentState> {
+        let seq =
+            u64::try_from(row.seq).map_err(|_| Error::storage_msg("negative consent sequence"))?;
+        let action = parse_action(&row.action)?;
+        let expires_at = row.expires_at.map(from_secs).transpose()?;
+        let (basis, notice_version) = match row.basis {
+            Some(basis) => (parse_basis(&basis)?, row.notice_version),
+            None => {
+                let record = self
+                    .consent_record_at(sref, row.seq)
+                    .await?
+                    .ok_or_else(|| Error::storage_msg("consent state points at no record"))?;
+                (record.event.basis, record.event.notice_version)
+            }
+        };
+        Ok(ConsentState::new(
+            action,
+            basis,
+            notice_version,
+            expires_at,
+            seq,
+        ))
+    }
+
     fn open_consent(&self, row: &ConsentRow, plaintext: &[u8]) -> Result<ConsentRecord> {
         let w: ConsentWire = serde_json::from_slice(plaintext)
             .map_err(|_| Error::storage_msg("stored consent record is malformed"))?;
@@ -80,6 +172,9 @@ impl ConsentLedger for EncryptedStore {
             .unwrap_or_default();
         let action = action_str(event.action).to_owned();
         let expires_at = event.expires_at.map(|t| t.timestamp());
+        let basis = basis_str(event.basis)?;
+        let notice_version = event.notice_version.clone();
+        let subject = event.subject.clone();
         let wire = ConsentWire {
             receipt_id,
             event,
@@ -109,8 +204,13 @@ impl ConsentLedger for EncryptedStore {
                 expires_at,
                 dek_id,
                 sealed,
+                basis,
+                notice_version,
             })
-            .await?;
+            .await;
+        // Also after a failure: the append may have committed before the error surfaced.
+        self.inner.consent_cache.invalidate(&subject);
+        let row = row?;
         Ok(ConsentReceipt {
             receipt_id,
             seq: u64::try_from(row.seq)
@@ -119,6 +219,9 @@ impl ConsentLedger for EncryptedStore {
         })
     }
 
+    /// Answers from the materialised state through the consent cache (see
+    /// [`StoreOptions::consent_cache_ttl`](crate::StoreOptions::consent_cache_ttl)): no
+    /// decryption, and no database access while the entry is fresh.
     async fn permits(
         &self,
         subject: &SubjectId,
@@ -126,19 +229,81 @@ impl ConsentLedger for EncryptedStore {
         platform: &PlatformId,
         now: DateTime<Utc>,
     ) -> Result<bool> {
+        Ok(self
+            .state(subject, purpose, platform)
+            .await?
+            .is_some_and(|s| s.permits_at(now)))
+    }
+
+    async fn state(
+        &self,
+        subject: &SubjectId,
+        purpose: Purpose,
+        platform: &PlatformId,
+    ) -> Result<Option<ConsentState>> {
+        let cache = &self.inner.consent_cache;
+        if let Some(hit) = cache.get(subject, purpose, platform) {
+            return Ok(hit);
+        }
+        let epoch = cache.epoch();
         let sref = self.subject_ref(subject);
-        let state = self
+        let row = self
             .inner
             .backend
             .consent_state(&sref, purpose.as_str(), &[platform.as_str(), ""])
             .await?;
-        Ok(match state {
-            Some(s) if s.action == "grant" => match s.expires_at {
-                Some(e) => from_secs(e)? > now,
-                None => true,
-            },
-            _ => false,
-        })
+        let state = match row {
+            Some(row) => Some(self.state_from_row(&sref, row).await?),
+            None => None,
+        };
+        cache.put(epoch, subject, purpose, platform, state.clone());
+        Ok(state)
+    }
+
+    /// Finds the candidates in the state table (no decryption), then opens the record each
+    /// candidate row points at to recover the subject id, which only the sealed event holds.
+    /// Subjects whose data key is gone are skipped. A grant past its expiry is not live.
+    async fn subjects_on_other_notice(&self, current: &str) -> Result<Vec<SubjectId>> {
+        let now = self.now();
+        let candidates = self
+            .inner
+            .backend
+            .consent_notice_candidates(current, now.timestamp())
+            .await?;
+        let mut out = Vec::new();
+        let mut done: Option<SubjectRef> = None;
+        for (sref, seq) in candidates {
+            if done == Some(sref) {
+                continue;
+            }
+            let Some(record) = self.consent_record_at(&sref, seq).await? else {
+                continue;
+            };
+            let event = &record.event;
+            // Rows from before schema 3 matched on unknown basis: check it here.
+            let qualifies = event.action == ConsentAction::Grant
+                && event.basis == LegalBasis::Consent
+                && event.notice_version.as_deref() != Some(current)
+                && event.expires_at.is_none_or(|e| e > now);
+            // The pseudonym column is not authenticated; the sealed event is.
+            if qualifies && self.subject_ref(&event.subject) == sref {
+                out.push(event.subject.clone());
+                done = Some(sref);
+            }
+        }
+        out.sort();
+        out.dedup();
+        Ok(out)
+    }
+
+    /// Tombstones the subject's records and deletes its current state in one transaction
+    /// (the chain of everyone else still verifies); the data key is left to
+    /// [`EncryptedStore::erase`].
+    async fn erase_subject(&self, subject: &SubjectId) -> Result<u64> {
+        let sref = self.subject_ref(subject);
+        let n = self.inner.backend.erase_consent_of(&sref).await;
+        self.inner.consent_cache.invalidate(subject);
+        n
     }
 
     async fn history(&self, subject: &SubjectId) -> Result<Vec<ConsentRecord>> {

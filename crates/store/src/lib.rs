@@ -10,6 +10,10 @@
 //! * **Rotation** re-wraps data keys, never records ([`EncryptedStore::rotate_keys`]).
 //! * **Crypto-shredding.** [`EncryptedStore::erase`] deletes a subject's rows and destroys its
 //!   data key in one transaction: an old copy of the database cannot be opened for it.
+//! * **Consent gate.** The ledger materialises each subject's current consent state (action,
+//!   legal basis, notice version, expiry), so `permits` never decrypts or scans history, and
+//!   caches it for [`StoreOptions::consent_cache_ttl`] (another process's withdrawal is seen
+//!   within that TTL; this process's at once).
 //! * **Backends:** SQLite (feature `sqlite`, default), PostgreSQL (feature `postgres`), and a
 //!   process-local one for tests ([`EncryptedStore::memory`]).
 //!
@@ -21,19 +25,23 @@
 //! // SOCIALCONNECT_KEYRING="*k1:<base64 of 32 random bytes>"
 //! let keys = Arc::new(LocalKeyring::from_env()?);
 //! let store = EncryptedStore::open_sqlite("socialconnect.db", keys).await?;
-//! // Hand `store` to the hub as token store, pending-state store, ledger, access log and
-//! // deletion-request store.
+//! // Hand `store` to the hub as token store, pending-state store, ledger, access log,
+//! // deletion-request, profile, erasure-receipt and API-key store.
 //! # let _ = store; Ok(()) }
 //! ```
 #![forbid(unsafe_code)]
 
+mod apikeys;
 mod backend;
 mod chain;
+mod consent_cache;
 mod deletion;
 mod envelope;
 pub mod keys;
 mod ledger;
 mod pending;
+mod profile;
+mod receipts;
 mod rotation;
 mod store;
 mod subjects;

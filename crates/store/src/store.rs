@@ -11,6 +11,7 @@ use socialconnect_core::store::{ConnectionStatus, ErasureReport};
 use socialconnect_core::{Error, Result};
 
 use crate::backend::{Backend, ErasureCounts, SubjectRef, memory::MemoryBackend};
+use crate::consent_cache::ConsentCache;
 use crate::envelope::{self, Aad, RecordKind};
 use crate::subjects::SubjectKeys;
 
@@ -28,6 +29,13 @@ pub struct StoreOptions {
     pub rotation_batch: u32,
     /// The clock for lease expiry and record timestamps (default: the system clock).
     pub clock: Arc<dyn Clock>,
+    /// How long a consent state read for
+    /// [`permits`](socialconnect_core::consent::ConsentLedger::permits) and
+    /// [`state`](socialconnect_core::consent::ConsentLedger::state) stays cached (default 1 s;
+    /// zero disables the cache). A consent recorded or erased through this store, or a clone
+    /// of it, takes effect at once; one recorded by **another process** sharing the database
+    /// is seen here within this TTL. Keep it short where several processes serve one host.
+    pub consent_cache_ttl: Duration,
 }
 
 impl Default for StoreOptions {
@@ -38,6 +46,7 @@ impl Default for StoreOptions {
             purge_batch: 10_000,
             rotation_batch: 1_000,
             clock: Arc::new(SystemClock),
+            consent_cache_ttl: Duration::from_secs(1),
         }
     }
 }
@@ -56,6 +65,13 @@ impl StoreOptions {
         self
     }
 
+    /// Sets the consent cache TTL (zero disables the cache; see
+    /// [`StoreOptions::consent_cache_ttl`]).
+    pub fn with_consent_cache_ttl(mut self, ttl: Duration) -> Self {
+        self.consent_cache_ttl = ttl;
+        self
+    }
+
     /// Sets the rotation batch size.
     pub fn with_rotation_batch(mut self, batch: u32) -> Self {
         self.rotation_batch = batch.max(1);
@@ -66,12 +82,15 @@ impl StoreOptions {
 /// The encrypted store: tokens, pending OAuth states, the consent ledger and the usage log,
 /// each record sealed under its subject's data key, subjects stored only as keyed pseudonyms.
 ///
-/// Cheap to clone; clones share the backend and the key cache. It implements
-/// [`TokenStore`](socialconnect_core::store::TokenStore),
+/// Cheap to clone; clones share the backend, the key cache and the consent cache. It
+/// implements [`TokenStore`](socialconnect_core::store::TokenStore),
 /// [`PendingAuthStore`](socialconnect_core::store::PendingAuthStore),
 /// [`ConsentLedger`](socialconnect_core::consent::ConsentLedger),
-/// [`AccessLog`](socialconnect_core::access_log::AccessLog) and
-/// [`DeletionRequestStore`](socialconnect_core::deletion::DeletionRequestStore).
+/// [`AccessLog`](socialconnect_core::access_log::AccessLog),
+/// [`DeletionRequestStore`](socialconnect_core::deletion::DeletionRequestStore),
+/// [`ProfileStore`](socialconnect_core::profile::ProfileStore),
+/// [`ReceiptStore`](socialconnect_core::receipt::ReceiptStore) and
+/// [`ApiKeyStore`](socialconnect_core::apikey::ApiKeyStore).
 #[derive(Clone)]
 pub struct EncryptedStore {
     pub(crate) inner: Arc<Inner>,
@@ -88,6 +107,7 @@ pub(crate) struct Inner {
     pub(crate) keys: Arc<dyn KeyProvider>,
     pub(crate) subjects: SubjectKeys,
     pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) consent_cache: ConsentCache,
     pub(crate) options: StoreOptions,
 }
 
@@ -200,6 +220,7 @@ impl EncryptedStore {
                 keys,
                 subjects,
                 clock: options.clock.clone(),
+                consent_cache: ConsentCache::new(options.consent_cache_ttl),
                 options,
             }),
         })
@@ -218,17 +239,22 @@ impl EncryptedStore {
     /// (from then on nothing of the subject opens, not even from an old copy of the records
     /// database), then deletes its rows in one transaction (consent rows become tombstones that
     /// keep the ledger's chain intact; deletion requests keep their code, platform, status and
-    /// times but lose who they concerned). Idempotent: a second call reports zero counts, and a
-    /// call interrupted between the two steps is completed by the next.
+    /// times but lose who they concerned; the profile goes; erasure receipts stay, since they
+    /// hold no personal data). Idempotent: a second call reports zero counts, and a call
+    /// interrupted between the two steps is completed by the next.
     pub async fn erase(&self, subject: &SubjectId) -> Result<ErasureReport> {
         let sref = self.subject_ref(subject);
-        let vault_counts = self.inner.vault.erase_subject(&sref).await?;
+        let vault_counts = self.inner.vault.erase_subject(&sref).await;
         self.inner.subjects.forget(&sref);
+        self.inner.consent_cache.invalidate(subject);
+        let vault_counts = vault_counts?;
         if self.inner.shared_vault {
             // One database: that single transaction removed rows and key together.
             return Ok(erasure_report(vault_counts));
         }
-        let mut counts = self.inner.backend.erase_subject(&sref).await?;
+        let counts = self.inner.backend.erase_subject(&sref).await;
+        self.inner.consent_cache.invalidate(subject);
+        let mut counts = counts?;
         counts.subject_keys = vault_counts.subject_keys;
         Ok(erasure_report(counts))
     }
@@ -324,7 +350,14 @@ pub(crate) fn erasure_report(c: ErasureCounts) -> ErasureReport {
     r.add("usage_entries", c.usage_entries);
     r.add("deletion_requests", c.deletion_requests);
     r.add("data_keys", c.subject_keys);
+    r.add("profiles", c.profiles);
     r
+}
+
+/// A time at the microsecond precision stored: what reads back is what was written.
+pub(crate) fn micros_precision(t: DateTime<Utc>) -> Result<DateTime<Utc>> {
+    DateTime::from_timestamp_micros(t.timestamp_micros())
+        .ok_or_else(|| Error::invalid_input("time out of range"))
 }
 
 /// Unix seconds to a time, failing on values no clock produces.

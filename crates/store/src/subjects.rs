@@ -115,6 +115,14 @@ impl SubjectKeys {
         ])
     }
 
+    /// The pseudonym an erasure receipt names the subject by: the same key as
+    /// [`SubjectKeys::subject_ref`] in its own domain (`erasure-receipt\0`), so a receipt
+    /// cannot be joined to any row's `subject_ref`, yet the host can recompute it from the
+    /// subject id to show the erasure happened.
+    pub(crate) fn receipt_pseudonym(&self, subject: &SubjectId) -> [u8; 32] {
+        self.pseudonym(&[b"erasure-receipt\0", subject.as_str().as_bytes()])
+    }
+
     /// HMAC-SHA256 of the concatenated parts under the pseudonym key. Callers keep the
     /// encoding unambiguous: a domain tag ending in NUL first, at most one free-form part and
     /// that one last (a platform id cannot contain a NUL; an account id might).

@@ -172,6 +172,56 @@ impl TokenStore for EncryptedStore {
         Ok(keys)
     }
 
+    /// Finds the rows by their plain status columns, then opens each to read the subject id
+    /// (the sealed payload holds it). Rows that do not name their subject (format 1) or whose
+    /// subject's key is gone are skipped without counting against `limit`. Ordered by
+    /// connection id.
+    async fn stale_connections(
+        &self,
+        before: chrono::DateTime<chrono::Utc>,
+        limit: u32,
+    ) -> Result<Vec<ConnectionKey>> {
+        let before = before.timestamp();
+        let mut keys = Vec::new();
+        let mut after = String::new();
+        while keys.len() < limit as usize {
+            let want = limit - keys.len() as u32;
+            let rows = self
+                .inner
+                .backend
+                .stale_tokens(before, &after, want)
+                .await?;
+            let Some(last) = rows.last() else { break };
+            after = last.conn_id.clone();
+            let fetched = rows.len();
+            for row in rows {
+                let Some(plaintext) = self
+                    .open_if_key(
+                        &row.subject_ref,
+                        RecordKind::Token,
+                        row.conn_id.as_bytes(),
+                        &row.dek_id,
+                        &row.sealed,
+                    )
+                    .await?
+                else {
+                    continue;
+                };
+                let (Some(subject), _) = decode_payload(&plaintext)? else {
+                    continue;
+                };
+                if self.subject_ref(&subject) != row.subject_ref {
+                    continue;
+                }
+                keys.push(connection_key(&subject, &row.conn_id, &row.platform)?);
+            }
+            if fetched < want as usize {
+                break;
+            }
+        }
+        Ok(keys)
+    }
+
     async fn try_lease(&self, key: &ConnectionKey, ttl: Duration) -> Result<Option<RefreshLease>> {
         let ttl = chrono::Duration::from_std(ttl)
             .ok()

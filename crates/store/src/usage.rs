@@ -1,5 +1,6 @@
-//! [`AccessLog`] for [`EncryptedStore`]: the subject as a pseudonym, the end user's IP and user
-//! agent sealed under the subject's key.
+//! [`AccessLog`] for [`EncryptedStore`]: the subject as a pseudonym; the connection, the end
+//! user's IP and user agent, and the acting operator of a privileged operation sealed under the
+//! subject's key.
 
 use std::net::IpAddr;
 use std::time::Duration;
@@ -7,7 +8,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use socialconnect_core::access_log::{AccessLog, ClientInfo, Outcome, UsageEntry};
+use socialconnect_core::access_log::{AccessLog, ClientInfo, LogCursor, Outcome, UsageEntry};
 use socialconnect_core::id::{ConnectionId, PlatformId, SubjectId};
 use socialconnect_core::{Error, Result};
 
@@ -20,6 +21,9 @@ struct UsageWire {
     connection: Option<ConnectionId>,
     ip: Option<IpAddr>,
     user_agent: Option<String>,
+    /// Absent in entries written before actors were recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    actor: Option<String>,
 }
 
 /// The record id bound into a usage entry's associated data: its plain columns.
@@ -61,7 +65,7 @@ impl EncryptedStore {
             })
             .transpose()?;
         let latency = Duration::from_micros(u64::try_from(row.latency_us).unwrap_or(0));
-        Ok(UsageEntry::new(
+        let entry = UsageEntry::new(
             at,
             subject.clone(),
             platform,
@@ -71,7 +75,11 @@ impl EncryptedStore {
             status,
             latency,
             ClientInfo::new(w.ip, w.user_agent.as_deref()),
-        ))
+        );
+        Ok(match w.actor {
+            Some(actor) => entry.with_actor(actor),
+            None => entry,
+        })
     }
 }
 
@@ -84,6 +92,7 @@ impl AccessLog for EncryptedStore {
             connection: entry.connection,
             ip: entry.client.ip,
             user_agent: entry.client.user_agent.clone(),
+            actor: entry.actor.clone(),
         };
         let plaintext =
             serde_json::to_vec(&wire).map_err(|e| Error::storage("encoding a usage entry", e))?;
@@ -115,6 +124,40 @@ impl AccessLog for EncryptedStore {
             out.push(self.open_usage(subject, &sref, row).await?);
         }
         Ok(out)
+    }
+
+    /// Pages in append order (`sc_usage_log.id`; the cursor is the last id returned), opening
+    /// only the rows of the page.
+    async fn entries_page(
+        &self,
+        subject: &SubjectId,
+        after: Option<LogCursor>,
+        limit: u32,
+    ) -> Result<(Vec<UsageEntry>, Option<LogCursor>)> {
+        let sref = self.subject_ref(subject);
+        let limit = limit.max(1);
+        let after = after.map_or(Ok(0), |c| {
+            i64::try_from(c.0).map_err(|_| Error::invalid_input("log cursor out of range"))
+        })?;
+        // One row more than asked tells whether another page follows.
+        let mut rows = self
+            .inner
+            .backend
+            .usage_page(&sref, after, limit.saturating_add(1))
+            .await?;
+        let more = rows.len() > limit as usize;
+        rows.truncate(limit as usize);
+        let mut out = Vec::with_capacity(rows.len());
+        for (_, row) in &rows {
+            out.push(self.open_usage(subject, &sref, row).await?);
+        }
+        let next = match rows.last() {
+            Some((id, _)) if more => Some(LogCursor(
+                u64::try_from(*id).map_err(|_| Error::storage_msg("negative usage-log id"))?,
+            )),
+            _ => None,
+        };
+        Ok((out, next))
     }
 
     async fn purge_before(&self, cutoff: DateTime<Utc>) -> Result<u64> {

@@ -1,6 +1,7 @@
 //! Nothing personal reaches the disk in clear: tokens, subject ids, platform account ids, IP
-//! addresses and user agents written through every record kind (deletion requests included)
-//! are absent from the raw bytes of the database, its WAL and the key vault.
+//! addresses and user agents, emails and usernames written through every record kind (deletion
+//! requests, consent sources, profiles and privileged-operation actors included) are absent
+//! from the raw bytes of the database, its WAL and the key vault.
 #![cfg(feature = "sqlite")]
 
 use std::net::IpAddr;
@@ -9,10 +10,11 @@ use std::time::Duration;
 
 use chrono::Utc;
 use socialconnect_core::access_log::{AccessLog, ClientInfo, Outcome, UsageEntry};
-use socialconnect_core::consent::{ConsentEvent, ConsentLedger};
+use socialconnect_core::consent::{ConsentEvent, ConsentLedger, ConsentSource};
 use socialconnect_core::deletion::DeletionRequest;
 use socialconnect_core::id::{ConnectionId, ConnectionKey, PlatformId, Purpose, SubjectId};
 use socialconnect_core::keys::KeyId;
+use socialconnect_core::profile::{ProfileStore, SubjectProfile};
 use socialconnect_core::secret::{AccessToken, PkceVerifier, RefreshToken};
 use socialconnect_core::store::{PendingAuth, PendingAuthStore, TokenStore};
 use socialconnect_core::token::{Expiry, TokenSet};
@@ -26,6 +28,10 @@ const VERIFIER: &str = "VERIFIER-MARKER-j0k1l2";
 const ACCOUNT: &str = "ACCOUNT-MARKER-m3n4o5";
 const IP: &str = "203.0.113.77";
 const USER_AGENT: &str = "MarkerAgent/9.9";
+const EMAIL: &str = "email-MARKER-p6q7@example.com";
+const USERNAME: &str = "username-MARKER-r8s9";
+const CONSENT_UA: &str = "ConsentAgent/MARKER-t0u1";
+const ACTOR: &str = "operator-MARKER-v2w3";
 
 fn files(dir: &std::path::Path) -> Vec<(String, Vec<u8>)> {
     std::fs::read_dir(dir)
@@ -40,7 +46,8 @@ fn assert_absent(files: &[(String, Vec<u8>)]) {
     let IpAddr::V4(v4) = ip else { unreachable!() };
     for (name, bytes) in files {
         for marker in [
-            SUBJECT, ACCESS, REFRESH, VERIFIER, ACCOUNT, IP, USER_AGENT, "MARKER",
+            SUBJECT, ACCESS, REFRESH, VERIFIER, ACCOUNT, IP, USER_AGENT, EMAIL, USERNAME,
+            CONSENT_UA, ACTOR, "MARKER",
         ] {
             assert!(
                 !bytes.windows(marker.len()).any(|w| w == marker.as_bytes()),
@@ -87,12 +94,37 @@ async fn nothing_personal_is_stored_in_clear() {
         .await
         .unwrap();
     store
-        .record(ConsentEvent::grant(
-            subject.clone(),
-            Purpose::AccountConnection,
-            None,
-            now,
-        ))
+        .record(
+            ConsentEvent::grant(subject.clone(), Purpose::AccountConnection, None, now)
+                .with_source(ConsentSource {
+                    ip: Some(IP.parse().unwrap()),
+                    user_agent: Some(CONSENT_UA.to_owned()),
+                }),
+        )
+        .await
+        .unwrap();
+    store
+        .put_profile(
+            &subject,
+            &SubjectProfile::new(Some(EMAIL.to_owned()), Some(USERNAME.to_owned())),
+        )
+        .await
+        .unwrap();
+    store
+        .append(
+            UsageEntry::new(
+                now,
+                subject.clone(),
+                PlatformId::FACEBOOK,
+                None,
+                "subject.export",
+                Outcome::Success,
+                None,
+                Duration::ZERO,
+                ClientInfo::default(),
+            )
+            .with_actor(ACTOR),
+        )
         .await
         .unwrap();
     store
@@ -150,6 +182,14 @@ async fn nothing_personal_is_stored_in_clear() {
         deletions.request(&code).await.unwrap().unwrap().subject,
         Some(subject.clone())
     );
+    let profile = store.profile(&subject).await.unwrap().unwrap();
+    assert_eq!(
+        (profile.email.as_deref(), profile.username.as_deref()),
+        (Some(EMAIL), Some(USERNAME))
+    );
+    let history = store.history(&subject).await.unwrap();
+    let source = history[0].event.source.as_ref().unwrap();
+    assert_eq!(source.user_agent.as_deref(), Some(CONSENT_UA));
     assert_absent(&files(dir.path()));
 
     #[cfg(unix)]

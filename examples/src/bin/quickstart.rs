@@ -16,11 +16,14 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use socialconnect_core::access_log::AccessLog;
-use socialconnect_core::consent::{ConsentEvent, ConsentLedger};
+use socialconnect_core::age::{AgeAttestation, AgeBand, Jurisdiction};
+use socialconnect_core::consent::{CollectionMethod, ConsentEvent, ConsentLedger, ConsentRequest};
 use socialconnect_core::deletion::DeletionRequestStore;
 use socialconnect_core::http::HttpClient;
 use socialconnect_core::id::{PlatformId, Purpose, Scope, SubjectId};
 use socialconnect_core::keys::KeyProvider;
+use socialconnect_core::profile::ProfileStore;
+use socialconnect_core::receipt::ReceiptStore;
 use socialconnect_core::secret::{AuthCode, ClientSecret};
 use socialconnect_core::store::{PendingAuthStore, TokenStore};
 use socialconnect_core::{Connected, Error, Result, SocialConnect};
@@ -127,6 +130,9 @@ async fn run() -> Result<()> {
         .consent_ledger(Arc::new(store.clone()) as Arc<dyn ConsentLedger>)
         .access_log(Arc::new(store.clone()) as Arc<dyn AccessLog>)
         .deletion_requests(Arc::new(store.clone()) as Arc<dyn DeletionRequestStore>)
+        .profiles(Arc::new(store.clone()) as Arc<dyn ProfileStore>)
+        .receipts(Arc::new(store.clone()) as Arc<dyn ReceiptStore>)
+        .region("eu-central-1")
         .build()?;
 
     let subject = SubjectId::new("quickstart-user-1")?;
@@ -137,16 +143,21 @@ async fn run() -> Result<()> {
             Purpose::Publishing,
             Purpose::Analytics,
         ] {
-            hub.record_consent(
+            // The age gate runs first: an adult in Germany (16+ there) may consent.
+            hub.consent(ConsentRequest::new(
                 ConsentEvent::grant(subject.clone(), purpose, Some(platform.clone()), now)
-                    .with_notice_version("2026-11"),
-            )
+                    .with_notice_version("2026-11")
+                    .with_method(CollectionMethod::WebForm),
+                AgeAttestation::Band(AgeBand::Adult),
+                Jurisdiction::new("DE")?,
+                now.date_naive(),
+            ))
             .await?;
         }
     }
     step(
         3,
-        "Recorded consent: account connection, publishing and analytics on Facebook and Instagram",
+        "Age-checked and recorded consent: connection, publishing, analytics on Facebook and Instagram",
     );
 
     let fb = connect(
@@ -160,7 +171,7 @@ async fn run() -> Result<()> {
     step(
         4,
         format!(
-            "Connected Facebook through Facebook Login: user {}",
+            "Connected Facebook and Instagram through Facebook Login (connection {})",
             fb.key.connection
         ),
     );
@@ -235,8 +246,9 @@ async fn run() -> Result<()> {
         ),
     );
     detail(format!(
-        "publishing quota read from Meta: {:?} used of {:?} per 24 h",
-        limit.quota_usage, limit.quota_total
+        "publishing quota read from Meta: {} used of {} per 24 h",
+        limit.quota_usage,
+        limit.quota_total.map_or("?".to_owned(), |t| t.to_string())
     ));
 
     let analytics = hub.session(&fb.key, Purpose::Analytics).await?;
@@ -288,7 +300,8 @@ async fn run() -> Result<()> {
     ));
 
     let mut export = Vec::new();
-    hub.export(&subject, &mut export).await?;
+    hub.export(&subject, "quickstart-operator", &mut export)
+        .await?;
     let doc: serde_json::Value =
         serde_json::from_slice(&export).map_err(|e| Error::storage("re-reading the export", e))?;
     step(
@@ -302,7 +315,7 @@ async fn run() -> Result<()> {
         ),
     );
 
-    let erased = hub.erase(&subject).await?;
+    let erased = hub.erase(&subject, "quickstart-operator").await?;
     step(
         10,
         format!(
@@ -317,6 +330,12 @@ async fn run() -> Result<()> {
         ),
     );
     detail("the user's data key is destroyed: nothing of them opens, even from a copy of the file");
+    if let Some(receipt) = &erased.receipt {
+        detail(format!(
+            "erasure receipt kept under the pseudonym {}..., without the person",
+            receipt.subject_pseudonym.get(..16).unwrap_or("")
+        ));
+    }
 
     let left = hub.connections(&subject).await?.len() + hub.ledger().history(&subject).await?.len();
     step(

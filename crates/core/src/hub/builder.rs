@@ -4,15 +4,21 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::retention::RetentionPolicy;
+use super::session::HubAlerts;
 use super::{HubInner, SocialConnect};
 use crate::access_log::AccessLog;
+use crate::age::AgePolicy;
+use crate::alert::{AlertSink, AlertThresholds, TracingAlerts};
 use crate::clock::{Clock, SystemClock};
-use crate::consent::ConsentLedger;
+use crate::consent::{ConsentLedger, LegalBasis, NoticeVersion};
 use crate::deletion::DeletionRequestStore;
 use crate::error::{Error, Result};
 use crate::http::HttpClient;
-use crate::id::PlatformId;
+use crate::id::{PlatformId, Purpose};
 use crate::platform::Platform;
+use crate::profile::ProfileStore;
+use crate::receipt::ReceiptStore;
 use crate::refresh::{RefreshPolicy, Refresher};
 use crate::store::{PendingAuthStore, TokenStore};
 
@@ -30,6 +36,12 @@ pub struct SocialConnectBuilder {
     http: Option<HttpClient>,
     refresh: RefreshPolicy,
     state_ttl: Option<Duration>,
+    consent: super::consent::ConsentConfig,
+    profiles: Option<Arc<dyn ProfileStore>>,
+    receipts: Option<Arc<dyn ReceiptStore>>,
+    alerts: Option<(Arc<dyn AlertSink>, AlertThresholds)>,
+    retention: RetentionPolicy,
+    region: Option<String>,
 }
 
 impl SocialConnectBuilder {
@@ -95,6 +107,76 @@ impl SocialConnectBuilder {
         self
     }
 
+    /// The age gate [`SocialConnect::consent`] applies (default: [`AgePolicy::default`]).
+    pub fn age_policy(mut self, policy: AgePolicy) -> Self {
+        self.consent.age_policy(policy);
+        self
+    }
+
+    /// Declares that `purpose` is processed under [`LegalBasis::Contract`] or
+    /// [`LegalBasis::LegitimateInterest`], with the host's justification: the purpose is then
+    /// permitted without a consent record, until the subject objects or withdraws (see
+    /// [`SocialConnect::withdraw`]). Declaring [`LegalBasis::Consent`], an empty justification
+    /// or the same purpose twice fails `build` with a `Config` error.
+    pub fn declare_basis(
+        mut self,
+        purpose: Purpose,
+        basis: LegalBasis,
+        justification: &str,
+    ) -> Self {
+        self.consent.declare(purpose, basis, justification);
+        self
+    }
+
+    /// Registers a privacy notice version (more can be added later with
+    /// [`SocialConnect::publish_notice`]).
+    pub fn notice_version(mut self, notice: NoticeVersion) -> Self {
+        self.consent.notice(notice);
+        self
+    }
+
+    /// How long consents resting on an older notice keep permitting processing after a
+    /// significant version takes effect (default 30 days).
+    pub fn notice_grace(mut self, grace: Duration) -> Self {
+        self.consent.grace(grace);
+        self
+    }
+
+    /// Where the host-supplied account information (email, username) is kept. Without one,
+    /// [`SocialConnect::rectify`] fails with a config error and exports carry no profile.
+    pub fn profiles(mut self, store: Arc<dyn ProfileStore>) -> Self {
+        self.profiles = Some(store);
+        self
+    }
+
+    /// Where erasure receipts are kept. Without one, [`SocialConnect::erase`] still erases
+    /// but leaves no receipt, so the host cannot prove the erasure later.
+    pub fn receipts(mut self, store: Arc<dyn ReceiptStore>) -> Self {
+        self.receipts = Some(store);
+        self
+    }
+
+    /// Where alerts go, and the limits for those that fire on repetition (default:
+    /// [`TracingAlerts`] with [`AlertThresholds::default`]).
+    pub fn alerts(mut self, sink: Arc<dyn AlertSink>, thresholds: AlertThresholds) -> Self {
+        self.alerts = Some((sink, thresholds));
+        self
+    }
+
+    /// How long [`SocialConnect::purge`] lets data live (default: [`RetentionPolicy::default`]).
+    pub fn retention(mut self, policy: RetentionPolicy) -> Self {
+        self.retention = policy;
+        self
+    }
+
+    /// The region the deployment stores its data in (e.g. `"eu-west-1"`), for transfer
+    /// transparency: exports name it on the document and on every record. At most 64 bytes of
+    /// printable text; unset, exports say `null`.
+    pub fn region(mut self, region: impl Into<String>) -> Self {
+        self.region = Some(region.into());
+        self
+    }
+
     /// Builds the hub; fails with [`crate::ErrorKind::Config`] when a store is missing.
     pub fn build(self) -> Result<SocialConnect> {
         let missing = |what: &str| Error::config(format!("SocialConnect needs a {what}"));
@@ -102,6 +184,16 @@ impl SocialConnectBuilder {
             Some(h) => h,
             None => HttpClient::builder().build()?,
         };
+        if let Some(region) = &self.region
+            && (region.is_empty() || region.len() > 64 || region.chars().any(|c| c.is_control()))
+        {
+            return Err(Error::config(
+                "the deployment region must be 1-64 bytes of printable text",
+            ));
+        }
+        let (alert_sink, thresholds) = self
+            .alerts
+            .unwrap_or_else(|| (Arc::new(TracingAlerts), AlertThresholds::default()));
         Ok(SocialConnect {
             inner: Arc::new(HubInner {
                 platforms: self.platforms,
@@ -114,6 +206,12 @@ impl SocialConnectBuilder {
                 http,
                 refresher: Refresher::new(self.refresh),
                 state_ttl: self.state_ttl.unwrap_or(Duration::from_secs(600)),
+                consent: self.consent.build()?,
+                profiles: self.profiles,
+                receipts: self.receipts,
+                alerts: HubAlerts::new(alert_sink, thresholds),
+                retention: self.retention,
+                region: self.region,
             }),
         })
     }

@@ -1,6 +1,8 @@
 //! The hub: consent-gated connect, callback completion, fresh-token sessions, disconnect.
 
 mod builder;
+mod consent;
+mod retention;
 mod rights;
 mod session;
 
@@ -12,6 +14,7 @@ use chrono::{DateTime, Utc};
 use url::Url;
 
 pub use builder::SocialConnectBuilder;
+pub use retention::{PurgeReport, RetentionPolicy};
 pub use rights::{EXPORT_FORMAT, EXPORT_VERSION, ErasureOutcome, UpstreamRevocation};
 pub use session::Session;
 pub(crate) use session::kind_name;
@@ -75,6 +78,12 @@ pub(crate) struct HubInner {
     pub(crate) http: HttpClient,
     pub(crate) refresher: Refresher,
     pub(crate) state_ttl: Duration,
+    pub(crate) consent: consent::ConsentPolicy,
+    pub(crate) profiles: Option<Arc<dyn crate::profile::ProfileStore>>,
+    pub(crate) receipts: Option<Arc<dyn crate::receipt::ReceiptStore>>,
+    pub(crate) alerts: session::HubAlerts,
+    pub(crate) retention: RetentionPolicy,
+    pub(crate) region: Option<String>,
 }
 
 /// Where to send the end user's browser to authorize.
@@ -165,7 +174,11 @@ impl SocialConnect {
         &self.inner.clock
     }
 
-    /// Records a consent event in the ledger.
+    /// Records a consent event in the ledger as given, **bypassing the age gate** and the
+    /// notice-version checks: the import path for consents an earlier system collected (and
+    /// age-checked), and a raw ledger write. Collect new consent with
+    /// [`SocialConnect::consent`] and withdraw with [`SocialConnect::withdraw`] (a withdrawal
+    /// written here revokes nothing).
     pub async fn record_consent(&self, event: ConsentEvent) -> Result<ConsentReceipt> {
         self.inner.ledger.record(event).await
     }
@@ -176,13 +189,7 @@ impl SocialConnect {
         purpose: Purpose,
         platform: &PlatformId,
     ) -> Result<()> {
-        let now = self.inner.clock.now();
-        if self
-            .inner
-            .ledger
-            .permits(subject, purpose, platform, now)
-            .await?
-        {
+        if self.consent_permits(subject, purpose, platform).await? {
             Ok(())
         } else {
             Err(Error::ConsentRequired {
@@ -380,7 +387,8 @@ impl SocialConnect {
                 platform.as_ref(),
                 self.inner.clock.as_ref(),
             )
-            .await?;
+            .await
+            .inspect_err(|e| self.inner.alerts.observe(key, e, self.inner.clock.now()))?;
         Ok(Session {
             hub: self.inner.clone(),
             key: key.clone(),
@@ -442,7 +450,8 @@ impl SocialConnect {
 
     /// Deletes connections locally without contacting the platform (for when the platform
     /// itself ended the authorization, as Meta's deauthorize callback says it has), logging
-    /// each removal as a privileged operation by `actor`. Returns how many existed.
+    /// each removal as a privileged operation (`privileged.forget_connection`) with `actor` in
+    /// the entry's actor field. Returns how many existed.
     pub async fn forget_connections(&self, keys: &[ConnectionKey], actor: &str) -> Result<usize> {
         let mut removed = 0;
         for key in keys {
@@ -450,34 +459,45 @@ impl SocialConnect {
                 removed += 1;
             }
             self.inner.refresher.invalidate(key);
-            self.log_quietly(UsageEntry::new(
-                self.inner.clock.now(),
-                key.subject.clone(),
-                key.platform.clone(),
-                Some(key.connection),
-                format!(
-                    "privacy.forget_connection:{}",
-                    crate::error::bounded(actor.to_owned(), 64)
-                ),
-                Outcome::Success,
-                None,
-                Duration::ZERO,
-                ClientInfo::default(),
-            ))
+            self.log_quietly(
+                UsageEntry::new(
+                    self.inner.clock.now(),
+                    key.subject.clone(),
+                    key.platform.clone(),
+                    Some(key.connection),
+                    "privileged.forget_connection",
+                    Outcome::Success,
+                    None,
+                    Duration::ZERO,
+                    ClientInfo::default(),
+                )
+                .with_actor(actor),
+            )
             .await;
         }
         Ok(removed)
     }
 
-    /// Marks connections revoked by the platform (kept until deleted, refused by `session`).
+    /// Marks connections revoked by the platform (kept until deleted, refused by `session`),
+    /// raising [`Alert::TokenRevokedByPlatform`](crate::alert::Alert::TokenRevokedByPlatform)
+    /// for each one that existed.
     pub async fn mark_revoked(&self, keys: &[ConnectionKey]) -> Result<()> {
         let since = self.inner.clock.now();
         for key in keys {
-            self.inner
+            let existed = self
+                .inner
                 .tokens
                 .set_status(key, crate::store::ConnectionStatus::Revoked { since })
                 .await?;
             self.inner.refresher.invalidate(key);
+            if existed {
+                self.inner
+                    .alerts
+                    .raise(&crate::alert::Alert::TokenRevokedByPlatform {
+                        platform: key.platform.clone(),
+                        connection: key.connection,
+                    });
+            }
         }
         Ok(())
     }

@@ -4,9 +4,12 @@ use std::sync::Arc;
 
 use serde::de::DeserializeOwned;
 
+use chrono::{DateTime, TimeDelta, Utc};
+
 use super::HubInner;
 use crate::access_log::{ClientInfo, Outcome, UsageEntry};
-use crate::error::{ErrorKind, Result};
+use crate::alert::{Alert, AlertCounter, AlertSink, AlertThresholds, Threshold};
+use crate::error::{Error, ErrorKind, ReconnectReason, Result};
 use crate::http::{ApiRequest, ApiResponse, HttpClient};
 use crate::id::{ConnectionKey, Purpose};
 use crate::secret::AccessToken;
@@ -105,11 +108,18 @@ impl Session {
         let latency = started.elapsed();
         let (outcome, status) = match &result {
             Ok(resp) if resp.is_success() => (Outcome::Success, Some(resp.status())),
-            Ok(resp) => (
-                Outcome::Failure(kind_name(resp.status_error().kind())),
-                Some(resp.status()),
-            ),
-            Err(e) => (Outcome::Failure(kind_name(e.kind())), None),
+            Ok(resp) => {
+                let error = resp.status_error();
+                self.hub.alerts.observe(&self.key, &error, at);
+                (
+                    Outcome::Failure(kind_name(error.kind())),
+                    Some(resp.status()),
+                )
+            }
+            Err(e) => {
+                self.hub.alerts.observe(&self.key, e, at);
+                (Outcome::Failure(kind_name(e.kind())), None)
+            }
         };
         let entry = UsageEntry::new(
             at,
@@ -128,6 +138,74 @@ impl Session {
             tracing::error!(error = %e, "usage log write failed");
         }
         result
+    }
+}
+
+/// The hub's alerting: the host's sink and the counters for alerts that fire on repetition.
+///
+/// Alerts carry no personal data (see [`crate::alert`]): a connection id and a platform at
+/// most, never the subject.
+pub(crate) struct HubAlerts {
+    sink: Arc<dyn AlertSink>,
+    reconnect: AlertCounter,
+    rate_limit: AlertCounter,
+}
+
+/// A platform's rate-limit exhaustion is reported at most once per this window: a throttled
+/// platform answers every call with 429 until the window resets, and one alert says it all.
+const RATE_LIMIT_ALERT_WINDOW: TimeDelta = TimeDelta::minutes(1);
+
+impl HubAlerts {
+    pub(crate) fn new(sink: Arc<dyn AlertSink>, thresholds: AlertThresholds) -> Self {
+        Self {
+            sink,
+            reconnect: AlertCounter::new(thresholds.reconnect_required),
+            rate_limit: AlertCounter::new(Threshold::new(1, RATE_LIMIT_ALERT_WINDOW)),
+        }
+    }
+
+    /// Delivers one alert.
+    pub(crate) fn raise(&self, alert: &Alert) {
+        self.sink.alert(alert);
+    }
+
+    /// Looks at a failed call or refresh on `key`:
+    ///
+    /// - a throttled result raises [`Alert::RateLimitExhausted`] (once per platform per
+    ///   minute);
+    /// - a reconnect-required the *platform* just reported (token rejected, refresh refused,
+    ///   session invalidated, token expired) counts towards
+    ///   [`Alert::RepeatedReconnectRequired`] for the connection. The hub echoing a status it
+    ///   stored earlier (`MarkedByEarlierFailure`, `NotConnected`, a stored `Revoked`) does not
+    ///   count: a host retrying a dead connection is not the connection failing again.
+    pub(crate) fn observe(&self, key: &ConnectionKey, error: &Error, now: DateTime<Utc>) {
+        let crossed = match error {
+            Error::Throttled { retry_after, .. } => self
+                .rate_limit
+                .record(key.platform.as_str(), now)
+                .map(|_| Alert::RateLimitExhausted {
+                    platform: key.platform.clone(),
+                    retry_after: *retry_after,
+                }),
+            Error::ReconnectRequired {
+                reason:
+                    ReconnectReason::TokenRejected
+                    | ReconnectReason::InvalidGrant
+                    | ReconnectReason::SessionInvalidated
+                    | ReconnectReason::Expired,
+                ..
+            } => self
+                .reconnect
+                .record(&key.connection.to_string(), now)
+                .map(|count| Alert::RepeatedReconnectRequired {
+                    connection: key.connection,
+                    count,
+                }),
+            _ => None,
+        };
+        if let Some(alert) = crossed {
+            self.raise(&alert);
+        }
     }
 }
 

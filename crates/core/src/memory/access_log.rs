@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use super::lock;
-use crate::access_log::{AccessLog, UsageEntry};
+use crate::access_log::{AccessLog, LogCursor, UsageEntry};
 use crate::error::Result;
 use crate::id::SubjectId;
 
@@ -17,7 +17,14 @@ use crate::id::SubjectId;
 /// memory.
 #[derive(Default)]
 pub struct MemoryAccessLog {
-    entries: Mutex<Vec<UsageEntry>>,
+    entries: Mutex<Log>,
+}
+
+/// Entries by a sequence number that is their cursor.
+#[derive(Default)]
+struct Log {
+    next: u64,
+    rows: std::collections::BTreeMap<u64, UsageEntry>,
 }
 
 impl MemoryAccessLog {
@@ -32,7 +39,7 @@ impl fmt::Debug for MemoryAccessLog {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut d = f.debug_struct("MemoryAccessLog");
         match self.entries.lock() {
-            Ok(entries) => d.field("entries", &entries.len()),
+            Ok(log) => d.field("entries", &log.rows.len()),
             Err(_) => d.field("entries", &"<poisoned>"),
         };
         d.finish()
@@ -42,7 +49,10 @@ impl fmt::Debug for MemoryAccessLog {
 #[async_trait]
 impl AccessLog for MemoryAccessLog {
     async fn append(&self, entry: UsageEntry) -> Result<()> {
-        lock(&self.entries)?.push(entry);
+        let mut log = lock(&self.entries)?;
+        log.next += 1;
+        let id = log.next;
+        log.rows.insert(id, entry);
         Ok(())
     }
 
@@ -50,7 +60,8 @@ impl AccessLog for MemoryAccessLog {
     /// of order); entries with equal `at` stay in append order.
     async fn entries(&self, subject: &SubjectId) -> Result<Vec<UsageEntry>> {
         let mut mine: Vec<UsageEntry> = lock(&self.entries)?
-            .iter()
+            .rows
+            .values()
             .filter(|e| e.subject == *subject)
             .cloned()
             .collect();
@@ -58,18 +69,45 @@ impl AccessLog for MemoryAccessLog {
         Ok(mine)
     }
 
+    /// Pages in append order (the cursor is the append sequence number).
+    async fn entries_page(
+        &self,
+        subject: &SubjectId,
+        after: Option<LogCursor>,
+        limit: u32,
+    ) -> Result<(Vec<UsageEntry>, Option<LogCursor>)> {
+        let log = lock(&self.entries)?;
+        let start = after.map_or(0, |c| c.0);
+        let mut out = Vec::new();
+        let mut last = None;
+        for (id, e) in log
+            .rows
+            .range((std::ops::Bound::Excluded(start), std::ops::Bound::Unbounded))
+        {
+            if e.subject != *subject {
+                continue;
+            }
+            if out.len() as u32 >= limit.max(1) {
+                return Ok((out, last));
+            }
+            out.push(e.clone());
+            last = Some(LogCursor(*id));
+        }
+        Ok((out, None))
+    }
+
     async fn purge_before(&self, cutoff: DateTime<Utc>) -> Result<u64> {
-        let mut entries = lock(&self.entries)?;
-        let before = entries.len();
-        entries.retain(|e| e.at >= cutoff);
-        Ok((before - entries.len()) as u64)
+        let mut log = lock(&self.entries)?;
+        let before = log.rows.len();
+        log.rows.retain(|_, e| e.at >= cutoff);
+        Ok((before - log.rows.len()) as u64)
     }
 
     async fn erase_subject(&self, subject: &SubjectId) -> Result<u64> {
-        let mut entries = lock(&self.entries)?;
-        let before = entries.len();
-        entries.retain(|e| e.subject != *subject);
-        Ok((before - entries.len()) as u64)
+        let mut log = lock(&self.entries)?;
+        let before = log.rows.len();
+        log.rows.retain(|_, e| e.subject != *subject);
+        Ok((before - log.rows.len()) as u64)
     }
 }
 

@@ -10,7 +10,10 @@ use uuid::Uuid;
 
 use super::lock;
 use crate::clock::{Clock, SystemClock};
-use crate::consent::{ChainReport, ConsentEvent, ConsentLedger, ConsentReceipt, ConsentRecord};
+use crate::consent::{
+    ChainReport, ConsentAction, ConsentEvent, ConsentLedger, ConsentReceipt, ConsentRecord,
+    ConsentState, LegalBasis,
+};
 use crate::error::{Error, Result};
 use crate::id::{PlatformId, Purpose, SubjectId};
 
@@ -51,6 +54,9 @@ pub struct MemoryConsentLedger {
 #[derive(Default)]
 struct Ledger {
     records: Vec<ConsentRecord>,
+    /// Sequence numbers of erased records: their content is redacted, their hashes kept so
+    /// the chain still links.
+    erased: std::collections::BTreeSet<u64>,
     /// Index into `records` of the latest event per key.
     current: HashMap<StateKey, usize>,
 }
@@ -142,7 +148,88 @@ impl ConsentLedger for MemoryConsentLedger {
     }
 
     async fn verify_chain(&self) -> Result<ChainReport> {
-        Ok(ChainReport::verify(&lock(&self.state)?.records))
+        let ledger = lock(&self.state)?;
+        let mut prev = [0u8; 32];
+        let mut checked = 0;
+        for r in &ledger.records {
+            checked += 1;
+            let content_ok = ledger.erased.contains(&r.seq) || r.compute_hash() == r.hash;
+            if r.prev_hash != prev || !content_ok {
+                return Ok(ChainReport {
+                    checked,
+                    first_broken: Some(r.seq),
+                });
+            }
+            prev = r.hash;
+        }
+        Ok(ChainReport {
+            checked,
+            first_broken: None,
+        })
+    }
+
+    async fn state(
+        &self,
+        subject: &SubjectId,
+        purpose: Purpose,
+        platform: &PlatformId,
+    ) -> Result<Option<ConsentState>> {
+        let ledger = lock(&self.state)?;
+        let specific = (subject.clone(), purpose, Some(platform.clone()));
+        let every = (subject.clone(), purpose, None);
+        let index = match (ledger.current.get(&specific), ledger.current.get(&every)) {
+            (Some(&a), Some(&b)) => Some(a.max(b)),
+            (a, b) => a.or(b).copied(),
+        };
+        Ok(index.and_then(|i| ledger.records.get(i)).map(|r| {
+            ConsentState::new(
+                r.event.action,
+                r.event.basis,
+                r.event.notice_version.clone(),
+                r.event.expires_at,
+                r.seq,
+            )
+        }))
+    }
+
+    async fn subjects_on_other_notice(&self, current: &str) -> Result<Vec<SubjectId>> {
+        let ledger = lock(&self.state)?;
+        let mut out: Vec<SubjectId> = ledger
+            .current
+            .values()
+            .filter_map(|&i| ledger.records.get(i))
+            .filter(|r| {
+                r.event.action == ConsentAction::Grant
+                    && r.event.basis == LegalBasis::Consent
+                    && r.event.notice_version.as_deref() != Some(current)
+            })
+            .map(|r| r.event.subject.clone())
+            .collect();
+        out.sort();
+        out.dedup();
+        Ok(out)
+    }
+
+    async fn erase_subject(&self, subject: &SubjectId) -> Result<u64> {
+        let mut ledger = lock(&self.state)?;
+        ledger.current.retain(|(s, _, _), _| s != subject);
+        let mut n = 0;
+        let erased_id = SubjectId::new("erased").unwrap_or_else(|_| subject.clone());
+        let mut seqs = Vec::new();
+        for r in ledger.records.iter_mut() {
+            if &r.event.subject == subject {
+                r.event = ConsentEvent::withdraw(
+                    erased_id.clone(),
+                    r.event.purpose,
+                    None,
+                    r.event.collected_at,
+                );
+                seqs.push(r.seq);
+                n += 1;
+            }
+        }
+        ledger.erased.extend(seqs);
+        Ok(n)
     }
 }
 

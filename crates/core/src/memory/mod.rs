@@ -12,6 +12,8 @@
 //! | [`ConsentLedger`](crate::consent::ConsentLedger) | [`MemoryConsentLedger`] |
 //! | [`AccessLog`](crate::access_log::AccessLog) | [`MemoryAccessLog`] |
 //! | [`ApiKeyStore`](crate::apikey::ApiKeyStore) | [`MemoryApiKeys`] |
+//! | [`ProfileStore`](crate::profile::ProfileStore) | [`MemoryProfiles`] |
+//! | [`ReceiptStore`](crate::receipt::ReceiptStore) | [`MemoryReceipts`] |
 //!
 //! The locks are never held across an `.await`: each trait method takes the lock, does its
 //! whole read-check-write step, and drops it before returning, so every method is atomic.
@@ -32,6 +34,8 @@ mod apikeys;
 mod consent;
 mod deletion;
 mod pending;
+mod profiles;
+mod receipts;
 mod tokens;
 
 use std::sync::{Mutex, MutexGuard};
@@ -41,6 +45,8 @@ pub use apikeys::MemoryApiKeys;
 pub use consent::MemoryConsentLedger;
 pub use deletion::MemoryDeletionRequests;
 pub use pending::MemoryPendingAuthStore;
+pub use profiles::MemoryProfiles;
+pub use receipts::MemoryReceipts;
 pub use tokens::MemoryTokenStore;
 
 use crate::error::{Error, Result};

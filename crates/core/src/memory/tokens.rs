@@ -162,6 +162,22 @@ impl TokenStore for MemoryTokenStore {
         Ok(keys)
     }
 
+    async fn stale_connections(
+        &self,
+        before: chrono::DateTime<chrono::Utc>,
+        limit: u32,
+    ) -> Result<Vec<ConnectionKey>> {
+        let mut keys: Vec<ConnectionKey> = lock(&self.state)?
+            .rows
+            .iter()
+            .filter(|(_, row)| row.status.since().is_some_and(|since| since < before))
+            .map(|(key, _)| key.clone())
+            .collect();
+        keys.sort();
+        keys.truncate(limit as usize);
+        Ok(keys)
+    }
+
     async fn find_by_account(
         &self,
         platform: &PlatformId,

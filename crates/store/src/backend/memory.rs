@@ -5,13 +5,15 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use socialconnect_core::apikey::{ApiKeyId, ApiKeyRecord};
 use socialconnect_core::store::PutOutcome;
 use socialconnect_core::{Error, Result};
 
 use super::{
     AccountRef, Backend, ConsentRow, ConsentStateRow, DeletionRow, DeletionStatusUpdate,
-    ErasureCounts, MetaRow, NewConsentRow, PendingRow, Rewrap, SubjectKeyRow, SubjectRef, TokenRow,
-    UsageRow,
+    ErasureCounts, MetaRow, NewConsentRow, PendingRow, ProfileRow, ReceiptRow, Rewrap,
+    SubjectKeyRow, SubjectRef, TokenRow, UsageRow,
 };
 use crate::chain;
 
@@ -27,6 +29,30 @@ struct State {
     usage: BTreeMap<u64, UsageRow>,
     next_usage_id: u64,
     deletion_requests: BTreeMap<String, DeletionRow>,
+    profiles: HashMap<SubjectRef, ProfileRow>,
+    receipts: Vec<ReceiptRow>,
+    api_keys: HashMap<ApiKeyId, ApiKeyRecord>,
+}
+
+/// Microseconds to a time (the store hands the backend microseconds for API-key times).
+fn from_micros(us: i64) -> Result<DateTime<Utc>> {
+    DateTime::from_timestamp_micros(us).ok_or_else(|| Error::invalid_input("time out of range"))
+}
+
+/// Turns a consent row into a tombstone; returns whether it belonged to the subject.
+fn tombstone(row: &mut ConsentRow, subject_ref: &SubjectRef) -> bool {
+    if row.subject_ref.as_ref() != Some(subject_ref) {
+        return false;
+    }
+    row.subject_ref = None;
+    row.purpose = None;
+    row.platform = None;
+    row.action = None;
+    row.recorded_at = None;
+    row.expires_at = None;
+    row.dek_id = None;
+    row.sealed = None;
+    true
 }
 
 /// Sealed rows in process memory.
@@ -209,6 +235,21 @@ impl Backend for MemoryBackend {
             .collect())
     }
 
+    async fn stale_tokens(&self, before: i64, after: &str, limit: u32) -> Result<Vec<TokenRow>> {
+        Ok(self
+            .lock()
+            .tokens
+            .range::<str, _>((std::ops::Bound::Excluded(after), std::ops::Bound::Unbounded))
+            .map(|(_, r)| r)
+            .filter(|r| {
+                (r.status == "reconnect_required" || r.status == "revoked")
+                    && r.status_since.is_some_and(|t| t < before)
+            })
+            .take(limit as usize)
+            .cloned()
+            .collect())
+    }
+
     async fn try_lease(
         &self,
         conn_id: &str,
@@ -293,6 +334,8 @@ impl Backend for MemoryBackend {
                 seq,
                 action: row.action,
                 expires_at: row.expires_at,
+                basis: Some(row.basis),
+                notice_version: row.notice_version,
             },
         );
         Ok(stored)
@@ -336,6 +379,36 @@ impl Backend for MemoryBackend {
             .collect())
     }
 
+    async fn consent_notice_candidates(
+        &self,
+        current: &str,
+        now: i64,
+    ) -> Result<Vec<(SubjectRef, i64)>> {
+        let s = self.lock();
+        let mut out: Vec<(SubjectRef, i64)> = s
+            .consent_state
+            .iter()
+            .filter(|(_, r)| {
+                r.action == "grant"
+                    && r.basis.as_deref().is_none_or(|b| b == "consent")
+                    && r.notice_version.as_deref() != Some(current)
+                    && r.expires_at.is_none_or(|e| e > now)
+            })
+            .map(|((sref, _, _), r)| (*sref, r.seq))
+            .collect();
+        out.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
+        Ok(out)
+    }
+
+    async fn erase_consent_of(&self, subject_ref: &SubjectRef) -> Result<u64> {
+        let mut s = self.lock();
+        s.consent_state.retain(|(r, _, _), _| r != subject_ref);
+        Ok(s.consent
+            .iter_mut()
+            .filter_map(|row| tombstone(row, subject_ref).then_some(()))
+            .count() as u64)
+    }
+
     async fn append_usage(&self, row: UsageRow) -> Result<()> {
         let mut s = self.lock();
         s.next_usage_id += 1;
@@ -354,6 +427,23 @@ impl Backend for MemoryBackend {
             .collect();
         rows.sort_by_key(|r| r.at);
         Ok(rows)
+    }
+
+    async fn usage_page(
+        &self,
+        subject_ref: &SubjectRef,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<(i64, UsageRow)>> {
+        let start = u64::try_from(after).unwrap_or(0);
+        Ok(self
+            .lock()
+            .usage
+            .range((std::ops::Bound::Excluded(start), std::ops::Bound::Unbounded))
+            .filter(|(_, r)| &r.subject_ref == subject_ref)
+            .take(limit as usize)
+            .map(|(id, r)| (i64::try_from(*id).unwrap_or(i64::MAX), r.clone()))
+            .collect())
     }
 
     async fn purge_usage_before(&self, cutoff: i64, _batch: u32) -> Result<u64> {
@@ -412,6 +502,106 @@ impl Backend for MemoryBackend {
         Ok(rows)
     }
 
+    async fn put_profile(&self, row: ProfileRow) -> Result<()> {
+        self.lock().profiles.insert(row.subject_ref, row);
+        Ok(())
+    }
+
+    async fn get_profile(&self, subject_ref: &SubjectRef) -> Result<Option<ProfileRow>> {
+        Ok(self.lock().profiles.get(subject_ref).cloned())
+    }
+
+    async fn delete_profile(&self, subject_ref: &SubjectRef) -> Result<bool> {
+        Ok(self.lock().profiles.remove(subject_ref).is_some())
+    }
+
+    async fn insert_receipt(&self, row: ReceiptRow) -> Result<()> {
+        self.lock().receipts.push(row);
+        Ok(())
+    }
+
+    async fn receipts_of(&self, pseudonym: &str) -> Result<Vec<ReceiptRow>> {
+        Ok(self
+            .lock()
+            .receipts
+            .iter()
+            .filter(|r| r.pseudonym == pseudonym)
+            .cloned()
+            .collect())
+    }
+
+    async fn insert_api_key(&self, record: ApiKeyRecord) -> Result<()> {
+        let mut s = self.lock();
+        if s.api_keys.contains_key(&record.key_id) {
+            return Err(Error::invalid_input("duplicate API key id"));
+        }
+        s.api_keys.insert(record.key_id, record);
+        Ok(())
+    }
+
+    async fn get_api_key(&self, key_id: &ApiKeyId) -> Result<Option<ApiKeyRecord>> {
+        Ok(self.lock().api_keys.get(key_id).cloned())
+    }
+
+    async fn touch_api_key(&self, key_id: &ApiKeyId, at: i64) -> Result<()> {
+        let at = from_micros(at)?;
+        if let Some(r) = self.lock().api_keys.get_mut(key_id)
+            && r.last_used_at.is_none_or(|t| t < at)
+        {
+            r.last_used_at = Some(at);
+        }
+        Ok(())
+    }
+
+    async fn revoke_api_key(&self, key_id: &ApiKeyId, at: i64) -> Result<bool> {
+        let at = from_micros(at)?;
+        match self.lock().api_keys.get_mut(key_id) {
+            Some(r) if r.revoked_at.is_none() => {
+                r.revoked_at = Some(at);
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+
+    async fn rotate_api_key(
+        &self,
+        old: &ApiKeyId,
+        replacement: ApiKeyRecord,
+        grace_until: i64,
+    ) -> Result<bool> {
+        let grace_until = from_micros(grace_until)?;
+        let mut s = self.lock();
+        if s.api_keys.contains_key(&replacement.key_id) {
+            return Err(Error::invalid_input("duplicate API key id"));
+        }
+        let Some(record) = s.api_keys.get_mut(old) else {
+            return Ok(false);
+        };
+        if record.revoked_at.is_some() || record.replaced_by.is_some() {
+            return Ok(false);
+        }
+        record.replaced_by = Some(replacement.key_id);
+        record.grace_until = Some(grace_until);
+        s.api_keys.insert(replacement.key_id, replacement);
+        Ok(true)
+    }
+
+    async fn list_api_keys(&self) -> Result<Vec<ApiKeyRecord>> {
+        let mut all: Vec<ApiKeyRecord> = self.lock().api_keys.values().cloned().collect();
+        all.sort_by_key(|r| (r.created_at, r.key_id));
+        Ok(all)
+    }
+
+    async fn purge_api_keys(&self, cutoff: i64) -> Result<u64> {
+        let cutoff = from_micros(cutoff)?;
+        let mut s = self.lock();
+        let before = s.api_keys.len();
+        s.api_keys
+            .retain(|_, r| r.dead_since().is_none_or(|d| d > cutoff));
+        Ok((before - s.api_keys.len()) as u64)
+    }
+
     async fn erase_subject(&self, subject_ref: &SubjectRef) -> Result<ErasureCounts> {
         let mut s = self.lock();
         let mut counts = ErasureCounts::default();
@@ -436,17 +626,12 @@ impl Backend for MemoryBackend {
         counts.usage_entries = (before - s.usage.len()) as u64;
         s.consent_state.retain(|(r, _, _), _| r != subject_ref);
         for row in s.consent.iter_mut() {
-            if row.subject_ref.as_ref() == Some(subject_ref) {
-                row.subject_ref = None;
-                row.purpose = None;
-                row.platform = None;
-                row.action = None;
-                row.recorded_at = None;
-                row.expires_at = None;
-                row.dek_id = None;
-                row.sealed = None;
+            if tombstone(row, subject_ref) {
                 counts.consent_records += 1;
             }
+        }
+        if s.profiles.remove(subject_ref).is_some() {
+            counts.profiles = 1;
         }
         for row in s.deletion_requests.values_mut() {
             if row.subject_ref.as_ref() == Some(subject_ref) {

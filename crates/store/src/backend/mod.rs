@@ -11,6 +11,7 @@ pub(crate) mod sql;
 
 use async_trait::async_trait;
 use socialconnect_core::Result;
+use socialconnect_core::apikey::{ApiKeyId, ApiKeyRecord};
 use socialconnect_core::store::PutOutcome;
 
 /// A subject's pseudonym: HMAC-SHA256 of the subject id under the store's pseudonym key.
@@ -122,6 +123,11 @@ pub(crate) struct NewConsentRow {
     pub expires_at: Option<i64>,
     pub dek_id: String,
     pub sealed: Vec<u8>,
+    /// The event's legal basis (`consent`, `contract`, `legitimate_interest`): written to the
+    /// current-state table only (the sealed event holds it for the chain).
+    pub basis: String,
+    /// The notice version the event rests on: current-state table only, like `basis`.
+    pub notice_version: Option<String>,
 }
 
 /// A stored consent row. After an erasure the personal columns are gone (a tombstone): only
@@ -148,6 +154,29 @@ pub(crate) struct ConsentStateRow {
     pub seq: i64,
     pub action: String,
     pub expires_at: Option<i64>,
+    /// `None` for a row materialised before schema 3 (read the sealed event at `seq`).
+    pub basis: Option<String>,
+    pub notice_version: Option<String>,
+}
+
+/// A subject's sealed profile (email, username).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ProfileRow {
+    pub subject_ref: SubjectRef,
+    pub dek_id: String,
+    pub sealed: Vec<u8>,
+    /// Unix seconds.
+    pub updated_at: i64,
+}
+
+/// An erasure receipt as stored: no personal data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ReceiptRow {
+    pub pseudonym: String,
+    /// Microseconds since the Unix epoch.
+    pub erased_at: i64,
+    /// JSON: counts and per-platform upstream outcomes.
+    pub body: String,
 }
 
 /// A usage-log row.
@@ -177,6 +206,7 @@ pub(crate) struct ErasureCounts {
     /// Deletion requests whose subject columns were cleared (the requests themselves stay).
     pub deletion_requests: u64,
     pub subject_keys: u64,
+    pub profiles: u64,
 }
 
 /// Storage of sealed rows. Every method is atomic; multi-row changes run in one transaction.
@@ -237,6 +267,9 @@ pub(crate) trait Backend: Send + Sync + 'static {
     async fn tokens_of(&self, subject_ref: &SubjectRef) -> Result<Vec<(String, String)>>;
     /// The token rows carrying `account_ref`, across subjects, ordered by conn_id.
     async fn tokens_by_account(&self, account_ref: &AccountRef) -> Result<Vec<TokenRow>>;
+    /// Up to `limit` token rows with status `reconnect_required` or `revoked` since before
+    /// `before` (seconds), with `conn_id > after`, ordered by conn_id.
+    async fn stale_tokens(&self, before: i64, after: &str, limit: u32) -> Result<Vec<TokenRow>>;
     /// Takes the lease unless another owner holds one expiring after `now`.
     async fn try_lease(
         &self,
@@ -271,11 +304,30 @@ pub(crate) trait Backend: Send + Sync + 'static {
     async fn consent_of(&self, subject_ref: &SubjectRef) -> Result<Vec<ConsentRow>>;
     /// Up to `limit` rows with `seq > after`, in order (for chain verification in batches).
     async fn consent_range(&self, after: i64, limit: u32) -> Result<Vec<ConsentRow>>;
+    /// (subject_ref, seq) of the current-state rows holding a grant that is not expired at
+    /// `now` (seconds), whose basis is `consent` or unknown (NULL, before schema 3) and whose
+    /// notice version is not `current` (or is NULL); ordered by subject_ref, then seq
+    /// descending.
+    async fn consent_notice_candidates(
+        &self,
+        current: &str,
+        now: i64,
+    ) -> Result<Vec<(SubjectRef, i64)>>;
+    /// In one transaction: turns the subject's consent rows into tombstones and deletes its
+    /// current-state rows; returns how many rows became tombstones.
+    async fn erase_consent_of(&self, subject_ref: &SubjectRef) -> Result<u64>;
 
     // --- usage log ---
     async fn append_usage(&self, row: UsageRow) -> Result<()>;
     /// A subject's rows in time order.
     async fn usage_of(&self, subject_ref: &SubjectRef) -> Result<Vec<UsageRow>>;
+    /// Up to `limit` of a subject's rows with `id > after`, in `id` order, with their ids.
+    async fn usage_page(
+        &self,
+        subject_ref: &SubjectRef,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<(i64, UsageRow)>>;
     /// Deletes rows with `at < cutoff` (microseconds), at most `batch` per transaction, until
     /// none are left; returns how many.
     async fn purge_usage_before(&self, cutoff: i64, batch: u32) -> Result<u64>;
@@ -290,9 +342,43 @@ pub(crate) trait Backend: Send + Sync + 'static {
     /// Requests with status `pending`, oldest first (ties by code).
     async fn pending_deletion_requests(&self) -> Result<Vec<DeletionRow>>;
 
+    // --- profiles ---
+    /// Inserts or replaces the subject's profile.
+    async fn put_profile(&self, row: ProfileRow) -> Result<()>;
+    async fn get_profile(&self, subject_ref: &SubjectRef) -> Result<Option<ProfileRow>>;
+    /// Deletes the subject's profile; returns whether there was one.
+    async fn delete_profile(&self, subject_ref: &SubjectRef) -> Result<bool>;
+
+    // --- erasure receipts ---
+    async fn insert_receipt(&self, row: ReceiptRow) -> Result<()>;
+    /// The receipts for `pseudonym`, in insertion order.
+    async fn receipts_of(&self, pseudonym: &str) -> Result<Vec<ReceiptRow>>;
+
+    // --- API keys (see `socialconnect_core::apikey::ApiKeyStore` for each contract) ---
+    /// Refuses (InvalidInput) a duplicate id.
+    async fn insert_api_key(&self, record: ApiKeyRecord) -> Result<()>;
+    async fn get_api_key(&self, key_id: &ApiKeyId) -> Result<Option<ApiKeyRecord>>;
+    /// Sets `last_used_at` (microseconds) unless it holds a later time.
+    async fn touch_api_key(&self, key_id: &ApiKeyId, at: i64) -> Result<()>;
+    /// Sets `revoked_at` (microseconds) unless already revoked; returns whether it did.
+    async fn revoke_api_key(&self, key_id: &ApiKeyId, at: i64) -> Result<bool>;
+    /// Compare-and-set in one transaction: refuses (InvalidInput) a duplicate replacement id;
+    /// marks `old` replaced and inserts `replacement` only when `old` exists, is not revoked
+    /// and was not rotated yet.
+    async fn rotate_api_key(
+        &self,
+        old: &ApiKeyId,
+        replacement: ApiKeyRecord,
+        grace_until: i64,
+    ) -> Result<bool>;
+    /// Every key, by creation time then id.
+    async fn list_api_keys(&self) -> Result<Vec<ApiKeyRecord>>;
+    /// Deletes keys revoked, expired or out of grace at or before `cutoff` (microseconds).
+    async fn purge_api_keys(&self, cutoff: i64) -> Result<u64>;
+
     // --- erasure ---
     /// In one transaction: deletes the subject's tokens, their leases, pending states, usage
-    /// rows, consent-state rows and data key, turns its consent rows into tombstones and
+    /// rows, consent-state rows, profile and data key, turns its consent rows into tombstones and
     /// clears the subject columns of its deletion requests.
     async fn erase_subject(&self, subject_ref: &SubjectRef) -> Result<ErasureCounts>;
 }

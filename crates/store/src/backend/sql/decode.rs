@@ -6,9 +6,11 @@ use socialconnect_core::{Error, Result};
 use sqlx::any::AnyRow;
 use sqlx::{Any, Decode, Row, Type};
 
+use socialconnect_core::apikey::{ApiKeyHash, ApiKeyId, ApiKeyRecord};
+
 use crate::backend::{
-    ConsentRow, ConsentStateRow, DeletionRow, MetaRow, PendingRow, SubjectKeyRow, TokenRow,
-    UsageRow,
+    ConsentRow, ConsentStateRow, DeletionRow, MetaRow, PendingRow, ProfileRow, ReceiptRow,
+    SubjectKeyRow, TokenRow, UsageRow,
 };
 
 fn malformed(table: &str, column: &str, what: &str) -> Error {
@@ -181,7 +183,62 @@ pub(super) fn consent_state(row: &AnyRow) -> Result<ConsentStateRow> {
         seq: c.int("seq")?,
         action: c.text("action")?,
         expires_at: c.opt_int("expires_at")?,
+        basis: c.opt_text("basis")?,
+        notice_version: c.opt_text("notice_version")?,
     })
+}
+
+pub(super) fn profile(row: &AnyRow) -> Result<ProfileRow> {
+    let c = Columns::new(row, "sc_profiles");
+    Ok(ProfileRow {
+        subject_ref: c.hash("subject_ref")?,
+        dek_id: c.text("dek_id")?,
+        sealed: c.bytes("sealed")?,
+        updated_at: c.int("updated_at")?,
+    })
+}
+
+pub(super) fn receipt(row: &AnyRow) -> Result<ReceiptRow> {
+    let c = Columns::new(row, "sc_erasure_receipts");
+    Ok(ReceiptRow {
+        pseudonym: c.text("pseudonym")?,
+        erased_at: c.int("erased_at")?,
+        body: c.text("body")?,
+    })
+}
+
+pub(super) fn api_key(row: &AnyRow) -> Result<ApiKeyRecord> {
+    const TABLE: &str = "sc_api_keys";
+    let c = Columns::new(row, TABLE);
+    let time = |column: &'static str, us: i64| {
+        chrono::DateTime::from_timestamp_micros(us)
+            .ok_or_else(|| malformed(TABLE, column, "is out of range"))
+    };
+    let opt_time = |column: &'static str| -> Result<_> {
+        c.opt_int(column)?.map(|us| time(column, us)).transpose()
+    };
+    let id = |column: &'static str, text: &str| {
+        ApiKeyId::parse(text).map_err(|_| malformed(TABLE, column, "is not a UUID"))
+    };
+    let mut record = ApiKeyRecord::new(
+        id("key_id", &c.text("key_id")?)?,
+        ApiKeyHash::from_bytes(c.hash("hash")?),
+        c.text("scopes")?
+            .split(' ')
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect(),
+        time("created_at", c.int("created_at")?)?,
+        opt_time("expires_at")?,
+    );
+    record.last_used_at = opt_time("last_used_at")?;
+    record.revoked_at = opt_time("revoked_at")?;
+    record.replaced_by = c
+        .opt_text("replaced_by")?
+        .map(|t| id("replaced_by", &t))
+        .transpose()?;
+    record.grace_until = opt_time("grace_until")?;
+    Ok(record)
 }
 
 pub(super) fn usage(row: &AnyRow) -> Result<UsageRow> {

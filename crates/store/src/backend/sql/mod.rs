@@ -16,6 +16,7 @@ mod tests;
 use std::fmt;
 
 use async_trait::async_trait;
+use socialconnect_core::apikey::{ApiKeyId, ApiKeyRecord};
 use socialconnect_core::store::PutOutcome;
 use socialconnect_core::{Error, Result};
 use sqlx::any::AnyPoolOptions;
@@ -23,8 +24,8 @@ use sqlx::{Any, AnyPool, Transaction};
 
 use crate::backend::{
     AccountRef, Backend, ConsentRow, ConsentStateRow, DeletionRow, DeletionStatusUpdate,
-    ErasureCounts, MetaRow, NewConsentRow, PendingRow, Rewrap, SubjectKeyRow, SubjectRef, TokenRow,
-    UsageRow,
+    ErasureCounts, MetaRow, NewConsentRow, PendingRow, ProfileRow, ReceiptRow, Rewrap,
+    SubjectKeyRow, SubjectRef, TokenRow, UsageRow,
 };
 use crate::chain;
 
@@ -95,6 +96,46 @@ const TOKEN_COLUMNS: &str = "conn_id, subject_ref, platform, version, status, st
 /// The columns of a deletion request.
 const DELETION_COLUMNS: &str = "code, platform, subject_ref, dek_id, sealed, received_at, \
      status, status_at, reason";
+
+/// The columns of an API key, in the order `decode::api_key` reads them by name.
+const API_KEY_COLUMNS: &str = "key_id, hash, scopes, created_at, expires_at, last_used_at, \
+     revoked_at, replaced_by, grace_until";
+
+/// The columns of a usage-log row.
+const USAGE_COLUMNS: &str = "subject_ref, at, platform, operation, outcome, http_status, \
+     latency_us, dek_id, sealed";
+
+/// A time as the microseconds `sc_api_keys` stores.
+fn micros(t: chrono::DateTime<chrono::Utc>) -> i64 {
+    t.timestamp_micros()
+}
+
+/// Inserts an API key inside `tx`; false when the id exists.
+async fn insert_api_key_in(
+    tx: &mut Transaction<'static, Any>,
+    r: &ApiKeyRecord,
+    what: &'static str,
+) -> Result<bool> {
+    let done = sqlx::query(
+        "INSERT INTO sc_api_keys (key_id, prefix, hash, scopes, created_at, expires_at, \
+             last_used_at, revoked_at, replaced_by, grace_until) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (key_id) DO NOTHING",
+    )
+    .bind(r.key_id.to_string())
+    .bind(r.key_id.prefix())
+    .bind(&r.hash.as_bytes()[..])
+    .bind(r.scopes.join(" "))
+    .bind(micros(r.created_at))
+    .bind(r.expires_at.map(micros))
+    .bind(r.last_used_at.map(micros))
+    .bind(r.revoked_at.map(micros))
+    .bind(r.replaced_by.map(|id| id.to_string()))
+    .bind(r.grace_until.map(micros))
+    .execute(&mut **tx)
+    .await
+    .map_err(db(what))?;
+    Ok(affected(&done) > 0)
+}
 
 /// A row count as the trait reports it.
 fn affected(result: &sqlx::any::AnyQueryResult) -> u64 {
@@ -526,6 +567,22 @@ impl Backend for SqlBackend {
         rows.iter().map(decode::token).collect()
     }
 
+    async fn stale_tokens(&self, before: i64, after: &str, limit_to: u32) -> Result<Vec<TokenRow>> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {TOKEN_COLUMNS} FROM sc_tokens \
+             WHERE status IN ('reconnect_required', 'revoked') AND status_since < $1 \
+                 AND conn_id > $2 \
+             ORDER BY conn_id LIMIT $3"
+        )))
+        .bind(before)
+        .bind(after)
+        .bind(limit(limit_to))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db("listing stale connections"))?;
+        rows.iter().map(decode::token).collect()
+    }
+
     async fn try_lease(
         &self,
         conn_id: &str,
@@ -656,11 +713,12 @@ impl Backend for SqlBackend {
             .map_err(db(WHAT))?;
         sqlx::query(
             "INSERT INTO sc_consent_state (subject_ref, purpose, platform, seq, action, \
-                 expires_at) \
-             VALUES ($1, $2, $3, $4, $5, $6) \
+                 expires_at, basis, notice_version) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
              ON CONFLICT (subject_ref, purpose, platform) DO UPDATE \
                  SET seq = excluded.seq, action = excluded.action, \
-                     expires_at = excluded.expires_at",
+                     expires_at = excluded.expires_at, basis = excluded.basis, \
+                     notice_version = excluded.notice_version",
         )
         .bind(&row.subject_ref[..])
         .bind(&row.purpose)
@@ -668,6 +726,8 @@ impl Backend for SqlBackend {
         .bind(seq)
         .bind(&row.action)
         .bind(row.expires_at)
+        .bind(&row.basis)
+        .bind(row.notice_version.as_deref())
         .execute(&mut *tx)
         .await
         .map_err(db(WHAT))?;
@@ -702,7 +762,7 @@ impl Backend for SqlBackend {
             .map(|i| format!("${}", i + 3))
             .collect();
         let sql = format!(
-            "SELECT seq, action, expires_at FROM sc_consent_state \
+            "SELECT seq, action, expires_at, basis, notice_version FROM sc_consent_state \
              WHERE subject_ref = $1 AND purpose = $2 AND platform IN ({}) \
              ORDER BY seq DESC LIMIT 1",
             placeholders.join(", ")
@@ -747,6 +807,46 @@ impl Backend for SqlBackend {
         rows.iter().map(decode::consent).collect()
     }
 
+    async fn consent_notice_candidates(
+        &self,
+        current: &str,
+        now: i64,
+    ) -> Result<Vec<(SubjectRef, i64)>> {
+        let rows = sqlx::query(
+            "SELECT subject_ref, seq FROM sc_consent_state \
+             WHERE action = 'grant' AND (basis = 'consent' OR basis IS NULL) \
+                 AND (notice_version IS NULL OR notice_version <> $1) \
+                 AND (expires_at IS NULL OR expires_at > $2) \
+             ORDER BY subject_ref, seq DESC",
+        )
+        .bind(current)
+        .bind(now)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db("listing consents resting on another notice"))?;
+        rows.iter()
+            .map(|row| -> Result<(SubjectRef, i64)> {
+                let c = decode::Columns::new(row, "sc_consent_state");
+                Ok((c.hash("subject_ref")?, c.int("seq")?))
+            })
+            .collect()
+    }
+
+    async fn erase_consent_of(&self, subject_ref: &SubjectRef) -> Result<u64> {
+        const WHAT: &str = "erasing a subject's consent records";
+        let subject = &subject_ref[..];
+        let mut tx = self.begin(WHAT).await?;
+        erase_step(
+            &mut tx,
+            subject,
+            "DELETE FROM sc_consent_state WHERE subject_ref = $1",
+        )
+        .await?;
+        let n = erase_step(&mut tx, subject, TOMBSTONE_CONSENT).await?;
+        tx.commit().await.map_err(db(WHAT))?;
+        Ok(n)
+    }
+
     async fn append_usage(&self, row: UsageRow) -> Result<()> {
         sqlx::query(
             "INSERT INTO sc_usage_log (subject_ref, at, platform, operation, outcome, \
@@ -779,6 +879,30 @@ impl Backend for SqlBackend {
         .await
         .map_err(db("reading a subject's usage log"))?;
         rows.iter().map(decode::usage).collect()
+    }
+
+    async fn usage_page(
+        &self,
+        subject_ref: &SubjectRef,
+        after: i64,
+        limit_to: u32,
+    ) -> Result<Vec<(i64, UsageRow)>> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT id, {USAGE_COLUMNS} FROM sc_usage_log \
+             WHERE subject_ref = $1 AND id > $2 ORDER BY id LIMIT $3"
+        )))
+        .bind(&subject_ref[..])
+        .bind(after)
+        .bind(limit(limit_to))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db("reading a page of a subject's usage log"))?;
+        rows.iter()
+            .map(|row| -> Result<(i64, UsageRow)> {
+                let id = decode::Columns::new(row, "sc_usage_log").int("id")?;
+                Ok((id, decode::usage(row)?))
+            })
+            .collect()
     }
 
     async fn purge_usage_before(&self, cutoff: i64, batch: u32) -> Result<u64> {
@@ -878,6 +1002,169 @@ impl Backend for SqlBackend {
         rows.iter().map(decode::deletion_request).collect()
     }
 
+    async fn put_profile(&self, row: ProfileRow) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO sc_profiles (subject_ref, dek_id, sealed, updated_at) \
+             VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (subject_ref) DO UPDATE SET dek_id = excluded.dek_id, \
+                 sealed = excluded.sealed, updated_at = excluded.updated_at",
+        )
+        .bind(&row.subject_ref[..])
+        .bind(&row.dek_id)
+        .bind(row.sealed.as_slice())
+        .bind(row.updated_at)
+        .execute(&self.pool)
+        .await
+        .map_err(db("writing a profile"))?;
+        Ok(())
+    }
+
+    async fn get_profile(&self, subject_ref: &SubjectRef) -> Result<Option<ProfileRow>> {
+        let row = sqlx::query(
+            "SELECT subject_ref, dek_id, sealed, updated_at FROM sc_profiles \
+             WHERE subject_ref = $1",
+        )
+        .bind(&subject_ref[..])
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db("reading a profile"))?;
+        row.as_ref().map(decode::profile).transpose()
+    }
+
+    async fn delete_profile(&self, subject_ref: &SubjectRef) -> Result<bool> {
+        let done = sqlx::query("DELETE FROM sc_profiles WHERE subject_ref = $1")
+            .bind(&subject_ref[..])
+            .execute(&self.pool)
+            .await
+            .map_err(db("deleting a profile"))?;
+        Ok(affected(&done) > 0)
+    }
+
+    async fn insert_receipt(&self, row: ReceiptRow) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO sc_erasure_receipts (pseudonym, erased_at, body) VALUES ($1, $2, $3)",
+        )
+        .bind(&row.pseudonym)
+        .bind(row.erased_at)
+        .bind(&row.body)
+        .execute(&self.pool)
+        .await
+        .map_err(db("storing an erasure receipt"))?;
+        Ok(())
+    }
+
+    async fn receipts_of(&self, pseudonym: &str) -> Result<Vec<ReceiptRow>> {
+        let rows = sqlx::query(
+            "SELECT pseudonym, erased_at, body FROM sc_erasure_receipts \
+             WHERE pseudonym = $1 ORDER BY id",
+        )
+        .bind(pseudonym)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db("reading erasure receipts"))?;
+        rows.iter().map(decode::receipt).collect()
+    }
+
+    async fn insert_api_key(&self, record: ApiKeyRecord) -> Result<()> {
+        const WHAT: &str = "storing an API key";
+        let mut tx = self.begin(WHAT).await?;
+        if !insert_api_key_in(&mut tx, &record, WHAT).await? {
+            return Err(Error::invalid_input("duplicate API key id"));
+        }
+        tx.commit().await.map_err(db(WHAT))
+    }
+
+    async fn get_api_key(&self, key_id: &ApiKeyId) -> Result<Option<ApiKeyRecord>> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {API_KEY_COLUMNS} FROM sc_api_keys WHERE key_id = $1"
+        )))
+        .bind(key_id.to_string())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db("reading an API key"))?;
+        row.as_ref().map(decode::api_key).transpose()
+    }
+
+    async fn touch_api_key(&self, key_id: &ApiKeyId, at: i64) -> Result<()> {
+        sqlx::query(
+            "UPDATE sc_api_keys SET last_used_at = $2 \
+             WHERE key_id = $1 AND (last_used_at IS NULL OR last_used_at < $2)",
+        )
+        .bind(key_id.to_string())
+        .bind(at)
+        .execute(&self.pool)
+        .await
+        .map_err(db("recording an API key's use"))?;
+        Ok(())
+    }
+
+    async fn revoke_api_key(&self, key_id: &ApiKeyId, at: i64) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE sc_api_keys SET revoked_at = $2 WHERE key_id = $1 AND revoked_at IS NULL",
+        )
+        .bind(key_id.to_string())
+        .bind(at)
+        .execute(&self.pool)
+        .await
+        .map_err(db("revoking an API key"))?;
+        Ok(affected(&done) > 0)
+    }
+
+    async fn rotate_api_key(
+        &self,
+        old: &ApiKeyId,
+        replacement: ApiKeyRecord,
+        grace_until: i64,
+    ) -> Result<bool> {
+        const WHAT: &str = "rotating an API key";
+        let mut tx = self.begin(WHAT).await?;
+        // Dropping `tx` without commit rolls back.
+        if !insert_api_key_in(&mut tx, &replacement, WHAT).await? {
+            return Err(Error::invalid_input("duplicate API key id"));
+        }
+        // The compare-and-set: only an existing, unrevoked, never-rotated key is replaced, so
+        // of two concurrent rotations exactly one updates the row (the other sees 0 rows: on
+        // PostgreSQL the row lock makes it re-check the condition after the winner commits).
+        let done = sqlx::query(
+            "UPDATE sc_api_keys SET replaced_by = $2, grace_until = $3 \
+             WHERE key_id = $1 AND revoked_at IS NULL AND replaced_by IS NULL",
+        )
+        .bind(old.to_string())
+        .bind(replacement.key_id.to_string())
+        .bind(grace_until)
+        .execute(&mut *tx)
+        .await
+        .map_err(db(WHAT))?;
+        if affected(&done) == 0 {
+            tx.rollback().await.map_err(db(WHAT))?;
+            return Ok(false);
+        }
+        tx.commit().await.map_err(db(WHAT))?;
+        Ok(true)
+    }
+
+    async fn list_api_keys(&self) -> Result<Vec<ApiKeyRecord>> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {API_KEY_COLUMNS} FROM sc_api_keys ORDER BY created_at, key_id"
+        )))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db("listing API keys"))?;
+        rows.iter().map(decode::api_key).collect()
+    }
+
+    async fn purge_api_keys(&self, cutoff: i64) -> Result<u64> {
+        let done = sqlx::query(
+            "DELETE FROM sc_api_keys \
+             WHERE revoked_at <= $1 OR expires_at <= $1 OR grace_until <= $1",
+        )
+        .bind(cutoff)
+        .execute(&self.pool)
+        .await
+        .map_err(db("purging dead API keys"))?;
+        Ok(affected(&done))
+    }
+
     async fn erase_subject(&self, subject_ref: &SubjectRef) -> Result<ErasureCounts> {
         const WHAT: &str = "erasing a subject";
         let subject = &subject_ref[..];
@@ -914,14 +1201,11 @@ impl Backend for SqlBackend {
             "DELETE FROM sc_consent_state WHERE subject_ref = $1",
         )
         .await?;
-        // Tombstones: the chain columns stay so everyone else's chain still verifies.
-        let consent_records = erase_step(
+        let consent_records = erase_step(&mut tx, subject, TOMBSTONE_CONSENT).await?;
+        let profiles = erase_step(
             &mut tx,
             subject,
-            "UPDATE sc_consent SET subject_ref = NULL, purpose = NULL, platform = NULL, \
-                 action = NULL, recorded_at = NULL, expires_at = NULL, dek_id = NULL, \
-                 sealed = NULL \
-             WHERE subject_ref = $1",
+            "DELETE FROM sc_profiles WHERE subject_ref = $1",
         )
         .await?;
         // The requests stay (the host answers for them); only who they concerned goes.
@@ -947,9 +1231,17 @@ impl Backend for SqlBackend {
             usage_entries,
             deletion_requests,
             subject_keys,
+            profiles,
         })
     }
 }
+
+/// Turns a subject's consent rows into tombstones: the chain columns stay so everyone else's
+/// chain still verifies.
+const TOMBSTONE_CONSENT: &str = "UPDATE sc_consent SET subject_ref = NULL, purpose = NULL, \
+     platform = NULL, action = NULL, recorded_at = NULL, expires_at = NULL, dek_id = NULL, \
+     sealed = NULL \
+     WHERE subject_ref = $1";
 
 /// One statement of an erasure, bound to the subject; returns the rows it touched.
 async fn erase_step(

@@ -29,6 +29,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../../../migrations/sqlite/0002_account_index_and_deletion_requests.sql"),
         include_str!("../../../migrations/postgres/0002_account_index_and_deletion_requests.sql"),
     ),
+    (
+        3,
+        "privacy engine",
+        include_str!("../../../migrations/sqlite/0003_privacy.sql"),
+        include_str!("../../../migrations/postgres/0003_privacy.sql"),
+    ),
 ];
 
 /// Applies the migrations not yet applied. Idempotent; on PostgreSQL sqlx holds an advisory

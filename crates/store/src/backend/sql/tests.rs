@@ -235,6 +235,8 @@ fn consent_row(subject_n: u8, purpose: &str, platform: &str, action: &str) -> Ne
         expires_at: None,
         dek_id: format!("dek-{subject_n}"),
         sealed: vec![subject_n; 33],
+        basis: "consent".to_owned(),
+        notice_version: None,
     }
 }
 
@@ -807,6 +809,7 @@ async fn erasure(b: Arc<SqlBackend>) {
             usage_entries: 3,
             deletion_requests: 1,
             subject_keys: 1,
+            profiles: 0,
         }
     );
     // The request stays, without who it concerned; the others are untouched.
