@@ -125,17 +125,12 @@ impl ConsentLedger for MemoryConsentLedger {
         platform: &PlatformId,
         now: DateTime<Utc>,
     ) -> Result<bool> {
-        let ledger = lock(&self.state)?;
-        let specific = (subject.clone(), purpose, Some(platform.clone()));
-        let every = (subject.clone(), purpose, None);
         // Of the platform's own latest event and the all-platforms one, the later recorded
         // decides: a later "withdraw everywhere" overrides an earlier platform grant.
-        let index = match (ledger.current.get(&specific), ledger.current.get(&every)) {
-            (Some(&a), Some(&b)) => Some(a.max(b)),
-            (a, b) => a.or(b).copied(),
-        };
-        let latest = index.and_then(|i| ledger.records.get(i)).map(|r| &r.event);
-        Ok(latest.is_some_and(|event| event.permits_at(now)))
+        Ok(self
+            .state(subject, purpose, platform)
+            .await?
+            .is_some_and(|state| state.permits_at(now)))
     }
 
     async fn history(&self, subject: &SubjectId) -> Result<Vec<ConsentRecord>> {
