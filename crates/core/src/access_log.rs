@@ -9,6 +9,14 @@ use chrono::{DateTime, Utc};
 use crate::error::Result;
 use crate::id::{ConnectionId, PlatformId, SubjectId};
 
+/// The subject id privileged operations that concern no one subject (an erasure, which must
+/// not be filed under the erased subject; a key rotation; API-key and policy changes) are
+/// logged under.
+pub const SYSTEM_SUBJECT: &str = "erased-subject";
+
+/// The platform id privileged-operation log entries carry: the SDK itself, no platform called.
+pub const SDK_PLATFORM: &str = "socialconnect";
+
 /// What the host knows about the end user's request that caused a call: kept in the usage log,
 /// encrypted by the store, and deleted after the retention period.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -132,6 +140,23 @@ impl UsageEntry {
             client,
             actor: None,
         }
+    }
+
+    /// A successful privileged operation by `actor` that concerns no one subject: filed under
+    /// [`SYSTEM_SUBJECT`] with the [`SDK_PLATFORM`] platform and no latency.
+    pub fn system(at: DateTime<Utc>, operation: impl Into<String>, actor: &str) -> Self {
+        Self::new(
+            at,
+            SubjectId::new(SYSTEM_SUBJECT).expect("a valid subject id literal"),
+            PlatformId::new(SDK_PLATFORM).expect("a valid platform id literal"),
+            None,
+            operation,
+            Outcome::Success,
+            None,
+            Duration::ZERO,
+            ClientInfo::default(),
+        )
+        .with_actor(actor)
     }
 
     /// Marks the entry as a privileged operation by `actor` (bounded to 128 bytes).

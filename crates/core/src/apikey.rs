@@ -11,7 +11,7 @@
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> socialconnect_core::Result<()> {
 //! let keys = ApiKeys::new(Arc::new(MemoryApiKeys::new()), Arc::new(SystemClock));
-//! let issued = keys.issue(["posts:read"], None).await?;
+//! let issued = keys.issue(["posts:read"], None, "admin@example.com").await?;
 //! // Show `issued.key` to the operator now: it cannot be recovered later.
 //! let presented = issued.key.expose_secret();
 //!
@@ -19,7 +19,7 @@
 //! verified.require_scope("posts:read")?;
 //! // Log `verified.key_id`, never the key.
 //!
-//! keys.revoke(&issued.key_id).await?;
+//! keys.revoke(&issued.key_id, "admin@example.com").await?;
 //! let err = keys.verify(presented).await.unwrap_err();
 //! assert_eq!(err.kind(), ErrorKind::Unauthorized);
 //! # Ok(()) }
@@ -78,6 +78,7 @@ use subtle::ConstantTimeEq;
 use uuid::Uuid;
 use zeroize::Zeroizing;
 
+use crate::access_log::{AccessLog, UsageEntry};
 use crate::alert::{Alert, AlertCounter, AlertSink, AlertThresholds, TracingAlerts};
 use crate::clock::Clock;
 use crate::error::{Error, Result};
@@ -412,6 +413,7 @@ pub struct ApiKeys {
     sink: Arc<dyn AlertSink>,
     failures: AlertCounter,
     last_used_resolution: TimeDelta,
+    log: Option<Arc<dyn AccessLog>>,
 }
 
 impl fmt::Debug for ApiKeys {
@@ -421,6 +423,7 @@ impl fmt::Debug for ApiKeys {
             .field("sink", &self.sink)
             .field("failures", &self.failures.threshold())
             .field("last_used_resolution", &self.last_used_resolution)
+            .field("logged", &self.log.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -435,6 +438,27 @@ impl ApiKeys {
             sink: Arc::new(TracingAlerts),
             failures: AlertCounter::new(AlertThresholds::default().api_key_failures),
             last_used_resolution: TimeDelta::minutes(1),
+            log: None,
+        }
+    }
+
+    /// Logs every issue, rotation and revocation to `log` as a privileged operation
+    /// (`privileged.api_key.issue:<key-id>`, `privileged.api_key.rotate:<old-id>-><new-id>`,
+    /// `privileged.api_key.revoke:<key-id>`) under
+    /// [`SYSTEM_SUBJECT`](crate::access_log::SYSTEM_SUBJECT), with the acting id. Only key ids
+    /// are logged, never a key.
+    pub fn with_access_log(mut self, log: Arc<dyn AccessLog>) -> Self {
+        self.log = Some(log);
+        self
+    }
+
+    async fn log_privileged(&self, operation: String, actor: &str) {
+        if let Some(log) = &self.log
+            && let Err(e) = log
+                .append(UsageEntry::system(self.clock.now(), operation, actor))
+                .await
+        {
+            tracing::warn!(error = %e, "could not log an API-key operation");
         }
     }
 
@@ -454,11 +478,13 @@ impl ApiKeys {
     }
 
     /// Issues a key with `scopes` (each 1–128 ASCII letters, digits or `.`, `_`, `-`, `:`, `/`;
-    /// duplicates dropped) expiring after `ttl` (`None`: never; a positive duration otherwise).
+    /// duplicates dropped) expiring after `ttl` (`None`: never; a positive duration otherwise),
+    /// on behalf of `actor` (logged when an [access log](ApiKeys::with_access_log) is set).
     pub async fn issue<S: Into<String>>(
         &self,
         scopes: impl IntoIterator<Item = S>,
         ttl: Option<TimeDelta>,
+        actor: &str,
     ) -> Result<IssuedApiKey> {
         let scopes = normalize_scopes(scopes)?;
         if ttl.is_some_and(|t| t <= TimeDelta::zero()) {
@@ -470,6 +496,8 @@ impl ApiKeys {
         let issued = issued(&record, key);
         self.store.insert(record).await?;
         tracing::info!(key_id = %issued.key_id, "API key issued");
+        self.log_privileged(format!("privileged.api_key.issue:{}", issued.key_id), actor)
+            .await;
         Ok(issued)
     }
 
@@ -513,12 +541,18 @@ impl ApiKeys {
     }
 
     /// Issues a replacement for `key_id` with the same scopes and the same lifetime, and lets
-    /// the old key keep working for `grace` (zero: it stops now), never past its own expiry.
+    /// the old key keep working for `grace` (zero: it stops now), never past its own expiry,
+    /// on behalf of `actor` (logged when an [access log](ApiKeys::with_access_log) is set).
     ///
     /// Fails with `InvalidInput` for an unknown id or a negative grace, and with
     /// [`Error::ApiKeyRejected`] when the old key is revoked, expired or already rotated
     /// ([`ApiKeyRejection::Superseded`]).
-    pub async fn rotate(&self, key_id: &ApiKeyId, grace: TimeDelta) -> Result<IssuedApiKey> {
+    pub async fn rotate(
+        &self,
+        key_id: &ApiKeyId,
+        grace: TimeDelta,
+        actor: &str,
+    ) -> Result<IssuedApiKey> {
         if grace < TimeDelta::zero() {
             return Err(Error::invalid_input("grace period must not be negative"));
         }
@@ -557,15 +591,23 @@ impl ApiKeys {
             });
         }
         tracing::info!(key_id = %key_id, replaced_by = %issued.key_id, "API key rotated");
+        self.log_privileged(
+            format!("privileged.api_key.rotate:{key_id}->{}", issued.key_id),
+            actor,
+        )
+        .await;
         Ok(issued)
     }
 
     /// Revokes a key at once (also during a rotation's grace period). Returns false when no
-    /// key has this id or it was already revoked.
-    pub async fn revoke(&self, key_id: &ApiKeyId) -> Result<bool> {
+    /// key has this id or it was already revoked. Done on behalf of `actor` (logged when an
+    /// [access log](ApiKeys::with_access_log) is set and a key was revoked).
+    pub async fn revoke(&self, key_id: &ApiKeyId, actor: &str) -> Result<bool> {
         let revoked = self.store.revoke(key_id, self.clock.now()).await?;
         if revoked {
             tracing::info!(key_id = %key_id, "API key revoked");
+            self.log_privileged(format!("privileged.api_key.revoke:{key_id}"), actor)
+                .await;
         }
         Ok(revoked)
     }

@@ -264,7 +264,7 @@ async fn api_key_logs_and_alerts_never_hold_the_key() {
     // The default sink (tracing) this time.
     let clock = Arc::new(ManualClock::default());
     let keys = ApiKeys::new(Arc::new(MemoryApiKeys::new()), clock.clone());
-    let issued = keys.issue(["a"], None).await.unwrap();
+    let issued = keys.issue(["a"], None, "admin").await.unwrap();
     keys.verify(issued.key.expose_secret()).await.unwrap();
     for _ in 0..5 {
         let _ = keys.verify(&wrong_secret(&issued)).await;
@@ -273,10 +273,10 @@ async fn api_key_logs_and_alerts_never_hold_the_key() {
         .verify(&format!("{}!", &issued.key.expose_secret()[..78]))
         .await;
     let rotated = keys
-        .rotate(&issued.key_id, TimeDelta::zero())
+        .rotate(&issued.key_id, TimeDelta::zero(), "admin")
         .await
         .unwrap();
-    keys.revoke(&rotated.key_id).await.unwrap();
+    keys.revoke(&rotated.key_id, "admin").await.unwrap();
     let _ = keys.verify(rotated.key.expose_secret()).await;
 
     let log: String = capture

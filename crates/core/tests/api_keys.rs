@@ -61,7 +61,7 @@ async fn issued_keys_have_the_documented_shape_and_verify() {
     let f = fixture();
     let issued = f
         .keys
-        .issue(["posts:write", "posts:read", "posts:read"], None)
+        .issue(["posts:write", "posts:read", "posts:read"], None, "admin")
         .await
         .unwrap();
     let key = issued.key.expose_secret();
@@ -96,7 +96,7 @@ async fn issued_keys_have_the_documented_shape_and_verify() {
     assert_eq!(rejection(Err::<(), _>(err)), ApiKeyRejection::MissingScope);
 
     // Two keys never share an id or a secret.
-    let other = f.keys.issue(["posts:read"], None).await.unwrap();
+    let other = f.keys.issue(["posts:read"], None, "admin").await.unwrap();
     assert_ne!(other.key_id, issued.key_id);
     assert_ne!(secret_part(&other), secret_part(&issued));
 }
@@ -106,7 +106,7 @@ async fn only_a_hash_is_stored() {
     let f = fixture();
     let issued = f
         .keys
-        .issue(["a"], Some(TimeDelta::days(30)))
+        .issue(["a"], Some(TimeDelta::days(30)), "admin")
         .await
         .unwrap();
     let secret = secret_part(&issued);
@@ -135,7 +135,7 @@ async fn only_a_hash_is_stored() {
 #[tokio::test]
 async fn wrong_unknown_and_malformed_keys_are_rejected_without_echo() {
     let f = fixture();
-    let issued = f.keys.issue(["a"], None).await.unwrap();
+    let issued = f.keys.issue(["a"], None, "admin").await.unwrap();
     let secret = secret_part(&issued);
 
     let err = f.keys.verify(&wrong_secret(&issued)).await.unwrap_err();
@@ -186,7 +186,7 @@ async fn keys_expire_exactly_at_their_expiry() {
     let f = fixture();
     let issued = f
         .keys
-        .issue(["a"], Some(TimeDelta::hours(1)))
+        .issue(["a"], Some(TimeDelta::hours(1)), "admin")
         .await
         .unwrap();
     let key = issued.key.expose_secret();
@@ -208,11 +208,11 @@ async fn keys_expire_exactly_at_their_expiry() {
 async fn lifetimes_must_be_positive_and_scopes_well_formed() {
     let f = fixture();
     for ttl in [TimeDelta::zero(), TimeDelta::seconds(-1)] {
-        let err = f.keys.issue(["a"], Some(ttl)).await.unwrap_err();
+        let err = f.keys.issue(["a"], Some(ttl), "admin").await.unwrap_err();
         assert_eq!(err.kind(), ErrorKind::InvalidInput);
     }
     for scope in ["", "with space", "comma,separated", "naïve"] {
-        let err = f.keys.issue([scope], None).await.unwrap_err();
+        let err = f.keys.issue([scope], None, "admin").await.unwrap_err();
         assert_eq!(err.kind(), ErrorKind::InvalidInput, "{scope:?}");
     }
     assert!(f.store.list().await.unwrap().is_empty());
@@ -221,10 +221,10 @@ async fn lifetimes_must_be_positive_and_scopes_well_formed() {
 #[tokio::test]
 async fn revocation_is_immediate() {
     let f = fixture();
-    let issued = f.keys.issue(["a"], None).await.unwrap();
+    let issued = f.keys.issue(["a"], None, "admin").await.unwrap();
     let key = issued.key.expose_secret();
     f.keys.verify(key).await.unwrap();
-    assert!(f.keys.revoke(&issued.key_id).await.unwrap());
+    assert!(f.keys.revoke(&issued.key_id, "admin").await.unwrap());
     assert_eq!(
         rejection(f.keys.verify(key).await),
         ApiKeyRejection::Revoked
@@ -238,7 +238,7 @@ async fn revocation_is_immediate() {
         .unwrap()
         .revoked_at;
     f.clock.advance(TimeDelta::minutes(5));
-    assert!(!f.keys.revoke(&issued.key_id).await.unwrap());
+    assert!(!f.keys.revoke(&issued.key_id, "admin").await.unwrap());
     assert_eq!(
         f.store
             .get(&issued.key_id)
@@ -248,7 +248,7 @@ async fn revocation_is_immediate() {
             .revoked_at,
         revoked_at
     );
-    assert!(!f.keys.revoke(&ApiKeyId::generate()).await.unwrap());
+    assert!(!f.keys.revoke(&ApiKeyId::generate(), "admin").await.unwrap());
 }
 
 #[tokio::test]
@@ -256,13 +256,17 @@ async fn rotation_keeps_both_keys_valid_until_the_grace_deadline() {
     let f = fixture();
     let old = f
         .keys
-        .issue(["posts:read", "stats:read"], Some(TimeDelta::days(90)))
+        .issue(
+            ["posts:read", "stats:read"],
+            Some(TimeDelta::days(90)),
+            "admin",
+        )
         .await
         .unwrap();
     f.clock.advance(TimeDelta::days(10));
     let new = f
         .keys
-        .rotate(&old.key_id, TimeDelta::hours(24))
+        .rotate(&old.key_id, TimeDelta::hours(24), "admin")
         .await
         .unwrap();
     assert_ne!(new.key_id, old.key_id);
@@ -292,8 +296,12 @@ async fn rotation_keeps_both_keys_valid_until_the_grace_deadline() {
 async fn rotation_edge_cases() {
     let f = fixture();
     // Zero grace: the old key stops at once.
-    let a = f.keys.issue(["a"], None).await.unwrap();
-    let a2 = f.keys.rotate(&a.key_id, TimeDelta::zero()).await.unwrap();
+    let a = f.keys.issue(["a"], None, "admin").await.unwrap();
+    let a2 = f
+        .keys
+        .rotate(&a.key_id, TimeDelta::zero(), "admin")
+        .await
+        .unwrap();
     assert_eq!(
         rejection(f.keys.verify(a.key.expose_secret()).await),
         ApiKeyRejection::Superseded
@@ -301,51 +309,57 @@ async fn rotation_edge_cases() {
     assert_eq!(a2.expires_at, None);
     // A key is rotated once; rotate its replacement instead.
     assert_eq!(
-        rejection(f.keys.rotate(&a.key_id, TimeDelta::hours(1)).await),
+        rejection(f.keys.rotate(&a.key_id, TimeDelta::hours(1), "admin").await),
         ApiKeyRejection::Superseded
     );
-    let b = f.keys.issue(["b"], None).await.unwrap();
-    f.keys.rotate(&b.key_id, TimeDelta::hours(1)).await.unwrap();
+    let b = f.keys.issue(["b"], None, "admin").await.unwrap();
+    f.keys
+        .rotate(&b.key_id, TimeDelta::hours(1), "admin")
+        .await
+        .unwrap();
     assert_eq!(
-        rejection(f.keys.rotate(&b.key_id, TimeDelta::hours(1)).await),
+        rejection(f.keys.rotate(&b.key_id, TimeDelta::hours(1), "admin").await),
         ApiKeyRejection::Superseded
     );
     // Revoked keys cannot be rotated back to life, expired ones neither.
-    let c = f.keys.issue(["c"], None).await.unwrap();
-    f.keys.revoke(&c.key_id).await.unwrap();
+    let c = f.keys.issue(["c"], None, "admin").await.unwrap();
+    f.keys.revoke(&c.key_id, "admin").await.unwrap();
     assert_eq!(
-        rejection(f.keys.rotate(&c.key_id, TimeDelta::hours(1)).await),
+        rejection(f.keys.rotate(&c.key_id, TimeDelta::hours(1), "admin").await),
         ApiKeyRejection::Revoked
     );
     let d = f
         .keys
-        .issue(["d"], Some(TimeDelta::minutes(1)))
+        .issue(["d"], Some(TimeDelta::minutes(1)), "admin")
         .await
         .unwrap();
     f.clock.advance(TimeDelta::minutes(2));
     assert_eq!(
-        rejection(f.keys.rotate(&d.key_id, TimeDelta::hours(1)).await),
+        rejection(f.keys.rotate(&d.key_id, TimeDelta::hours(1), "admin").await),
         ApiKeyRejection::Expired
     );
     // The grace period never outlives the old key's own expiry.
     let e = f
         .keys
-        .issue(["e"], Some(TimeDelta::hours(2)))
+        .issue(["e"], Some(TimeDelta::hours(2)), "admin")
         .await
         .unwrap();
-    f.keys.rotate(&e.key_id, TimeDelta::days(7)).await.unwrap();
+    f.keys
+        .rotate(&e.key_id, TimeDelta::days(7), "admin")
+        .await
+        .unwrap();
     let record = f.store.get(&e.key_id).await.unwrap().unwrap();
     assert_eq!(record.grace_until, record.expires_at);
     // Bad input.
     let err = f
         .keys
-        .rotate(&ApiKeyId::generate(), TimeDelta::hours(1))
+        .rotate(&ApiKeyId::generate(), TimeDelta::hours(1), "admin")
         .await
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidInput);
     let err = f
         .keys
-        .rotate(&e.key_id, TimeDelta::seconds(-1))
+        .rotate(&e.key_id, TimeDelta::seconds(-1), "admin")
         .await
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidInput);
@@ -354,14 +368,14 @@ async fn rotation_edge_cases() {
 #[tokio::test]
 async fn revoking_during_the_grace_period_ends_the_old_key_at_once() {
     let f = fixture();
-    let old = f.keys.issue(["a"], None).await.unwrap();
+    let old = f.keys.issue(["a"], None, "admin").await.unwrap();
     let new = f
         .keys
-        .rotate(&old.key_id, TimeDelta::days(1))
+        .rotate(&old.key_id, TimeDelta::days(1), "admin")
         .await
         .unwrap();
     f.keys.verify(old.key.expose_secret()).await.unwrap();
-    f.keys.revoke(&old.key_id).await.unwrap();
+    f.keys.revoke(&old.key_id, "admin").await.unwrap();
     assert_eq!(
         rejection(f.keys.verify(old.key.expose_secret()).await),
         ApiKeyRejection::Revoked
@@ -372,7 +386,7 @@ async fn revoking_during_the_grace_period_ends_the_old_key_at_once() {
 #[tokio::test]
 async fn last_used_is_recorded_at_the_configured_resolution() {
     let f = fixture();
-    let issued = f.keys.issue(["a"], None).await.unwrap();
+    let issued = f.keys.issue(["a"], None, "admin").await.unwrap();
     let key = issued.key.expose_secret();
     let last_used = || async {
         f.store
@@ -404,7 +418,7 @@ async fn last_used_is_recorded_at_the_configured_resolution() {
 #[tokio::test]
 async fn repeated_failures_from_one_prefix_raise_one_alert() {
     let f = fixture();
-    let issued = f.keys.issue(["a"], None).await.unwrap();
+    let issued = f.keys.issue(["a"], None, "admin").await.unwrap();
     let wrong = wrong_secret(&issued);
     // Malformed keys have no prefix and do not count.
     for _ in 0..5 {
@@ -435,14 +449,14 @@ async fn repeated_failures_from_one_prefix_raise_one_alert() {
 
     // After the window a new burst alerts again; a revoked key in use counts as a failure.
     f.clock.advance(TimeDelta::hours(1));
-    f.keys.revoke(&issued.key_id).await.unwrap();
+    f.keys.revoke(&issued.key_id, "admin").await.unwrap();
     for _ in 0..3 {
         let _ = f.keys.verify(issued.key.expose_secret()).await;
     }
     assert_eq!(f.alerts.take().len(), 1);
 
     // Events spread wider than the window never alert.
-    let other = f.keys.issue(["a"], None).await.unwrap();
+    let other = f.keys.issue(["a"], None, "admin").await.unwrap();
     for _ in 0..6 {
         let _ = f.keys.verify(&wrong_secret(&other)).await;
         f.clock.advance(TimeDelta::minutes(6));
@@ -453,10 +467,14 @@ async fn repeated_failures_from_one_prefix_raise_one_alert() {
 #[tokio::test]
 async fn purge_removes_keys_dead_for_longer_than_the_retention() {
     let f = fixture();
-    let revoked = f.keys.issue(["a"], None).await.unwrap();
-    let expiring = f.keys.issue(["a"], Some(TimeDelta::days(1))).await.unwrap();
-    let live = f.keys.issue(["a"], None).await.unwrap();
-    f.keys.revoke(&revoked.key_id).await.unwrap();
+    let revoked = f.keys.issue(["a"], None, "admin").await.unwrap();
+    let expiring = f
+        .keys
+        .issue(["a"], Some(TimeDelta::days(1)), "admin")
+        .await
+        .unwrap();
+    let live = f.keys.issue(["a"], None, "admin").await.unwrap();
+    f.keys.revoke(&revoked.key_id, "admin").await.unwrap();
     f.clock.advance(TimeDelta::days(20));
     assert_eq!(f.keys.purge(TimeDelta::days(30)).await.unwrap(), 0);
     f.clock.advance(TimeDelta::days(10));

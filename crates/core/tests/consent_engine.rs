@@ -438,9 +438,22 @@ async fn a_significant_notice_change_needs_fresh_consent_after_the_grace_period(
 
     // The policy changes significantly today.
     env.hub
-        .publish_notice(NoticeVersion::new("v2", V2_HASH, true, env.clock.now()))
+        .publish_notice(
+            NoticeVersion::new("v2", V2_HASH, true, env.clock.now()),
+            "dpo",
+        )
+        .await
         .unwrap();
     assert_eq!(env.hub.current_notice().unwrap().version, "v2");
+    // The policy change is logged as a privileged operation by the actor.
+    let system = SubjectId::new(socialconnect_core::access_log::SYSTEM_SUBJECT).unwrap();
+    let logged = env.hub.access_log().entries(&system).await.unwrap();
+    assert!(
+        logged
+            .iter()
+            .any(|e| e.operation == "privileged.policy_change:v2"
+                && e.actor.as_deref() == Some("dpo"))
+    );
     assert_eq!(
         env.hub.subjects_to_notify("v2").await.unwrap(),
         vec![env.subject.clone()]
@@ -448,7 +461,11 @@ async fn a_significant_notice_change_needs_fresh_consent_after_the_grace_period(
     // The same version with other content is refused.
     assert_eq!(
         env.hub
-            .publish_notice(NoticeVersion::new("v2", "sha256:x", true, env.clock.now()))
+            .publish_notice(
+                NoticeVersion::new("v2", "sha256:x", true, env.clock.now()),
+                "dpo"
+            )
+            .await
             .unwrap_err()
             .kind(),
         ErrorKind::InvalidInput

@@ -378,7 +378,7 @@ fn main() {
         ))
         .unwrap();
     let started = Instant::now();
-    let report = rt.block_on(store.rotate_keys(|_| {})).unwrap();
+    let report = rt.block_on(store.rotate_keys("bench", |_| {})).unwrap();
     let rotation = started.elapsed();
     eprintln!(
         "store bench: rotation re-wrapped {} keys in {rotation:?} (target <= 10 s for 100 000)",

@@ -559,7 +559,10 @@ async fn rotation_rewraps_without_downtime(kind: Kind) {
         ErrorKind::Config
     );
     let mut seen = Vec::new();
-    let report = both.rotate_keys(|p| seen.push(p)).await.unwrap();
+    let report = both
+        .rotate_keys("ops@example.com", |p| seen.push(p))
+        .await
+        .unwrap();
     assert_eq!(
         report.rewrapped, 21,
         "20 subject keys and the pseudonym key"
@@ -567,8 +570,28 @@ async fn rotation_rewraps_without_downtime(kind: Kind) {
     assert!(seen.len() >= 3, "batches of 7 report progress");
     assert_eq!(seen.last().unwrap().rewrapped, 21);
     // Resumable / idempotent: nothing left to do.
-    assert_eq!(both.rotate_keys(|_| {}).await.unwrap().rewrapped, 0);
+    assert_eq!(
+        both.rotate_keys("ops@example.com", |_| {})
+            .await
+            .unwrap()
+            .rewrapped,
+        0
+    );
     both.ensure_retirable(&KeyId("k1".into())).await.unwrap();
+    // Each rotation is logged as a privileged operation under the system subject.
+    let system = SubjectId::new(socialconnect_core::access_log::SYSTEM_SUBJECT).unwrap();
+    let logged: Vec<_> = AccessLog::entries(&both, &system)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.operation == "privileged.key_rotation")
+        .collect();
+    assert_eq!(logged.len(), 2);
+    assert!(
+        logged
+            .iter()
+            .all(|e| e.actor.as_deref() == Some("ops@example.com"))
+    );
     assert_eq!(
         both.ensure_retirable(&KeyId("k2".into()))
             .await
@@ -1626,15 +1649,16 @@ async fn api_keys_service_end_to_end(kind: Kind) {
     use socialconnect_core::apikey::{ApiKeyStore, ApiKeys};
     let Some(f) = fixture(kind).await else { return };
     let s = f.store().await;
-    let keys = ApiKeys::new(Arc::new(s.clone()), f.clock.clone());
-    let issued = keys.issue(["posts:read"], None).await.unwrap();
+    let keys =
+        ApiKeys::new(Arc::new(s.clone()), f.clock.clone()).with_access_log(Arc::new(s.clone()));
+    let issued = keys.issue(["posts:read"], None, "admin").await.unwrap();
     let verified = keys.verify(issued.key.expose_secret()).await.unwrap();
     assert_eq!(verified.key_id, issued.key_id);
     // Only the hash is stored.
     let stored = ApiKeyStore::get(&s, &issued.key_id).await.unwrap().unwrap();
     assert_eq!(stored.scopes, vec!["posts:read".to_owned()]);
     let rotated = keys
-        .rotate(&issued.key_id, chrono::TimeDelta::hours(1))
+        .rotate(&issued.key_id, chrono::TimeDelta::hours(1), "admin")
         .await
         .unwrap();
     keys.verify(issued.key.expose_secret()).await.unwrap();
@@ -1647,7 +1671,7 @@ async fn api_keys_service_end_to_end(kind: Kind) {
             .kind(),
         ErrorKind::Unauthorized
     );
-    assert!(keys.revoke(&rotated.key_id).await.unwrap());
+    assert!(keys.revoke(&rotated.key_id, "admin").await.unwrap());
     assert_eq!(
         keys.verify(rotated.key.expose_secret())
             .await
@@ -1655,6 +1679,31 @@ async fn api_keys_service_end_to_end(kind: Kind) {
             .kind(),
         ErrorKind::Unauthorized
     );
+    // Issue, rotate and revoke are logged as privileged operations with the key ids, never
+    // a key.
+    let system = SubjectId::new(socialconnect_core::access_log::SYSTEM_SUBJECT).unwrap();
+    let ops: Vec<_> = AccessLog::entries(&s, &system)
+        .await
+        .unwrap()
+        .into_iter()
+        .inspect(|e| assert_eq!(e.actor.as_deref(), Some("admin")))
+        .map(|e| e.operation)
+        .collect();
+    assert_eq!(
+        ops,
+        vec![
+            format!("privileged.api_key.issue:{}", issued.key_id),
+            format!(
+                "privileged.api_key.rotate:{}->{}",
+                issued.key_id, rotated.key_id
+            ),
+            format!("privileged.api_key.revoke:{}", rotated.key_id),
+        ]
+    );
+    for op in &ops {
+        assert!(!op.contains(issued.key.expose_secret()));
+        assert!(!op.contains(rotated.key.expose_secret()));
+    }
 }
 
 macro_rules! contract {

@@ -6,6 +6,7 @@
 //! where it stopped. Reads keep working throughout, since every wrapped key names the key it is
 //! wrapped by and the keyring holds both.
 
+use socialconnect_core::access_log::{AccessLog, UsageEntry};
 use socialconnect_core::keys::{KeyId, WrappedKey};
 use socialconnect_core::{Error, Result};
 
@@ -35,9 +36,12 @@ pub struct RotationReport {
 
 impl EncryptedStore {
     /// Re-wraps every data key not yet under the keyring's primary key, calling `progress`
-    /// after each batch.
+    /// after each batch, on behalf of `actor`: a finished rotation is logged to this store's
+    /// usage log as the privileged operation `privileged.key_rotation` under
+    /// [`SYSTEM_SUBJECT`](socialconnect_core::access_log::SYSTEM_SUBJECT).
     pub async fn rotate_keys(
         &self,
+        actor: &str,
         mut progress: impl FnMut(RotationProgress) + Send,
     ) -> Result<RotationReport> {
         let keys = &self.inner.keys;
@@ -99,6 +103,12 @@ impl EncryptedStore {
             progress(RotationProgress { rewrapped, total });
         }
         tracing::info!(primary = %primary, rewrapped, "key rotation finished");
+        self.append(UsageEntry::system(
+            self.now(),
+            "privileged.key_rotation",
+            actor,
+        ))
+        .await?;
         Ok(RotationReport { primary, rewrapped })
     }
 

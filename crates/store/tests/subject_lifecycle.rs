@@ -182,12 +182,11 @@ async fn lifecycle(
         .unwrap();
 
     // A significant policy change: the subject is on the list to ask again.
-    hub.publish_notice(NoticeVersion::new(
-        "2026-12",
-        "sha256:v2",
-        true,
-        clock.now(),
-    ))
+    hub.publish_notice(
+        NoticeVersion::new("2026-12", "sha256:v2", true, clock.now()),
+        "dpo@example.com",
+    )
+    .await
     .unwrap();
     assert!(
         hub.subjects_to_notify("2026-12")

@@ -423,25 +423,38 @@ impl SocialConnect {
     /// different hash for a known version is refused, since a published text cannot change.
     /// The registry lives in this hub: hosts running several processes register each version
     /// in each (typically from configuration at start-up).
-    pub fn publish_notice(&self, notice: NoticeVersion) -> Result<()> {
+    ///
+    /// A newly registered version is logged as the privileged operation
+    /// `privileged.policy_change:<version>` by `actor`, under
+    /// [`SYSTEM_SUBJECT`](crate::access_log::SYSTEM_SUBJECT).
+    pub async fn publish_notice(&self, notice: NoticeVersion, actor: &str) -> Result<()> {
         check_notice(&notice)?;
-        let mut notices = self
-            .inner
-            .consent
-            .notices
-            .write()
-            .map_err(|_| Error::storage_msg("notice registry lock poisoned"))?;
-        if let Some(known) = notices.iter().find(|n| n.version == notice.version) {
-            return if known == &notice {
-                Ok(())
-            } else {
-                Err(Error::invalid_input(
-                    "this notice version is already registered with different content",
-                ))
-            };
+        let version = notice.version.clone();
+        {
+            let mut notices = self
+                .inner
+                .consent
+                .notices
+                .write()
+                .map_err(|_| Error::storage_msg("notice registry lock poisoned"))?;
+            if let Some(known) = notices.iter().find(|n| n.version == notice.version) {
+                return if known == &notice {
+                    Ok(())
+                } else {
+                    Err(Error::invalid_input(
+                        "this notice version is already registered with different content",
+                    ))
+                };
+            }
+            notices.push(notice);
+            notices.sort_by_key(|n| n.effective_at);
         }
-        notices.push(notice);
-        notices.sort_by_key(|n| n.effective_at);
+        self.log_quietly(UsageEntry::system(
+            self.inner.clock.now(),
+            format!("privileged.policy_change:{version}"),
+            actor,
+        ))
+        .await;
         Ok(())
     }
 

@@ -33,12 +33,9 @@ pub const EXPORT_VERSION: u32 = 2;
 /// How many usage-log entries an export reads at a time.
 pub(crate) const EXPORT_PAGE: u32 = 1000;
 
-/// The platform id privileged-operation log entries carry: the SDK itself, no platform called.
-pub(crate) const SDK_PLATFORM: &str = "socialconnect";
-
-/// The subject id the log entry of an erasure is filed under, so that it is not filed under
-/// the erased subject.
-pub(crate) const ERASED_SUBJECT: &str = "erased-subject";
+// The log entry of an erasure is filed under the system subject, so that it is not filed under
+// the erased subject.
+use crate::access_log::{SDK_PLATFORM, SYSTEM_SUBJECT as ERASED_SUBJECT};
 
 /// What happened upstream for one connection during an erasure.
 #[derive(Debug, Clone, PartialEq, Eq)]
