@@ -112,6 +112,9 @@ pub struct UsageEntry {
     /// For a privileged operation (export, rectify, erase, key rotation, API-key and policy
     /// changes, platform callbacks): the operator or system id the host supplied.
     pub actor: Option<String>,
+    /// The region the deployment stored the entry in, when the store records one (transfer
+    /// transparency).
+    pub region: Option<String>,
 }
 
 impl UsageEntry {
@@ -139,6 +142,7 @@ impl UsageEntry {
             latency,
             client,
             actor: None,
+            region: None,
         }
     }
 
@@ -157,6 +161,12 @@ impl UsageEntry {
             ClientInfo::default(),
         )
         .with_actor(actor)
+    }
+
+    /// Sets the region the entry was stored in (for store implementations).
+    pub fn with_region(mut self, region: Option<String>) -> Self {
+        self.region = region;
+        self
     }
 
     /// Marks the entry as a privileged operation by `actor` (bounded to 128 bytes).

@@ -226,6 +226,10 @@ pub struct ConsentRecord {
     pub prev_hash: [u8; 32],
     /// SHA-256 over this record's content and `prev_hash`.
     pub hash: [u8; 32],
+    /// The region the deployment stored the record in, when the store records one (transfer
+    /// transparency). Not part of the hash.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
 }
 
 impl ConsentRecord {
@@ -244,6 +248,7 @@ impl ConsentRecord {
             recorded_at,
             prev_hash,
             hash: [0; 32],
+            region: None,
         };
         record.hash = record.compute_hash();
         record
@@ -267,7 +272,14 @@ impl ConsentRecord {
             recorded_at,
             prev_hash,
             hash,
+            region: None,
         }
+    }
+
+    /// Sets the region the record was stored in (for store implementations).
+    pub fn with_region(mut self, region: Option<String>) -> Self {
+        self.region = region;
+        self
     }
 
     /// Recomputes the hash from the content; equal to `hash` unless the record was altered.

@@ -68,6 +68,9 @@ pub struct StoredTokens {
     pub status: ConnectionStatus,
     /// When the row was last written.
     pub updated_at: DateTime<Utc>,
+    /// The region the deployment stored the tokens in, when the store records one (transfer
+    /// transparency).
+    pub region: Option<String>,
 }
 
 impl StoredTokens {
@@ -83,7 +86,14 @@ impl StoredTokens {
             version,
             status,
             updated_at,
+            region: None,
         }
+    }
+
+    /// Sets the region the row was stored in (for store implementations).
+    pub fn with_region(mut self, region: Option<String>) -> Self {
+        self.region = region;
+        self
     }
 }
 

@@ -77,6 +77,9 @@ impl EncryptedStore {
                     Some(plaintext) => Some(
                         std::str::from_utf8(&plaintext)
                             .ok()
+                            // `subject ‖ NUL ‖ region` when written with a region (a subject id
+                            // holds no control characters); the region is not surfaced.
+                            .map(|s| s.split_once('\0').map_or(s, |(subject, _)| subject))
                             .and_then(|s| SubjectId::new(s).ok())
                             .ok_or_else(|| {
                                 Error::storage_msg("stored deletion request subject is malformed")
@@ -111,12 +114,16 @@ impl DeletionRequestStore for EncryptedStore {
         let (subject_ref, dek_id, sealed) = match &request.subject {
             Some(subject) if !status.clear_subject => {
                 let sref = self.subject_ref(subject);
+                let plaintext = match self.region() {
+                    Some(region) => format!("{}\0{region}", subject.as_str()),
+                    None => subject.as_str().to_owned(),
+                };
                 let (dek_id, sealed) = self
                     .seal(
                         &sref,
                         RecordKind::DeletionRequest,
                         code.as_bytes(),
-                        subject.as_str().as_bytes(),
+                        plaintext.as_bytes(),
                     )
                     .await?;
                 (Some(sref), Some(dek_id), Some(sealed))

@@ -25,6 +25,9 @@ struct ConsentWire {
     receipt_id: Uuid,
     event: ConsentEvent,
     recorded_at: DateTime<Utc>,
+    /// Absent in records written before regions were recorded, or without one configured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    region: Option<String>,
 }
 
 /// The record id bound into a consent record's associated data: its plain columns, so a sealed
@@ -154,7 +157,8 @@ impl EncryptedStore {
             w.recorded_at,
             row.prev_hash,
             row.hash,
-        ))
+        )
+        .with_region(w.region))
     }
 }
 
@@ -179,6 +183,7 @@ impl ConsentLedger for EncryptedStore {
             receipt_id,
             event,
             recorded_at,
+            region: self.region().map(str::to_owned),
         };
         let plaintext = serde_json::to_vec(&wire)
             .map_err(|e| Error::storage("encoding a consent record", e))?;

@@ -22,6 +22,9 @@ struct PendingWire<'a> {
     pkce_verifier: Option<&'a str>,
     created_at: DateTime<Utc>,
     expires_at: DateTime<Utc>,
+    /// The store's region, kept with the record (not surfaced: pending states live minutes).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    region: Option<&'a str>,
 }
 
 #[derive(Deserialize)]
@@ -47,6 +50,7 @@ impl PendingAuthStore for EncryptedStore {
             pkce_verifier: pending.pkce_verifier.as_ref().map(|v| v.expose_secret()),
             created_at: pending.created_at,
             expires_at: pending.expires_at,
+            region: self.region(),
         };
         let plaintext = zeroize::Zeroizing::new(
             serde_json::to_vec(&wire).map_err(|e| Error::storage("encoding a pending state", e))?,

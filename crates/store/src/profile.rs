@@ -2,6 +2,7 @@
 //! the subject's data key (so erasing the subject shreds them with everything else).
 
 use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
 use socialconnect_core::id::SubjectId;
 use socialconnect_core::profile::{ProfileStore, SubjectProfile};
 use socialconnect_core::{Error, Result};
@@ -12,6 +13,16 @@ use crate::store::{EncryptedStore, from_secs};
 
 /// The record id bound into a profile's associated data (one profile per subject).
 const PROFILE_RECORD_ID: &[u8] = b"profile";
+
+/// A profile as sealed: its fields, and the store's region when one is configured (kept with
+/// the record, not surfaced). Profiles written before regions were recorded read back too.
+#[derive(Serialize, Deserialize)]
+struct ProfileWire {
+    #[serde(flatten)]
+    profile: SubjectProfile,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    region: Option<String>,
+}
 
 #[async_trait]
 impl ProfileStore for EncryptedStore {
@@ -29,7 +40,7 @@ impl ProfileStore for EncryptedStore {
                 &row.sealed,
             )
             .await?;
-        let mut profile: SubjectProfile = serde_json::from_slice(&plaintext)
+        let ProfileWire { mut profile, .. } = serde_json::from_slice(&plaintext)
             .map_err(|_| Error::storage_msg("stored profile is malformed"))?;
         profile.updated_at = Some(from_secs(row.updated_at)?);
         Ok(Some(profile))
@@ -43,8 +54,11 @@ impl ProfileStore for EncryptedStore {
         let mut sealed_profile = profile.clone();
         sealed_profile.updated_at = None;
         let plaintext = zeroize::Zeroizing::new(
-            serde_json::to_vec(&sealed_profile)
-                .map_err(|e| Error::storage("encoding a profile", e))?,
+            serde_json::to_vec(&ProfileWire {
+                profile: sealed_profile,
+                region: self.region().map(str::to_owned),
+            })
+            .map_err(|e| Error::storage("encoding a profile", e))?,
         );
         let (dek_id, sealed) = self
             .seal(&sref, RecordKind::Profile, PROFILE_RECORD_ID, &plaintext)

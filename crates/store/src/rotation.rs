@@ -38,7 +38,9 @@ impl EncryptedStore {
     /// Re-wraps every data key not yet under the keyring's primary key, calling `progress`
     /// after each batch, on behalf of `actor`: a finished rotation is logged to this store's
     /// usage log as the privileged operation `privileged.key_rotation` under
-    /// [`SYSTEM_SUBJECT`](socialconnect_core::access_log::SYSTEM_SUBJECT).
+    /// [`SYSTEM_SUBJECT`](socialconnect_core::access_log::SYSTEM_SUBJECT). A failure to write
+    /// that entry is returned as the error: the keys are rotated by then, and running the
+    /// rotation again (which then re-wraps nothing) logs it.
     pub async fn rotate_keys(
         &self,
         actor: &str,

@@ -36,6 +36,10 @@ pub struct StoreOptions {
     /// of it, takes effect at once; one recorded by **another process** sharing the database
     /// is seen here within this TTL. Keep it short where several processes serve one host.
     pub consent_cache_ttl: Duration,
+    /// The region the deployment stores its data in (e.g. `"eu-central-1"`), sealed into every
+    /// record written from now on and read back with it, so that each record keeps the region
+    /// it was written in (default: none).
+    pub region: Option<String>,
 }
 
 impl Default for StoreOptions {
@@ -47,6 +51,7 @@ impl Default for StoreOptions {
             rotation_batch: 1_000,
             clock: Arc::new(SystemClock),
             consent_cache_ttl: Duration::from_secs(1),
+            region: None,
         }
     }
 }
@@ -69,6 +74,12 @@ impl StoreOptions {
     /// [`StoreOptions::consent_cache_ttl`]).
     pub fn with_consent_cache_ttl(mut self, ttl: Duration) -> Self {
         self.consent_cache_ttl = ttl;
+        self
+    }
+
+    /// Sets the region sealed into every record written (see [`StoreOptions::region`]).
+    pub fn with_region(mut self, region: &str) -> Self {
+        self.region = Some(region.to_owned());
         self
     }
 
@@ -261,6 +272,11 @@ impl EncryptedStore {
 
     pub(crate) fn subject_ref(&self, subject: &SubjectId) -> SubjectRef {
         self.inner.subjects.subject_ref(subject)
+    }
+
+    /// The region records are written with.
+    pub(crate) fn region(&self) -> Option<&str> {
+        self.inner.options.region.as_deref()
     }
 
     pub(crate) fn now(&self) -> DateTime<Utc> {

@@ -5,6 +5,10 @@
 //! subject id is inside so that [`TokenStore::find_by_account`], which finds rows by an account
 //! pseudonym alone, can name the connection it found. Format 1, the token set alone, is still
 //! read; its first byte is always `{` (JSON), never `0x02`.
+//!
+//! Format 3, written when the store has a [region](crate::StoreOptions::region): `0x03 ‖
+//! subject id length (u32, big-endian) ‖ subject id ‖ region length (u16, big-endian) ‖ region
+//! ‖ token set`.
 
 use std::time::Duration;
 
@@ -32,7 +36,7 @@ impl TokenStore for EncryptedStore {
     ) -> Result<PutOutcome> {
         let sref = self.subject_ref(&key.subject);
         let conn_id = key.connection.to_string();
-        let plaintext = encode_payload(&key.subject, tokens)?;
+        let plaintext = encode_payload(&key.subject, self.region(), tokens)?;
         let account_ref = tokens
             .account_id
             .as_deref()
@@ -77,7 +81,7 @@ impl TokenStore for EncryptedStore {
                 &row.sealed,
             )
             .await?;
-        let (stored_subject, tokens) = decode_payload(&plaintext)?;
+        let (stored_subject, region, tokens) = decode_payload(&plaintext)?;
         if stored_subject.is_some_and(|s| s != key.subject) {
             return Err(Error::storage_msg(
                 "a stored token set names another subject than its row",
@@ -85,12 +89,15 @@ impl TokenStore for EncryptedStore {
         }
         let version = u64::try_from(row.version)
             .map_err(|_| Error::storage_msg("negative row version in storage"))?;
-        Ok(Some(StoredTokens::new(
-            tokens,
-            version,
-            status_from_row(&row.status, row.status_since)?,
-            from_secs(row.updated_at)?,
-        )))
+        Ok(Some(
+            StoredTokens::new(
+                tokens,
+                version,
+                status_from_row(&row.status, row.status_since)?,
+                from_secs(row.updated_at)?,
+            )
+            .with_region(region),
+        ))
     }
 
     async fn set_status(&self, key: &ConnectionKey, status: ConnectionStatus) -> Result<bool> {
@@ -157,7 +164,7 @@ impl TokenStore for EncryptedStore {
             else {
                 continue;
             };
-            let (Some(subject), tokens) = decode_payload(&plaintext)? else {
+            let (Some(subject), _, tokens) = decode_payload(&plaintext)? else {
                 continue;
             };
             // The pseudonym column is not authenticated; the sealed payload is.
@@ -207,7 +214,7 @@ impl TokenStore for EncryptedStore {
                 else {
                     continue;
                 };
-                let (Some(subject), _) = decode_payload(&plaintext)? else {
+                let (Some(subject), _, _) = decode_payload(&plaintext)? else {
                     continue;
                 };
                 if self.subject_ref(&subject) != row.subject_ref {
@@ -262,37 +269,75 @@ impl TokenStore for EncryptedStore {
 /// The first byte of a format-2 token payload.
 const PAYLOAD_V2: u8 = 2;
 
-/// Seals-to-be bytes of a token row (format 2, see the module docs).
-fn encode_payload(subject: &SubjectId, tokens: &TokenSet) -> Result<Zeroizing<Vec<u8>>> {
+/// The first byte of a format-3 token payload (format 2 with a region).
+const PAYLOAD_V3: u8 = 3;
+
+/// Seals-to-be bytes of a token row (format 2, or 3 with a region; see the module docs).
+fn encode_payload(
+    subject: &SubjectId,
+    region: Option<&str>,
+    tokens: &TokenSet,
+) -> Result<Zeroizing<Vec<u8>>> {
     let token_bytes = tokens.to_secret_bytes()?;
     let subject = subject.as_str().as_bytes();
     let len = u32::try_from(subject.len())
         .map_err(|_| Error::invalid_input("subject id too long to store"))?;
-    let mut out = Zeroizing::new(Vec::with_capacity(5 + subject.len() + token_bytes.len()));
-    out.push(PAYLOAD_V2);
+    let region = region.map(str::as_bytes);
+    let region_len = region
+        .map(|r| u16::try_from(r.len()).map_err(|_| Error::invalid_input("region too long")))
+        .transpose()?;
+    let mut out = Zeroizing::new(Vec::with_capacity(
+        7 + subject.len() + region.map_or(0, <[u8]>::len) + token_bytes.len(),
+    ));
+    out.push(if region.is_some() {
+        PAYLOAD_V3
+    } else {
+        PAYLOAD_V2
+    });
     out.extend_from_slice(&len.to_be_bytes());
     out.extend_from_slice(subject);
+    if let (Some(region), Some(region_len)) = (region, region_len) {
+        out.extend_from_slice(&region_len.to_be_bytes());
+        out.extend_from_slice(region);
+    }
     out.extend_from_slice(&token_bytes);
     Ok(out)
 }
 
-/// Reads a token row's opened payload: the subject id (none in format 1) and the token set.
-fn decode_payload(bytes: &[u8]) -> Result<(Option<SubjectId>, TokenSet)> {
+/// What a token row's opened payload holds: the subject id (none in format 1), the region
+/// (format 3 only) and the token set.
+type Payload = (Option<SubjectId>, Option<String>, TokenSet);
+
+/// Reads a token row's opened payload.
+fn decode_payload(bytes: &[u8]) -> Result<Payload> {
     let malformed = || Error::storage_msg("stored token payload is malformed");
-    let Some(rest) = bytes.strip_prefix(&[PAYLOAD_V2]) else {
-        return Ok((None, TokenSet::from_secret_bytes(bytes)?));
+    let (with_region, rest) = match bytes.split_first() {
+        Some((&PAYLOAD_V2, rest)) => (false, rest),
+        Some((&PAYLOAD_V3, rest)) => (true, rest),
+        _ => return Ok((None, None, TokenSet::from_secret_bytes(bytes)?)),
     };
     let (len, rest) = rest.split_first_chunk::<4>().ok_or_else(malformed)?;
     let len = usize::try_from(u32::from_be_bytes(*len)).map_err(|_| malformed())?;
     if rest.len() < len {
         return Err(malformed());
     }
-    let (subject, token_bytes) = rest.split_at(len);
+    let (subject, mut rest) = rest.split_at(len);
     let subject = std::str::from_utf8(subject)
         .ok()
         .and_then(|s| SubjectId::new(s).ok())
         .ok_or_else(malformed)?;
-    Ok((Some(subject), TokenSet::from_secret_bytes(token_bytes)?))
+    let mut region = None;
+    if with_region {
+        let (len, after) = rest.split_first_chunk::<2>().ok_or_else(malformed)?;
+        let len = usize::from(u16::from_be_bytes(*len));
+        if after.len() < len {
+            return Err(malformed());
+        }
+        let (r, after) = after.split_at(len);
+        region = Some(std::str::from_utf8(r).map_err(|_| malformed())?.to_owned());
+        rest = after;
+    }
+    Ok((Some(subject), region, TokenSet::from_secret_bytes(rest)?))
 }
 
 #[cfg(test)]
@@ -311,23 +356,36 @@ mod tests {
     #[test]
     fn payload_round_trip_and_format_1() {
         let subject = SubjectId::new("alice").unwrap();
-        let bytes = encode_payload(&subject, &sample()).unwrap();
-        let (got_subject, got) = decode_payload(&bytes).unwrap();
-        assert_eq!(got_subject, Some(subject));
+        let bytes = encode_payload(&subject, None, &sample()).unwrap();
+        let (got_subject, region, got) = decode_payload(&bytes).unwrap();
+        assert_eq!(got_subject, Some(subject.clone()));
+        assert_eq!(region, None);
         assert_eq!(got.access_token.expose_secret(), "acc-SECRET");
         assert_eq!(got.account_id.as_deref(), Some("42"));
 
         // Format 1: the token set alone.
         let legacy = sample().to_secret_bytes().unwrap();
-        let (no_subject, got) = decode_payload(&legacy).unwrap();
+        let (no_subject, _, got) = decode_payload(&legacy).unwrap();
         assert_eq!(no_subject, None);
+        assert_eq!(got.account_id.as_deref(), Some("42"));
+
+        // Format 3: with a region.
+        let bytes = encode_payload(&subject, Some("eu-central-1"), &sample()).unwrap();
+        assert_eq!(bytes[0], PAYLOAD_V3);
+        let (got_subject, region, got) = decode_payload(&bytes).unwrap();
+        assert_eq!(got_subject, Some(subject));
+        assert_eq!(region.as_deref(), Some("eu-central-1"));
         assert_eq!(got.account_id.as_deref(), Some("42"));
     }
 
     #[test]
     fn malformed_payloads_are_errors_not_panics() {
         let subject = SubjectId::new("alice").unwrap();
-        let bytes = encode_payload(&subject, &sample()).unwrap();
+        let bytes = encode_payload(&subject, None, &sample()).unwrap();
+        let v3 = encode_payload(&subject, Some("eu-central-1"), &sample()).unwrap();
+        for cut in [1, 3, 5, 9, 12, 20, v3.len() - 1] {
+            assert!(decode_payload(&v3[..cut]).is_err(), "v3 cut at {cut}");
+        }
         for cut in [1, 3, 5, 9, bytes.len() - 1] {
             assert!(decode_payload(&bytes[..cut]).is_err(), "cut at {cut}");
         }

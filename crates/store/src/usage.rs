@@ -24,6 +24,9 @@ struct UsageWire {
     /// Absent in entries written before actors were recorded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     actor: Option<String>,
+    /// Absent in entries written before regions were recorded, or without one configured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    region: Option<String>,
 }
 
 /// The record id bound into a usage entry's associated data: its plain columns.
@@ -75,7 +78,8 @@ impl EncryptedStore {
             status,
             latency,
             ClientInfo::new(w.ip, w.user_agent.as_deref()),
-        );
+        )
+        .with_region(w.region);
         Ok(match w.actor {
             Some(actor) => entry.with_actor(actor),
             None => entry,
@@ -93,6 +97,7 @@ impl AccessLog for EncryptedStore {
             ip: entry.client.ip,
             user_agent: entry.client.user_agent.clone(),
             actor: entry.actor.clone(),
+            region: self.region().map(str::to_owned),
         };
         let plaintext =
             serde_json::to_vec(&wire).map_err(|e| Error::storage("encoding a usage entry", e))?;

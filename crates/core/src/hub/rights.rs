@@ -149,7 +149,10 @@ impl SocialConnect {
     /// - **Transfers.** The deployment region
     ///   ([`SocialConnectBuilder::region`](super::SocialConnectBuilder::region)) is given once
     ///   for the document and again on every record, so the subject sees where each record is
-    ///   held (`null` when the host configured none).
+    ///   held (`null` when the host configured none). A connection, consent record or usage
+    ///   entry whose store kept the region it was written in (the encrypted store's
+    ///   `StoreOptions::with_region`) shows that region instead, so records written before a
+    ///   move keep theirs.
     /// - **Who accessed, not which operator.** Usage entries of privileged operations (an
     ///   earlier export, a rectification) are marked `"privileged": true` without the actor:
     ///   operator ids are the staff's personal data; the host can answer a follow-up from its
@@ -233,7 +236,7 @@ impl SocialConnect {
                     access_expires: expiry_text(&t.access_expires),
                     issued_at: t.issued_at.to_rfc3339(),
                     updated_at: stored.updated_at.to_rfc3339(),
-                    region,
+                    region: stored.region.as_deref().or(region),
                 },
             )?;
         }
@@ -266,7 +269,7 @@ impl SocialConnect {
                     "collected_at": e.collected_at.to_rfc3339(),
                     "recorded_at": record.recorded_at.to_rfc3339(),
                     "expires_at": e.expires_at.map(|t| t.to_rfc3339()),
-                    "region": region,
+                    "region": record.region.as_deref().or(region),
                 }),
             )?;
         }
@@ -295,7 +298,7 @@ impl SocialConnect {
                         "ip": e.client.ip,
                         "user_agent": e.client.user_agent,
                         "privileged": e.actor.is_some(),
-                        "region": region,
+                        "region": e.region.as_deref().or(region),
                     }),
                 )?;
             }
