@@ -14,6 +14,29 @@
 //! | [`signed_request`], [`privacy`] | the Deauthorize and Data Deletion callbacks |
 //! | [`model`] | wire types |
 //! | [`version`] | the pinned Graph API version and published end dates |
+//!
+//! ```no_run
+//! use std::sync::Arc;
+//! use socialconnect_core::http::HttpClient;
+//! use socialconnect_core::id::Purpose;
+//! use socialconnect_core::SocialConnect;
+//! use socialconnect_meta::pages::FeedPost;
+//! use socialconnect_meta::{FacebookLogin, MetaClient, MetaConfig, MetaProduct};
+//!
+//! # async fn demo(hub_builder: socialconnect_core::SocialConnectBuilder,
+//! #               key: socialconnect_core::id::ConnectionKey) -> socialconnect_core::Result<()> {
+//! let http = HttpClient::builder().build()?;
+//! let meta = MetaClient::new(MetaConfig::from_env()?, http.clone()); // META_APP_ID, META_APP_SECRET
+//! let hub: SocialConnect = hub_builder
+//!     .http(http)
+//!     .platform(Arc::new(FacebookLogin::new(meta.clone(), MetaProduct::Facebook)?))
+//!     .build()?;
+//! // After connect/complete: publish on the first Page the user manages.
+//! let session = hub.session(&key, Purpose::Publishing).await?;
+//! let page = meta.page_accounts(&session).await?.remove(0);
+//! let post = meta.pages(&session).publish(&page, &FeedPost::text("Hello")).await?;
+//! # let _ = post; Ok(()) }
+//! ```
 #![forbid(unsafe_code)]
 
 mod accounts;
