@@ -85,15 +85,21 @@ impl Plain {
     async fn put(&self, conn_id: &str, tokens: &TokenSet) {
         let bytes = tokens.to_secret_bytes().unwrap();
         sqlx::query(
-            "INSERT INTO sc_tokens (conn_id, subject_ref, platform, version, status, status_since, updated_at, dek_id, sealed) \
-             VALUES ($1, $2, 'linkedin', 1, 'active', NULL, $3, '', $4) \
-             ON CONFLICT (conn_id) DO UPDATE SET version = sc_tokens.version + 1, updated_at = excluded.updated_at, sealed = excluded.sealed",
+            // The same statement shape the store writes: every column, indexed ones included.
+            "INSERT INTO sc_tokens (conn_id, subject_ref, platform, version, status, status_since, updated_at, dek_id, sealed, account_ref) \
+             VALUES ($1, $2, 'linkedin', 1, 'active', NULL, $3, '', $4, $5) \
+             ON CONFLICT (conn_id) DO UPDATE SET subject_ref = excluded.subject_ref, platform = excluded.platform, \
+                 version = sc_tokens.version + 1, status = excluded.status, status_since = excluded.status_since, \
+                 updated_at = excluded.updated_at, dek_id = excluded.dek_id, sealed = excluded.sealed, \
+                 account_ref = excluded.account_ref \
+             RETURNING version",
         )
         .bind(conn_id)
-        .bind(vec![0u8; 32])
+        .bind(vec![7u8; 32])
         .bind(Utc::now().timestamp())
         .bind(bytes.to_vec())
-        .execute(&self.pool)
+        .bind(vec![9u8; 32])
+        .fetch_one(&self.pool)
         .await
         .unwrap();
     }
@@ -130,12 +136,15 @@ impl Raw {
         let bytes = tokens.to_secret_bytes().unwrap();
         self.conn
             .prepare_cached(
-                "INSERT INTO sc_tokens (conn_id, subject_ref, platform, version, status, status_since, updated_at, dek_id, sealed) \
-                 VALUES (?1, ?2, 'linkedin', 1, 'active', NULL, ?3, '', ?4) \
-                 ON CONFLICT (conn_id) DO UPDATE SET version = sc_tokens.version + 1, updated_at = excluded.updated_at, sealed = excluded.sealed",
+                "INSERT INTO sc_tokens (conn_id, subject_ref, platform, version, status, status_since, updated_at, dek_id, sealed, account_ref) \
+                 VALUES (?1, ?2, 'linkedin', 1, 'active', NULL, ?3, '', ?4, ?5) \
+                 ON CONFLICT (conn_id) DO UPDATE SET subject_ref = excluded.subject_ref, platform = excluded.platform, \
+                     version = sc_tokens.version + 1, status = excluded.status, status_since = excluded.status_since, \
+                     updated_at = excluded.updated_at, dek_id = excluded.dek_id, sealed = excluded.sealed, \
+                     account_ref = excluded.account_ref",
             )
             .unwrap()
-            .execute(rusqlite::params![conn_id, vec![0u8; 32], Utc::now().timestamp(), bytes.to_vec()])
+            .execute(rusqlite::params![conn_id, vec![7u8; 32], Utc::now().timestamp(), bytes.to_vec(), vec![9u8; 32]])
             .unwrap();
     }
 
