@@ -1,10 +1,10 @@
 //! Reading and writing one token three ways on the same machine in the same run:
-//! (a) the encrypted SQLite store, (b) the same schema and driver storing plaintext,
+//! (a) the encrypted SQLite store, (b) the same schema, driver and dispatch storing plaintext,
 //! (c) the floor: a raw prepared rusqlite statement on the same kind of file, plaintext.
 //! Also: a hot read of a cached token by a hub session, a rotation re-wrapping 100 000
 //! subjects' keys, and erasing a subject with 10 000 usage-log rows. Prints each figure.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
@@ -19,11 +19,10 @@ use socialconnect_core::memory::{MemoryConsentLedger, MemoryPendingAuthStore};
 use socialconnect_core::oauth::{OAuthClient, StandardPlatform};
 use socialconnect_core::platform::OAuthSpec;
 use socialconnect_core::secret::{AccessToken, ClientSecret, RefreshToken};
-use socialconnect_core::store::TokenStore;
+use socialconnect_core::store::{ConnectionStatus, StoredTokens, TokenStore};
 use socialconnect_core::token::{Expiry, TokenSet};
 use socialconnect_store::keys::LocalKeyring;
 use socialconnect_store::{EncryptedStore, StoreOptions};
-use sqlx::Row;
 
 fn keyring(keys: &[(&str, u8)], primary: &str) -> Arc<LocalKeyring> {
     Arc::new(
@@ -48,9 +47,15 @@ fn token_set() -> TokenSet {
     .with_account_id("17841400000000000")
 }
 
-/// (b): the store's own schema and driver (sqlx), plaintext token bytes.
+/// (b): the store's own schema, driver and dispatch with plaintext token bytes: rusqlite,
+/// reads on a reader connection in place (`block_in_place`) returning what the store returns
+/// (tokens, version, status, last update), writes on the writer connection through tokio's
+/// blocking pool in a `BEGIN IMMEDIATE` transaction returning the new version — what the
+/// store's SQLite backend does, minus the sealing and the pseudonyms.
+#[derive(Clone)]
 struct Plain {
-    pool: sqlx::AnyPool,
+    reader: Arc<Mutex<rusqlite::Connection>>,
+    writer: Arc<Mutex<rusqlite::Connection>>,
 }
 
 impl Plain {
@@ -59,61 +64,80 @@ impl Plain {
         EncryptedStore::open_sqlite(path, keyring(&[("k1", 1)], "k1"))
             .await
             .unwrap();
-        sqlx::any::install_default_drivers();
-        let pool = sqlx::any::AnyPoolOptions::new()
-            .max_connections(4)
-            .after_connect(|conn, _| {
-                Box::pin(async move {
-                    use sqlx::Executor;
-                    // One statement per call: the store's own pool does the same.
-                    for pragma in [
-                        "PRAGMA busy_timeout=5000",
-                        "PRAGMA journal_mode=WAL",
-                        "PRAGMA synchronous=FULL",
-                    ] {
-                        conn.execute(pragma).await?;
-                    }
-                    Ok(())
-                })
-            })
-            .connect(&format!("sqlite://{}", path.display()))
-            .await
+        let connect = || {
+            let conn = rusqlite::Connection::open(path).unwrap();
+            conn.execute_batch(
+                "PRAGMA busy_timeout = 5000; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
+            )
             .unwrap();
-        Self { pool }
+            Arc::new(Mutex::new(conn))
+        };
+        Self {
+            reader: connect(),
+            writer: connect(),
+        }
     }
 
     async fn put(&self, conn_id: &str, tokens: &TokenSet) {
-        let bytes = tokens.to_secret_bytes().unwrap();
-        sqlx::query(
-            // The same statement shape the store writes: every column, indexed ones included.
-            "INSERT INTO sc_tokens (conn_id, subject_ref, platform, version, status, status_since, updated_at, dek_id, sealed, account_ref) \
-             VALUES ($1, $2, 'linkedin', 1, 'active', NULL, $3, '', $4, $5) \
-             ON CONFLICT (conn_id) DO UPDATE SET subject_ref = excluded.subject_ref, platform = excluded.platform, \
-                 version = sc_tokens.version + 1, status = excluded.status, status_since = excluded.status_since, \
-                 updated_at = excluded.updated_at, dek_id = excluded.dek_id, sealed = excluded.sealed, \
-                 account_ref = excluded.account_ref \
-             RETURNING version",
-        )
-        .bind(conn_id)
-        .bind(vec![7u8; 32])
-        .bind(Utc::now().timestamp())
-        .bind(bytes.to_vec())
-        .bind(vec![9u8; 32])
-        .fetch_one(&self.pool)
+        let bytes = tokens.to_secret_bytes().unwrap().to_vec();
+        let conn_id = conn_id.to_owned();
+        let writer = self.writer.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = writer.lock().unwrap();
+            let tx = conn
+                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+                .unwrap();
+            let version: i64 = tx
+                .prepare_cached(
+                    // The same statement the store writes: every column, indexed ones included.
+                    "INSERT INTO sc_tokens (conn_id, subject_ref, platform, version, status, status_since, updated_at, dek_id, sealed, account_ref) \
+                     VALUES (?1, ?2, 'linkedin', 1, 'active', NULL, ?3, '', ?4, ?5) \
+                     ON CONFLICT (conn_id) DO UPDATE SET subject_ref = excluded.subject_ref, platform = excluded.platform, \
+                         version = sc_tokens.version + 1, status = excluded.status, status_since = excluded.status_since, \
+                         updated_at = excluded.updated_at, dek_id = excluded.dek_id, sealed = excluded.sealed, \
+                         account_ref = excluded.account_ref \
+                     RETURNING version",
+                )
+                .unwrap()
+                .query_row(
+                    rusqlite::params![conn_id, vec![7u8; 32], Utc::now().timestamp(), bytes, vec![9u8; 32]],
+                    |r| r.get(0),
+                )
+                .unwrap();
+            tx.commit().unwrap();
+            version
+        })
         .await
         .unwrap();
     }
 
-    async fn get(&self, conn_id: &str) -> TokenSet {
-        let row = sqlx::query(
-            "SELECT subject_ref, platform, version, status, status_since, updated_at, dek_id, sealed FROM sc_tokens WHERE conn_id = $1",
+    /// What the store's read returns: the tokens with their version, status and last update.
+    async fn get(&self, conn_id: &str) -> StoredTokens {
+        // A point lookup runs in place on a multi-threaded runtime, like the store's.
+        let (version, status, updated_at, bytes) = tokio::task::block_in_place(|| {
+            let conn = self.reader.lock().unwrap();
+            conn.prepare_cached(
+                "SELECT conn_id, subject_ref, platform, version, status, status_since, updated_at, account_ref, dek_id, sealed \
+                 FROM sc_tokens WHERE conn_id = ?1",
+            )
+            .unwrap()
+            .query_row([conn_id], |r| {
+                Ok((
+                    r.get::<_, i64>(3)?,
+                    r.get::<_, String>(4)?,
+                    r.get::<_, i64>(6)?,
+                    r.get::<_, Vec<u8>>(9)?,
+                ))
+            })
+            .unwrap()
+        });
+        assert_eq!(status, "active");
+        StoredTokens::new(
+            TokenSet::from_secret_bytes(&bytes).unwrap(),
+            version.unsigned_abs(),
+            ConnectionStatus::Active,
+            chrono::DateTime::from_timestamp(updated_at, 0).unwrap(),
         )
-        .bind(conn_id)
-        .fetch_one(&self.pool)
-        .await
-        .unwrap();
-        let sealed: Vec<u8> = row.try_get("sealed").unwrap();
-        TokenSet::from_secret_bytes(&sealed).unwrap()
     }
 }
 
@@ -331,6 +355,29 @@ fn main() {
         || drop(rt.block_on(plain.get(&plain_id))),
         || drop(raw.get(raw_id)),
     );
+    // The same reads from inside a task on a runtime worker thread, where `block_in_place`
+    // hands the worker's core to another thread first: what a host's request handler sees.
+    let (ta, tb, tc) = {
+        let (enc, plain, raw_path) = (enc.clone(), plain.clone(), dir.path().join("b.db"));
+        let (key, plain_id) = (key.clone(), plain_id.clone());
+        rt.block_on(rt.spawn(async move {
+            let raw = Raw::open(&raw_path);
+            let (mut ta, mut tb, mut tc) = (Vec::new(), Vec::new(), Vec::new());
+            for _ in 0..3_000 {
+                let t = Instant::now();
+                drop(enc.get(&key).await.unwrap());
+                ta.push(t.elapsed());
+                let t = Instant::now();
+                drop(plain.get(&plain_id).await);
+                tb.push(t.elapsed());
+                let t = Instant::now();
+                drop(raw.get(raw_id));
+                tc.push(t.elapsed());
+            }
+            (median(ta), median(tb), median(tc))
+        }))
+        .unwrap()
+    };
     let (wa, wb, wc) = interleaved(
         1_000,
         || {
@@ -355,6 +402,11 @@ fn main() {
         "store bench: read  (a) {ra:?} (b) {rb:?} (c) {rc:?}; a/b {:.2} (target <= 1.2), a/c {:.2} (target <= 3)",
         ra.as_secs_f64() / rb.as_secs_f64(),
         ra.as_secs_f64() / rc.as_secs_f64()
+    );
+    eprintln!(
+        "store bench: read from a worker task (a) {ta:?} (b) {tb:?} (c) {tc:?}; a/b {:.2}, a/c {:.2}",
+        ta.as_secs_f64() / tb.as_secs_f64(),
+        ta.as_secs_f64() / tc.as_secs_f64()
     );
     eprintln!(
         "store bench: write (a) {wa:?} (b) {wb:?} (c) {wc:?}; a/b {:.2} (target <= 1.2), a/c {:.2}",

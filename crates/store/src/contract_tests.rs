@@ -54,24 +54,24 @@ pub(crate) async fn fixture(kind: Kind) -> Option<Fixture> {
         ),
         #[cfg(feature = "sqlite")]
         Kind::Sqlite => {
-            use crate::backend::sql::SqlBackend;
+            use crate::backend::sqlite::SqliteBackend;
             let dir = tempfile::tempdir().unwrap();
-            let data = SqlBackend::open_sqlite(&dir.path().join("sc.db"))
+            let data = SqliteBackend::open(&dir.path().join("sc.db"))
                 .await
                 .unwrap();
-            let vault = SqlBackend::open_sqlite(&dir.path().join("sc.db.keys"))
+            let vault = SqliteBackend::open(&dir.path().join("sc.db.keys"))
                 .await
                 .unwrap();
             (Arc::new(data), Arc::new(vault), Some(dir))
         }
         #[cfg(feature = "postgres")]
         Kind::Postgres => {
-            use crate::backend::sql::SqlBackend;
+            use crate::backend::postgres::PgBackend;
             let url = std::env::var("SC_TEST_PG_URL").ok()?;
-            let data = SqlBackend::open_postgres(&fresh_pg_database(&url).await)
+            let data = PgBackend::open(&fresh_pg_database(&url).await)
                 .await
                 .unwrap();
-            let vault = SqlBackend::open_postgres(&fresh_pg_database(&url).await)
+            let vault = PgBackend::open(&fresh_pg_database(&url).await)
                 .await
                 .unwrap();
             (Arc::new(data), Arc::new(vault), None)

@@ -14,8 +14,13 @@
 //!   legal basis, notice version, expiry), so `permits` never decrypts or scans history, and
 //!   caches it for [`StoreOptions::consent_cache_ttl`] (another process's withdrawal is seen
 //!   within that TTL; this process's at once).
-//! * **Backends:** SQLite (feature `sqlite`, default), PostgreSQL (feature `postgres`), and a
-//!   process-local one for tests ([`EncryptedStore::memory`]).
+//! * **Backends:** SQLite on rusqlite (feature `sqlite`, default: bundles SQLite, so a host
+//!   linking another SQLite build leaves it out), PostgreSQL on sqlx (feature `postgres`), and
+//!   a process-local one for tests ([`EncryptedStore::memory`]). No SQLite call blocks the
+//!   async runtime: writes and scans run on tokio's blocking pool; point lookups (a few
+//!   microseconds) run in place through `block_in_place` on a multi-threaded runtime, which
+//!   first hands the worker's other tasks to another thread, and on the blocking pool on a
+//!   current-thread runtime. The store needs a tokio runtime.
 //!
 //! ```no_run
 //! use std::sync::Arc;

@@ -171,9 +171,9 @@ impl EncryptedStore {
         let path = path.as_ref();
         let mut vault_path = path.as_os_str().to_owned();
         vault_path.push(".keys");
-        let backend = crate::backend::sql::SqlBackend::open_sqlite(path).await?;
+        let backend = crate::backend::sqlite::SqliteBackend::open(path).await?;
         let vault =
-            crate::backend::sql::SqlBackend::open_sqlite(std::path::Path::new(&vault_path)).await?;
+            crate::backend::sqlite::SqliteBackend::open(std::path::Path::new(&vault_path)).await?;
         Self::with_backends(Arc::new(backend), Arc::new(vault), keys, options).await
     }
 
@@ -193,7 +193,7 @@ impl EncryptedStore {
         options: StoreOptions,
     ) -> Result<Self> {
         let backend: Arc<dyn Backend> =
-            Arc::new(crate::backend::sql::SqlBackend::open_postgres(url).await?);
+            Arc::new(crate::backend::postgres::PgBackend::open(url).await?);
         Self::with_backends(backend.clone(), backend, keys, options).await
     }
 
@@ -205,8 +205,8 @@ impl EncryptedStore {
         keys: Arc<dyn KeyProvider>,
         options: StoreOptions,
     ) -> Result<Self> {
-        let backend = crate::backend::sql::SqlBackend::open_postgres(url).await?;
-        let vault = crate::backend::sql::SqlBackend::open_postgres(vault_url).await?;
+        let backend = crate::backend::postgres::PgBackend::open(url).await?;
+        let vault = crate::backend::postgres::PgBackend::open(vault_url).await?;
         Self::with_backends(Arc::new(backend), Arc::new(vault), keys, options).await
     }
 

@@ -280,6 +280,7 @@ async fn a_subjects_life_on_the_in_process_backend() {
     lifecycle(store, clock, None).await;
 }
 
+#[cfg(feature = "sqlite")]
 #[tokio::test]
 async fn a_subjects_life_on_sqlite() {
     let clock = Arc::new(ManualClock::new(Utc::now()));

@@ -5,9 +5,17 @@
 //! [`crate::EncryptedStore`] does all sealing and opening on top of a backend, so every backend
 //! stores exactly the same bytes and one contract test suite covers them all.
 
+#[cfg(all(test, any(feature = "sqlite", feature = "postgres")))]
+mod checks;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+pub(crate) mod decode;
 pub(crate) mod memory;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
-pub(crate) mod sql;
+pub(crate) mod migrations;
+#[cfg(feature = "postgres")]
+pub(crate) mod postgres;
+#[cfg(feature = "sqlite")]
+pub(crate) mod sqlite;
 
 use async_trait::async_trait;
 use socialconnect_core::Result;

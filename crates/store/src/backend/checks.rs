@@ -1,5 +1,6 @@
-//! The backend against real databases: every check runs on a fresh SQLite file, and on a fresh
-//! PostgreSQL database when `SC_TEST_PG_URL` is set (skipped otherwise).
+//! The backend checks every SQL backend passes, written once against [`Backend`]: each backend's
+//! test module runs all of them on a fresh database of its own through [`backend_checks!`],
+//! and adds the tests only its engine has (raw rows, files, URLs).
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -7,176 +8,124 @@ use std::sync::Arc;
 use socialconnect_core::ErrorKind;
 use socialconnect_core::store::PutOutcome;
 
-use super::{Dialect, SqlBackend, schema};
 use crate::backend::{
-    Backend, ConsentRow, DeletionRow, DeletionStatusUpdate, MetaRow, NewConsentRow, PendingRow,
-    Rewrap, SubjectKeyRow, SubjectRef, TokenRow, UsageRow,
+    Backend, ConsentRow, DeletionRow, DeletionStatusUpdate, ErasureCounts, MetaRow, NewConsentRow,
+    PendingRow, Rewrap, SubjectKeyRow, SubjectRef, TokenRow, UsageRow,
 };
 use crate::chain::{self, ChainVerifier};
 
-// --- harness ---
-
-/// A backend over a throwaway database, removed by [`Harness::finish`].
-struct Harness {
-    backend: Arc<SqlBackend>,
-    scratch: Scratch,
-}
-
-enum Scratch {
-    /// Kept so the directory lives as long as the backend.
-    #[cfg(feature = "sqlite")]
-    Sqlite { _dir: tempfile::TempDir },
-    #[cfg(feature = "postgres")]
-    Postgres {
-        server_url: String,
-        database: String,
-    },
-}
-
-impl Harness {
-    #[cfg(feature = "sqlite")]
-    async fn sqlite() -> Harness {
-        let dir = tempfile::tempdir().expect("temporary directory");
-        let backend = SqlBackend::open_sqlite(&dir.path().join("store.db"))
-            .await
-            .expect("open SQLite");
-        assert_eq!(backend.dialect(), Dialect::Sqlite);
-        Harness {
-            backend: Arc::new(backend),
-            scratch: Scratch::Sqlite { _dir: dir },
-        }
-    }
-
-    /// A fresh database on the server in `SC_TEST_PG_URL`, or `None` when it is unset.
-    #[cfg(feature = "postgres")]
-    async fn postgres() -> Option<Harness> {
-        let Ok(server_url) = std::env::var("SC_TEST_PG_URL") else {
-            eprintln!("SC_TEST_PG_URL is unset: skipping the PostgreSQL run");
-            return None;
-        };
-        let database = format!("sc_{}", uuid::Uuid::new_v4().simple());
-        admin(&server_url, &format!("CREATE DATABASE {database}")).await;
-        let backend = SqlBackend::open_postgres(&with_database(&server_url, &database))
-            .await
-            .expect("open PostgreSQL");
-        assert_eq!(backend.dialect(), Dialect::Postgres);
-        Some(Harness {
-            backend: Arc::new(backend),
-            scratch: Scratch::Postgres {
-                server_url,
-                database,
-            },
-        })
-    }
-
-    /// The URL of this harness's PostgreSQL database.
-    #[cfg(feature = "postgres")]
-    fn pg_url(&self) -> String {
-        match &self.scratch {
-            Scratch::Postgres {
-                server_url,
-                database,
-            } => with_database(server_url, database),
-            #[cfg(feature = "sqlite")]
-            Scratch::Sqlite { .. } => panic!("not a PostgreSQL harness"),
-        }
-    }
-
-    async fn finish(self) {
-        self.backend.close().await;
-        match self.scratch {
-            #[cfg(feature = "sqlite")]
-            Scratch::Sqlite { .. } => {}
-            #[cfg(feature = "postgres")]
-            Scratch::Postgres {
-                server_url,
-                database,
-            } => {
-                admin(
-                    &server_url,
-                    &format!("DROP DATABASE {database} WITH (FORCE)"),
-                )
-                .await
-            }
-        }
-    }
-}
-
-/// Runs one statement on the test server's own database.
-#[cfg(feature = "postgres")]
-async fn admin(server_url: &str, sql: &str) {
-    use sqlx::{Connection, Executor};
-
-    sqlx::any::install_default_drivers();
-    let mut conn = sqlx::AnyConnection::connect(server_url)
-        .await
-        .expect("connect to SC_TEST_PG_URL");
-    conn.execute(sqlx::AssertSqlSafe(sql.to_owned()))
-        .await
-        .expect("administrative statement");
-    conn.close().await.expect("close");
-}
-
-/// `url` with its database name replaced.
-#[cfg(feature = "postgres")]
-fn with_database(url: &str, database: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((base, query)) => (base, Some(query)),
-        None => (url, None),
+/// Defines one `#[tokio::test]` per backend-independent check in the invoking module, named
+/// after the check.
+///
+/// `$start` is an async constructor of a harness over a fresh, empty database, returning
+/// `None` when the backend cannot run here (the test then passes without checking anything).
+/// The harness has a `backend: Arc<B>` field (`B: Backend`) and an `async fn finish(self)`
+/// that closes the backend and removes the database.
+macro_rules! backend_checks {
+    ($start:path) => {
+        $crate::backend::checks::backend_checks!(
+            @each $start;
+            meta_rows,
+            subject_keys,
+            tokens,
+            leases,
+            pending_states,
+            take_pending_is_single_use,
+            consent_chain,
+            concurrent_appends_keep_one_chain,
+            usage_log,
+            erasure,
+            tokens_by_account,
+            deletion_requests,
+        );
     };
-    let server = base.rsplit_once('/').map_or(base, |(server, _)| server);
-    match query {
-        Some(query) => format!("{server}/{database}?{query}"),
-        None => format!("{server}/{database}"),
-    }
-}
-
-/// Defines `<check>::sqlite` and `<check>::postgres` tests running `check(backend)`.
-macro_rules! on_both {
-    ($($check:ident),* $(,)?) => {$(
-        mod $check {
-            #[cfg(feature = "sqlite")]
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                let harness = super::Harness::sqlite().await;
-                super::$check(harness.backend.clone()).await;
-                harness.finish().await;
-            }
-
-            #[cfg(feature = "postgres")]
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                let Some(harness) = super::Harness::postgres().await else { return };
-                super::$check(harness.backend.clone()).await;
-                harness.finish().await;
-            }
+    (@each $start:path; $($check:ident),* $(,)?) => {$(
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $check() {
+            let Some(harness) = $start().await else { return };
+            $crate::backend::checks::$check(harness.backend.clone()).await;
+            harness.finish().await;
         }
     )*};
 }
+pub(crate) use backend_checks;
 
-on_both!(
-    meta_rows,
-    subject_keys,
-    tokens,
-    leases,
-    pending_states,
-    take_pending_is_single_use,
-    consent_chain,
-    concurrent_appends_keep_one_chain,
-    usage_log,
-    erasure,
-    malformed_rows_are_typed_errors,
-    tokens_by_account,
-    deletion_requests,
-);
+// --- raw rows, inserted by each backend's own driver ---
+
+/// One statement a backend's test runs on its database directly, below the backend. The SQL
+/// uses PostgreSQL's `$N` placeholders (SQLite runs it with `?N`); every parameter is a blob.
+pub(crate) struct RawInsert {
+    pub sql: &'static str,
+    pub blobs: Vec<Vec<u8>>,
+}
+
+/// A byte string planted in the sealed column of malformed rows: no error may show it.
+pub(crate) const SEALED_MARK: &[u8] = b"SEALED-MARKER";
+
+/// Rows no backend writes, for [`check_malformed_rows`]: a token with a 5-byte pseudonym, a
+/// token with a negative version, a consent row with a 5-byte hash and a pending state with a
+/// 5-byte pseudonym.
+pub(crate) fn malformed_rows() -> Vec<RawInsert> {
+    vec![
+        RawInsert {
+            sql: "INSERT INTO sc_tokens (conn_id, subject_ref, platform, version, status, \
+                      status_since, updated_at, dek_id, sealed) \
+                  VALUES ('short-ref', $1, 'meta', 1, 'active', NULL, 1, 'dek', $2)",
+            blobs: vec![vec![1, 2, 3, 4, 5], SEALED_MARK.to_vec()],
+        },
+        RawInsert {
+            sql: "INSERT INTO sc_tokens (conn_id, subject_ref, platform, version, status, \
+                      status_since, updated_at, dek_id, sealed) \
+                  VALUES ('negative', $1, 'meta', -3, 'active', NULL, 1, 'dek', $2)",
+            blobs: vec![subject(1).to_vec(), SEALED_MARK.to_vec()],
+        },
+        RawInsert {
+            sql: "INSERT INTO sc_consent (seq, row_digest, prev_hash, hash) \
+                  VALUES (1, $1, $1, $2)",
+            blobs: vec![vec![0; 32], vec![9; 5]],
+        },
+        RawInsert {
+            sql: "INSERT INTO sc_pending (state_hash, subject_ref, expires_at, dek_id, sealed) \
+                  VALUES ($1, $2, 1, 'dek', $3)",
+            blobs: vec![vec![4; 32], vec![4; 5], SEALED_MARK.to_vec()],
+        },
+    ]
+}
+
+/// The connection an earlier release left in a schema-1 database, as stored.
+pub(crate) fn schema_1_token() -> TokenRow {
+    TokenRow {
+        conn_id: "old-conn".to_owned(),
+        subject_ref: subject(1),
+        platform: "meta".to_owned(),
+        version: 3,
+        status: "active".to_owned(),
+        status_since: None,
+        updated_at: 1,
+        account_ref: None,
+        dek_id: "dek-1".to_owned(),
+        sealed: vec![7; 40],
+    }
+}
+
+/// What an earlier release wrote into a schema-1 database: [`schema_1_token`].
+pub(crate) fn schema_1_rows() -> Vec<RawInsert> {
+    let old = schema_1_token();
+    vec![RawInsert {
+        sql: "INSERT INTO sc_tokens (conn_id, subject_ref, platform, version, status, \
+                  status_since, updated_at, dek_id, sealed) \
+              VALUES ('old-conn', $1, 'meta', 3, 'active', NULL, 1, 'dek-1', $2)",
+        blobs: vec![old.subject_ref.to_vec(), old.sealed],
+    }]
+}
 
 // --- rows ---
 
-fn subject(n: u8) -> SubjectRef {
+pub(crate) fn subject(n: u8) -> SubjectRef {
     [n; 32]
 }
 
-fn token_row(conn_id: &str, subject_n: u8, platform: &str) -> TokenRow {
+pub(crate) fn token_row(conn_id: &str, subject_n: u8, platform: &str) -> TokenRow {
     TokenRow {
         conn_id: conn_id.to_owned(),
         subject_ref: subject(subject_n),
@@ -191,7 +140,7 @@ fn token_row(conn_id: &str, subject_n: u8, platform: &str) -> TokenRow {
     }
 }
 
-fn deletion_row(code: &str, subject_n: Option<u8>, received_at: i64) -> DeletionRow {
+pub(crate) fn deletion_row(code: &str, subject_n: Option<u8>, received_at: i64) -> DeletionRow {
     DeletionRow {
         code: code.to_owned(),
         platform: "facebook".to_owned(),
@@ -205,7 +154,7 @@ fn deletion_row(code: &str, subject_n: Option<u8>, received_at: i64) -> Deletion
     }
 }
 
-fn key_row(subject_n: u8, kek_id: &str) -> SubjectKeyRow {
+pub(crate) fn key_row(subject_n: u8, kek_id: &str) -> SubjectKeyRow {
     SubjectKeyRow {
         subject_ref: subject(subject_n),
         dek_id: format!("dek-{subject_n}"),
@@ -215,7 +164,7 @@ fn key_row(subject_n: u8, kek_id: &str) -> SubjectKeyRow {
     }
 }
 
-fn pending_row(hash_n: u8, subject_n: u8, expires_at: i64) -> PendingRow {
+pub(crate) fn pending_row(hash_n: u8, subject_n: u8, expires_at: i64) -> PendingRow {
     PendingRow {
         state_hash: [hash_n; 32],
         subject_ref: subject(subject_n),
@@ -225,7 +174,12 @@ fn pending_row(hash_n: u8, subject_n: u8, expires_at: i64) -> PendingRow {
     }
 }
 
-fn consent_row(subject_n: u8, purpose: &str, platform: &str, action: &str) -> NewConsentRow {
+pub(crate) fn consent_row(
+    subject_n: u8,
+    purpose: &str,
+    platform: &str,
+    action: &str,
+) -> NewConsentRow {
     NewConsentRow {
         subject_ref: subject(subject_n),
         purpose: purpose.to_owned(),
@@ -240,7 +194,7 @@ fn consent_row(subject_n: u8, purpose: &str, platform: &str, action: &str) -> Ne
     }
 }
 
-fn usage_row(subject_n: u8, at: i64) -> UsageRow {
+pub(crate) fn usage_row(subject_n: u8, at: i64) -> UsageRow {
     UsageRow {
         subject_ref: subject(subject_n),
         at,
@@ -255,7 +209,7 @@ fn usage_row(subject_n: u8, at: i64) -> UsageRow {
 }
 
 /// Every consent row, in order, checked with the chain verifier.
-async fn verify_chain(b: &SqlBackend) -> Vec<ConsentRow> {
+pub(crate) async fn verify_chain(b: &dyn Backend) -> Vec<ConsentRow> {
     let mut verifier = ChainVerifier::new();
     let mut rows = Vec::new();
     let mut after = 0;
@@ -274,9 +228,9 @@ async fn verify_chain(b: &SqlBackend) -> Vec<ConsentRow> {
     rows
 }
 
-// --- checks on both databases ---
+// --- checks every backend passes ---
 
-async fn meta_rows(b: Arc<SqlBackend>) {
+pub(crate) async fn meta_rows(b: Arc<dyn Backend>) {
     assert_eq!(b.get_meta("pseudonym").await.unwrap(), None);
     let first = MetaRow {
         name: "pseudonym".to_owned(),
@@ -315,7 +269,7 @@ async fn meta_rows(b: Arc<SqlBackend>) {
     assert_eq!((now.kek_id.as_str(), now.wrapped), ("kek-2", vec![3; 60]));
 }
 
-async fn subject_keys(b: Arc<SqlBackend>) {
+pub(crate) async fn subject_keys(b: Arc<dyn Backend>) {
     assert_eq!(b.get_subject_key(&subject(1)).await.unwrap(), None);
     let k1 = key_row(1, "kek-1");
     assert_eq!(
@@ -421,7 +375,7 @@ async fn subject_keys(b: Arc<SqlBackend>) {
     assert_eq!(b.count_wrapped_by("kek-2").await.unwrap(), 2);
 }
 
-async fn tokens(b: Arc<SqlBackend>) {
+pub(crate) async fn tokens(b: Arc<dyn Backend>) {
     let row = token_row("conn-1", 1, "meta");
     assert_eq!(
         b.put_token(row.clone(), None).await.unwrap(),
@@ -520,7 +474,7 @@ async fn tokens(b: Arc<SqlBackend>) {
     assert!(b.try_lease("conn-1", "owner-b", 101, 200).await.unwrap());
 }
 
-async fn leases(b: Arc<SqlBackend>) {
+pub(crate) async fn leases(b: Arc<dyn Backend>) {
     assert!(b.try_lease("conn", "a", 100, 130).await.unwrap());
     assert!(
         !b.try_lease("conn", "b", 110, 140).await.unwrap(),
@@ -567,7 +521,7 @@ async fn leases(b: Arc<SqlBackend>) {
     assert_eq!(won, 1);
 }
 
-async fn pending_states(b: Arc<SqlBackend>) {
+pub(crate) async fn pending_states(b: Arc<dyn Backend>) {
     let p1 = pending_row(1, 1, 100);
     b.insert_pending(p1.clone()).await.unwrap();
     let duplicate = b.insert_pending(pending_row(1, 2, 500)).await.unwrap_err();
@@ -587,7 +541,7 @@ async fn pending_states(b: Arc<SqlBackend>) {
     assert_eq!(b.erase_pending_of(&subject(2)).await.unwrap(), 0);
 }
 
-async fn take_pending_is_single_use(b: Arc<SqlBackend>) {
+pub(crate) async fn take_pending_is_single_use(b: Arc<dyn Backend>) {
     let row = pending_row(7, 1, 1_000);
     b.insert_pending(row.clone()).await.unwrap();
     let takers: Vec<_> = (0..10)
@@ -603,7 +557,7 @@ async fn take_pending_is_single_use(b: Arc<SqlBackend>) {
     assert_eq!(taken, vec![row]);
 }
 
-async fn consent_chain(b: Arc<SqlBackend>) {
+pub(crate) async fn consent_chain(b: Arc<dyn Backend>) {
     const ACCOUNT: &str = "account_connection";
     let first = b
         .append_consent(consent_row(1, ACCOUNT, "", "grant"))
@@ -693,10 +647,10 @@ async fn consent_chain(b: Arc<SqlBackend>) {
         vec![2, 3]
     );
     assert!(b.consent_range(4, 10).await.unwrap().is_empty());
-    assert_eq!(verify_chain(&b).await.len(), 4);
+    assert_eq!(verify_chain(&*b).await.len(), 4);
 }
 
-async fn concurrent_appends_keep_one_chain(b: Arc<SqlBackend>) {
+pub(crate) async fn concurrent_appends_keep_one_chain(b: Arc<dyn Backend>) {
     let appenders: Vec<_> = (0..20u8)
         .map(|i| {
             let b = b.clone();
@@ -711,14 +665,14 @@ async fn concurrent_appends_keep_one_chain(b: Arc<SqlBackend>) {
         seqs.insert(appender.await.unwrap());
     }
     assert_eq!(seqs, (1..=20).collect::<BTreeSet<i64>>());
-    let rows = verify_chain(&b).await;
+    let rows = verify_chain(&*b).await;
     assert_eq!(
         rows.iter().map(|r| r.seq).collect::<Vec<_>>(),
         (1..=20).collect::<Vec<_>>()
     );
 }
 
-async fn usage_log(b: Arc<SqlBackend>) {
+pub(crate) async fn usage_log(b: Arc<dyn Backend>) {
     for at in [30, 10, 20] {
         b.append_usage(usage_row(1, at)).await.unwrap();
     }
@@ -758,7 +712,7 @@ async fn usage_log(b: Arc<SqlBackend>) {
     assert!(b.usage_of(&subject(4)).await.unwrap().is_empty());
 }
 
-async fn erasure(b: Arc<SqlBackend>) {
+pub(crate) async fn erasure(b: Arc<dyn Backend>) {
     const ACCOUNT: &str = "account_connection";
     for n in [1, 2] {
         b.insert_subject_key_if_absent(key_row(n, "kek-1"))
@@ -801,7 +755,7 @@ async fn erasure(b: Arc<SqlBackend>) {
     let counts = b.erase_subject(&subject(1)).await.unwrap();
     assert_eq!(
         counts,
-        crate::backend::ErasureCounts {
+        ErasureCounts {
             tokens: 2,
             leases: 1,
             pending_states: 2,
@@ -845,7 +799,7 @@ async fn erasure(b: Arc<SqlBackend>) {
     );
 
     // Tombstones keep the chain; nothing of subject 1 is left in them.
-    let rows = verify_chain(&b).await;
+    let rows = verify_chain(&*b).await;
     assert_eq!(rows.len(), 3);
     for tombstone in [&rows[0], &rows[2]] {
         assert_eq!(
@@ -897,81 +851,17 @@ async fn erasure(b: Arc<SqlBackend>) {
     // Erasing again finds nothing; the chain grows on after tombstones.
     assert_eq!(
         b.erase_subject(&subject(1)).await.unwrap(),
-        crate::backend::ErasureCounts::default()
+        ErasureCounts::default()
     );
     let next = b
         .append_consent(consent_row(2, ACCOUNT, "", "withdraw"))
         .await
         .unwrap();
     assert_eq!((next.seq, next.prev_hash), (4, rows[2].hash));
-    assert_eq!(verify_chain(&b).await.len(), 4);
+    assert_eq!(verify_chain(&*b).await.len(), 4);
 }
 
-async fn malformed_rows_are_typed_errors(b: Arc<SqlBackend>) {
-    const MARK: &[u8] = b"SEALED-MARKER";
-    // A 5-byte pseudonym.
-    sqlx::query(
-        "INSERT INTO sc_tokens (conn_id, subject_ref, platform, version, status, status_since, \
-             updated_at, dek_id, sealed) \
-         VALUES ('short-ref', $1, 'meta', 1, 'active', NULL, 1, 'dek', $2)",
-    )
-    .bind(&[1u8, 2, 3, 4, 5][..])
-    .bind(MARK)
-    .execute(&b.pool)
-    .await
-    .unwrap();
-    // A negative version.
-    sqlx::query(
-        "INSERT INTO sc_tokens (conn_id, subject_ref, platform, version, status, status_since, \
-             updated_at, dek_id, sealed) \
-         VALUES ('negative', $1, 'meta', -3, 'active', NULL, 1, 'dek', $2)",
-    )
-    .bind(&subject(1)[..])
-    .bind(MARK)
-    .execute(&b.pool)
-    .await
-    .unwrap();
-    for conn_id in ["short-ref", "negative"] {
-        let e = b.get_token(conn_id).await.unwrap_err();
-        assert_eq!(e.kind(), ErrorKind::Storage, "{conn_id}");
-        for shown in [e.to_string(), format!("{e:?}")] {
-            assert!(!shown.contains("SEALED"), "{shown}");
-            assert!(shown.contains("sc_tokens"), "{shown}");
-        }
-    }
-    // The CAS path reads the version too.
-    let e = b
-        .put_token(token_row("negative", 1, "meta"), Some(1))
-        .await
-        .unwrap_err();
-    assert_eq!(e.kind(), ErrorKind::Storage);
-
-    // A consent row whose hash is 5 bytes.
-    sqlx::query("INSERT INTO sc_consent (seq, row_digest, prev_hash, hash) VALUES (1, $1, $1, $2)")
-        .bind(&[0u8; 32][..])
-        .bind(&[9u8; 5][..])
-        .execute(&b.pool)
-        .await
-        .unwrap();
-    let e = b.consent_range(0, 10).await.unwrap_err();
-    assert_eq!(e.kind(), ErrorKind::Storage);
-
-    // A pending state whose pseudonym is 5 bytes: taken (so it is gone) but refused.
-    sqlx::query(
-        "INSERT INTO sc_pending (state_hash, subject_ref, expires_at, dek_id, sealed) \
-         VALUES ($1, $2, 1, 'dek', $3)",
-    )
-    .bind(&[4u8; 32][..])
-    .bind(&[4u8; 5][..])
-    .bind(MARK)
-    .execute(&b.pool)
-    .await
-    .unwrap();
-    let e = b.take_pending(&[4; 32]).await.unwrap_err();
-    assert_eq!(e.kind(), ErrorKind::Storage);
-}
-
-async fn tokens_by_account(b: Arc<SqlBackend>) {
+pub(crate) async fn tokens_by_account(b: Arc<dyn Backend>) {
     let account = |n: u8| -> [u8; 32] { [0x40 + n; 32] };
     let with_account = |conn: &str, subject_n: u8, account_n: u8| TokenRow {
         account_ref: Some(account(account_n)),
@@ -1038,7 +928,7 @@ async fn tokens_by_account(b: Arc<SqlBackend>) {
     assert_eq!(b.tokens_by_account(&account(2)).await.unwrap().len(), 1);
 }
 
-async fn deletion_requests(b: Arc<SqlBackend>) {
+pub(crate) async fn deletion_requests(b: Arc<dyn Backend>) {
     b.insert_deletion_request(deletion_row("late", Some(1), 300))
         .await
         .unwrap();
@@ -1114,255 +1004,56 @@ async fn deletion_requests(b: Arc<SqlBackend>) {
     );
 }
 
-/// A database left at schema 1 by an earlier release, holding one connection.
-async fn fill_schema_1(pool: &sqlx::AnyPool, dialect: Dialect) {
-    schema::migrate_to(pool, dialect, 1).await.unwrap();
-    sqlx::query(
-        "INSERT INTO sc_tokens (conn_id, subject_ref, platform, version, status, status_since, \
-             updated_at, dek_id, sealed) \
-         VALUES ('old-conn', $1, 'meta', 3, 'active', NULL, 1, 'dek-1', $2)",
-    )
-    .bind(&subject(1)[..])
-    .bind(&[7u8; 40][..])
-    .execute(pool)
-    .await
-    .unwrap();
+// --- the shared half of backend-specific tests ---
+
+/// The rows of [`malformed_rows`], inserted raw: every read of them is a storage error naming
+/// the table, never showing the sealed bytes.
+pub(crate) async fn check_malformed_rows(b: &dyn Backend) {
+    let refused = |e: socialconnect_core::Error, table: &str, case: &str| {
+        assert_eq!(e.kind(), ErrorKind::Storage, "{case}");
+        for shown in [e.to_string(), format!("{e:?}")] {
+            assert!(!shown.contains("SEALED"), "{case}: {shown}");
+            assert!(shown.contains(table), "{case}: {shown}");
+        }
+    };
+    for conn_id in ["short-ref", "negative"] {
+        refused(
+            b.get_token(conn_id).await.unwrap_err(),
+            "sc_tokens",
+            conn_id,
+        );
+    }
+    // The CAS path reads the version too.
+    let e = b
+        .put_token(token_row("negative", 1, "meta"), Some(1))
+        .await
+        .unwrap_err();
+    refused(e, "sc_tokens", "CAS on a negative version");
+
+    // The consent row whose hash is 5 bytes.
+    let e = b.consent_range(0, 10).await.unwrap_err();
+    refused(e, "sc_consent", "consent hash");
+
+    // The pending state whose pseudonym is 5 bytes: taken (so it is gone) but refused.
+    let e = b.take_pending(&[4; 32]).await.unwrap_err();
+    refused(e, "sc_pending", "pending pseudonym");
+    assert_eq!(
+        b.take_pending(&[4; 32]).await.unwrap(),
+        None,
+        "a refused take still removes the state"
+    );
 }
 
-/// What an upgrade from schema 1 must give: the old row intact without an account pseudonym,
-/// and the new table in place.
-async fn check_upgraded_from_schema_1(b: &SqlBackend) {
-    assert_eq!(applied_migrations(b).await, schema::latest());
+/// What an upgrade from schema 1 (holding [`schema_1_rows`]) must give: the old row intact
+/// without an account pseudonym, and the newer tables in place. Each backend checks the
+/// migrations table itself.
+pub(crate) async fn check_upgraded_from_schema_1(b: &dyn Backend) {
     let old = b.get_token("old-conn").await.unwrap().unwrap();
     assert_eq!((old.version, old.account_ref), (3, None));
     assert_eq!(old.sealed, vec![7u8; 40]);
+    assert_eq!(old, schema_1_token());
     b.insert_deletion_request(deletion_row("code", Some(1), 1))
         .await
         .unwrap();
     assert_eq!(b.pending_deletion_requests().await.unwrap().len(), 1);
-}
-
-#[cfg(feature = "sqlite")]
-#[tokio::test]
-async fn sqlite_upgrades_from_schema_1() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("store.db");
-    sqlx::any::install_default_drivers();
-    let url = schema::sqlite_url(&schema::prepare_sqlite_file(&path).unwrap()).unwrap();
-    let pool = sqlx::any::AnyPoolOptions::new()
-        .max_connections(1)
-        .connect(&url)
-        .await
-        .unwrap();
-    fill_schema_1(&pool, Dialect::Sqlite).await;
-    pool.close().await;
-
-    let b = SqlBackend::open_sqlite(&path).await.unwrap();
-    check_upgraded_from_schema_1(&b).await;
-    b.close().await;
-}
-
-#[cfg(feature = "postgres")]
-#[tokio::test]
-async fn postgres_upgrades_from_schema_1() {
-    let Ok(server_url) = std::env::var("SC_TEST_PG_URL") else {
-        return;
-    };
-    let database = format!("sc_{}", uuid::Uuid::new_v4().simple());
-    admin(&server_url, &format!("CREATE DATABASE {database}")).await;
-    let url = with_database(&server_url, &database);
-    sqlx::any::install_default_drivers();
-    let pool = sqlx::any::AnyPoolOptions::new()
-        .max_connections(1)
-        .connect(&url)
-        .await
-        .unwrap();
-    fill_schema_1(&pool, Dialect::Postgres).await;
-    pool.close().await;
-
-    let b = SqlBackend::open_postgres(&url).await.unwrap();
-    check_upgraded_from_schema_1(&b).await;
-    b.close().await;
-    admin(
-        &server_url,
-        &format!("DROP DATABASE {database} WITH (FORCE)"),
-    )
-    .await;
-}
-
-// --- SQLite only ---
-
-#[cfg(all(feature = "sqlite", unix))]
-#[tokio::test]
-async fn sqlite_file_is_private_and_in_wal_mode() {
-    use std::os::unix::fs::PermissionsExt;
-
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("store.db");
-    let b = SqlBackend::open_sqlite(&path).await.unwrap();
-    b.put_token(token_row("conn", 1, "meta"), None)
-        .await
-        .unwrap();
-    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
-    assert_eq!(mode(&path), 0o600);
-    let wal = dir.path().join("store.db-wal");
-    assert!(wal.exists(), "a WAL file is in use");
-    assert_eq!(
-        mode(&wal),
-        0o600,
-        "SQLite gives the WAL file the database's mode"
-    );
-
-    let mut conn = b.pool.acquire().await.unwrap();
-    let journal: String = sqlx::query_scalar("PRAGMA journal_mode")
-        .fetch_one(&mut *conn)
-        .await
-        .unwrap();
-    assert_eq!(journal, "wal");
-    let synchronous: i64 = sqlx::query_scalar("PRAGMA synchronous")
-        .fetch_one(&mut *conn)
-        .await
-        .unwrap();
-    assert_eq!(synchronous, 2, "FULL");
-    let busy: i64 = sqlx::query_scalar("PRAGMA busy_timeout")
-        .fetch_one(&mut *conn)
-        .await
-        .unwrap();
-    assert_eq!(busy, 5000);
-    let foreign_keys: i64 = sqlx::query_scalar("PRAGMA foreign_keys")
-        .fetch_one(&mut *conn)
-        .await
-        .unwrap();
-    assert_eq!(foreign_keys, 1);
-    drop(conn);
-    b.close().await;
-}
-
-#[cfg(all(feature = "sqlite", unix))]
-#[tokio::test]
-async fn sqlite_tightens_an_existing_file() {
-    use std::os::unix::fs::PermissionsExt;
-
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("store.db");
-    std::fs::write(&path, b"").unwrap();
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
-    let b = SqlBackend::open_sqlite(&path).await.unwrap();
-    assert_eq!(
-        std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
-        0o600
-    );
-    b.close().await;
-}
-
-#[cfg(feature = "sqlite")]
-#[tokio::test]
-async fn sqlite_path_with_url_characters() {
-    let dir = tempfile::tempdir().unwrap();
-    let sub = dir.path().join("a dir?x=1#frag%20");
-    std::fs::create_dir(&sub).unwrap();
-    let path = sub.join("store.db");
-    let b = SqlBackend::open_sqlite(&path).await.unwrap();
-    b.put_token(token_row("conn", 1, "meta"), None)
-        .await
-        .unwrap();
-    b.close().await;
-    assert!(path.exists(), "the database is where it was asked to be");
-}
-
-/// The migrations table of `b`'s database: how many migrations were applied.
-async fn applied_migrations(b: &SqlBackend) -> i64 {
-    sqlx::query_scalar("SELECT COUNT(*) FROM sc_schema_migrations")
-        .fetch_one(&b.pool)
-        .await
-        .unwrap()
-}
-
-#[cfg(feature = "sqlite")]
-#[tokio::test]
-async fn sqlite_reopen_keeps_data_and_schema() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("store.db");
-    let b = SqlBackend::open_sqlite(&path).await.unwrap();
-    b.put_token(token_row("conn", 1, "meta"), None)
-        .await
-        .unwrap();
-    b.append_consent(consent_row(1, "analytics", "", "grant"))
-        .await
-        .unwrap();
-    b.close().await;
-
-    let b = SqlBackend::open_sqlite(&path).await.unwrap();
-    assert_eq!(applied_migrations(&b).await, schema::latest());
-    assert_eq!(b.get_token("conn").await.unwrap().unwrap().version, 1);
-    let next = b
-        .append_consent(consent_row(1, "analytics", "", "withdraw"))
-        .await
-        .unwrap();
-    assert_eq!(next.seq, 2);
-    assert_eq!(verify_chain(&b).await.len(), 2);
-    // A second instance on the same file works beside the first.
-    let other = SqlBackend::open_sqlite(&path).await.unwrap();
-    assert_eq!(
-        other
-            .put_token(token_row("conn", 1, "meta"), Some(1))
-            .await
-            .unwrap(),
-        PutOutcome::Written(2)
-    );
-    other.close().await;
-    b.close().await;
-}
-
-#[cfg(feature = "postgres")]
-#[tokio::test]
-async fn postgres_reopen_keeps_data_and_schema() {
-    let Some(harness) = Harness::postgres().await else {
-        return;
-    };
-    let url = harness.pg_url();
-    harness
-        .backend
-        .put_token(token_row("conn", 1, "meta"), None)
-        .await
-        .unwrap();
-    // Two more instances at once: migrations run under a lock and apply once.
-    let (again, third) = tokio::join!(
-        SqlBackend::open_postgres(&url),
-        SqlBackend::open_postgres(&url)
-    );
-    let (again, third) = (again.unwrap(), third.unwrap());
-    assert_eq!(applied_migrations(&again).await, schema::latest());
-    assert_eq!(again.get_token("conn").await.unwrap().unwrap().version, 1);
-    again.close().await;
-    third.close().await;
-    harness.finish().await;
-}
-
-#[cfg(feature = "postgres")]
-#[test]
-fn database_name_is_replaced_in_urls() {
-    assert_eq!(
-        with_database("postgres://u@h:5/sc_test", "sc_x"),
-        "postgres://u@h:5/sc_x"
-    );
-    assert_eq!(
-        with_database("postgres://u@h/db?sslmode=disable", "sc_x"),
-        "postgres://u@h/sc_x?sslmode=disable"
-    );
-}
-
-#[cfg(all(feature = "sqlite", unix))]
-#[tokio::test]
-async fn sqlite_refuses_a_directory() {
-    use std::os::unix::fs::PermissionsExt;
-
-    let dir = tempfile::tempdir().unwrap();
-    let before = std::fs::metadata(dir.path()).unwrap().permissions().mode();
-    let e = SqlBackend::open_sqlite(dir.path()).await.unwrap_err();
-    assert_eq!(e.kind(), ErrorKind::Storage);
-    assert_eq!(
-        std::fs::metadata(dir.path()).unwrap().permissions().mode(),
-        before
-    );
 }

@@ -1,12 +1,11 @@
-//! Rows to structs. A column of the wrong type, a hash of the wrong length or an impossible
-//! version is a typed storage error naming the table and column — never a panic, and never the
-//! value itself (it may be sealed or personal).
+//! Rows to structs, for every SQL driver. A column of the wrong type, a hash of the wrong
+//! length or an impossible version is a typed storage error naming the table and column —
+//! never a panic, and never the value itself (it may be sealed or personal).
 
-use socialconnect_core::{Error, Result};
-use sqlx::any::AnyRow;
-use sqlx::{Any, Decode, Row, Type};
+use std::cell::Cell;
 
 use socialconnect_core::apikey::{ApiKeyHash, ApiKeyId, ApiKeyRecord};
+use socialconnect_core::{Error, Result};
 
 use crate::backend::{
     ConsentRow, ConsentStateRow, DeletionRow, MetaRow, PendingRow, ProfileRow, ReceiptRow,
@@ -17,58 +16,104 @@ fn malformed(table: &str, column: &str, what: &str) -> Error {
     Error::storage_msg(format!("malformed row in {table}: column {column} {what}"))
 }
 
-/// The columns of one row of `table`.
-pub(super) struct Columns<'r> {
-    row: &'r AnyRow,
+/// What a driver's row gives: a column's position by name, and a column's value by position
+/// (`None` for NULL, `Err` when it holds another type). The driver's own error is dropped: it
+/// may quote the value.
+pub(crate) trait Source {
+    /// The name of the column at `index`, when there is one.
+    fn name_at(&self, index: usize) -> Option<&str>;
+    /// The position of the column named `column`.
+    fn index_of(&self, column: &str) -> Option<usize>;
+    fn opt_int(&self, index: usize) -> std::result::Result<Option<i64>, Mismatch>;
+    fn opt_text(&self, index: usize) -> std::result::Result<Option<String>, Mismatch>;
+    fn opt_bytes(&self, index: usize) -> std::result::Result<Option<Vec<u8>>, Mismatch>;
+}
+
+/// A column of the wrong type.
+#[derive(Debug)]
+pub(crate) struct Mismatch;
+
+/// The columns of one row of `table`, read by name.
+///
+/// Decoders read columns in the order the queries select them, so each read first tries the
+/// position after the previous one and only searches by name when that column is named
+/// otherwise: a name search costs the SQLite driver a call into the library per column
+/// compared, about a microsecond for a token row.
+pub(crate) struct Columns<'r> {
+    row: &'r dyn Source,
     table: &'static str,
+    next: Cell<usize>,
 }
 
 impl<'r> Columns<'r> {
-    pub(super) fn new(row: &'r AnyRow, table: &'static str) -> Self {
-        Self { row, table }
+    pub(crate) fn new(row: &'r dyn Source, table: &'static str) -> Self {
+        Self {
+            row,
+            table,
+            next: Cell::new(0),
+        }
     }
 
-    fn get<T>(&self, column: &'static str) -> Result<T>
-    where
-        T: Decode<'r, Any> + Type<Any>,
-    {
-        // The sqlx error is dropped on purpose: it may quote the value.
-        self.row
-            .try_get::<T, _>(column)
-            .map_err(|_| malformed(self.table, column, "is missing or has the wrong type"))
+    /// The position of `column`.
+    fn index(&self, column: &'static str) -> Result<usize> {
+        let guess = self.next.get();
+        let index = if self.row.name_at(guess) == Some(column) {
+            guess
+        } else {
+            self.row
+                .index_of(column)
+                .ok_or_else(|| malformed(self.table, column, "is missing"))?
+        };
+        self.next.set(index + 1);
+        Ok(index)
     }
 
-    pub(super) fn int(&self, column: &'static str) -> Result<i64> {
-        self.get(column)
+    fn wrong_type(&self, column: &'static str) -> impl FnOnce(Mismatch) -> Error {
+        let table = self.table;
+        move |Mismatch| malformed(table, column, "has the wrong type")
     }
 
-    pub(super) fn opt_int(&self, column: &'static str) -> Result<Option<i64>> {
-        self.get(column)
+    fn required<T>(&self, column: &'static str, value: Option<T>) -> Result<T> {
+        value.ok_or_else(|| malformed(self.table, column, "is NULL"))
     }
 
-    pub(super) fn text(&self, column: &'static str) -> Result<String> {
-        self.get(column)
+    pub(crate) fn int(&self, column: &'static str) -> Result<i64> {
+        let value = self.opt_int(column)?;
+        self.required(column, value)
     }
 
-    pub(super) fn opt_text(&self, column: &'static str) -> Result<Option<String>> {
-        self.get(column)
+    pub(crate) fn opt_int(&self, column: &'static str) -> Result<Option<i64>> {
+        let index = self.index(column)?;
+        self.row.opt_int(index).map_err(self.wrong_type(column))
     }
 
-    pub(super) fn bytes(&self, column: &'static str) -> Result<Vec<u8>> {
-        self.get(column)
+    pub(crate) fn text(&self, column: &'static str) -> Result<String> {
+        let value = self.opt_text(column)?;
+        self.required(column, value)
     }
 
-    pub(super) fn opt_bytes(&self, column: &'static str) -> Result<Option<Vec<u8>>> {
-        self.get(column)
+    pub(crate) fn opt_text(&self, column: &'static str) -> Result<Option<String>> {
+        let index = self.index(column)?;
+        self.row.opt_text(index).map_err(self.wrong_type(column))
+    }
+
+    pub(crate) fn bytes(&self, column: &'static str) -> Result<Vec<u8>> {
+        let value = self.opt_bytes(column)?;
+        self.required(column, value)
+    }
+
+    pub(crate) fn opt_bytes(&self, column: &'static str) -> Result<Option<Vec<u8>>> {
+        let index = self.index(column)?;
+        self.row.opt_bytes(index).map_err(self.wrong_type(column))
     }
 
     /// A 32-byte value (pseudonym, hash, digest).
-    pub(super) fn hash(&self, column: &'static str) -> Result<[u8; 32]> {
+    pub(crate) fn hash(&self, column: &'static str) -> Result<[u8; 32]> {
         let bytes = self.bytes(column)?;
         self.to_hash(column, &bytes)
     }
 
-    pub(super) fn opt_hash(&self, column: &'static str) -> Result<Option<[u8; 32]>> {
+    pub(crate) fn opt_hash(&self, column: &'static str) -> Result<Option<[u8; 32]>> {
         self.opt_bytes(column)?
             .map(|bytes| self.to_hash(column, &bytes))
             .transpose()
@@ -79,7 +124,7 @@ impl<'r> Columns<'r> {
     }
 
     /// A row version: at least 1 (so `unsigned_abs` turns it into the `u64` callers see).
-    pub(super) fn version(&self, column: &'static str) -> Result<i64> {
+    pub(crate) fn version(&self, column: &'static str) -> Result<i64> {
         let version = self.int(column)?;
         if version < 1 {
             return Err(malformed(
@@ -92,12 +137,12 @@ impl<'r> Columns<'r> {
     }
 
     /// A count or other non-negative integer.
-    pub(super) fn count(&self, column: &'static str) -> Result<u64> {
+    pub(crate) fn count(&self, column: &'static str) -> Result<u64> {
         u64::try_from(self.int(column)?).map_err(|_| malformed(self.table, column, "is negative"))
     }
 }
 
-pub(super) fn meta(row: &AnyRow) -> Result<MetaRow> {
+pub(crate) fn meta(row: &dyn Source) -> Result<MetaRow> {
     let c = Columns::new(row, "sc_meta");
     Ok(MetaRow {
         name: c.text("name")?,
@@ -106,7 +151,7 @@ pub(super) fn meta(row: &AnyRow) -> Result<MetaRow> {
     })
 }
 
-pub(super) fn subject_key(row: &AnyRow) -> Result<SubjectKeyRow> {
+pub(crate) fn subject_key(row: &dyn Source) -> Result<SubjectKeyRow> {
     let c = Columns::new(row, "sc_subject_keys");
     Ok(SubjectKeyRow {
         subject_ref: c.hash("subject_ref")?,
@@ -117,7 +162,7 @@ pub(super) fn subject_key(row: &AnyRow) -> Result<SubjectKeyRow> {
     })
 }
 
-pub(super) fn token(row: &AnyRow) -> Result<TokenRow> {
+pub(crate) fn token(row: &dyn Source) -> Result<TokenRow> {
     let c = Columns::new(row, "sc_tokens");
     Ok(TokenRow {
         conn_id: c.text("conn_id")?,
@@ -133,7 +178,7 @@ pub(super) fn token(row: &AnyRow) -> Result<TokenRow> {
     })
 }
 
-pub(super) fn deletion_request(row: &AnyRow) -> Result<DeletionRow> {
+pub(crate) fn deletion_request(row: &dyn Source) -> Result<DeletionRow> {
     let c = Columns::new(row, "sc_deletion_requests");
     Ok(DeletionRow {
         code: c.text("code")?,
@@ -148,7 +193,7 @@ pub(super) fn deletion_request(row: &AnyRow) -> Result<DeletionRow> {
     })
 }
 
-pub(super) fn pending(row: &AnyRow) -> Result<PendingRow> {
+pub(crate) fn pending(row: &dyn Source) -> Result<PendingRow> {
     let c = Columns::new(row, "sc_pending");
     Ok(PendingRow {
         state_hash: c.hash("state_hash")?,
@@ -159,7 +204,7 @@ pub(super) fn pending(row: &AnyRow) -> Result<PendingRow> {
     })
 }
 
-pub(super) fn consent(row: &AnyRow) -> Result<ConsentRow> {
+pub(crate) fn consent(row: &dyn Source) -> Result<ConsentRow> {
     let c = Columns::new(row, "sc_consent");
     Ok(ConsentRow {
         seq: c.int("seq")?,
@@ -177,7 +222,7 @@ pub(super) fn consent(row: &AnyRow) -> Result<ConsentRow> {
     })
 }
 
-pub(super) fn consent_state(row: &AnyRow) -> Result<ConsentStateRow> {
+pub(crate) fn consent_state(row: &dyn Source) -> Result<ConsentStateRow> {
     let c = Columns::new(row, "sc_consent_state");
     Ok(ConsentStateRow {
         seq: c.int("seq")?,
@@ -188,7 +233,7 @@ pub(super) fn consent_state(row: &AnyRow) -> Result<ConsentStateRow> {
     })
 }
 
-pub(super) fn profile(row: &AnyRow) -> Result<ProfileRow> {
+pub(crate) fn profile(row: &dyn Source) -> Result<ProfileRow> {
     let c = Columns::new(row, "sc_profiles");
     Ok(ProfileRow {
         subject_ref: c.hash("subject_ref")?,
@@ -198,7 +243,7 @@ pub(super) fn profile(row: &AnyRow) -> Result<ProfileRow> {
     })
 }
 
-pub(super) fn receipt(row: &AnyRow) -> Result<ReceiptRow> {
+pub(crate) fn receipt(row: &dyn Source) -> Result<ReceiptRow> {
     let c = Columns::new(row, "sc_erasure_receipts");
     Ok(ReceiptRow {
         pseudonym: c.text("pseudonym")?,
@@ -207,7 +252,7 @@ pub(super) fn receipt(row: &AnyRow) -> Result<ReceiptRow> {
     })
 }
 
-pub(super) fn api_key(row: &AnyRow) -> Result<ApiKeyRecord> {
+pub(crate) fn api_key(row: &dyn Source) -> Result<ApiKeyRecord> {
     const TABLE: &str = "sc_api_keys";
     let c = Columns::new(row, TABLE);
     let time = |column: &'static str, us: i64| {
@@ -241,7 +286,7 @@ pub(super) fn api_key(row: &AnyRow) -> Result<ApiKeyRecord> {
     Ok(record)
 }
 
-pub(super) fn usage(row: &AnyRow) -> Result<UsageRow> {
+pub(crate) fn usage(row: &dyn Source) -> Result<UsageRow> {
     let c = Columns::new(row, "sc_usage_log");
     Ok(UsageRow {
         subject_ref: c.hash("subject_ref")?,

@@ -1,12 +1,8 @@
-//! The SQL backend: one code path over [`sqlx::AnyPool`] for SQLite and PostgreSQL.
+//! The PostgreSQL backend, over [`sqlx::AnyPool`] with the PostgreSQL driver.
 //!
-//! Queries use `$N` placeholders (sqlx maps them on SQLite) and only the types the Any driver
-//! carries: 64-bit integers, text and bytes. The dialects differ in their migration files and
-//! in how a write transaction begins: `BEGIN IMMEDIATE` on SQLite takes the write lock up
-//! front, so a transaction that reads and then writes waits its turn (busy timeout) instead of
-//! failing with `SQLITE_BUSY` on its first write; on PostgreSQL a plain `BEGIN` (read
-//! committed) is enough because every read-then-write goes through a row lock or an
-//! `ON CONFLICT` clause.
+//! Queries use `$N` placeholders and only the types the Any driver carries: 64-bit integers,
+//! text and bytes. Write transactions are plain `BEGIN` (read committed): every read-then-write
+//! goes through a row lock or an `ON CONFLICT` clause.
 
 mod decode;
 mod schema;
@@ -22,6 +18,7 @@ use socialconnect_core::{Error, Result};
 use sqlx::any::AnyPoolOptions;
 use sqlx::{Any, AnyPool, Transaction};
 
+use crate::backend::decode::{self as rows, Columns};
 use crate::backend::{
     AccountRef, Backend, ConsentRow, ConsentStateRow, DeletionRow, DeletionStatusUpdate,
     ErasureCounts, MetaRow, NewConsentRow, PendingRow, ProfileRow, ReceiptRow, Rewrap,
@@ -29,54 +26,16 @@ use crate::backend::{
 };
 use crate::chain;
 
-/// Which database a [`SqlBackend`] talks to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Dialect {
-    Sqlite,
-    Postgres,
-}
-
-impl Dialect {
-    /// From the Any driver's backend name.
-    fn of(backend_name: &str) -> Result<Self> {
-        match backend_name {
-            "SQLite" => Ok(Dialect::Sqlite),
-            "PostgreSQL" => Ok(Dialect::Postgres),
-            _ => Err(Error::config(
-                "the database is neither SQLite nor PostgreSQL",
-            )),
-        }
-    }
-
-    fn begin_write(self) -> &'static str {
-        match self {
-            Dialect::Sqlite => "BEGIN IMMEDIATE",
-            Dialect::Postgres => "BEGIN",
-        }
-    }
-}
-
-/// Sealed rows in SQLite or PostgreSQL.
-pub(crate) struct SqlBackend {
+/// Sealed rows in PostgreSQL.
+pub(crate) struct PgBackend {
     pool: AnyPool,
-    dialect: Dialect,
 }
 
-impl fmt::Debug for SqlBackend {
+impl fmt::Debug for PgBackend {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SqlBackend")
-            .field("dialect", &self.dialect)
-            .finish_non_exhaustive()
+        f.debug_struct("PgBackend").finish_non_exhaustive()
     }
 }
-
-/// Per-connection settings. `busy_timeout` comes first so the others wait for locks; WAL lets
-/// readers run beside the one writer; `synchronous=FULL` makes every commit durable across a
-/// power cut (WAL's default, NORMAL, may lose the last commits); foreign keys for any future
-/// schema that declares them.
-#[cfg(feature = "sqlite")]
-const SQLITE_PRAGMAS: &str = "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
-     PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;";
 
 /// Error mapper for a failed query: says what failed, keeps sqlx's error as the source (sqlx
 /// errors name statements and constraints, never bound values).
@@ -89,7 +48,7 @@ fn limit(n: u32) -> i64 {
     i64::from(n)
 }
 
-/// The columns of a token row, in the order `decode::token` reads them by name.
+/// The columns of a token row, decoded by name.
 const TOKEN_COLUMNS: &str = "conn_id, subject_ref, platform, version, status, status_since, \
      updated_at, account_ref, dek_id, sealed";
 
@@ -97,7 +56,7 @@ const TOKEN_COLUMNS: &str = "conn_id, subject_ref, platform, version, status, st
 const DELETION_COLUMNS: &str = "code, platform, subject_ref, dek_id, sealed, received_at, \
      status, status_at, reason";
 
-/// The columns of an API key, in the order `decode::api_key` reads them by name.
+/// The columns of an API key, decoded by name.
 const API_KEY_COLUMNS: &str = "key_id, hash, scopes, created_at, expires_at, last_used_at, \
      revoked_at, replaced_by, grace_until";
 
@@ -142,111 +101,42 @@ fn affected(result: &sqlx::any::AnyQueryResult) -> u64 {
     result.rows_affected()
 }
 
-impl SqlBackend {
-    /// Opens (creating when missing) the SQLite database at `path` and brings its schema up to
-    /// date. The file is created with mode 0600 before SQLite touches it, and an existing file
-    /// readable by group or others is tightened to 0600 (see `schema::prepare_sqlite_file`).
-    #[cfg(feature = "sqlite")]
-    pub(crate) async fn open_sqlite(path: &std::path::Path) -> Result<Self> {
-        use sqlx::Executor;
-
-        let owned = path.to_owned();
-        let path = tokio::task::spawn_blocking(move || schema::prepare_sqlite_file(&owned))
-            .await
-            .map_err(|e| Error::storage("preparing the SQLite database file", e))?
-            .map_err(|e| Error::storage("preparing the SQLite database file", e))?;
-        let url = schema::sqlite_url(&path)?;
-        sqlx::any::install_default_drivers();
-        // `connect` opens the first connection before returning, so the switch to WAL (which
-        // needs the database to itself) happens before any other connection of ours exists.
-        let pool = AnyPoolOptions::new()
-            .max_connections(4)
-            .after_connect(|conn, _meta| {
-                Box::pin(async move {
-                    conn.execute(SQLITE_PRAGMAS).await?;
-                    Ok(())
-                })
-            })
-            .connect(&url)
-            .await
-            .map_err(db("opening the SQLite database"))?;
-        // SQLite answers the pragma with the mode it ended up in (e.g. `delete` on a file
-        // system without shared memory); the durability and concurrency above assume WAL.
-        let mode = sqlx::query_scalar::<_, String>("PRAGMA journal_mode")
-            .fetch_one(&pool)
-            .await
-            .map_err(db("reading the SQLite journal mode"));
-        match mode {
-            Ok(mode) if mode.eq_ignore_ascii_case("wal") => {}
-            Ok(_) => {
-                pool.close().await;
-                return Err(Error::storage_msg(
-                    "SQLite refused write-ahead logging for this database file",
-                ));
-            }
-            Err(e) => {
-                pool.close().await;
-                return Err(e);
-            }
-        }
-        Self::start(pool, Dialect::Sqlite).await
-    }
-
+impl PgBackend {
     /// Connects to PostgreSQL at `url` and brings the schema up to date.
     ///
-    /// Like `open_sqlite`, installs sqlx's default Any drivers (a no-op when already done that
-    /// way; sqlx panics if the host installed a different driver set itself first).
-    #[cfg(feature = "postgres")]
-    pub(crate) async fn open_postgres(url: &str) -> Result<Self> {
+    /// Installs sqlx's default Any drivers (a no-op when already done that way; sqlx panics if
+    /// the host installed a different driver set itself first).
+    pub(crate) async fn open(url: &str) -> Result<Self> {
         sqlx::any::install_default_drivers();
         let pool = AnyPoolOptions::new()
             .max_connections(8)
             .connect(url)
             .await
             .map_err(db("connecting to PostgreSQL"))?;
-        Self::start(pool, Dialect::Postgres).await
-    }
-
-    /// Checks the pool reaches the expected kind of database and migrates it.
-    async fn start(pool: AnyPool, expected: Dialect) -> Result<Self> {
-        let dialect = {
-            let conn = pool.acquire().await.map_err(db("connecting"))?;
-            Dialect::of(conn.backend_name())
-        };
-        let result = match dialect {
-            Ok(dialect) if dialect == expected => schema::migrate(&pool, dialect).await,
+        let checked = match pool.acquire().await {
+            Ok(conn) if conn.backend_name() == "PostgreSQL" => Ok(()),
             Ok(_) => Err(Error::config("the URL names another kind of database")),
-            Err(e) => Err(e),
+            Err(e) => Err(db("connecting to PostgreSQL")(e)),
         };
-        match result {
-            Ok(()) => Ok(Self {
-                pool,
-                dialect: expected,
-            }),
-            Err(e) => {
-                pool.close().await;
-                Err(e)
-            }
+        if let Err(e) = checked {
+            pool.close().await;
+            return Err(e);
         }
-    }
-
-    /// Which database this is.
-    #[cfg(test)]
-    pub(crate) fn dialect(&self) -> Dialect {
-        self.dialect
+        if let Err(e) = schema::migrate(&pool).await {
+            pool.close().await;
+            return Err(e);
+        }
+        Ok(Self { pool })
     }
 
     /// Begins a transaction that will write.
     async fn begin(&self, what: &'static str) -> Result<Transaction<'static, Any>> {
-        self.pool
-            .begin_with(self.dialect.begin_write())
-            .await
-            .map_err(db(what))
+        self.pool.begin().await.map_err(db(what))
     }
 }
 
 #[async_trait]
-impl Backend for SqlBackend {
+impl Backend for PgBackend {
     async fn close(&self) {
         self.pool.close().await;
     }
@@ -257,7 +147,7 @@ impl Backend for SqlBackend {
             .fetch_optional(&self.pool)
             .await
             .map_err(db("reading a store secret"))?;
-        row.as_ref().map(decode::meta).transpose()
+        row.as_ref().map(|row| rows::meta(row)).transpose()
     }
 
     async fn insert_meta_if_absent(&self, row: MetaRow) -> Result<MetaRow> {
@@ -279,7 +169,7 @@ impl Backend for SqlBackend {
             .await
             .map_err(db(WHAT))?;
         tx.commit().await.map_err(db(WHAT))?;
-        decode::meta(&stored)
+        rows::meta(&stored)
     }
 
     async fn rewrap_meta(
@@ -311,7 +201,7 @@ impl Backend for SqlBackend {
         .fetch_optional(&self.pool)
         .await
         .map_err(db("reading a subject key"))?;
-        row.as_ref().map(decode::subject_key).transpose()
+        row.as_ref().map(|row| rows::subject_key(row)).transpose()
     }
 
     async fn insert_subject_key_if_absent(&self, row: SubjectKeyRow) -> Result<SubjectKeyRow> {
@@ -338,7 +228,7 @@ impl Backend for SqlBackend {
         .await
         .map_err(db(WHAT))?;
         tx.commit().await.map_err(db(WHAT))?;
-        decode::subject_key(&stored)
+        rows::subject_key(&stored)
     }
 
     async fn subject_keys_not_wrapped_by(
@@ -369,7 +259,7 @@ impl Backend for SqlBackend {
             .await
             .map_err(db(WHAT))?,
         };
-        rows.iter().map(decode::subject_key).collect()
+        rows.iter().map(|row| rows::subject_key(row)).collect()
     }
 
     async fn rewrap_subject_keys(&self, rewraps: Vec<Rewrap>) -> Result<u64> {
@@ -406,7 +296,7 @@ impl Backend for SqlBackend {
         .fetch_one(&self.pool)
         .await
         .map_err(db("counting keys wrapped by a key-encryption key"))?;
-        decode::Columns::new(&row, "sc_subject_keys").count("n")
+        Columns::new(&row, "sc_subject_keys").count("n")
     }
 
     async fn count_not_wrapped_by(&self, kek_id: &str) -> Result<u64> {
@@ -418,7 +308,7 @@ impl Backend for SqlBackend {
         .fetch_one(&self.pool)
         .await
         .map_err(db("counting keys not wrapped by a key-encryption key"))?;
-        decode::Columns::new(&row, "sc_subject_keys").count("n")
+        Columns::new(&row, "sc_subject_keys").count("n")
     }
 
     async fn put_token(&self, row: TokenRow, expected_version: Option<i64>) -> Result<PutOutcome> {
@@ -446,7 +336,7 @@ impl Backend for SqlBackend {
             .fetch_one(&self.pool)
             .await
             .map_err(db(WHAT))?;
-            let version = decode::Columns::new(&written, "sc_tokens").version("version")?;
+            let version = Columns::new(&written, "sc_tokens").version("version")?;
             return Ok(PutOutcome::Written(version.unsigned_abs()));
         };
         let mut tx = self.begin(WHAT).await?;
@@ -471,7 +361,7 @@ impl Backend for SqlBackend {
         .map_err(db(WHAT))?;
         let outcome = match written {
             Some(written) => {
-                let version = decode::Columns::new(&written, "sc_tokens").version("version")?;
+                let version = Columns::new(&written, "sc_tokens").version("version")?;
                 PutOutcome::Written(version.unsigned_abs())
             }
             None => {
@@ -481,7 +371,7 @@ impl Backend for SqlBackend {
                     .await
                     .map_err(db(WHAT))?;
                 let current = current
-                    .map(|r| decode::Columns::new(&r, "sc_tokens").version("version"))
+                    .map(|r| Columns::new(&r, "sc_tokens").version("version"))
                     .transpose()?;
                 PutOutcome::Conflict(current.map(i64::unsigned_abs))
             }
@@ -498,7 +388,7 @@ impl Backend for SqlBackend {
         .fetch_optional(&self.pool)
         .await
         .map_err(db("reading a token row"))?;
-        row.as_ref().map(decode::token).transpose()
+        row.as_ref().map(|row| rows::token(row)).transpose()
     }
 
     async fn set_token_status(
@@ -550,7 +440,7 @@ impl Backend for SqlBackend {
         .map_err(db("listing a subject's connections"))?;
         rows.iter()
             .map(|row| {
-                let c = decode::Columns::new(row, "sc_tokens");
+                let c = Columns::new(row, "sc_tokens");
                 Ok((c.text("conn_id")?, c.text("platform")?))
             })
             .collect()
@@ -564,7 +454,7 @@ impl Backend for SqlBackend {
         .fetch_all(&self.pool)
         .await
         .map_err(db("finding connections by platform account"))?;
-        rows.iter().map(decode::token).collect()
+        rows.iter().map(|row| rows::token(row)).collect()
     }
 
     async fn stale_tokens(&self, before: i64, after: &str, limit_to: u32) -> Result<Vec<TokenRow>> {
@@ -580,7 +470,7 @@ impl Backend for SqlBackend {
         .fetch_all(&self.pool)
         .await
         .map_err(db("listing stale connections"))?;
-        rows.iter().map(decode::token).collect()
+        rows.iter().map(|row| rows::token(row)).collect()
     }
 
     async fn try_lease(
@@ -647,7 +537,7 @@ impl Backend for SqlBackend {
         .fetch_optional(&self.pool)
         .await
         .map_err(db("taking a pending OAuth state"))?;
-        row.as_ref().map(decode::pending).transpose()
+        row.as_ref().map(|row| rows::pending(row)).transpose()
     }
 
     async fn purge_pending(&self, now: i64) -> Result<u64> {
@@ -682,9 +572,10 @@ impl Backend for SqlBackend {
         .await
         .map_err(db(WHAT))?
         .ok_or_else(|| Error::storage_msg("the consent chain's head row is missing"))?;
-        let head = decode::Columns::new(&head, "sc_consent_head");
-        let seq = head.int("seq")?;
-        let prev_hash = head.hash("hash")?;
+        let (seq, prev_hash) = {
+            let head = Columns::new(&head, "sc_consent_head");
+            (head.int("seq")?, head.hash("hash")?)
+        };
         let hash = chain::link(&prev_hash, seq, &row_digest);
         sqlx::query(
             "INSERT INTO sc_consent (seq, subject_ref, purpose, platform, action, recorded_at, \
@@ -777,7 +668,7 @@ impl Backend for SqlBackend {
             .fetch_optional(&self.pool)
             .await
             .map_err(db("reading consent state"))?;
-        row.as_ref().map(decode::consent_state).transpose()
+        row.as_ref().map(|row| rows::consent_state(row)).transpose()
     }
 
     async fn consent_of(&self, subject_ref: &SubjectRef) -> Result<Vec<ConsentRow>> {
@@ -790,7 +681,7 @@ impl Backend for SqlBackend {
         .fetch_all(&self.pool)
         .await
         .map_err(db("reading a subject's consent records"))?;
-        rows.iter().map(decode::consent).collect()
+        rows.iter().map(|row| rows::consent(row)).collect()
     }
 
     async fn consent_range(&self, after: i64, limit_to: u32) -> Result<Vec<ConsentRow>> {
@@ -804,7 +695,7 @@ impl Backend for SqlBackend {
         .fetch_all(&self.pool)
         .await
         .map_err(db("reading consent records"))?;
-        rows.iter().map(decode::consent).collect()
+        rows.iter().map(|row| rows::consent(row)).collect()
     }
 
     async fn consent_notice_candidates(
@@ -826,7 +717,7 @@ impl Backend for SqlBackend {
         .map_err(db("listing consents resting on another notice"))?;
         rows.iter()
             .map(|row| -> Result<(SubjectRef, i64)> {
-                let c = decode::Columns::new(row, "sc_consent_state");
+                let c = Columns::new(row, "sc_consent_state");
                 Ok((c.hash("subject_ref")?, c.int("seq")?))
             })
             .collect()
@@ -878,7 +769,7 @@ impl Backend for SqlBackend {
         .fetch_all(&self.pool)
         .await
         .map_err(db("reading a subject's usage log"))?;
-        rows.iter().map(decode::usage).collect()
+        rows.iter().map(|row| rows::usage(row)).collect()
     }
 
     async fn usage_page(
@@ -899,8 +790,8 @@ impl Backend for SqlBackend {
         .map_err(db("reading a page of a subject's usage log"))?;
         rows.iter()
             .map(|row| -> Result<(i64, UsageRow)> {
-                let id = decode::Columns::new(row, "sc_usage_log").int("id")?;
-                Ok((id, decode::usage(row)?))
+                let id = Columns::new(row, "sc_usage_log").int("id")?;
+                Ok((id, rows::usage(row)?))
             })
             .collect()
     }
@@ -968,7 +859,9 @@ impl Backend for SqlBackend {
         .fetch_optional(&self.pool)
         .await
         .map_err(db("reading a deletion request"))?;
-        row.as_ref().map(decode::deletion_request).transpose()
+        row.as_ref()
+            .map(|row| rows::deletion_request(row))
+            .transpose()
     }
 
     async fn set_deletion_status(&self, code: &str, update: DeletionStatusUpdate) -> Result<bool> {
@@ -999,7 +892,7 @@ impl Backend for SqlBackend {
         .fetch_all(&self.pool)
         .await
         .map_err(db("listing pending deletion requests"))?;
-        rows.iter().map(decode::deletion_request).collect()
+        rows.iter().map(|row| rows::deletion_request(row)).collect()
     }
 
     async fn put_profile(&self, row: ProfileRow) -> Result<()> {
@@ -1028,7 +921,7 @@ impl Backend for SqlBackend {
         .fetch_optional(&self.pool)
         .await
         .map_err(db("reading a profile"))?;
-        row.as_ref().map(decode::profile).transpose()
+        row.as_ref().map(|row| rows::profile(row)).transpose()
     }
 
     async fn delete_profile(&self, subject_ref: &SubjectRef) -> Result<bool> {
@@ -1062,7 +955,7 @@ impl Backend for SqlBackend {
         .fetch_all(&self.pool)
         .await
         .map_err(db("reading erasure receipts"))?;
-        rows.iter().map(decode::receipt).collect()
+        rows.iter().map(|row| rows::receipt(row)).collect()
     }
 
     async fn insert_api_key(&self, record: ApiKeyRecord) -> Result<()> {
@@ -1082,7 +975,7 @@ impl Backend for SqlBackend {
         .fetch_optional(&self.pool)
         .await
         .map_err(db("reading an API key"))?;
-        row.as_ref().map(decode::api_key).transpose()
+        row.as_ref().map(|row| rows::api_key(row)).transpose()
     }
 
     async fn touch_api_key(&self, key_id: &ApiKeyId, at: i64) -> Result<()> {
@@ -1150,7 +1043,7 @@ impl Backend for SqlBackend {
         .fetch_all(&self.pool)
         .await
         .map_err(db("listing API keys"))?;
-        rows.iter().map(decode::api_key).collect()
+        rows.iter().map(|row| rows::api_key(row)).collect()
     }
 
     async fn purge_api_keys(&self, cutoff: i64) -> Result<u64> {

@@ -1,0 +1,253 @@
+//! The connections of one SQLite database file and where their calls run.
+//!
+//! SQLite calls block, and none may stall the async runtime:
+//! - **Writes** run on tokio's blocking pool, on the one writer connection, each in a
+//!   `BEGIN IMMEDIATE` transaction (the write lock up front, so a read-then-write never fails
+//!   half-way with `SQLITE_BUSY`; other processes wait for it through the busy timeout).
+//! - **Reads** run on reader connections taken from an idle list (more are opened under load),
+//!   so in WAL mode they never wait behind a write's `fsync`. Scans go to the blocking pool.
+//! - **Point lookups** (one row by key, a few microseconds) run on a multi-threaded runtime
+//!   through [`tokio::task::block_in_place`], which hands the worker's other tasks to another
+//!   thread before the call, so they are not held up; elsewhere (a current-thread runtime)
+//!   they go to the blocking pool like scans.
+//!
+//! Why lookups do not hop threads: measured in `benches/store.rs` and a dispatch probe on
+//! these 2-vCPU machines, handing a job to another thread and back costs 15–80 µs (waking an
+//! idle vCPU), against 3–5 µs for the query itself: a token read went from 25 µs through
+//! `spawn_blocking` (5× a raw prepared statement) to within 2× of it in place.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
+use socialconnect_core::{Error, Result};
+use tokio::runtime::{Handle, RuntimeFlavor};
+
+/// Idle reader connections kept open between reads.
+const IDLE_READERS: usize = 4;
+
+/// Prepared statements kept per connection: every statement of the backend fits.
+const STATEMENT_CACHE: usize = 128;
+
+/// Per-connection settings. `busy_timeout` comes first so the others wait for locks;
+/// `synchronous=FULL` makes every commit durable across a power cut (WAL's default, NORMAL, may
+/// lose the last commits); foreign keys for any future schema that declares them.
+const PRAGMAS: &str =
+    "PRAGMA busy_timeout = 5000; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;";
+
+/// Error mapper for a failed statement: says what failed and keeps SQLite's error as the source
+/// (SQLite's messages name statements, tables and constraints, never bound values).
+pub(super) fn db(what: &'static str) -> impl FnOnce(rusqlite::Error) -> Error {
+    move |e| Error::storage(what, e)
+}
+
+/// One database file: the writer and the idle readers. `None` / empty once closed.
+pub(super) struct Pool {
+    path: PathBuf,
+    writer: Mutex<Option<Connection>>,
+    readers: Mutex<Readers>,
+}
+
+struct Readers {
+    idle: Vec<Connection>,
+    closed: bool,
+}
+
+impl Pool {
+    /// Opens the file (see `schema::prepare_file` for its creation), switches it to WAL and
+    /// applies `setup` on the writer (the schema migrations). Blocking: call it off the runtime.
+    pub(super) fn open(
+        path: PathBuf,
+        setup: impl FnOnce(&mut Connection) -> Result<()>,
+    ) -> Result<Self> {
+        let mut writer = connect(&path)?;
+        // WAL lets readers run beside the one writer; SQLite answers with the mode it ended up
+        // in (e.g. `delete` on a file system without shared memory), and the durability and
+        // concurrency here assume WAL.
+        let mode: String = writer
+            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
+            .map_err(db("switching the SQLite database to write-ahead logging"))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(Error::storage_msg(
+                "SQLite refused write-ahead logging for this database file",
+            ));
+        }
+        setup(&mut writer)?;
+        let reader = connect(&path)?;
+        Ok(Self {
+            path,
+            writer: Mutex::new(Some(writer)),
+            readers: Mutex::new(Readers {
+                idle: vec![reader],
+                closed: false,
+            }),
+        })
+    }
+
+    /// Runs `f`, a lookup of one row by key, on a reader connection: in place on a
+    /// multi-threaded runtime (see the module documentation), else on the blocking pool.
+    pub(super) async fn lookup<T, F>(self: &Arc<Self>, what: &'static str, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T> + Send + 'static,
+    {
+        let in_place = Handle::try_current()
+            .is_ok_and(|runtime| runtime.runtime_flavor() == RuntimeFlavor::MultiThread);
+        if in_place {
+            tokio::task::block_in_place(|| self.with_reader(what, f))
+        } else {
+            self.read(what, f).await
+        }
+    }
+
+    /// Runs `f` on a reader connection on the blocking pool.
+    pub(super) async fn read<T, F>(self: &Arc<Self>, what: &'static str, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T> + Send + 'static,
+    {
+        let pool = self.clone();
+        blocking(what, move || pool.with_reader(what, f)).await
+    }
+
+    /// Runs `f` in a write transaction on the blocking pool: committed when `f` returns `Ok`,
+    /// rolled back otherwise.
+    pub(super) async fn write<T, F>(self: &Arc<Self>, what: &'static str, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Transaction<'_>) -> Result<T> + Send + 'static,
+    {
+        self.write_or_roll_back(what, move |tx| f(tx).map(Some))
+            .await?
+            .ok_or_else(|| Error::storage_msg(what))
+    }
+
+    /// Runs `f` in a write transaction on the blocking pool: committed when `f` returns
+    /// `Ok(Some(_))`, rolled back when it returns `Ok(None)` (a compare-and-set that found its
+    /// condition false) or an error.
+    pub(super) async fn write_or_roll_back<T, F>(
+        self: &Arc<Self>,
+        what: &'static str,
+        f: F,
+    ) -> Result<Option<T>>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Transaction<'_>) -> Result<Option<T>> + Send + 'static,
+    {
+        let pool = self.clone();
+        blocking(what, move || {
+            let mut writer = pool.lock_writer();
+            let conn = writer.as_mut().ok_or_else(|| closed(what))?;
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(db(what))?;
+            // Dropping `tx` on an error rolls it back.
+            let Some(value) = f(&tx)? else {
+                tx.rollback().map_err(db(what))?;
+                return Ok(None);
+            };
+            tx.commit().map_err(db(what))?;
+            Ok(Some(value))
+        })
+        .await
+    }
+
+    /// Runs `f` on the writer connection outside a transaction (tests' raw statements).
+    #[cfg(test)]
+    pub(super) async fn with_writer<T, F>(self: &Arc<Self>, f: F) -> T
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> T + Send + 'static,
+    {
+        let pool = self.clone();
+        tokio::task::spawn_blocking(move || {
+            let writer = pool.lock_writer();
+            f(writer.as_ref().expect("the database is open"))
+        })
+        .await
+        .expect("writer task")
+    }
+
+    /// Closes every connection, once the write in progress (if any) is done; later calls fail.
+    /// A read in progress closes its connection when it ends.
+    pub(super) async fn close(self: &Arc<Self>) {
+        let pool = self.clone();
+        let closed = tokio::task::spawn_blocking(move || {
+            let idle = {
+                let mut readers = pool.lock_readers();
+                readers.closed = true;
+                std::mem::take(&mut readers.idle)
+            };
+            drop(idle);
+            drop(pool.lock_writer().take());
+        })
+        .await;
+        if closed.is_err() {
+            tracing::warn!("closing the SQLite connections failed");
+        }
+    }
+
+    /// Runs `f` on an idle reader connection (opening one when none is idle). Blocking.
+    fn with_reader<T>(
+        &self,
+        what: &'static str,
+        f: impl FnOnce(&Connection) -> Result<T>,
+    ) -> Result<T> {
+        let idle = {
+            let mut readers = self.lock_readers();
+            if readers.closed {
+                return Err(closed(what));
+            }
+            readers.idle.pop()
+        };
+        let conn = match idle {
+            Some(conn) => conn,
+            None => connect(&self.path)?,
+        };
+        let result = f(&conn);
+        let mut readers = self.lock_readers();
+        if !readers.closed && readers.idle.len() < IDLE_READERS {
+            readers.idle.push(conn);
+        }
+        result
+    }
+
+    fn lock_writer(&self) -> MutexGuard<'_, Option<Connection>> {
+        // A panic inside a write unwound through its transaction, which rolled back: the
+        // connection is still sound.
+        self.writer.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn lock_readers(&self) -> MutexGuard<'_, Readers> {
+        // A panic while holding the list leaves whole connections: still usable.
+        self.readers.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+fn closed(what: &'static str) -> Error {
+    Error::storage_msg(format!("{what}: the SQLite database is closed"))
+}
+
+/// Runs blocking work on tokio's blocking pool.
+pub(super) async fn blocking<T, F>(what: &'static str, f: F) -> Result<T>
+where
+    T: Send + 'static,
+    F: FnOnce() -> Result<T> + Send + 'static,
+{
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| Error::storage(what, e))?
+}
+
+/// Opens one connection to an existing file with the settings every connection carries.
+fn connect(path: &Path) -> Result<Connection> {
+    // No URI interpretation (a path is a path, whatever characters it holds); no
+    // SQLite-level mutex (each connection is used by one thread at a time).
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn =
+        Connection::open_with_flags(path, flags).map_err(db("opening the SQLite database"))?;
+    conn.execute_batch(PRAGMAS)
+        .map_err(db("configuring the SQLite connection"))?;
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    Ok(conn)
+}

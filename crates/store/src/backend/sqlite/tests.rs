@@ -1,0 +1,266 @@
+//! The SQLite backend on real files: every backend check (see [`crate::backend::checks`]) on a
+//! fresh file, then what only SQLite has — raw rows, the file itself, its path, reopening it.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use rusqlite::Connection;
+use socialconnect_core::ErrorKind;
+use socialconnect_core::store::PutOutcome;
+
+use super::{SqliteBackend, schema};
+use crate::backend::Backend;
+use crate::backend::checks::{
+    self, RawInsert, backend_checks, consent_row, token_row, verify_chain,
+};
+use crate::backend::migrations;
+
+// --- harness ---
+
+/// A backend over a file in a temporary directory, removed with it.
+struct Harness {
+    backend: Arc<SqliteBackend>,
+    _dir: tempfile::TempDir,
+}
+
+impl Harness {
+    /// Always runs: SQLite needs nothing but a directory.
+    async fn start() -> Option<Harness> {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let backend = SqliteBackend::open(&dir.path().join("store.db"))
+            .await
+            .expect("open SQLite");
+        Some(Harness {
+            backend: Arc::new(backend),
+            _dir: dir,
+        })
+    }
+
+    async fn finish(self) {
+        self.backend.close().await;
+    }
+}
+
+backend_checks!(Harness::start);
+
+/// Runs raw statements on `conn`, below the backend.
+fn insert_raw(conn: &Connection, inserts: &[RawInsert]) {
+    for insert in inserts {
+        // The checks write PostgreSQL's `$N`; `?N` is SQLite's numbered parameter.
+        let sql = insert.sql.replace('$', "?");
+        conn.execute(&sql, rusqlite::params_from_iter(&insert.blobs))
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+}
+
+/// Runs `sql` on the backend's writer connection and returns the single integer it selects.
+async fn query_int(b: &SqliteBackend, sql: &'static str) -> i64 {
+    b.pool
+        .with_writer(move |conn| conn.query_row(sql, [], |r| r.get(0)))
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+}
+
+/// How many migrations the migrations table of `b`'s database records.
+async fn applied_migrations(b: &SqliteBackend) -> i64 {
+    query_int(b, "SELECT COUNT(*) FROM sc_schema_migrations").await
+}
+
+// --- SQLite only ---
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_rows_are_typed_errors() {
+    let harness = Harness::start().await.unwrap();
+    harness
+        .backend
+        .pool
+        .with_writer(|conn| insert_raw(conn, &checks::malformed_rows()))
+        .await;
+    checks::check_malformed_rows(&*harness.backend).await;
+    assert_eq!(
+        query_int(&harness.backend, "SELECT COUNT(*) FROM sc_pending").await,
+        0,
+        "the refused pending state is gone"
+    );
+    harness.finish().await;
+}
+
+#[tokio::test]
+async fn upgrades_from_schema_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("store.db");
+    {
+        let mut conn = Connection::open(schema::prepare_file(&path).unwrap()).unwrap();
+        schema::migrate_to(&mut conn, 1).unwrap();
+        insert_raw(&conn, &checks::schema_1_rows());
+    }
+
+    let b = SqliteBackend::open(&path).await.unwrap();
+    assert_eq!(applied_migrations(&b).await, migrations::latest());
+    checks::check_upgraded_from_schema_1(&b).await;
+    b.close().await;
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn file_is_private_and_in_wal_mode() {
+    use std::os::unix::fs::PermissionsExt;
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("store.db");
+    let b = SqliteBackend::open(&path).await.unwrap();
+    b.put_token(token_row("conn", 1, "meta"), None)
+        .await
+        .unwrap();
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&path), 0o600);
+    let wal = dir.path().join("store.db-wal");
+    assert!(wal.exists(), "a WAL file is in use");
+    assert_eq!(
+        mode(&wal),
+        0o600,
+        "SQLite gives the WAL file the database's mode"
+    );
+
+    let (journal, synchronous, busy, foreign_keys) = b
+        .pool
+        .with_writer(|conn| {
+            let text = |sql: &str| conn.query_row(sql, [], |r| r.get::<_, String>(0)).unwrap();
+            let int = |sql: &str| conn.query_row(sql, [], |r| r.get::<_, i64>(0)).unwrap();
+            (
+                text("PRAGMA journal_mode"),
+                int("PRAGMA synchronous"),
+                int("PRAGMA busy_timeout"),
+                int("PRAGMA foreign_keys"),
+            )
+        })
+        .await;
+    assert_eq!(journal, "wal");
+    assert_eq!(synchronous, 2, "FULL");
+    assert_eq!(busy, 5000);
+    assert_eq!(foreign_keys, 1);
+    b.close().await;
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn tightens_an_existing_file() {
+    use std::os::unix::fs::PermissionsExt;
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("store.db");
+    std::fs::write(&path, b"").unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let b = SqliteBackend::open(&path).await.unwrap();
+    assert_eq!(
+        std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    b.close().await;
+}
+
+#[tokio::test]
+async fn path_with_url_characters() {
+    let dir = tempfile::tempdir().unwrap();
+    let sub = dir.path().join("a dir?x=1#frag%20");
+    std::fs::create_dir(&sub).unwrap();
+    let path = sub.join("store.db");
+    let b = SqliteBackend::open(&path).await.unwrap();
+    b.put_token(token_row("conn", 1, "meta"), None)
+        .await
+        .unwrap();
+    b.close().await;
+    assert!(path.exists(), "the database is where it was asked to be");
+}
+
+#[tokio::test]
+async fn reopen_keeps_data_and_schema() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("store.db");
+    let b = SqliteBackend::open(&path).await.unwrap();
+    b.put_token(token_row("conn", 1, "meta"), None)
+        .await
+        .unwrap();
+    b.append_consent(consent_row(1, "analytics", "", "grant"))
+        .await
+        .unwrap();
+    b.close().await;
+    drop(b);
+
+    let b = SqliteBackend::open(&path).await.unwrap();
+    assert_eq!(applied_migrations(&b).await, migrations::latest());
+    assert_eq!(b.get_token("conn").await.unwrap().unwrap().version, 1);
+    let next = b
+        .append_consent(consent_row(1, "analytics", "", "withdraw"))
+        .await
+        .unwrap();
+    assert_eq!(next.seq, 2);
+    assert_eq!(verify_chain(&b).await.len(), 2);
+    // A second instance on the same file works beside the first.
+    let other = SqliteBackend::open(&path).await.unwrap();
+    assert_eq!(
+        other
+            .put_token(token_row("conn", 1, "meta"), Some(1))
+            .await
+            .unwrap(),
+        PutOutcome::Written(2)
+    );
+    assert_eq!(b.get_token("conn").await.unwrap().unwrap().version, 2);
+    other.close().await;
+    b.close().await;
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn refuses_a_directory() {
+    use std::os::unix::fs::PermissionsExt;
+
+    let dir = tempfile::tempdir().unwrap();
+    let before = std::fs::metadata(dir.path()).unwrap().permissions().mode();
+    let e = SqliteBackend::open(dir.path()).await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Storage);
+    assert_eq!(
+        std::fs::metadata(dir.path()).unwrap().permissions().mode(),
+        before
+    );
+}
+
+/// Opens a new database at `path`, runs `tamper` on it, closes it and opens it again: the
+/// error of the second open.
+async fn reopen_after(path: &Path, tamper: &'static str) -> socialconnect_core::Error {
+    let b = SqliteBackend::open(path).await.unwrap();
+    let changed = b
+        .pool
+        .with_writer(move |conn| conn.execute(tamper, []))
+        .await
+        .unwrap_or_else(|e| panic!("{tamper}: {e}"));
+    assert_eq!(changed, 1, "{tamper}");
+    b.close().await;
+    drop(b);
+    SqliteBackend::open(path).await.unwrap_err()
+}
+
+#[tokio::test]
+async fn refuses_unknown_or_altered_migrations() {
+    let dir = tempfile::tempdir().unwrap();
+
+    // Written by a newer release.
+    let e = reopen_after(
+        &dir.path().join("newer.db"),
+        "INSERT INTO sc_schema_migrations (version, description, success, checksum, \
+             execution_time) \
+         VALUES (999, 'from the future', TRUE, X'00', 0)",
+    )
+    .await;
+    assert_eq!(e.kind(), ErrorKind::Storage, "{e}");
+    assert!(e.to_string().contains("999"), "{e}");
+
+    // Migration 1 as applied is not this release's migration 1.
+    let e = reopen_after(
+        &dir.path().join("altered.db"),
+        "UPDATE sc_schema_migrations SET checksum = zeroblob(48) WHERE version = 1",
+    )
+    .await;
+    assert_eq!(e.kind(), ErrorKind::Storage, "{e}");
+    assert!(e.to_string().contains("migration 1 "), "{e}");
+}
