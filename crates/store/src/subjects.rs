@@ -11,6 +11,7 @@ use socialconnect_core::keys::{DataKey, KeyId, KeyProvider, WrappedKey};
 use socialconnect_core::{Error, Result};
 
 use crate::backend::{AccountRef, Backend, MetaRow, SubjectKeyRow, SubjectRef};
+use crate::envelope::SealingKey;
 
 const PSEUDONYM_META: &str = "pseudonym_key";
 
@@ -31,7 +32,7 @@ pub(crate) fn meta_context(name: &str) -> Vec<u8> {
 /// A data key in the cache.
 struct Cached {
     dek_id: Arc<str>,
-    key: DataKey,
+    key: SealingKey,
     at: Instant,
 }
 
@@ -142,7 +143,7 @@ impl SubjectKeys {
         &self,
         subject_ref: &SubjectRef,
         create: bool,
-    ) -> Result<Option<(Arc<str>, DataKey)>> {
+    ) -> Result<Option<(Arc<str>, SealingKey)>> {
         if let Some(hit) = self.cached(subject_ref) {
             return Ok(Some(hit));
         }
@@ -177,6 +178,7 @@ impl SubjectKeys {
             )
             .await?;
         let dek_id: Arc<str> = Arc::from(row.dek_id);
+        let key = SealingKey::new(&key);
         self.insert_cache(*subject_ref, dek_id.clone(), key.clone());
         Ok(Some((dek_id, key)))
     }
@@ -185,7 +187,7 @@ impl SubjectKeys {
     pub(crate) async fn existing_key(
         &self,
         subject_ref: &SubjectRef,
-    ) -> Result<(Arc<str>, DataKey)> {
+    ) -> Result<(Arc<str>, SealingKey)> {
         self.data_key(subject_ref, false).await?.ok_or_else(|| {
             Error::Crypto(
                 "the subject's data key is gone (erased): its records cannot be opened".to_owned(),
@@ -202,7 +204,7 @@ impl SubjectKeys {
         self.cache.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn cached(&self, subject_ref: &SubjectRef) -> Option<(Arc<str>, DataKey)> {
+    fn cached(&self, subject_ref: &SubjectRef) -> Option<(Arc<str>, SealingKey)> {
         let mut cache = self.lock();
         match cache.get(subject_ref) {
             Some(c) if c.at.elapsed() < self.cache_ttl => Some((c.dek_id.clone(), c.key.clone())),
@@ -214,7 +216,7 @@ impl SubjectKeys {
         }
     }
 
-    fn insert_cache(&self, subject_ref: SubjectRef, dek_id: Arc<str>, key: DataKey) {
+    fn insert_cache(&self, subject_ref: SubjectRef, dek_id: Arc<str>, key: SealingKey) {
         if self.cache_capacity == 0 {
             return;
         }

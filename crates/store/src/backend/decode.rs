@@ -16,29 +16,26 @@ fn malformed(table: &str, column: &str, what: &str) -> Error {
     Error::storage_msg(format!("malformed row in {table}: column {column} {what}"))
 }
 
-/// What a driver's row gives: a column's position by name, and a column's value by position
-/// (`None` for NULL, `Err` when it holds another type). The driver's own error is dropped: it
-/// may quote the value.
+/// What a driver's row gives: a column's value by position (`None` for NULL, `Err` when it is
+/// missing or holds another type). The driver's own error is dropped: it may quote the value.
 pub(crate) trait Source {
-    /// The name of the column at `index`, when there is one.
+    /// The name of the column at `index`, when there is one (checked in debug builds).
     fn name_at(&self, index: usize) -> Option<&str>;
-    /// The position of the column named `column`.
-    fn index_of(&self, column: &str) -> Option<usize>;
     fn opt_int(&self, index: usize) -> std::result::Result<Option<i64>, Mismatch>;
     fn opt_text(&self, index: usize) -> std::result::Result<Option<String>, Mismatch>;
     fn opt_bytes(&self, index: usize) -> std::result::Result<Option<Vec<u8>>, Mismatch>;
 }
 
-/// A column of the wrong type.
+/// A column missing or of the wrong type.
 #[derive(Debug)]
 pub(crate) struct Mismatch;
 
-/// The columns of one row of `table`, read by name.
+/// The columns of one row of `table`, read in the order the query selects them.
 ///
-/// Decoders read columns in the order the queries select them, so each read first tries the
-/// position after the previous one and only searches by name when that column is named
-/// otherwise: a name search costs the SQLite driver a call into the library per column
-/// compared, about a microsecond for a token row.
+/// The order is the code's own (every query names its columns), so release builds read by
+/// position; debug builds, which every test runs, check each column's name. Looking columns up
+/// by name costs the SQLite driver a call into the library per column compared, about a
+/// microsecond for a token row.
 pub(crate) struct Columns<'r> {
     row: &'r dyn Source,
     table: &'static str,
@@ -54,23 +51,22 @@ impl<'r> Columns<'r> {
         }
     }
 
-    /// The position of `column`.
-    fn index(&self, column: &'static str) -> Result<usize> {
-        let guess = self.next.get();
-        let index = if self.row.name_at(guess) == Some(column) {
-            guess
-        } else {
-            self.row
-                .index_of(column)
-                .ok_or_else(|| malformed(self.table, column, "is missing"))?
-        };
+    /// The position of `column`: the one after the previous read.
+    fn index(&self, column: &'static str) -> usize {
+        let index = self.next.get();
+        debug_assert_eq!(
+            self.row.name_at(index),
+            Some(column),
+            "a decoder of {} reads its columns in another order than its query selects them",
+            self.table
+        );
         self.next.set(index + 1);
-        Ok(index)
+        index
     }
 
     fn wrong_type(&self, column: &'static str) -> impl FnOnce(Mismatch) -> Error {
         let table = self.table;
-        move |Mismatch| malformed(table, column, "has the wrong type")
+        move |Mismatch| malformed(table, column, "is missing or has the wrong type")
     }
 
     fn required<T>(&self, column: &'static str, value: Option<T>) -> Result<T> {
@@ -83,7 +79,7 @@ impl<'r> Columns<'r> {
     }
 
     pub(crate) fn opt_int(&self, column: &'static str) -> Result<Option<i64>> {
-        let index = self.index(column)?;
+        let index = self.index(column);
         self.row.opt_int(index).map_err(self.wrong_type(column))
     }
 
@@ -93,7 +89,7 @@ impl<'r> Columns<'r> {
     }
 
     pub(crate) fn opt_text(&self, column: &'static str) -> Result<Option<String>> {
-        let index = self.index(column)?;
+        let index = self.index(column);
         self.row.opt_text(index).map_err(self.wrong_type(column))
     }
 
@@ -103,7 +99,7 @@ impl<'r> Columns<'r> {
     }
 
     pub(crate) fn opt_bytes(&self, column: &'static str) -> Result<Option<Vec<u8>>> {
-        let index = self.index(column)?;
+        let index = self.index(column);
         self.row.opt_bytes(index).map_err(self.wrong_type(column))
     }
 
@@ -287,7 +283,17 @@ pub(crate) fn api_key(row: &dyn Source) -> Result<ApiKeyRecord> {
 }
 
 pub(crate) fn usage(row: &dyn Source) -> Result<UsageRow> {
+    usage_in(&Columns::new(row, "sc_usage_log"))
+}
+
+/// A usage-log row followed by its `id` column.
+pub(crate) fn usage_with_id(row: &dyn Source) -> Result<(i64, UsageRow)> {
     let c = Columns::new(row, "sc_usage_log");
+    let usage = usage_in(&c)?;
+    Ok((c.int("id")?, usage))
+}
+
+fn usage_in(c: &Columns<'_>) -> Result<UsageRow> {
     Ok(UsageRow {
         subject_ref: c.hash("subject_ref")?,
         at: c.int("at")?,

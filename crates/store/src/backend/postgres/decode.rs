@@ -17,10 +17,6 @@ impl Source for AnyRow {
         self.columns().get(index).map(Column::name)
     }
 
-    fn index_of(&self, column: &str) -> Option<usize> {
-        self.columns().iter().position(|c| c.name() == column)
-    }
-
     fn opt_int(&self, index: usize) -> Result<Option<i64>, Mismatch> {
         get(self, index)
     }

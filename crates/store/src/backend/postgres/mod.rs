@@ -779,7 +779,7 @@ impl Backend for PgBackend {
         limit_to: u32,
     ) -> Result<Vec<(i64, UsageRow)>> {
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT id, {USAGE_COLUMNS} FROM sc_usage_log \
+            "SELECT {USAGE_COLUMNS}, id FROM sc_usage_log \
              WHERE subject_ref = $1 AND id > $2 ORDER BY id LIMIT $3"
         )))
         .bind(&subject_ref[..])
@@ -788,12 +788,7 @@ impl Backend for PgBackend {
         .fetch_all(&self.pool)
         .await
         .map_err(db("reading a page of a subject's usage log"))?;
-        rows.iter()
-            .map(|row| -> Result<(i64, UsageRow)> {
-                let id = Columns::new(row, "sc_usage_log").int("id")?;
-                Ok((id, rows::usage(row)?))
-            })
-            .collect()
+        rows.iter().map(|row| rows::usage_with_id(row)).collect()
     }
 
     async fn purge_usage_before(&self, cutoff: i64, batch: u32) -> Result<u64> {

@@ -14,10 +14,6 @@ impl Source for Row<'_> {
         self.as_ref().column_name(index).ok()
     }
 
-    fn index_of(&self, column: &str) -> Option<usize> {
-        self.as_ref().column_index(column).ok()
-    }
-
     fn opt_int(&self, index: usize) -> Result<Option<i64>, Mismatch> {
         get(self, index)
     }

@@ -1000,18 +1000,13 @@ impl Backend for SqliteBackend {
                     c,
                     WHAT,
                     concat!(
-                        "SELECT id, ",
+                        "SELECT ",
                         usage_columns!(),
-                        " FROM sc_usage_log \
+                        ", id FROM sc_usage_log \
                          WHERE subject_ref = ?1 AND id > ?2 ORDER BY id LIMIT ?3"
                     ),
                     params![&subject[..], after, limit(limit_to)],
-                    |row| {
-                        Ok((
-                            Columns::new(row, "sc_usage_log").int("id")?,
-                            rows::usage(row)?,
-                        ))
-                    },
+                    rows::usage_with_id,
                 )
             })
             .await

@@ -11,10 +11,15 @@
 //!   thread before the call, so they are not held up; elsewhere (a current-thread runtime)
 //!   they go to the blocking pool like scans.
 //!
-//! Why lookups do not hop threads: measured in `benches/store.rs` and a dispatch probe on
-//! these 2-vCPU machines, handing a job to another thread and back costs 15–80 µs (waking an
-//! idle vCPU), against 3–5 µs for the query itself: a token read went from 25 µs through
-//! `spawn_blocking` (5× a raw prepared statement) to within 2× of it in place.
+//! Why lookups do not hop threads: measured on these 2-vCPU machines (`benches/store.rs` and a
+//! dispatch probe), handing a job to another thread and back cost 15–80 µs (waking an idle
+//! vCPU), against about 3 µs for the query itself. A token read through `spawn_blocking` took
+//! 25 µs, five times a raw prepared statement; in place it takes about 1.5 times.
+//!
+//! One nesting this does not serve: a future driven by a current-thread runtime's `block_on`
+//! inside which a multi-threaded runtime's handle was entered (`Handle::enter`) looks
+//! multi-threaded to the flavor check, and `block_in_place` panics there. Nesting runtimes that
+//! way is something tokio itself advises against.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};

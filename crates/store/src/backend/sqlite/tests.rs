@@ -264,3 +264,57 @@ async fn refuses_unknown_or_altered_migrations() {
     assert_eq!(e.kind(), ErrorKind::Storage, "{e}");
     assert!(e.to_string().contains("migration 1 "), "{e}");
 }
+
+/// A point lookup runs in place on a multi-threaded runtime (in `block_on` and on a worker) and
+/// on the blocking pool on a current-thread runtime: the same answer everywhere, no panic.
+#[test]
+fn lookups_work_on_every_runtime_flavor() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("store.db");
+    let multi = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .build()
+        .unwrap();
+    let b = Arc::new(multi.block_on(SqliteBackend::open(&path)).unwrap());
+    multi
+        .block_on(b.put_token(token_row("conn", 1, "meta"), None))
+        .unwrap();
+    let read = |b: Arc<SqliteBackend>| async move { b.get_token("conn").await.unwrap().unwrap() };
+
+    let in_block_on = multi.block_on(read(b.clone()));
+    let on_worker = multi.block_on(multi.spawn(read(b.clone()))).unwrap();
+    // A task beside the lookup on the only worker still runs to completion.
+    let beside = multi.spawn(async { 7 });
+    let on_worker_again = multi.block_on(multi.spawn(read(b.clone()))).unwrap();
+    assert_eq!(multi.block_on(beside).unwrap(), 7);
+    let current = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let on_current_thread = current.block_on(read(b.clone()));
+    for row in [on_worker, on_worker_again, on_current_thread] {
+        assert_eq!(row, in_block_on);
+    }
+    assert_eq!(in_block_on.version, 1);
+}
+
+#[tokio::test]
+async fn calls_after_close_are_storage_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let b = SqliteBackend::open(&dir.path().join("store.db"))
+        .await
+        .unwrap();
+    b.put_token(token_row("conn", 1, "meta"), None)
+        .await
+        .unwrap();
+    b.close().await;
+    let read = b.get_token("conn").await.unwrap_err();
+    let scan = b.tokens_of(&checks::subject(1)).await.unwrap_err();
+    let write = b
+        .put_token(token_row("conn", 1, "meta"), None)
+        .await
+        .unwrap_err();
+    for e in [read, scan, write] {
+        assert_eq!(e.kind(), ErrorKind::Storage);
+        assert!(e.to_string().contains("closed"), "{e}");
+    }
+}
