@@ -5,6 +5,9 @@
 //! subjects' keys, and erasing a subject with 10 000 usage-log rows. Prints each figure.
 
 use std::sync::{Arc, Mutex};
+
+use hmac::{Hmac, KeyInit, Mac};
+use sha2::Sha256;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
@@ -47,15 +50,18 @@ fn token_set() -> TokenSet {
     .with_account_id("17841400000000000")
 }
 
-/// (b): the store's own schema, driver and dispatch with plaintext token bytes: rusqlite,
-/// reads on a reader connection in place (`block_in_place`) returning what the store returns
-/// (tokens, version, status, last update), writes on the writer connection through tokio's
-/// blocking pool in a `BEGIN IMMEDIATE` transaction returning the new version — what the
-/// store's SQLite backend does, minus the sealing and the pseudonyms.
+/// (b): the store's own schema, driver and dispatch with plaintext token bytes — what the
+/// store's SQLite backend does, minus the sealing. Reads run on a reader connection in place
+/// (`block_in_place`) and do what the store does to answer: find the row by connection id,
+/// check it is the caller's (subject pseudonym and platform, as the schema stores them) and
+/// return the tokens with version, status and last update. Writes run on the writer connection
+/// through tokio's blocking pool, in a `BEGIN IMMEDIATE` transaction returning the new version,
+/// with the same pseudonyms in the indexed columns.
 #[derive(Clone)]
 struct Plain {
     reader: Arc<Mutex<rusqlite::Connection>>,
     writer: Arc<Mutex<rusqlite::Connection>>,
+    pseudonym_key: [u8; 32],
 }
 
 impl Plain {
@@ -75,12 +81,30 @@ impl Plain {
         Self {
             reader: connect(),
             writer: connect(),
+            pseudonym_key: [5; 32],
         }
     }
 
-    async fn put(&self, conn_id: &str, tokens: &TokenSet) {
+    /// HMAC-SHA256 pseudonym, keyed per call as the store does.
+    fn pseudonym(&self, parts: &[&[u8]]) -> Vec<u8> {
+        let mut mac = Hmac::<Sha256>::new_from_slice(&self.pseudonym_key).unwrap();
+        for part in parts {
+            mac.update(part);
+        }
+        mac.finalize().into_bytes().to_vec()
+    }
+
+    async fn put(&self, key: &ConnectionKey, tokens: &TokenSet) {
         let bytes = tokens.to_secret_bytes().unwrap().to_vec();
-        let conn_id = conn_id.to_owned();
+        let conn_id = key.connection.to_string();
+        let subject_ref = self.pseudonym(&[b"subject\0", key.subject.as_str().as_bytes()]);
+        let platform = key.platform.as_str().to_owned();
+        let account_ref = self.pseudonym(&[
+            b"account\0",
+            platform.as_bytes(),
+            b"\0",
+            tokens.account_id.as_deref().unwrap_or_default().as_bytes(),
+        ]);
         let writer = self.writer.clone();
         tokio::task::spawn_blocking(move || {
             let mut conn = writer.lock().unwrap();
@@ -91,7 +115,7 @@ impl Plain {
                 .prepare_cached(
                     // The same statement the store writes: every column, indexed ones included.
                     "INSERT INTO sc_tokens (conn_id, subject_ref, platform, version, status, status_since, updated_at, dek_id, sealed, account_ref) \
-                     VALUES (?1, ?2, 'linkedin', 1, 'active', NULL, ?3, '', ?4, ?5) \
+                     VALUES (?1, ?2, ?3, 1, 'active', NULL, ?4, '', ?5, ?6) \
                      ON CONFLICT (conn_id) DO UPDATE SET subject_ref = excluded.subject_ref, platform = excluded.platform, \
                          version = sc_tokens.version + 1, status = excluded.status, status_since = excluded.status_since, \
                          updated_at = excluded.updated_at, dek_id = excluded.dek_id, sealed = excluded.sealed, \
@@ -100,7 +124,7 @@ impl Plain {
                 )
                 .unwrap()
                 .query_row(
-                    rusqlite::params![conn_id, vec![7u8; 32], Utc::now().timestamp(), bytes, vec![9u8; 32]],
+                    rusqlite::params![conn_id, subject_ref, platform, Utc::now().timestamp(), bytes, account_ref],
                     |r| r.get(0),
                 )
                 .unwrap();
@@ -111,33 +135,54 @@ impl Plain {
         .unwrap();
     }
 
-    /// What the store's read returns: the tokens with their version, status and last update.
-    async fn get(&self, conn_id: &str) -> StoredTokens {
+    /// What the store's read returns, after the same ownership check.
+    async fn get(&self, key: &ConnectionKey) -> Option<StoredTokens> {
+        let subject_ref = self.pseudonym(&[b"subject\0", key.subject.as_str().as_bytes()]);
+        let conn_id = key.connection.to_string();
         // A point lookup runs in place on a multi-threaded runtime, like the store's.
-        let (version, status, updated_at, bytes) = tokio::task::block_in_place(|| {
-            let conn = self.reader.lock().unwrap();
-            conn.prepare_cached(
-                "SELECT conn_id, subject_ref, platform, version, status, status_since, updated_at, account_ref, dek_id, sealed \
-                 FROM sc_tokens WHERE conn_id = ?1",
-            )
-            .unwrap()
-            .query_row([conn_id], |r| {
-                Ok((
-                    r.get::<_, i64>(3)?,
-                    r.get::<_, String>(4)?,
-                    r.get::<_, i64>(6)?,
-                    r.get::<_, Vec<u8>>(9)?,
-                ))
-            })
-            .unwrap()
-        });
+        let (row_subject, platform, version, status, updated_at, bytes) =
+            tokio::task::block_in_place(|| {
+                let conn = self.reader.lock().unwrap();
+                conn.prepare_cached(
+                    "SELECT subject_ref, platform, version, status, status_since, updated_at, sealed \
+                     FROM sc_tokens WHERE conn_id = ?1",
+                )
+                .unwrap()
+                .query_row([conn_id], |r| {
+                    Ok((
+                        r.get::<_, Vec<u8>>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, i64>(2)?,
+                        r.get::<_, String>(3)?,
+                        r.get::<_, i64>(5)?,
+                        r.get::<_, Vec<u8>>(6)?,
+                    ))
+                })
+                .unwrap()
+            });
+        if row_subject != subject_ref || platform != key.platform.as_str() {
+            return None;
+        }
         assert_eq!(status, "active");
-        StoredTokens::new(
+        Some(StoredTokens::new(
             TokenSet::from_secret_bytes(&bytes).unwrap(),
             version.unsigned_abs(),
             ConnectionStatus::Active,
             chrono::DateTime::from_timestamp(updated_at, 0).unwrap(),
-        )
+        ))
+    }
+
+    /// (b′): the row by connection id alone, without the ownership check: a lower bound no
+    /// store that serves several end users could stop at.
+    async fn get_unchecked(&self, conn_id: &str) -> TokenSet {
+        let bytes: Vec<u8> = tokio::task::block_in_place(|| {
+            let conn = self.reader.lock().unwrap();
+            conn.prepare_cached("SELECT sealed FROM sc_tokens WHERE conn_id = ?1")
+                .unwrap()
+                .query_row([conn_id], |r| r.get(0))
+                .unwrap()
+        });
+        TokenSet::from_secret_bytes(&bytes).unwrap()
     }
 }
 
@@ -307,7 +352,7 @@ fn main() {
     let plain_id = key.connection.to_string();
     let t = token_set();
     rt.block_on(enc.put(&key, &t, None)).unwrap();
-    rt.block_on(plain.put(&plain_id, &t));
+    rt.block_on(plain.put(&key, &t));
     raw.put(raw_id, &t);
 
     let mut c = Criterion::default()
@@ -320,7 +365,8 @@ fn main() {
                 .iter(|| async { enc.get(&key).await.unwrap() })
         });
         g.bench_function("b_plain_same_driver", |b| {
-            b.to_async(&rt).iter(|| plain.get(&plain_id))
+            b.to_async(&rt)
+                .iter(|| async { plain.get(&key).await.unwrap() })
         });
         g.bench_function("c_raw_rusqlite", |b| b.iter(|| raw.get(raw_id)));
         g.finish();
@@ -332,7 +378,7 @@ fn main() {
                 .iter(|| async { enc.put(&key, &t, None).await.unwrap() })
         });
         g.bench_function("b_plain_same_driver", |b| {
-            b.to_async(&rt).iter(|| plain.put(&plain_id, &t))
+            b.to_async(&rt).iter(|| plain.put(&key, &t))
         });
         g.bench_function("c_raw_rusqlite", |b| b.iter(|| raw.put(raw_id, &t)));
         g.finish();
@@ -352,14 +398,21 @@ fn main() {
     let (ra, rb, rc) = interleaved(
         3_000,
         || drop(rt.block_on(enc.get(&key)).unwrap()),
-        || drop(rt.block_on(plain.get(&plain_id))),
+        || drop(rt.block_on(plain.get(&key)).unwrap()),
+        || drop(raw.get(raw_id)),
+    );
+    // (b′): plaintext by connection id alone, no ownership check (a lower bound, for scale).
+    let (ua, ub, uc) = interleaved(
+        3_000,
+        || drop(rt.block_on(enc.get(&key)).unwrap()),
+        || drop(rt.block_on(plain.get_unchecked(&plain_id))),
         || drop(raw.get(raw_id)),
     );
     // The same reads from inside a task on a runtime worker thread, where `block_in_place`
     // hands the worker's core to another thread first: what a host's request handler sees.
     let (ta, tb, tc) = {
         let (enc, plain, raw_path) = (enc.clone(), plain.clone(), dir.path().join("b.db"));
-        let (key, plain_id) = (key.clone(), plain_id.clone());
+        let key = key.clone();
         rt.block_on(rt.spawn(async move {
             let raw = Raw::open(&raw_path);
             let (mut ta, mut tb, mut tc) = (Vec::new(), Vec::new(), Vec::new());
@@ -368,7 +421,7 @@ fn main() {
                 drop(enc.get(&key).await.unwrap());
                 ta.push(t.elapsed());
                 let t = Instant::now();
-                drop(plain.get(&plain_id).await);
+                drop(plain.get(&key).await.unwrap());
                 tb.push(t.elapsed());
                 let t = Instant::now();
                 drop(raw.get(raw_id));
@@ -383,7 +436,7 @@ fn main() {
         || {
             rt.block_on(enc.put(&key, &t, None)).unwrap();
         },
-        || rt.block_on(plain.put(&plain_id, &t)),
+        || rt.block_on(plain.put(&key, &t)),
         || raw.put(raw_id, &t),
     );
     let hot = median(
@@ -402,6 +455,10 @@ fn main() {
         "store bench: read  (a) {ra:?} (b) {rb:?} (c) {rc:?}; a/b {:.2} (target <= 1.2), a/c {:.2} (target <= 3)",
         ra.as_secs_f64() / rb.as_secs_f64(),
         ra.as_secs_f64() / rc.as_secs_f64()
+    );
+    eprintln!(
+        "store bench: read  (a) {ua:?} (b′, no ownership check) {ub:?} (c) {uc:?}; a/b′ {:.2}",
+        ua.as_secs_f64() / ub.as_secs_f64()
     );
     eprintln!(
         "store bench: read from a worker task (a) {ta:?} (b) {tb:?} (c) {tc:?}; a/b {:.2}, a/c {:.2}",

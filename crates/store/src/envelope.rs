@@ -13,8 +13,8 @@
 
 use std::sync::Arc;
 
-use aes_gcm::aead::{Aead, Payload};
-use aes_gcm::{Aes256Gcm, Key, KeyInit, Nonce};
+use aes_gcm::aead::{Aead, AeadInOut, Payload};
+use aes_gcm::{Aes256Gcm, Key, KeyInit, Nonce, Tag};
 use socialconnect_core::keys::DataKey;
 use socialconnect_core::{Error, Result};
 use zeroize::Zeroizing;
@@ -122,33 +122,49 @@ pub(crate) fn seal(key: &SealingKey, aad: &Aad<'_>, plaintext: &[u8]) -> Result<
 /// Opens what [`seal`] produced; any mismatch (key, context, a flipped bit, an unknown format)
 /// is a `Crypto` error that says which kind of record failed, never what it held.
 pub(crate) fn open(key: &SealingKey, aad: &Aad<'_>, sealed: &[u8]) -> Result<Zeroizing<Vec<u8>>> {
+    open_owned(key, aad, sealed.to_vec())
+}
+
+/// [`open`], decrypting in the buffer it is given instead of a copy.
+pub(crate) fn open_owned(
+    key: &SealingKey,
+    aad: &Aad<'_>,
+    sealed: Vec<u8>,
+) -> Result<Zeroizing<Vec<u8>>> {
     let fail = || {
         Error::Crypto(format!(
             "a stored {} record does not open: wrong key, moved between rows, or tampered",
             String::from_utf8_lossy(aad.kind.as_bytes())
         ))
     };
-    let (&version, rest) = sealed.split_first().ok_or_else(fail)?;
+    // The buffer becomes the plaintext: wiped when dropped, whatever happens below.
+    let mut buffer = Zeroizing::new(sealed);
+    let version = *buffer.first().ok_or_else(fail)?;
     if version != FORMAT_V1 {
         return Err(Error::Crypto(format!(
             "stored record has unknown format version {version}"
         )));
     }
-    if rest.len() < NONCE_LEN + TAG_LEN {
+    let Some(end) = buffer.len().checked_sub(TAG_LEN) else {
+        return Err(fail());
+    };
+    const START: usize = 1 + NONCE_LEN;
+    if end < START {
         return Err(fail());
     }
-    let (nonce, ct) = rest.split_at(NONCE_LEN);
-    let nonce = Nonce::try_from(nonce).map_err(|_| fail())?;
+    let nonce = Nonce::try_from(&buffer[1..START]).map_err(|_| fail())?;
+    let tag = Tag::try_from(&buffer[end..]).map_err(|_| fail())?;
     key.0
-        .decrypt(
+        .decrypt_inout_detached(
             &nonce,
-            Payload {
-                msg: ct,
-                aad: &aad.encode(version),
-            },
+            &aad.encode(version),
+            (&mut buffer[START..end]).into(),
+            &tag,
         )
-        .map(Zeroizing::new)
-        .map_err(|_| fail())
+        .map_err(|_| fail())?;
+    buffer.copy_within(START..end, 0);
+    buffer.truncate(end - START);
+    Ok(buffer)
 }
 
 #[cfg(test)]

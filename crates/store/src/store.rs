@@ -315,6 +315,19 @@ impl EncryptedStore {
         dek_id: &str,
         sealed: &[u8],
     ) -> Result<zeroize::Zeroizing<Vec<u8>>> {
+        self.open_owned(sref, kind, record_id, dek_id, sealed.to_vec())
+            .await
+    }
+
+    /// [`EncryptedStore::open`], decrypting in the buffer it is given.
+    pub(crate) async fn open_owned(
+        &self,
+        sref: &SubjectRef,
+        kind: RecordKind,
+        record_id: &[u8],
+        dek_id: &str,
+        sealed: Vec<u8>,
+    ) -> Result<zeroize::Zeroizing<Vec<u8>>> {
         let (current, key) = self.inner.subjects.existing_key(sref).await?;
         if &*current != dek_id {
             return Err(Error::Crypto(
@@ -327,7 +340,7 @@ impl EncryptedStore {
             subject_ref: sref,
             record_id,
         };
-        envelope::open(&key, &aad, sealed)
+        envelope::open_owned(&key, &aad, sealed)
     }
 
     /// Like [`EncryptedStore::open`], but `None` instead of an error when the data key the

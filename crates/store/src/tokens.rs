@@ -73,12 +73,12 @@ impl TokenStore for EncryptedStore {
             return Ok(None);
         }
         let plaintext = self
-            .open(
+            .open_owned(
                 &sref,
                 RecordKind::Token,
                 conn_id.as_bytes(),
                 &row.dek_id,
-                &row.sealed,
+                row.sealed,
             )
             .await?;
         let (stored_subject, region, tokens) = decode_payload(&plaintext)?;

@@ -24,11 +24,24 @@ pub(crate) trait Source {
     fn opt_int(&self, index: usize) -> std::result::Result<Option<i64>, Mismatch>;
     fn opt_text(&self, index: usize) -> std::result::Result<Option<String>, Mismatch>;
     fn opt_bytes(&self, index: usize) -> std::result::Result<Option<Vec<u8>>, Mismatch>;
+
+    /// A 32-byte value (pseudonym, hash, digest). Drivers that can borrow the bytes skip the
+    /// copy.
+    fn opt_hash(&self, index: usize) -> std::result::Result<Option<[u8; 32]>, Mismatch> {
+        self.opt_bytes(index)?
+            .map(|bytes| <[u8; 32]>::try_from(bytes.as_slice()).map_err(|_| Mismatch::Length))
+            .transpose()
+    }
 }
 
-/// A column missing or of the wrong type.
+/// Why a column could not be read.
 #[derive(Debug)]
-pub(crate) struct Mismatch;
+pub(crate) enum Mismatch {
+    /// Missing, or of another type.
+    Type,
+    /// A hash of another length than 32 bytes.
+    Length,
+}
 
 /// The columns of one row of `table`, read in the order the query selects them.
 ///
@@ -66,7 +79,10 @@ impl<'r> Columns<'r> {
 
     fn wrong_type(&self, column: &'static str) -> impl FnOnce(Mismatch) -> Error {
         let table = self.table;
-        move |Mismatch| malformed(table, column, "is missing or has the wrong type")
+        move |mismatch| match mismatch {
+            Mismatch::Type => malformed(table, column, "is missing or has the wrong type"),
+            Mismatch::Length => malformed(table, column, "is not 32 bytes"),
+        }
     }
 
     fn required<T>(&self, column: &'static str, value: Option<T>) -> Result<T> {
@@ -105,18 +121,13 @@ impl<'r> Columns<'r> {
 
     /// A 32-byte value (pseudonym, hash, digest).
     pub(crate) fn hash(&self, column: &'static str) -> Result<[u8; 32]> {
-        let bytes = self.bytes(column)?;
-        self.to_hash(column, &bytes)
+        let value = self.opt_hash(column)?;
+        self.required(column, value)
     }
 
     pub(crate) fn opt_hash(&self, column: &'static str) -> Result<Option<[u8; 32]>> {
-        self.opt_bytes(column)?
-            .map(|bytes| self.to_hash(column, &bytes))
-            .transpose()
-    }
-
-    fn to_hash(&self, column: &'static str, bytes: &[u8]) -> Result<[u8; 32]> {
-        <[u8; 32]>::try_from(bytes).map_err(|_| malformed(self.table, column, "is not 32 bytes"))
+        let index = self.index(column);
+        self.row.opt_hash(index).map_err(self.wrong_type(column))
     }
 
     /// A row version: at least 1 (so `unsigned_abs` turns it into the `u64` callers see).

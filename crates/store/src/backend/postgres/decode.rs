@@ -9,7 +9,8 @@ fn get<'r, T>(row: &'r AnyRow, index: usize) -> Result<Option<T>, Mismatch>
 where
     T: Decode<'r, Any> + Type<Any>,
 {
-    row.try_get::<Option<T>, _>(index).map_err(|_| Mismatch)
+    row.try_get::<Option<T>, _>(index)
+        .map_err(|_| Mismatch::Type)
 }
 
 impl Source for AnyRow {

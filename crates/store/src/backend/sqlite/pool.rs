@@ -4,8 +4,9 @@
 //! - **Writes** run on tokio's blocking pool, on the one writer connection, each in a
 //!   `BEGIN IMMEDIATE` transaction (the write lock up front, so a read-then-write never fails
 //!   half-way with `SQLITE_BUSY`; other processes wait for it through the busy timeout).
-//! - **Reads** run on reader connections taken from an idle list (more are opened under load),
-//!   so in WAL mode they never wait behind a write's `fsync`. Scans go to the blocking pool.
+//! - **Reads** run on reader connections (at most [`READERS`], opened as load needs them and
+//!   kept), so in WAL mode they never wait behind a write's `fsync`. Scans go to the blocking
+//!   pool.
 //! - **Point lookups** (one row by key, a few microseconds) run on a multi-threaded runtime
 //!   through [`tokio::task::block_in_place`], which hands the worker's other tasks to another
 //!   thread before the call, so they are not held up; elsewhere (a current-thread runtime)
@@ -22,14 +23,15 @@
 //! way is something tokio itself advises against.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 
 use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 use socialconnect_core::{Error, Result};
 use tokio::runtime::{Handle, RuntimeFlavor};
 
-/// Idle reader connections kept open between reads.
-const IDLE_READERS: usize = 4;
+/// Reader connections per database file, at most: a read finding all of them busy waits for
+/// one (on a thread allowed to block) instead of opening more.
+pub(super) const READERS: usize = 8;
 
 /// Prepared statements kept per connection: every statement of the backend fits.
 const STATEMENT_CACHE: usize = 128;
@@ -46,15 +48,25 @@ pub(super) fn db(what: &'static str) -> impl FnOnce(rusqlite::Error) -> Error {
     move |e| Error::storage(what, e)
 }
 
-/// One database file: the writer and the idle readers. `None` / empty once closed.
+/// One database file: the writer and the readers. `None` / empty once closed.
 pub(super) struct Pool {
     path: PathBuf,
+    /// Writers wait their turn here, on the runtime, rather than each holding a blocking-pool
+    /// thread while it waits for `writer`.
+    write_turn: tokio::sync::Mutex<()>,
     writer: Mutex<Option<Connection>>,
     readers: Mutex<Readers>,
+    /// Signalled when a reader connection is returned.
+    reader_returned: Condvar,
 }
 
 struct Readers {
     idle: Vec<Connection>,
+    /// Reader connections open, idle or in use.
+    open: usize,
+    /// Reads waiting for a connection (std's condition variable makes a system call on every
+    /// notification, so returns notify only when someone waits).
+    waiting: usize,
     closed: bool,
 }
 
@@ -81,11 +93,15 @@ impl Pool {
         let reader = connect(&path)?;
         Ok(Self {
             path,
+            write_turn: tokio::sync::Mutex::new(()),
             writer: Mutex::new(Some(writer)),
             readers: Mutex::new(Readers {
                 idle: vec![reader],
+                open: 1,
+                waiting: 0,
                 closed: false,
             }),
+            reader_returned: Condvar::new(),
         })
     }
 
@@ -139,6 +155,7 @@ impl Pool {
         T: Send + 'static,
         F: FnOnce(&Transaction<'_>) -> Result<Option<T>> + Send + 'static,
     {
+        let _turn = self.write_turn.lock().await;
         let pool = self.clone();
         blocking(what, move || {
             let mut writer = pool.lock_writer();
@@ -181,9 +198,12 @@ impl Pool {
             let idle = {
                 let mut readers = pool.lock_readers();
                 readers.closed = true;
+                readers.open -= readers.idle.len();
                 std::mem::take(&mut readers.idle)
             };
             drop(idle);
+            // Readers waiting for a connection learn the database is closed.
+            pool.reader_returned.notify_all();
             drop(pool.lock_writer().take());
         })
         .await;
@@ -192,7 +212,8 @@ impl Pool {
         }
     }
 
-    /// Runs `f` on an idle reader connection (opening one when none is idle). Blocking.
+    /// Runs `f` on an idle reader connection, opening one when none is idle and fewer than
+    /// [`READERS`] are open, else waiting for one. Blocking.
     fn with_reader<T>(
         &self,
         what: &'static str,
@@ -200,21 +221,60 @@ impl Pool {
     ) -> Result<T> {
         let idle = {
             let mut readers = self.lock_readers();
-            if readers.closed {
-                return Err(closed(what));
+            loop {
+                if readers.closed {
+                    return Err(closed(what));
+                }
+                if let Some(conn) = readers.idle.pop() {
+                    break Some(conn);
+                }
+                if readers.open < READERS {
+                    readers.open += 1;
+                    break None;
+                }
+                readers.waiting += 1;
+                readers = self
+                    .reader_returned
+                    .wait(readers)
+                    .unwrap_or_else(PoisonError::into_inner);
+                readers.waiting -= 1;
             }
-            readers.idle.pop()
         };
         let conn = match idle {
             Some(conn) => conn,
-            None => connect(&self.path)?,
+            None => match connect(&self.path) {
+                Ok(conn) => conn,
+                Err(e) => {
+                    let mut readers = self.lock_readers();
+                    readers.open -= 1;
+                    let waiting = readers.waiting > 0;
+                    drop(readers);
+                    if waiting {
+                        self.reader_returned.notify_one();
+                    }
+                    return Err(e);
+                }
+            },
         };
         let result = f(&conn);
         let mut readers = self.lock_readers();
-        if !readers.closed && readers.idle.len() < IDLE_READERS {
+        if readers.closed {
+            readers.open -= 1;
+        } else {
             readers.idle.push(conn);
         }
+        let waiting = readers.waiting > 0;
+        drop(readers);
+        if waiting {
+            self.reader_returned.notify_one();
+        }
         result
+    }
+
+    /// Reader connections open now.
+    #[cfg(test)]
+    pub(super) fn readers_open(&self) -> usize {
+        self.lock_readers().open
     }
 
     fn lock_writer(&self) -> MutexGuard<'_, Option<Connection>> {

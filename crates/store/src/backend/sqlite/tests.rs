@@ -318,3 +318,33 @@ async fn calls_after_close_are_storage_errors() {
         assert!(e.to_string().contains("closed"), "{e}");
     }
 }
+
+/// More concurrent reads than reader connections: they queue for a connection, all answer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn many_concurrent_reads_share_the_bounded_readers() {
+    let dir = tempfile::tempdir().unwrap();
+    let b = Arc::new(
+        SqliteBackend::open(&dir.path().join("store.db"))
+            .await
+            .unwrap(),
+    );
+    b.put_token(token_row("conn", 1, "meta"), None)
+        .await
+        .unwrap();
+    let mut tasks = Vec::new();
+    for i in 0..64 {
+        let b = b.clone();
+        tasks.push(tokio::spawn(async move {
+            if i % 2 == 0 {
+                b.get_token("conn").await.unwrap().map(|row| row.version)
+            } else {
+                Some(b.tokens_of(&checks::subject(1)).await.unwrap().len() as i64)
+            }
+        }));
+    }
+    for task in tasks {
+        assert_eq!(task.await.unwrap(), Some(1));
+    }
+    let open = b.pool.readers_open();
+    assert!((1..=super::pool::READERS).contains(&open), "{open}");
+}
