@@ -5,10 +5,10 @@
 //! subjects' keys, and erasing a subject with 10 000 usage-log rows. Prints each figure.
 
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
-use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use criterion::Criterion;
