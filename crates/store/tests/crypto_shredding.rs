@@ -112,3 +112,71 @@ async fn an_old_copy_of_the_records_cannot_be_opened_for_an_erased_subject() {
         assert_eq!(err.kind(), ErrorKind::Crypto, "{err}");
     }
 }
+
+/// The bytes of `path` and of its `-wal` file, if any.
+fn file_and_wal(path: &std::path::Path) -> Vec<u8> {
+    let mut bytes = std::fs::read(path).unwrap();
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    if let Ok(more) = std::fs::read(std::path::Path::new(&wal)) {
+        bytes.extend_from_slice(&more);
+    }
+    bytes
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// Erasure leaves no copy of the subject's wrapped data key, nor of its sealed token, in the
+/// live files: not in a free page (`secure_delete`) and not in the write-ahead log (a
+/// checkpoint follows the erasure). With the key-encryption key, which stays on the host, such a
+/// leftover would undo the shredding.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn erasure_leaves_no_bytes_of_the_key_or_records_in_the_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sc.db");
+    let vault = dir.path().join("sc.db.keys");
+    let store = EncryptedStore::open_sqlite(&path, keys()).await.unwrap();
+    let gone = SubjectId::new("leaves-no-trace").unwrap();
+    let kept = SubjectId::new("stays").unwrap();
+    fill(&store, &gone).await;
+    fill(&store, &kept).await;
+
+    let read_blobs = |file: &std::path::Path, sql: &str| -> Vec<Vec<u8>> {
+        let conn = rusqlite::Connection::open(file).unwrap();
+        let mut stmt = conn.prepare(sql).unwrap();
+        stmt.query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap()
+    };
+    let wrapped_keys = read_blobs(&vault, "SELECT wrapped FROM sc_subject_keys");
+    let sealed_tokens = read_blobs(&path, "SELECT sealed FROM sc_tokens");
+    assert_eq!((wrapped_keys.len(), sealed_tokens.len()), (2, 2));
+    for blob in wrapped_keys.iter().chain(&sealed_tokens) {
+        assert!(contains(&file_and_wal(&vault), blob) || contains(&file_and_wal(&path), blob));
+    }
+
+    store.erase(&gone).await.unwrap();
+
+    let left_keys = read_blobs(&vault, "SELECT wrapped FROM sc_subject_keys");
+    let left_tokens = read_blobs(&path, "SELECT sealed FROM sc_tokens");
+    assert_eq!((left_keys.len(), left_tokens.len()), (1, 1));
+    let (vault_bytes, data_bytes) = (file_and_wal(&vault), file_and_wal(&path));
+    for blob in wrapped_keys.iter().filter(|b| !left_keys.contains(b)) {
+        assert!(
+            !contains(&vault_bytes, blob),
+            "the erased wrapped key lingers in the vault"
+        );
+    }
+    for blob in sealed_tokens.iter().filter(|b| !left_tokens.contains(b)) {
+        assert!(
+            !contains(&data_bytes, blob),
+            "the erased token lingers in the database"
+        );
+    }
+    // The subject that stays is intact.
+    assert!(contains(&vault_bytes, &left_keys[0]));
+    store.close().await;
+}

@@ -218,6 +218,8 @@ pub(crate) struct ErasureCounts {
 }
 
 /// Storage of sealed rows. Every method is atomic; multi-row changes run in one transaction.
+/// A call whose future is dropped once the database has it may still complete: a write may
+/// commit without its caller learning so (callers that must know re-read).
 #[async_trait]
 pub(crate) trait Backend: Send + Sync + 'static {
     /// Closes connections, waiting for those in use (no-op for in-process backends).

@@ -562,9 +562,8 @@ impl Backend for PgBackend {
         const WHAT: &str = "appending a consent record";
         let row_digest = chain::row_digest(&row);
         let mut tx = self.begin(WHAT).await?;
-        // Claiming the next seq on the head row locks it (PostgreSQL: row lock; SQLite: the
-        // write lock, already held), so appenders queue here and each links to the previous
-        // one's hash. RETURNING gives the new seq and the still-unchanged previous hash.
+        // Claiming the next seq on the head row takes its row lock, so appenders queue here
+        // and each links to the previous one's hash. RETURNING gives the new seq and the still-unchanged previous hash.
         let head = sqlx::query(
             "UPDATE sc_consent_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash",
         )
@@ -792,7 +791,7 @@ impl Backend for PgBackend {
     }
 
     async fn purge_usage_before(&self, cutoff: i64, batch: u32) -> Result<u64> {
-        // Bounded batches keep each write transaction (and SQLite's write lock) short.
+        // Bounded batches keep each write transaction (and its row locks) short.
         let batch = batch.max(1);
         let mut total = 0;
         loop {

@@ -9,6 +9,7 @@
 
 mod decode;
 mod pool;
+mod readers;
 mod schema;
 #[cfg(test)]
 mod tests;
@@ -1364,7 +1365,8 @@ impl Backend for SqliteBackend {
     async fn erase_subject(&self, subject_ref: &SubjectRef) -> Result<ErasureCounts> {
         const WHAT: &str = "erasing a subject";
         let subject = *subject_ref;
-        self.pool
+        let counts = self
+            .pool
             .write(WHAT, move |tx| {
                 let step = |sql: &str| exec(tx, WHAT, sql, [&subject[..]]);
                 // Leases first: they are found through the token rows.
@@ -1396,6 +1398,17 @@ impl Backend for SqliteBackend {
                     profiles,
                 })
             })
-            .await
+            .await?;
+        // The deleted rows were overwritten (`secure_delete`) in new page versions; the old ones
+        // stay in the WAL until a checkpoint copies the new ones into the file and empties it.
+        match self.pool.checkpoint("checkpointing after an erasure").await {
+            Ok(true) => {}
+            Ok(false) => tracing::warn!(
+                "an erasure's checkpoint was held back by readers: the erased rows' old bytes stay \
+                 in the write-ahead log until the next checkpoint"
+            ),
+            Err(e) => tracing::warn!(error = %e, "an erasure's checkpoint failed"),
+        }
+        Ok(counts)
     }
 }

@@ -4,13 +4,13 @@
 //! - **Writes** run on tokio's blocking pool, on the one writer connection, each in a
 //!   `BEGIN IMMEDIATE` transaction (the write lock up front, so a read-then-write never fails
 //!   half-way with `SQLITE_BUSY`; other processes wait for it through the busy timeout).
-//! - **Reads** run on reader connections (at most [`READERS`], opened as load needs them and
-//!   kept), so in WAL mode they never wait behind a write's `fsync`. Scans go to the blocking
-//!   pool.
+//! - **Reads** run on reader connections (see `readers.rs`), so in WAL mode they never wait
+//!   behind a write's `fsync`. Scans go to the blocking pool.
 //! - **Point lookups** (one row by key, a few microseconds) run on a multi-threaded runtime
 //!   through [`tokio::task::block_in_place`], which hands the worker's other tasks to another
-//!   thread before the call, so they are not held up; elsewhere (a current-thread runtime)
-//!   they go to the blocking pool like scans.
+//!   thread before the call, so they are not held up — when a reader connection is free; when
+//!   none is, or on a current-thread runtime, they go to the blocking pool like scans, so no
+//!   runtime thread ever waits for a connection.
 //!
 //! Why lookups do not hop threads: measured on these 2-vCPU machines (`benches/store.rs` and a
 //! dispatch probe), handing a job to another thread and back cost 15–80 µs (waking an idle
@@ -23,24 +23,24 @@
 //! way is something tokio itself advises against.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 use socialconnect_core::{Error, Result};
 use tokio::runtime::{Handle, RuntimeFlavor};
 
-/// Reader connections per database file, at most: a read finding all of them busy waits for
-/// one (on a thread allowed to block) instead of opening more.
-pub(super) const READERS: usize = 8;
+use super::readers::Readers;
 
 /// Prepared statements kept per connection: every statement of the backend fits.
 const STATEMENT_CACHE: usize = 128;
 
 /// Per-connection settings. `busy_timeout` comes first so the others wait for locks;
 /// `synchronous=FULL` makes every commit durable across a power cut (WAL's default, NORMAL, may
-/// lose the last commits); foreign keys for any future schema that declares them.
-const PRAGMAS: &str =
-    "PRAGMA busy_timeout = 5000; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;";
+/// lose the last commits); foreign keys for any future schema that declares them;
+/// `secure_delete` overwrites deleted rows' bytes (an erased subject's wrapped data key must not
+/// linger in a free page of the key vault).
+const PRAGMAS: &str = "PRAGMA busy_timeout = 5000; PRAGMA synchronous = FULL; \
+     PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON;";
 
 /// Error mapper for a failed statement: says what failed and keeps SQLite's error as the source
 /// (SQLite's messages name statements, tables and constraints, never bound values).
@@ -48,26 +48,15 @@ pub(super) fn db(what: &'static str) -> impl FnOnce(rusqlite::Error) -> Error {
     move |e| Error::storage(what, e)
 }
 
-/// One database file: the writer and the readers. `None` / empty once closed.
+/// One database file: the writer and the readers.
 pub(super) struct Pool {
-    path: PathBuf,
     /// Writers wait their turn here, on the runtime, rather than each holding a blocking-pool
-    /// thread while it waits for `writer`.
-    write_turn: tokio::sync::Mutex<()>,
+    /// thread while it waits for `writer`; the turn moves into the blocking job, so a caller
+    /// that stops waiting does not let the next writer in before the job is done.
+    write_turn: Arc<tokio::sync::Mutex<()>>,
+    /// `None` once closed.
     writer: Mutex<Option<Connection>>,
-    readers: Mutex<Readers>,
-    /// Signalled when a reader connection is returned.
-    reader_returned: Condvar,
-}
-
-struct Readers {
-    idle: Vec<Connection>,
-    /// Reader connections open, idle or in use.
-    open: usize,
-    /// Reads waiting for a connection (std's condition variable makes a system call on every
-    /// notification, so returns notify only when someone waits).
-    waiting: usize,
-    closed: bool,
+    readers: Readers,
 }
 
 impl Pool {
@@ -92,21 +81,15 @@ impl Pool {
         setup(&mut writer)?;
         let reader = connect(&path)?;
         Ok(Self {
-            path,
-            write_turn: tokio::sync::Mutex::new(()),
+            write_turn: Arc::new(tokio::sync::Mutex::new(())),
             writer: Mutex::new(Some(writer)),
-            readers: Mutex::new(Readers {
-                idle: vec![reader],
-                open: 1,
-                waiting: 0,
-                closed: false,
-            }),
-            reader_returned: Condvar::new(),
+            readers: Readers::new(path, reader),
         })
     }
 
     /// Runs `f`, a lookup of one row by key, on a reader connection: in place on a
-    /// multi-threaded runtime (see the module documentation), else on the blocking pool.
+    /// multi-threaded runtime when a reader is free (see the module documentation), else on the
+    /// blocking pool.
     pub(super) async fn lookup<T, F>(self: &Arc<Self>, what: &'static str, f: F) -> Result<T>
     where
         T: Send + 'static,
@@ -114,11 +97,10 @@ impl Pool {
     {
         let in_place = Handle::try_current()
             .is_ok_and(|runtime| runtime.runtime_flavor() == RuntimeFlavor::MultiThread);
-        if in_place {
-            tokio::task::block_in_place(|| self.with_reader(what, f))
-        } else {
-            self.read(what, f).await
+        if in_place && let Some(mut slot) = self.readers.try_take(what)? {
+            return tokio::task::block_in_place(move || f(slot.connection()?));
         }
+        self.read(what, f).await
     }
 
     /// Runs `f` on a reader connection on the blocking pool.
@@ -128,7 +110,11 @@ impl Pool {
         F: FnOnce(&Connection) -> Result<T> + Send + 'static,
     {
         let pool = self.clone();
-        blocking(what, move || pool.with_reader(what, f)).await
+        blocking(what, move || {
+            let mut slot = pool.readers.take(what)?;
+            f(slot.connection()?)
+        })
+        .await
     }
 
     /// Runs `f` in a write transaction on the blocking pool: committed when `f` returns `Ok`,
@@ -155,9 +141,10 @@ impl Pool {
         T: Send + 'static,
         F: FnOnce(&Transaction<'_>) -> Result<Option<T>> + Send + 'static,
     {
-        let _turn = self.write_turn.lock().await;
+        let turn = self.write_turn.clone().lock_owned().await;
         let pool = self.clone();
         blocking(what, move || {
+            let _turn = turn;
             let mut writer = pool.lock_writer();
             let conn = writer.as_mut().ok_or_else(|| closed(what))?;
             let tx = conn
@@ -190,20 +177,30 @@ impl Pool {
         .expect("writer task")
     }
 
-    /// Closes every connection, once the write in progress (if any) is done; later calls fail.
-    /// A read in progress closes its connection when it ends.
+    /// Runs `PRAGMA wal_checkpoint(TRUNCATE)` on the writer: copies every committed page into
+    /// the database file and empties the WAL, so bytes a deletion overwrote are gone from both.
+    /// Returns whether it completed (readers in the middle of a read can hold it back).
+    pub(super) async fn checkpoint(self: &Arc<Self>, what: &'static str) -> Result<bool> {
+        let turn = self.write_turn.clone().lock_owned().await;
+        let pool = self.clone();
+        blocking(what, move || {
+            let _turn = turn;
+            let writer = pool.lock_writer();
+            let conn = writer.as_ref().ok_or_else(|| closed(what))?;
+            let busy: i64 = conn
+                .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0))
+                .map_err(db(what))?;
+            Ok(busy == 0)
+        })
+        .await
+    }
+
+    /// Closes every connection, waiting for the write and the reads in progress; later calls
+    /// fail.
     pub(super) async fn close(self: &Arc<Self>) {
         let pool = self.clone();
         let closed = tokio::task::spawn_blocking(move || {
-            let idle = {
-                let mut readers = pool.lock_readers();
-                readers.closed = true;
-                readers.open -= readers.idle.len();
-                std::mem::take(&mut readers.idle)
-            };
-            drop(idle);
-            // Readers waiting for a connection learn the database is closed.
-            pool.reader_returned.notify_all();
+            pool.readers.close();
             drop(pool.lock_writer().take());
         })
         .await;
@@ -212,69 +209,10 @@ impl Pool {
         }
     }
 
-    /// Runs `f` on an idle reader connection, opening one when none is idle and fewer than
-    /// [`READERS`] are open, else waiting for one. Blocking.
-    fn with_reader<T>(
-        &self,
-        what: &'static str,
-        f: impl FnOnce(&Connection) -> Result<T>,
-    ) -> Result<T> {
-        let idle = {
-            let mut readers = self.lock_readers();
-            loop {
-                if readers.closed {
-                    return Err(closed(what));
-                }
-                if let Some(conn) = readers.idle.pop() {
-                    break Some(conn);
-                }
-                if readers.open < READERS {
-                    readers.open += 1;
-                    break None;
-                }
-                readers.waiting += 1;
-                readers = self
-                    .reader_returned
-                    .wait(readers)
-                    .unwrap_or_else(PoisonError::into_inner);
-                readers.waiting -= 1;
-            }
-        };
-        let conn = match idle {
-            Some(conn) => conn,
-            None => match connect(&self.path) {
-                Ok(conn) => conn,
-                Err(e) => {
-                    let mut readers = self.lock_readers();
-                    readers.open -= 1;
-                    let waiting = readers.waiting > 0;
-                    drop(readers);
-                    if waiting {
-                        self.reader_returned.notify_one();
-                    }
-                    return Err(e);
-                }
-            },
-        };
-        let result = f(&conn);
-        let mut readers = self.lock_readers();
-        if readers.closed {
-            readers.open -= 1;
-        } else {
-            readers.idle.push(conn);
-        }
-        let waiting = readers.waiting > 0;
-        drop(readers);
-        if waiting {
-            self.reader_returned.notify_one();
-        }
-        result
-    }
-
     /// Reader connections open now.
     #[cfg(test)]
     pub(super) fn readers_open(&self) -> usize {
-        self.lock_readers().open
+        self.readers.open()
     }
 
     fn lock_writer(&self) -> MutexGuard<'_, Option<Connection>> {
@@ -282,14 +220,9 @@ impl Pool {
         // connection is still sound.
         self.writer.lock().unwrap_or_else(PoisonError::into_inner)
     }
-
-    fn lock_readers(&self) -> MutexGuard<'_, Readers> {
-        // A panic while holding the list leaves whole connections: still usable.
-        self.readers.lock().unwrap_or_else(PoisonError::into_inner)
-    }
 }
 
-fn closed(what: &'static str) -> Error {
+pub(super) fn closed(what: &'static str) -> Error {
     Error::storage_msg(format!("{what}: the SQLite database is closed"))
 }
 
@@ -305,7 +238,7 @@ where
 }
 
 /// Opens one connection to an existing file with the settings every connection carries.
-fn connect(path: &Path) -> Result<Connection> {
+pub(super) fn connect(path: &Path) -> Result<Connection> {
     // No URI interpretation (a path is a path, whatever characters it holds); no
     // SQLite-level mutex (each connection is used by one thread at a time).
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;

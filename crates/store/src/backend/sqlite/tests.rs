@@ -346,5 +346,138 @@ async fn many_concurrent_reads_share_the_bounded_readers() {
         assert_eq!(task.await.unwrap(), Some(1));
     }
     let open = b.pool.readers_open();
-    assert!((1..=super::pool::READERS).contains(&open), "{open}");
+    assert!((1..=super::readers::READERS).contains(&open), "{open}");
+}
+
+/// A gate the tests below hold reads at: `wait` blocks until `open` is called.
+#[derive(Clone, Default)]
+struct Gate(Arc<(std::sync::Mutex<bool>, std::sync::Condvar)>);
+
+impl Gate {
+    fn wait(&self) {
+        let (open, changed) = &*self.0;
+        let mut open = open.lock().unwrap();
+        while !*open {
+            open = changed.wait(open).unwrap();
+        }
+    }
+
+    fn open(&self) {
+        let (open, changed) = &*self.0;
+        *open.lock().unwrap() = true;
+        changed.notify_all();
+    }
+}
+
+/// Starts `n` scans that hold their reader connection until `gate` opens; returns once all
+/// hold one.
+async fn hold_readers(
+    b: &Arc<SqliteBackend>,
+    gate: &Gate,
+    n: usize,
+) -> Vec<tokio::task::JoinHandle<()>> {
+    let held = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let tasks = (0..n)
+        .map(|_| {
+            let (b, gate, held) = (b.clone(), gate.clone(), held.clone());
+            tokio::spawn(async move {
+                b.pool
+                    .read("a held read", move |_| {
+                        held.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                        gate.wait();
+                        Ok(())
+                    })
+                    .await
+                    .unwrap();
+            })
+        })
+        .collect();
+    while held.load(std::sync::atomic::Ordering::SeqCst) < n {
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    tasks
+}
+
+/// With every reader connection busy, a lookup waits on the blocking pool, not on a runtime
+/// thread: the only worker keeps running other tasks meanwhile.
+#[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+async fn a_lookup_never_waits_for_a_reader_on_a_runtime_thread() {
+    let dir = tempfile::tempdir().unwrap();
+    let b = Arc::new(
+        SqliteBackend::open(&dir.path().join("store.db"))
+            .await
+            .unwrap(),
+    );
+    b.put_token(token_row("conn", 1, "meta"), None)
+        .await
+        .unwrap();
+    let gate = Gate::default();
+    let holders = hold_readers(&b, &gate, super::readers::READERS).await;
+
+    let lookup = tokio::spawn({
+        let b = b.clone();
+        async move { b.get_token("conn").await.unwrap().map(|row| row.version) }
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    assert!(!lookup.is_finished(), "no reader was free");
+    assert_eq!(tokio::spawn(async { 7 }).await.unwrap(), 7);
+
+    gate.open();
+    assert_eq!(lookup.await.unwrap(), Some(1));
+    for holder in holders {
+        holder.await.unwrap();
+    }
+}
+
+/// A read that panics gives its connection back: later reads still find one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_panicking_read_gives_its_connection_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let b = Arc::new(
+        SqliteBackend::open(&dir.path().join("store.db"))
+            .await
+            .unwrap(),
+    );
+    for _ in 0..super::readers::READERS + 2 {
+        let e = b
+            .pool
+            .read(
+                "a read that panics",
+                |_| -> socialconnect_core::Result<()> { panic!("a bug in a read") },
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Storage);
+    }
+    assert!(b.get_token("conn").await.unwrap().is_none());
+    assert!(b.pool.readers_open() <= super::readers::READERS);
+}
+
+/// `close` waits for the reads in progress, then refuses new ones.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn close_waits_for_reads_in_progress() {
+    let dir = tempfile::tempdir().unwrap();
+    let b = Arc::new(
+        SqliteBackend::open(&dir.path().join("store.db"))
+            .await
+            .unwrap(),
+    );
+    let gate = Gate::default();
+    let holders = hold_readers(&b, &gate, 2).await;
+    let closing = tokio::spawn({
+        let b = b.clone();
+        async move { b.close().await }
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    assert!(!closing.is_finished(), "two reads are still running");
+    gate.open();
+    closing.await.unwrap();
+    for holder in holders {
+        holder.await.unwrap();
+    }
+    assert_eq!(b.pool.readers_open(), 0);
+    assert_eq!(
+        b.get_token("conn").await.unwrap_err().kind(),
+        ErrorKind::Storage
+    );
 }
