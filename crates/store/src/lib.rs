@@ -18,9 +18,9 @@
 //!   linking another SQLite build leaves it out), PostgreSQL on sqlx (feature `postgres`), and
 //!   a process-local one for tests ([`EncryptedStore::memory`]). No SQLite call blocks the
 //!   async runtime: writes and scans run on tokio's blocking pool; point lookups (a few
-//!   microseconds) run in place through `block_in_place` on a multi-threaded runtime, which
-//!   first hands the worker's other tasks to another thread, and on the blocking pool on a
-//!   current-thread runtime. The store needs a tokio runtime.
+//!   microseconds) run in place through `block_in_place` on a multi-threaded runtime when a
+//!   reader connection is free (it first hands the worker's other tasks to another thread),
+//!   and on the blocking pool otherwise. The store needs a tokio runtime.
 //!
 //! ```no_run
 //! use std::sync::Arc;
