@@ -19,6 +19,7 @@ use sqlx::any::AnyPoolOptions;
 use sqlx::{Any, AnyPool, Transaction};
 
 use crate::backend::decode::{self as rows, Columns};
+use crate::backend::sql;
 use crate::backend::{
     AccountRef, Backend, ConsentRow, ConsentStateRow, DeletionRow, DeletionStatusUpdate,
     ErasureCounts, MetaRow, NewConsentRow, PendingRow, ProfileRow, ReceiptRow, Rewrap,
@@ -48,22 +49,6 @@ fn limit(n: u32) -> i64 {
     i64::from(n)
 }
 
-/// The columns of a token row, decoded by name.
-const TOKEN_COLUMNS: &str = "conn_id, subject_ref, platform, version, status, status_since, \
-     updated_at, account_ref, dek_id, sealed";
-
-/// The columns of a deletion request.
-const DELETION_COLUMNS: &str = "code, platform, subject_ref, dek_id, sealed, received_at, \
-     status, status_at, reason";
-
-/// The columns of an API key, decoded by name.
-const API_KEY_COLUMNS: &str = "key_id, hash, scopes, created_at, expires_at, last_used_at, \
-     revoked_at, replaced_by, grace_until";
-
-/// The columns of a usage-log row.
-const USAGE_COLUMNS: &str = "subject_ref, at, platform, operation, outcome, http_status, \
-     latency_us, dek_id, sealed";
-
 /// A time as the microseconds `sc_api_keys` stores.
 fn micros(t: chrono::DateTime<chrono::Utc>) -> i64 {
     t.timestamp_micros()
@@ -75,24 +60,20 @@ async fn insert_api_key_in(
     r: &ApiKeyRecord,
     what: &'static str,
 ) -> Result<bool> {
-    let done = sqlx::query(
-        "INSERT INTO sc_api_keys (key_id, prefix, hash, scopes, created_at, expires_at, \
-             last_used_at, revoked_at, replaced_by, grace_until) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (key_id) DO NOTHING",
-    )
-    .bind(r.key_id.to_string())
-    .bind(r.key_id.prefix())
-    .bind(&r.hash.as_bytes()[..])
-    .bind(r.scopes.join(" "))
-    .bind(micros(r.created_at))
-    .bind(r.expires_at.map(micros))
-    .bind(r.last_used_at.map(micros))
-    .bind(r.revoked_at.map(micros))
-    .bind(r.replaced_by.map(|id| id.to_string()))
-    .bind(r.grace_until.map(micros))
-    .execute(&mut **tx)
-    .await
-    .map_err(db(what))?;
+    let done = sqlx::query(sql::INSERT_API_KEY)
+        .bind(r.key_id.to_string())
+        .bind(r.key_id.prefix())
+        .bind(&r.hash.as_bytes()[..])
+        .bind(r.scopes.join(" "))
+        .bind(micros(r.created_at))
+        .bind(r.expires_at.map(micros))
+        .bind(r.last_used_at.map(micros))
+        .bind(r.revoked_at.map(micros))
+        .bind(r.replaced_by.map(|id| id.to_string()))
+        .bind(r.grace_until.map(micros))
+        .execute(&mut **tx)
+        .await
+        .map_err(db(what))?;
     Ok(affected(&done) > 0)
 }
 
@@ -142,7 +123,7 @@ impl Backend for PgBackend {
     }
 
     async fn get_meta(&self, name: &str) -> Result<Option<MetaRow>> {
-        let row = sqlx::query("SELECT name, kek_id, wrapped FROM sc_meta WHERE name = $1")
+        let row = sqlx::query(sql::GET_META)
             .bind(name)
             .fetch_optional(&self.pool)
             .await
@@ -153,17 +134,14 @@ impl Backend for PgBackend {
     async fn insert_meta_if_absent(&self, row: MetaRow) -> Result<MetaRow> {
         const WHAT: &str = "storing a store secret";
         let mut tx = self.begin(WHAT).await?;
-        sqlx::query(
-            "INSERT INTO sc_meta (name, kek_id, wrapped) VALUES ($1, $2, $3) \
-             ON CONFLICT (name) DO NOTHING",
-        )
-        .bind(&row.name)
-        .bind(&row.kek_id)
-        .bind(row.wrapped.as_slice())
-        .execute(&mut *tx)
-        .await
-        .map_err(db(WHAT))?;
-        let stored = sqlx::query("SELECT name, kek_id, wrapped FROM sc_meta WHERE name = $1")
+        sqlx::query(sql::INSERT_META)
+            .bind(&row.name)
+            .bind(&row.kek_id)
+            .bind(row.wrapped.as_slice())
+            .execute(&mut *tx)
+            .await
+            .map_err(db(WHAT))?;
+        let stored = sqlx::query(sql::GET_META)
             .bind(&row.name)
             .fetch_one(&mut *tx)
             .await
@@ -179,54 +157,43 @@ impl Backend for PgBackend {
         new_kek: &str,
         wrapped: Vec<u8>,
     ) -> Result<bool> {
-        let done = sqlx::query(
-            "UPDATE sc_meta SET kek_id = $3, wrapped = $4 WHERE name = $1 AND kek_id = $2",
-        )
-        .bind(name)
-        .bind(expected_kek)
-        .bind(new_kek)
-        .bind(wrapped)
-        .execute(&self.pool)
-        .await
-        .map_err(db("rewrapping a store secret"))?;
+        let done = sqlx::query(sql::REWRAP_META)
+            .bind(name)
+            .bind(expected_kek)
+            .bind(new_kek)
+            .bind(wrapped)
+            .execute(&self.pool)
+            .await
+            .map_err(db("rewrapping a store secret"))?;
         Ok(affected(&done) > 0)
     }
 
     async fn get_subject_key(&self, subject_ref: &SubjectRef) -> Result<Option<SubjectKeyRow>> {
-        let row = sqlx::query(
-            "SELECT subject_ref, dek_id, kek_id, wrapped, created_at \
-             FROM sc_subject_keys WHERE subject_ref = $1",
-        )
-        .bind(&subject_ref[..])
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(db("reading a subject key"))?;
+        let row = sqlx::query(sql::GET_SUBJECT_KEY)
+            .bind(&subject_ref[..])
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db("reading a subject key"))?;
         row.as_ref().map(|row| rows::subject_key(row)).transpose()
     }
 
     async fn insert_subject_key_if_absent(&self, row: SubjectKeyRow) -> Result<SubjectKeyRow> {
         const WHAT: &str = "storing a subject key";
         let mut tx = self.begin(WHAT).await?;
-        sqlx::query(
-            "INSERT INTO sc_subject_keys (subject_ref, dek_id, kek_id, wrapped, created_at) \
-             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (subject_ref) DO NOTHING",
-        )
-        .bind(&row.subject_ref[..])
-        .bind(&row.dek_id)
-        .bind(&row.kek_id)
-        .bind(row.wrapped.as_slice())
-        .bind(row.created_at)
-        .execute(&mut *tx)
-        .await
-        .map_err(db(WHAT))?;
-        let stored = sqlx::query(
-            "SELECT subject_ref, dek_id, kek_id, wrapped, created_at \
-             FROM sc_subject_keys WHERE subject_ref = $1",
-        )
-        .bind(&row.subject_ref[..])
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(db(WHAT))?;
+        sqlx::query(sql::INSERT_SUBJECT_KEY)
+            .bind(&row.subject_ref[..])
+            .bind(&row.dek_id)
+            .bind(&row.kek_id)
+            .bind(row.wrapped.as_slice())
+            .bind(row.created_at)
+            .execute(&mut *tx)
+            .await
+            .map_err(db(WHAT))?;
+        let stored = sqlx::query(sql::GET_SUBJECT_KEY)
+            .bind(&row.subject_ref[..])
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db(WHAT))?;
         tx.commit().await.map_err(db(WHAT))?;
         rows::subject_key(&stored)
     }
@@ -238,27 +205,15 @@ impl Backend for PgBackend {
         limit_to: u32,
     ) -> Result<Vec<SubjectKeyRow>> {
         const WHAT: &str = "listing subject keys to rewrap";
-        let rows = match after {
-            None => sqlx::query(
-                "SELECT subject_ref, dek_id, kek_id, wrapped, created_at FROM sc_subject_keys \
-                 WHERE kek_id <> $1 ORDER BY subject_ref LIMIT $2",
-            )
+        // An empty blob sorts before every pseudonym.
+        let after = after.map_or_else(Vec::new, |a| a.to_vec());
+        let rows = sqlx::query(sql::SUBJECT_KEYS_NOT_WRAPPED_BY)
             .bind(kek_id)
+            .bind(after)
             .bind(limit(limit_to))
             .fetch_all(&self.pool)
             .await
-            .map_err(db(WHAT))?,
-            Some(after) => sqlx::query(
-                "SELECT subject_ref, dek_id, kek_id, wrapped, created_at FROM sc_subject_keys \
-                 WHERE kek_id <> $1 AND subject_ref > $2 ORDER BY subject_ref LIMIT $3",
-            )
-            .bind(kek_id)
-            .bind(&after[..])
-            .bind(limit(limit_to))
-            .fetch_all(&self.pool)
-            .await
-            .map_err(db(WHAT))?,
-        };
+            .map_err(db(WHAT))?;
         rows.iter().map(|row| rows::subject_key(row)).collect()
     }
 
@@ -270,17 +225,14 @@ impl Backend for PgBackend {
         let mut tx = self.begin(WHAT).await?;
         let mut applied = 0;
         for rewrap in &rewraps {
-            let done = sqlx::query(
-                "UPDATE sc_subject_keys SET kek_id = $3, wrapped = $4 \
-                 WHERE subject_ref = $1 AND kek_id = $2",
-            )
-            .bind(&rewrap.subject_ref[..])
-            .bind(&rewrap.expected_kek)
-            .bind(&rewrap.new_kek)
-            .bind(rewrap.wrapped.as_slice())
-            .execute(&mut *tx)
-            .await
-            .map_err(db(WHAT))?;
+            let done = sqlx::query(sql::REWRAP_SUBJECT_KEY)
+                .bind(&rewrap.subject_ref[..])
+                .bind(&rewrap.expected_kek)
+                .bind(&rewrap.new_kek)
+                .bind(rewrap.wrapped.as_slice())
+                .execute(&mut *tx)
+                .await
+                .map_err(db(WHAT))?;
             applied += affected(&done);
         }
         tx.commit().await.map_err(db(WHAT))?;
@@ -288,44 +240,45 @@ impl Backend for PgBackend {
     }
 
     async fn count_wrapped_by(&self, kek_id: &str) -> Result<u64> {
-        let row = sqlx::query(
-            "SELECT (SELECT COUNT(*) FROM sc_subject_keys WHERE kek_id = $1) \
-                  + (SELECT COUNT(*) FROM sc_meta WHERE kek_id = $1) AS n",
-        )
-        .bind(kek_id)
-        .fetch_one(&self.pool)
-        .await
-        .map_err(db("counting keys wrapped by a key-encryption key"))?;
+        let row = sqlx::query(sql::COUNT_WRAPPED_BY)
+            .bind(kek_id)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db("counting keys wrapped by a key-encryption key"))?;
         Columns::new(&row, "sc_subject_keys").count("n")
     }
 
     async fn count_not_wrapped_by(&self, kek_id: &str) -> Result<u64> {
-        let row = sqlx::query(
-            "SELECT (SELECT COUNT(*) FROM sc_subject_keys WHERE kek_id <> $1) \
-                  + (SELECT COUNT(*) FROM sc_meta WHERE kek_id <> $1) AS n",
-        )
-        .bind(kek_id)
-        .fetch_one(&self.pool)
-        .await
-        .map_err(db("counting keys not wrapped by a key-encryption key"))?;
+        let row = sqlx::query(sql::COUNT_NOT_WRAPPED_BY)
+            .bind(kek_id)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db("counting keys not wrapped by a key-encryption key"))?;
         Columns::new(&row, "sc_subject_keys").count("n")
     }
 
     async fn put_token(&self, row: TokenRow, expected_version: Option<i64>) -> Result<PutOutcome> {
         const WHAT: &str = "writing a token row";
         let Some(expected) = expected_version else {
-            let written = sqlx::query(
-                "INSERT INTO sc_tokens (conn_id, subject_ref, platform, version, status, \
-                     status_since, updated_at, dek_id, sealed, account_ref) \
-                 VALUES ($1, $2, $3, 1, 'active', $4, $5, $6, $7, $8) \
-                 ON CONFLICT (conn_id) DO UPDATE SET subject_ref = excluded.subject_ref, \
-                     platform = excluded.platform, version = sc_tokens.version + 1, \
-                     status = excluded.status, status_since = excluded.status_since, \
-                     updated_at = excluded.updated_at, dek_id = excluded.dek_id, \
-                     sealed = excluded.sealed, account_ref = excluded.account_ref \
-                 RETURNING version",
-            )
+            let written = sqlx::query(sql::UPSERT_TOKEN)
+                .bind(&row.conn_id)
+                .bind(&row.subject_ref[..])
+                .bind(&row.platform)
+                .bind(row.status_since)
+                .bind(row.updated_at)
+                .bind(&row.dek_id)
+                .bind(row.sealed.as_slice())
+                .bind(row.account_ref.as_ref().map(|r| &r[..]))
+                .fetch_one(&self.pool)
+                .await
+                .map_err(db(WHAT))?;
+            let version = Columns::new(&written, "sc_tokens").version("version")?;
+            return Ok(PutOutcome::Written(version.unsigned_abs()));
+        };
+        let mut tx = self.begin(WHAT).await?;
+        let written = sqlx::query(sql::UPDATE_TOKEN_IF_VERSION)
             .bind(&row.conn_id)
+            .bind(expected)
             .bind(&row.subject_ref[..])
             .bind(&row.platform)
             .bind(row.status_since)
@@ -333,39 +286,16 @@ impl Backend for PgBackend {
             .bind(&row.dek_id)
             .bind(row.sealed.as_slice())
             .bind(row.account_ref.as_ref().map(|r| &r[..]))
-            .fetch_one(&self.pool)
+            .fetch_optional(&mut *tx)
             .await
             .map_err(db(WHAT))?;
-            let version = Columns::new(&written, "sc_tokens").version("version")?;
-            return Ok(PutOutcome::Written(version.unsigned_abs()));
-        };
-        let mut tx = self.begin(WHAT).await?;
-        let written = sqlx::query(
-            "UPDATE sc_tokens SET subject_ref = $3, platform = $4, version = version + 1, \
-                 status = 'active', status_since = $5, updated_at = $6, dek_id = $7, \
-                 sealed = $8, account_ref = $9 \
-             WHERE conn_id = $1 AND version = $2 \
-             RETURNING version",
-        )
-        .bind(&row.conn_id)
-        .bind(expected)
-        .bind(&row.subject_ref[..])
-        .bind(&row.platform)
-        .bind(row.status_since)
-        .bind(row.updated_at)
-        .bind(&row.dek_id)
-        .bind(row.sealed.as_slice())
-        .bind(row.account_ref.as_ref().map(|r| &r[..]))
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(db(WHAT))?;
         let outcome = match written {
             Some(written) => {
                 let version = Columns::new(&written, "sc_tokens").version("version")?;
                 PutOutcome::Written(version.unsigned_abs())
             }
             None => {
-                let current = sqlx::query("SELECT version FROM sc_tokens WHERE conn_id = $1")
+                let current = sqlx::query(sql::TOKEN_VERSION)
                     .bind(&row.conn_id)
                     .fetch_optional(&mut *tx)
                     .await
@@ -381,13 +311,11 @@ impl Backend for PgBackend {
     }
 
     async fn get_token(&self, conn_id: &str) -> Result<Option<TokenRow>> {
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {TOKEN_COLUMNS} FROM sc_tokens WHERE conn_id = $1"
-        )))
-        .bind(conn_id)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(db("reading a token row"))?;
+        let row = sqlx::query(sql::GET_TOKEN)
+            .bind(conn_id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db("reading a token row"))?;
         row.as_ref().map(|row| rows::token(row)).transpose()
     }
 
@@ -398,30 +326,26 @@ impl Backend for PgBackend {
         since: Option<i64>,
         now: i64,
     ) -> Result<bool> {
-        let done = sqlx::query(
-            "UPDATE sc_tokens SET status = $2, status_since = $3, updated_at = $4, \
-                 version = version + 1 \
-             WHERE conn_id = $1",
-        )
-        .bind(conn_id)
-        .bind(status)
-        .bind(since)
-        .bind(now)
-        .execute(&self.pool)
-        .await
-        .map_err(db("setting a connection's status"))?;
+        let done = sqlx::query(sql::SET_TOKEN_STATUS)
+            .bind(conn_id)
+            .bind(status)
+            .bind(since)
+            .bind(now)
+            .execute(&self.pool)
+            .await
+            .map_err(db("setting a connection's status"))?;
         Ok(affected(&done) > 0)
     }
 
     async fn delete_token(&self, conn_id: &str) -> Result<bool> {
         const WHAT: &str = "deleting a token row";
         let mut tx = self.begin(WHAT).await?;
-        sqlx::query("DELETE FROM sc_leases WHERE conn_id = $1")
+        sqlx::query(sql::DELETE_LEASE)
             .bind(conn_id)
             .execute(&mut *tx)
             .await
             .map_err(db(WHAT))?;
-        let done = sqlx::query("DELETE FROM sc_tokens WHERE conn_id = $1")
+        let done = sqlx::query(sql::DELETE_TOKEN)
             .bind(conn_id)
             .execute(&mut *tx)
             .await
@@ -431,13 +355,11 @@ impl Backend for PgBackend {
     }
 
     async fn tokens_of(&self, subject_ref: &SubjectRef) -> Result<Vec<(String, String)>> {
-        let rows = sqlx::query(
-            "SELECT conn_id, platform FROM sc_tokens WHERE subject_ref = $1 ORDER BY conn_id",
-        )
-        .bind(&subject_ref[..])
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db("listing a subject's connections"))?;
+        let rows = sqlx::query(sql::TOKENS_OF)
+            .bind(&subject_ref[..])
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db("listing a subject's connections"))?;
         rows.iter()
             .map(|row| {
                 let c = Columns::new(row, "sc_tokens");
@@ -447,29 +369,22 @@ impl Backend for PgBackend {
     }
 
     async fn tokens_by_account(&self, account_ref: &AccountRef) -> Result<Vec<TokenRow>> {
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {TOKEN_COLUMNS} FROM sc_tokens WHERE account_ref = $1 ORDER BY conn_id"
-        )))
-        .bind(&account_ref[..])
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db("finding connections by platform account"))?;
+        let rows = sqlx::query(sql::TOKENS_BY_ACCOUNT)
+            .bind(&account_ref[..])
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db("finding connections by platform account"))?;
         rows.iter().map(|row| rows::token(row)).collect()
     }
 
     async fn stale_tokens(&self, before: i64, after: &str, limit_to: u32) -> Result<Vec<TokenRow>> {
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {TOKEN_COLUMNS} FROM sc_tokens \
-             WHERE status IN ('reconnect_required', 'revoked') AND status_since < $1 \
-                 AND conn_id > $2 \
-             ORDER BY conn_id LIMIT $3"
-        )))
-        .bind(before)
-        .bind(after)
-        .bind(limit(limit_to))
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db("listing stale connections"))?;
+        let rows = sqlx::query(sql::STALE_TOKENS)
+            .bind(before)
+            .bind(after)
+            .bind(limit(limit_to))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db("listing stale connections"))?;
         rows.iter().map(|row| rows::token(row)).collect()
     }
 
@@ -482,24 +397,19 @@ impl Backend for PgBackend {
     ) -> Result<bool> {
         // One statement: the conflict check and the takeover cannot interleave with another
         // taker's. The same owner may renew its own lease.
-        let done = sqlx::query(
-            "INSERT INTO sc_leases (conn_id, owner, expires_at) VALUES ($1, $2, $3) \
-             ON CONFLICT (conn_id) DO UPDATE \
-                 SET owner = excluded.owner, expires_at = excluded.expires_at \
-                 WHERE sc_leases.expires_at <= $4 OR sc_leases.owner = excluded.owner",
-        )
-        .bind(conn_id)
-        .bind(owner)
-        .bind(expires_at)
-        .bind(now)
-        .execute(&self.pool)
-        .await
-        .map_err(db("taking a refresh lease"))?;
+        let done = sqlx::query(sql::TRY_LEASE)
+            .bind(conn_id)
+            .bind(owner)
+            .bind(expires_at)
+            .bind(now)
+            .execute(&self.pool)
+            .await
+            .map_err(db("taking a refresh lease"))?;
         Ok(affected(&done) > 0)
     }
 
     async fn release_lease(&self, conn_id: &str, owner: &str) -> Result<bool> {
-        let done = sqlx::query("DELETE FROM sc_leases WHERE conn_id = $1 AND owner = $2")
+        let done = sqlx::query(sql::RELEASE_LEASE)
             .bind(conn_id)
             .bind(owner)
             .execute(&self.pool)
@@ -509,18 +419,15 @@ impl Backend for PgBackend {
     }
 
     async fn insert_pending(&self, row: PendingRow) -> Result<()> {
-        let done = sqlx::query(
-            "INSERT INTO sc_pending (state_hash, subject_ref, expires_at, dek_id, sealed) \
-             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (state_hash) DO NOTHING",
-        )
-        .bind(&row.state_hash[..])
-        .bind(&row.subject_ref[..])
-        .bind(row.expires_at)
-        .bind(&row.dek_id)
-        .bind(row.sealed.as_slice())
-        .execute(&self.pool)
-        .await
-        .map_err(db("storing a pending OAuth state"))?;
+        let done = sqlx::query(sql::INSERT_PENDING)
+            .bind(&row.state_hash[..])
+            .bind(&row.subject_ref[..])
+            .bind(row.expires_at)
+            .bind(&row.dek_id)
+            .bind(row.sealed.as_slice())
+            .execute(&self.pool)
+            .await
+            .map_err(db("storing a pending OAuth state"))?;
         if affected(&done) == 0 {
             return Err(Error::invalid_input("this OAuth state is already pending"));
         }
@@ -529,19 +436,16 @@ impl Backend for PgBackend {
 
     async fn take_pending(&self, state_hash: &[u8; 32]) -> Result<Option<PendingRow>> {
         // DELETE … RETURNING: of two concurrent takers exactly one gets the row.
-        let row = sqlx::query(
-            "DELETE FROM sc_pending WHERE state_hash = $1 \
-             RETURNING state_hash, subject_ref, expires_at, dek_id, sealed",
-        )
-        .bind(&state_hash[..])
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(db("taking a pending OAuth state"))?;
+        let row = sqlx::query(sql::TAKE_PENDING)
+            .bind(&state_hash[..])
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db("taking a pending OAuth state"))?;
         row.as_ref().map(|row| rows::pending(row)).transpose()
     }
 
     async fn purge_pending(&self, now: i64) -> Result<u64> {
-        let done = sqlx::query("DELETE FROM sc_pending WHERE expires_at <= $1")
+        let done = sqlx::query(sql::PURGE_PENDING)
             .bind(now)
             .execute(&self.pool)
             .await
@@ -550,7 +454,7 @@ impl Backend for PgBackend {
     }
 
     async fn erase_pending_of(&self, subject_ref: &SubjectRef) -> Result<u64> {
-        let done = sqlx::query("DELETE FROM sc_pending WHERE subject_ref = $1")
+        let done = sqlx::query(sql::ERASE_PENDING)
             .bind(&subject_ref[..])
             .execute(&self.pool)
             .await
@@ -564,63 +468,49 @@ impl Backend for PgBackend {
         let mut tx = self.begin(WHAT).await?;
         // Claiming the next seq on the head row takes its row lock, so appenders queue here
         // and each links to the previous one's hash. RETURNING gives the new seq and the still-unchanged previous hash.
-        let head = sqlx::query(
-            "UPDATE sc_consent_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash",
-        )
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(db(WHAT))?
-        .ok_or_else(|| Error::storage_msg("the consent chain's head row is missing"))?;
+        let head = sqlx::query(sql::CLAIM_CONSENT_SEQ)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db(WHAT))?
+            .ok_or_else(|| Error::storage_msg("the consent chain's head row is missing"))?;
         let (seq, prev_hash) = {
             let head = Columns::new(&head, "sc_consent_head");
             (head.int("seq")?, head.hash("hash")?)
         };
         let hash = chain::link(&prev_hash, seq, &row_digest);
-        sqlx::query(
-            "INSERT INTO sc_consent (seq, subject_ref, purpose, platform, action, recorded_at, \
-                 expires_at, dek_id, sealed, row_digest, prev_hash, hash) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-        )
-        .bind(seq)
-        .bind(&row.subject_ref[..])
-        .bind(&row.purpose)
-        .bind(&row.platform)
-        .bind(&row.action)
-        .bind(row.recorded_at)
-        .bind(row.expires_at)
-        .bind(&row.dek_id)
-        .bind(row.sealed.as_slice())
-        .bind(&row_digest[..])
-        .bind(&prev_hash[..])
-        .bind(&hash[..])
-        .execute(&mut *tx)
-        .await
-        .map_err(db(WHAT))?;
-        sqlx::query("UPDATE sc_consent_head SET hash = $1 WHERE id = 1")
+        sqlx::query(sql::INSERT_CONSENT)
+            .bind(seq)
+            .bind(&row.subject_ref[..])
+            .bind(&row.purpose)
+            .bind(&row.platform)
+            .bind(&row.action)
+            .bind(row.recorded_at)
+            .bind(row.expires_at)
+            .bind(&row.dek_id)
+            .bind(row.sealed.as_slice())
+            .bind(&row_digest[..])
+            .bind(&prev_hash[..])
             .bind(&hash[..])
             .execute(&mut *tx)
             .await
             .map_err(db(WHAT))?;
-        sqlx::query(
-            "INSERT INTO sc_consent_state (subject_ref, purpose, platform, seq, action, \
-                 expires_at, basis, notice_version) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
-             ON CONFLICT (subject_ref, purpose, platform) DO UPDATE \
-                 SET seq = excluded.seq, action = excluded.action, \
-                     expires_at = excluded.expires_at, basis = excluded.basis, \
-                     notice_version = excluded.notice_version",
-        )
-        .bind(&row.subject_ref[..])
-        .bind(&row.purpose)
-        .bind(&row.platform)
-        .bind(seq)
-        .bind(&row.action)
-        .bind(row.expires_at)
-        .bind(&row.basis)
-        .bind(row.notice_version.as_deref())
-        .execute(&mut *tx)
-        .await
-        .map_err(db(WHAT))?;
+        sqlx::query(sql::SET_CONSENT_HEAD)
+            .bind(&hash[..])
+            .execute(&mut *tx)
+            .await
+            .map_err(db(WHAT))?;
+        sqlx::query(sql::UPSERT_CONSENT_STATE)
+            .bind(&row.subject_ref[..])
+            .bind(&row.purpose)
+            .bind(&row.platform)
+            .bind(seq)
+            .bind(&row.action)
+            .bind(row.expires_at)
+            .bind(&row.basis)
+            .bind(row.notice_version.as_deref())
+            .execute(&mut *tx)
+            .await
+            .map_err(db(WHAT))?;
         tx.commit().await.map_err(db(WHAT))?;
         Ok(ConsentRow {
             seq,
@@ -647,17 +537,7 @@ impl Backend for PgBackend {
         if platforms.is_empty() {
             return Ok(None);
         }
-        // Only placeholders are generated; every value is bound.
-        let placeholders: Vec<String> = (0..platforms.len())
-            .map(|i| format!("${}", i + 3))
-            .collect();
-        let sql = format!(
-            "SELECT seq, action, expires_at, basis, notice_version FROM sc_consent_state \
-             WHERE subject_ref = $1 AND purpose = $2 AND platform IN ({}) \
-             ORDER BY seq DESC LIMIT 1",
-            placeholders.join(", ")
-        );
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql::consent_state(platforms.len())))
             .bind(&subject_ref[..])
             .bind(purpose);
         for platform in platforms {
@@ -671,29 +551,21 @@ impl Backend for PgBackend {
     }
 
     async fn consent_of(&self, subject_ref: &SubjectRef) -> Result<Vec<ConsentRow>> {
-        let rows = sqlx::query(
-            "SELECT seq, subject_ref, purpose, platform, action, recorded_at, expires_at, \
-                 dek_id, sealed, row_digest, prev_hash, hash \
-             FROM sc_consent WHERE subject_ref = $1 ORDER BY seq",
-        )
-        .bind(&subject_ref[..])
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db("reading a subject's consent records"))?;
+        let rows = sqlx::query(sql::CONSENT_OF)
+            .bind(&subject_ref[..])
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db("reading a subject's consent records"))?;
         rows.iter().map(|row| rows::consent(row)).collect()
     }
 
     async fn consent_range(&self, after: i64, limit_to: u32) -> Result<Vec<ConsentRow>> {
-        let rows = sqlx::query(
-            "SELECT seq, subject_ref, purpose, platform, action, recorded_at, expires_at, \
-                 dek_id, sealed, row_digest, prev_hash, hash \
-             FROM sc_consent WHERE seq > $1 ORDER BY seq LIMIT $2",
-        )
-        .bind(after)
-        .bind(limit(limit_to))
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db("reading consent records"))?;
+        let rows = sqlx::query(sql::CONSENT_RANGE)
+            .bind(after)
+            .bind(limit(limit_to))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db("reading consent records"))?;
         rows.iter().map(|row| rows::consent(row)).collect()
     }
 
@@ -702,18 +574,12 @@ impl Backend for PgBackend {
         current: &str,
         now: i64,
     ) -> Result<Vec<(SubjectRef, i64)>> {
-        let rows = sqlx::query(
-            "SELECT subject_ref, seq FROM sc_consent_state \
-             WHERE action = 'grant' AND (basis = 'consent' OR basis IS NULL) \
-                 AND (notice_version IS NULL OR notice_version <> $1) \
-                 AND (expires_at IS NULL OR expires_at > $2) \
-             ORDER BY subject_ref, seq DESC",
-        )
-        .bind(current)
-        .bind(now)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db("listing consents resting on another notice"))?;
+        let rows = sqlx::query(sql::CONSENT_NOTICE_CANDIDATES)
+            .bind(current)
+            .bind(now)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db("listing consents resting on another notice"))?;
         rows.iter()
             .map(|row| -> Result<(SubjectRef, i64)> {
                 let c = Columns::new(row, "sc_consent_state");
@@ -726,48 +592,35 @@ impl Backend for PgBackend {
         const WHAT: &str = "erasing a subject's consent records";
         let subject = &subject_ref[..];
         let mut tx = self.begin(WHAT).await?;
-        erase_step(
-            &mut tx,
-            subject,
-            "DELETE FROM sc_consent_state WHERE subject_ref = $1",
-        )
-        .await?;
-        let n = erase_step(&mut tx, subject, TOMBSTONE_CONSENT).await?;
+        erase_step(&mut tx, subject, sql::ERASE_CONSENT_STATE).await?;
+        let n = erase_step(&mut tx, subject, sql::TOMBSTONE_CONSENT).await?;
         tx.commit().await.map_err(db(WHAT))?;
         Ok(n)
     }
 
     async fn append_usage(&self, row: UsageRow) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO sc_usage_log (subject_ref, at, platform, operation, outcome, \
-                 http_status, latency_us, dek_id, sealed) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        )
-        .bind(&row.subject_ref[..])
-        .bind(row.at)
-        .bind(&row.platform)
-        .bind(&row.operation)
-        .bind(&row.outcome)
-        .bind(row.http_status)
-        .bind(row.latency_us)
-        .bind(&row.dek_id)
-        .bind(row.sealed.as_slice())
-        .execute(&self.pool)
-        .await
-        .map_err(db("appending a usage-log entry"))?;
+        sqlx::query(sql::APPEND_USAGE)
+            .bind(&row.subject_ref[..])
+            .bind(row.at)
+            .bind(&row.platform)
+            .bind(&row.operation)
+            .bind(&row.outcome)
+            .bind(row.http_status)
+            .bind(row.latency_us)
+            .bind(&row.dek_id)
+            .bind(row.sealed.as_slice())
+            .execute(&self.pool)
+            .await
+            .map_err(db("appending a usage-log entry"))?;
         Ok(())
     }
 
     async fn usage_of(&self, subject_ref: &SubjectRef) -> Result<Vec<UsageRow>> {
-        let rows = sqlx::query(
-            "SELECT subject_ref, at, platform, operation, outcome, http_status, latency_us, \
-                 dek_id, sealed \
-             FROM sc_usage_log WHERE subject_ref = $1 ORDER BY at, id",
-        )
-        .bind(&subject_ref[..])
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db("reading a subject's usage log"))?;
+        let rows = sqlx::query(sql::USAGE_OF)
+            .bind(&subject_ref[..])
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db("reading a subject's usage log"))?;
         rows.iter().map(|row| rows::usage(row)).collect()
     }
 
@@ -777,16 +630,13 @@ impl Backend for PgBackend {
         after: i64,
         limit_to: u32,
     ) -> Result<Vec<(i64, UsageRow)>> {
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {USAGE_COLUMNS}, id FROM sc_usage_log \
-             WHERE subject_ref = $1 AND id > $2 ORDER BY id LIMIT $3"
-        )))
-        .bind(&subject_ref[..])
-        .bind(after)
-        .bind(limit(limit_to))
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db("reading a page of a subject's usage log"))?;
+        let rows = sqlx::query(sql::USAGE_PAGE)
+            .bind(&subject_ref[..])
+            .bind(after)
+            .bind(limit(limit_to))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db("reading a page of a subject's usage log"))?;
         rows.iter().map(|row| rows::usage_with_id(row)).collect()
     }
 
@@ -795,15 +645,12 @@ impl Backend for PgBackend {
         let batch = batch.max(1);
         let mut total = 0;
         loop {
-            let done = sqlx::query(
-                "DELETE FROM sc_usage_log WHERE id IN \
-                 (SELECT id FROM sc_usage_log WHERE at < $1 ORDER BY id LIMIT $2)",
-            )
-            .bind(cutoff)
-            .bind(limit(batch))
-            .execute(&self.pool)
-            .await
-            .map_err(db("purging old usage-log entries"))?;
+            let done = sqlx::query(sql::PURGE_USAGE_BATCH)
+                .bind(cutoff)
+                .bind(limit(batch))
+                .execute(&self.pool)
+                .await
+                .map_err(db("purging old usage-log entries"))?;
             let n = affected(&done);
             total += n;
             if n < u64::from(batch) {
@@ -813,7 +660,7 @@ impl Backend for PgBackend {
     }
 
     async fn erase_usage_of(&self, subject_ref: &SubjectRef) -> Result<u64> {
-        let done = sqlx::query("DELETE FROM sc_usage_log WHERE subject_ref = $1")
+        let done = sqlx::query(sql::ERASE_USAGE)
             .bind(&subject_ref[..])
             .execute(&self.pool)
             .await
@@ -822,23 +669,19 @@ impl Backend for PgBackend {
     }
 
     async fn insert_deletion_request(&self, row: DeletionRow) -> Result<()> {
-        let done = sqlx::query(
-            "INSERT INTO sc_deletion_requests (code, platform, subject_ref, dek_id, sealed, \
-                 received_at, status, status_at, reason) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (code) DO NOTHING",
-        )
-        .bind(&row.code)
-        .bind(&row.platform)
-        .bind(row.subject_ref.as_ref().map(|r| &r[..]))
-        .bind(row.dek_id.as_deref())
-        .bind(row.sealed.as_deref())
-        .bind(row.received_at)
-        .bind(&row.status)
-        .bind(row.status_at)
-        .bind(row.reason.as_deref())
-        .execute(&self.pool)
-        .await
-        .map_err(db("storing a deletion request"))?;
+        let done = sqlx::query(sql::INSERT_DELETION_REQUEST)
+            .bind(&row.code)
+            .bind(&row.platform)
+            .bind(row.subject_ref.as_ref().map(|r| &r[..]))
+            .bind(row.dek_id.as_deref())
+            .bind(row.sealed.as_deref())
+            .bind(row.received_at)
+            .bind(&row.status)
+            .bind(row.status_at)
+            .bind(row.reason.as_deref())
+            .execute(&self.pool)
+            .await
+            .map_err(db("storing a deletion request"))?;
         if affected(&done) == 0 {
             return Err(Error::invalid_input("duplicate confirmation code"));
         }
@@ -846,13 +689,11 @@ impl Backend for PgBackend {
     }
 
     async fn get_deletion_request(&self, code: &str) -> Result<Option<DeletionRow>> {
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {DELETION_COLUMNS} FROM sc_deletion_requests WHERE code = $1"
-        )))
-        .bind(code)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(db("reading a deletion request"))?;
+        let row = sqlx::query(sql::GET_DELETION_REQUEST)
+            .bind(code)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db("reading a deletion request"))?;
         row.as_ref()
             .map(|row| rows::deletion_request(row))
             .transpose()
@@ -860,12 +701,9 @@ impl Backend for PgBackend {
 
     async fn set_deletion_status(&self, code: &str, update: DeletionStatusUpdate) -> Result<bool> {
         let sql = if update.clear_subject {
-            "UPDATE sc_deletion_requests SET status = $2, status_at = $3, reason = $4, \
-                 subject_ref = NULL, dek_id = NULL, sealed = NULL \
-             WHERE code = $1"
+            sql::SET_DELETION_STATUS_CLEARING_SUBJECT
         } else {
-            "UPDATE sc_deletion_requests SET status = $2, status_at = $3, reason = $4 \
-             WHERE code = $1"
+            sql::SET_DELETION_STATUS
         };
         let done = sqlx::query(sql)
             .bind(code)
@@ -879,47 +717,36 @@ impl Backend for PgBackend {
     }
 
     async fn pending_deletion_requests(&self) -> Result<Vec<DeletionRow>> {
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {DELETION_COLUMNS} FROM sc_deletion_requests \
-             WHERE status = 'pending' ORDER BY received_at, code"
-        )))
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db("listing pending deletion requests"))?;
+        let rows = sqlx::query(sql::PENDING_DELETION_REQUESTS)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db("listing pending deletion requests"))?;
         rows.iter().map(|row| rows::deletion_request(row)).collect()
     }
 
     async fn put_profile(&self, row: ProfileRow) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO sc_profiles (subject_ref, dek_id, sealed, updated_at) \
-             VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (subject_ref) DO UPDATE SET dek_id = excluded.dek_id, \
-                 sealed = excluded.sealed, updated_at = excluded.updated_at",
-        )
-        .bind(&row.subject_ref[..])
-        .bind(&row.dek_id)
-        .bind(row.sealed.as_slice())
-        .bind(row.updated_at)
-        .execute(&self.pool)
-        .await
-        .map_err(db("writing a profile"))?;
+        sqlx::query(sql::PUT_PROFILE)
+            .bind(&row.subject_ref[..])
+            .bind(&row.dek_id)
+            .bind(row.sealed.as_slice())
+            .bind(row.updated_at)
+            .execute(&self.pool)
+            .await
+            .map_err(db("writing a profile"))?;
         Ok(())
     }
 
     async fn get_profile(&self, subject_ref: &SubjectRef) -> Result<Option<ProfileRow>> {
-        let row = sqlx::query(
-            "SELECT subject_ref, dek_id, sealed, updated_at FROM sc_profiles \
-             WHERE subject_ref = $1",
-        )
-        .bind(&subject_ref[..])
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(db("reading a profile"))?;
+        let row = sqlx::query(sql::GET_PROFILE)
+            .bind(&subject_ref[..])
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db("reading a profile"))?;
         row.as_ref().map(|row| rows::profile(row)).transpose()
     }
 
     async fn delete_profile(&self, subject_ref: &SubjectRef) -> Result<bool> {
-        let done = sqlx::query("DELETE FROM sc_profiles WHERE subject_ref = $1")
+        let done = sqlx::query(sql::DELETE_PROFILE)
             .bind(&subject_ref[..])
             .execute(&self.pool)
             .await
@@ -928,27 +755,22 @@ impl Backend for PgBackend {
     }
 
     async fn insert_receipt(&self, row: ReceiptRow) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO sc_erasure_receipts (pseudonym, erased_at, body) VALUES ($1, $2, $3)",
-        )
-        .bind(&row.pseudonym)
-        .bind(row.erased_at)
-        .bind(&row.body)
-        .execute(&self.pool)
-        .await
-        .map_err(db("storing an erasure receipt"))?;
+        sqlx::query(sql::INSERT_RECEIPT)
+            .bind(&row.pseudonym)
+            .bind(row.erased_at)
+            .bind(&row.body)
+            .execute(&self.pool)
+            .await
+            .map_err(db("storing an erasure receipt"))?;
         Ok(())
     }
 
     async fn receipts_of(&self, pseudonym: &str) -> Result<Vec<ReceiptRow>> {
-        let rows = sqlx::query(
-            "SELECT pseudonym, erased_at, body FROM sc_erasure_receipts \
-             WHERE pseudonym = $1 ORDER BY id",
-        )
-        .bind(pseudonym)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db("reading erasure receipts"))?;
+        let rows = sqlx::query(sql::RECEIPTS_OF)
+            .bind(pseudonym)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db("reading erasure receipts"))?;
         rows.iter().map(|row| rows::receipt(row)).collect()
     }
 
@@ -962,38 +784,31 @@ impl Backend for PgBackend {
     }
 
     async fn get_api_key(&self, key_id: &ApiKeyId) -> Result<Option<ApiKeyRecord>> {
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {API_KEY_COLUMNS} FROM sc_api_keys WHERE key_id = $1"
-        )))
-        .bind(key_id.to_string())
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(db("reading an API key"))?;
+        let row = sqlx::query(sql::GET_API_KEY)
+            .bind(key_id.to_string())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db("reading an API key"))?;
         row.as_ref().map(|row| rows::api_key(row)).transpose()
     }
 
     async fn touch_api_key(&self, key_id: &ApiKeyId, at: i64) -> Result<()> {
-        sqlx::query(
-            "UPDATE sc_api_keys SET last_used_at = $2 \
-             WHERE key_id = $1 AND (last_used_at IS NULL OR last_used_at < $2)",
-        )
-        .bind(key_id.to_string())
-        .bind(at)
-        .execute(&self.pool)
-        .await
-        .map_err(db("recording an API key's use"))?;
+        sqlx::query(sql::TOUCH_API_KEY)
+            .bind(key_id.to_string())
+            .bind(at)
+            .execute(&self.pool)
+            .await
+            .map_err(db("recording an API key's use"))?;
         Ok(())
     }
 
     async fn revoke_api_key(&self, key_id: &ApiKeyId, at: i64) -> Result<bool> {
-        let done = sqlx::query(
-            "UPDATE sc_api_keys SET revoked_at = $2 WHERE key_id = $1 AND revoked_at IS NULL",
-        )
-        .bind(key_id.to_string())
-        .bind(at)
-        .execute(&self.pool)
-        .await
-        .map_err(db("revoking an API key"))?;
+        let done = sqlx::query(sql::REVOKE_API_KEY)
+            .bind(key_id.to_string())
+            .bind(at)
+            .execute(&self.pool)
+            .await
+            .map_err(db("revoking an API key"))?;
         Ok(affected(&done) > 0)
     }
 
@@ -1012,16 +827,13 @@ impl Backend for PgBackend {
         // The compare-and-set: only an existing, unrevoked, never-rotated key is replaced, so
         // of two concurrent rotations exactly one updates the row (the other sees 0 rows: on
         // PostgreSQL the row lock makes it re-check the condition after the winner commits).
-        let done = sqlx::query(
-            "UPDATE sc_api_keys SET replaced_by = $2, grace_until = $3 \
-             WHERE key_id = $1 AND revoked_at IS NULL AND replaced_by IS NULL",
-        )
-        .bind(old.to_string())
-        .bind(replacement.key_id.to_string())
-        .bind(grace_until)
-        .execute(&mut *tx)
-        .await
-        .map_err(db(WHAT))?;
+        let done = sqlx::query(sql::MARK_API_KEY_ROTATED)
+            .bind(old.to_string())
+            .bind(replacement.key_id.to_string())
+            .bind(grace_until)
+            .execute(&mut *tx)
+            .await
+            .map_err(db(WHAT))?;
         if affected(&done) == 0 {
             tx.rollback().await.map_err(db(WHAT))?;
             return Ok(false);
@@ -1031,24 +843,19 @@ impl Backend for PgBackend {
     }
 
     async fn list_api_keys(&self) -> Result<Vec<ApiKeyRecord>> {
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {API_KEY_COLUMNS} FROM sc_api_keys ORDER BY created_at, key_id"
-        )))
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db("listing API keys"))?;
+        let rows = sqlx::query(sql::LIST_API_KEYS)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db("listing API keys"))?;
         rows.iter().map(|row| rows::api_key(row)).collect()
     }
 
     async fn purge_api_keys(&self, cutoff: i64) -> Result<u64> {
-        let done = sqlx::query(
-            "DELETE FROM sc_api_keys \
-             WHERE revoked_at <= $1 OR expires_at <= $1 OR grace_until <= $1",
-        )
-        .bind(cutoff)
-        .execute(&self.pool)
-        .await
-        .map_err(db("purging dead API keys"))?;
+        let done = sqlx::query(sql::PURGE_API_KEYS)
+            .bind(cutoff)
+            .execute(&self.pool)
+            .await
+            .map_err(db("purging dead API keys"))?;
         Ok(affected(&done))
     }
 
@@ -1057,58 +864,16 @@ impl Backend for PgBackend {
         let subject = &subject_ref[..];
         let mut tx = self.begin(WHAT).await?;
         // Leases first: they are found through the token rows.
-        let leases = erase_step(
-            &mut tx,
-            subject,
-            "DELETE FROM sc_leases WHERE conn_id IN \
-             (SELECT conn_id FROM sc_tokens WHERE subject_ref = $1)",
-        )
-        .await?;
-        let tokens = erase_step(
-            &mut tx,
-            subject,
-            "DELETE FROM sc_tokens WHERE subject_ref = $1",
-        )
-        .await?;
-        let pending_states = erase_step(
-            &mut tx,
-            subject,
-            "DELETE FROM sc_pending WHERE subject_ref = $1",
-        )
-        .await?;
-        let usage_entries = erase_step(
-            &mut tx,
-            subject,
-            "DELETE FROM sc_usage_log WHERE subject_ref = $1",
-        )
-        .await?;
-        erase_step(
-            &mut tx,
-            subject,
-            "DELETE FROM sc_consent_state WHERE subject_ref = $1",
-        )
-        .await?;
-        let consent_records = erase_step(&mut tx, subject, TOMBSTONE_CONSENT).await?;
-        let profiles = erase_step(
-            &mut tx,
-            subject,
-            "DELETE FROM sc_profiles WHERE subject_ref = $1",
-        )
-        .await?;
+        let leases = erase_step(&mut tx, subject, sql::ERASE_LEASES).await?;
+        let tokens = erase_step(&mut tx, subject, sql::ERASE_TOKENS).await?;
+        let pending_states = erase_step(&mut tx, subject, sql::ERASE_PENDING).await?;
+        let usage_entries = erase_step(&mut tx, subject, sql::ERASE_USAGE).await?;
+        erase_step(&mut tx, subject, sql::ERASE_CONSENT_STATE).await?;
+        let consent_records = erase_step(&mut tx, subject, sql::TOMBSTONE_CONSENT).await?;
+        let profiles = erase_step(&mut tx, subject, sql::DELETE_PROFILE).await?;
         // The requests stay (the host answers for them); only who they concerned goes.
-        let deletion_requests = erase_step(
-            &mut tx,
-            subject,
-            "UPDATE sc_deletion_requests SET subject_ref = NULL, dek_id = NULL, sealed = NULL \
-             WHERE subject_ref = $1",
-        )
-        .await?;
-        let subject_keys = erase_step(
-            &mut tx,
-            subject,
-            "DELETE FROM sc_subject_keys WHERE subject_ref = $1",
-        )
-        .await?;
+        let deletion_requests = erase_step(&mut tx, subject, sql::CLEAR_DELETION_SUBJECT).await?;
+        let subject_keys = erase_step(&mut tx, subject, sql::ERASE_SUBJECT_KEY).await?;
         tx.commit().await.map_err(db(WHAT))?;
         Ok(ErasureCounts {
             tokens,
@@ -1123,20 +888,13 @@ impl Backend for PgBackend {
     }
 }
 
-/// Turns a subject's consent rows into tombstones: the chain columns stay so everyone else's
-/// chain still verifies.
-const TOMBSTONE_CONSENT: &str = "UPDATE sc_consent SET subject_ref = NULL, purpose = NULL, \
-     platform = NULL, action = NULL, recorded_at = NULL, expires_at = NULL, dek_id = NULL, \
-     sealed = NULL \
-     WHERE subject_ref = $1";
-
 /// One statement of an erasure, bound to the subject; returns the rows it touched.
 async fn erase_step(
     tx: &mut Transaction<'static, Any>,
     subject: &[u8],
-    sql: &'static str,
+    statement: &'static str,
 ) -> Result<u64> {
-    let done = sqlx::query(sql)
+    let done = sqlx::query(statement)
         .bind(subject)
         .execute(&mut **tx)
         .await

@@ -19,13 +19,14 @@ use std::path::Path;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use rusqlite::{Connection, Params, params};
+use rusqlite::{CachedStatement, Connection, ToSql, params};
 use socialconnect_core::apikey::{ApiKeyId, ApiKeyRecord};
 use socialconnect_core::store::PutOutcome;
 use socialconnect_core::{Error, Result};
 
 use self::pool::{Pool, db};
 use crate::backend::decode::{self as rows, Columns, Source};
+use crate::backend::sql;
 use crate::backend::{
     AccountRef, Backend, ConsentRow, ConsentStateRow, DeletionRow, DeletionStatusUpdate,
     ErasureCounts, MetaRow, NewConsentRow, PendingRow, ProfileRow, ReceiptRow, Rewrap,
@@ -62,79 +63,63 @@ impl SqliteBackend {
     }
 }
 
-/// The columns of a token row.
-macro_rules! token_columns {
-    () => {
-        "conn_id, subject_ref, platform, version, status, status_since, \
-     updated_at, account_ref, dek_id, sealed"
-    };
+/// The parameter names the shared statements use, `$1` first (see `backend::sql`).
+const PARAMETERS: [&str; 12] = [
+    "$1", "$2", "$3", "$4", "$5", "$6", "$7", "$8", "$9", "$10", "$11", "$12",
+];
+
+/// Prepares `statement` (cached) and binds `values` to `$1`, `$2`, … by name: SQLite numbers
+/// named parameters by first appearance, not by the digits in their names.
+fn prepare<'c>(
+    conn: &'c Connection,
+    what: &'static str,
+    statement: &str,
+    values: &[&dyn ToSql],
+) -> Result<CachedStatement<'c>> {
+    let mut stmt = conn.prepare_cached(statement).map_err(db(what))?;
+    if values.len() != stmt.parameter_count() || values.len() > PARAMETERS.len() {
+        return Err(Error::storage_msg(format!(
+            "{what}: the statement takes {} parameters, {} given",
+            stmt.parameter_count(),
+            values.len()
+        )));
+    }
+    for (name, value) in PARAMETERS.iter().zip(values) {
+        let index = stmt
+            .parameter_index(name)
+            .map_err(db(what))?
+            .ok_or_else(|| Error::storage_msg(format!("{what}: the statement lacks {name}")))?;
+        stmt.raw_bind_parameter(index, value).map_err(db(what))?;
+    }
+    Ok(stmt)
 }
 
-/// The columns of a deletion request.
-macro_rules! deletion_columns {
-    () => {
-        "code, platform, subject_ref, dek_id, sealed, received_at, \
-     status, status_at, reason"
-    };
-}
-
-/// The columns of an API key.
-macro_rules! api_key_columns {
-    () => {
-        "key_id, hash, scopes, created_at, expires_at, last_used_at, \
-     revoked_at, replaced_by, grace_until"
-    };
-}
-
-/// The columns of a usage-log row.
-macro_rules! usage_columns {
-    () => {
-        "subject_ref, at, platform, operation, outcome, http_status, \
-     latency_us, dek_id, sealed"
-    };
-}
-
-/// The columns of a consent row.
-macro_rules! consent_columns {
-    () => {
-        "seq, subject_ref, purpose, platform, action, recorded_at, \
-     expires_at, dek_id, sealed, row_digest, prev_hash, hash"
-    };
-}
-
-/// The columns of a subject key.
-macro_rules! subject_key_columns {
-    () => {
-        "subject_ref, dek_id, kek_id, wrapped, created_at"
-    };
-}
-
-/// The first row `sql` returns, decoded.
+/// The first row `statement` returns, decoded.
 fn one<T>(
     conn: &Connection,
     what: &'static str,
-    sql: &str,
-    params: impl Params,
+    statement: &str,
+    values: &[&dyn ToSql],
     decode: impl FnOnce(&dyn Source) -> Result<T>,
 ) -> Result<Option<T>> {
-    let mut stmt = conn.prepare_cached(sql).map_err(db(what))?;
-    let mut found = stmt.query(params).map_err(db(what))?;
+    let mut stmt = prepare(conn, what, statement, values)?;
+    let mut found = stmt.raw_query();
     match found.next().map_err(db(what))? {
         Some(row) => decode(row).map(Some),
         None => Ok(None),
     }
 }
 
-/// Every row `sql` returns, decoded.
+/// Every row `statement` returns, decoded.
 fn all<T>(
     conn: &Connection,
     what: &'static str,
-    sql: &str,
-    params: impl Params,
+    statement: &str,
+    values: &[&dyn ToSql],
     mut decode: impl FnMut(&dyn Source) -> Result<T>,
 ) -> Result<Vec<T>> {
-    let mut stmt = conn.prepare_cached(sql).map_err(db(what))?;
-    let mut found = stmt.query(params).map_err(db(what))?;
+    let mut stmt = prepare(conn, what, statement, values)?;
+    let mut found = stmt.raw_query();
     let mut out = Vec::new();
     while let Some(row) = found.next().map_err(db(what))? {
         out.push(decode(row)?);
@@ -143,11 +128,14 @@ fn all<T>(
 }
 
 /// Runs one statement; returns the rows it changed.
-fn exec(conn: &Connection, what: &'static str, sql: &str, params: impl Params) -> Result<u64> {
-    let n = conn
-        .prepare_cached(sql)
-        .map_err(db(what))?
-        .execute(params)
+fn exec(
+    conn: &Connection,
+    what: &'static str,
+    statement: &str,
+    values: &[&dyn ToSql],
+) -> Result<u64> {
+    let n = prepare(conn, what, statement, values)?
+        .raw_execute()
         .map_err(db(what))?;
     Ok(n as u64)
 }
@@ -179,9 +167,7 @@ fn insert_api_key_in(conn: &Connection, r: &ApiKeyRecord, what: &'static str) ->
     let n = exec(
         conn,
         what,
-        "INSERT INTO sc_api_keys (key_id, prefix, hash, scopes, created_at, expires_at, \
-             last_used_at, revoked_at, replaced_by, grace_until) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT (key_id) DO NOTHING",
+        sql::INSERT_API_KEY,
         params![
             r.key_id.to_string(),
             r.key_id.prefix(),
@@ -198,13 +184,6 @@ fn insert_api_key_in(conn: &Connection, r: &ApiKeyRecord, what: &'static str) ->
     Ok(n > 0)
 }
 
-/// Turns a subject's consent rows into tombstones: the chain columns stay so everyone else's
-/// chain still verifies.
-const TOMBSTONE_CONSENT: &str = "UPDATE sc_consent SET subject_ref = NULL, purpose = NULL, \
-     platform = NULL, action = NULL, recorded_at = NULL, expires_at = NULL, dek_id = NULL, \
-     sealed = NULL \
-     WHERE subject_ref = ?1";
-
 #[async_trait]
 impl Backend for SqliteBackend {
     async fn close(&self) {
@@ -216,13 +195,7 @@ impl Backend for SqliteBackend {
         let name = name.to_owned();
         self.pool
             .lookup(WHAT, move |c| {
-                one(
-                    c,
-                    WHAT,
-                    "SELECT name, kek_id, wrapped FROM sc_meta WHERE name = ?1",
-                    [name],
-                    rows::meta,
-                )
+                one(c, WHAT, sql::GET_META, params![name], rows::meta)
             })
             .await
     }
@@ -234,18 +207,11 @@ impl Backend for SqliteBackend {
                 exec(
                     tx,
                     WHAT,
-                    "INSERT INTO sc_meta (name, kek_id, wrapped) VALUES (?1, ?2, ?3) \
-                     ON CONFLICT (name) DO NOTHING",
+                    sql::INSERT_META,
                     params![row.name, row.kek_id, row.wrapped],
                 )?;
-                one(
-                    tx,
-                    WHAT,
-                    "SELECT name, kek_id, wrapped FROM sc_meta WHERE name = ?1",
-                    [&row.name],
-                    rows::meta,
-                )?
-                .ok_or_else(|| Error::storage_msg("a store secret vanished while being stored"))
+                one(tx, WHAT, sql::GET_META, params![&row.name], rows::meta)?
+                    .ok_or_else(|| Error::storage_msg("a store secret vanished while being stored"))
             })
             .await
     }
@@ -265,8 +231,7 @@ impl Backend for SqliteBackend {
                 let n = exec(
                     tx,
                     WHAT,
-                    "UPDATE sc_meta SET kek_id = ?3, wrapped = ?4 \
-                     WHERE name = ?1 AND kek_id = ?2",
+                    sql::REWRAP_META,
                     params![name, expected, new, wrapped],
                 )?;
                 Ok(n > 0)
@@ -282,12 +247,8 @@ impl Backend for SqliteBackend {
                 one(
                     c,
                     WHAT,
-                    concat!(
-                        "SELECT ",
-                        subject_key_columns!(),
-                        " FROM sc_subject_keys WHERE subject_ref = ?1"
-                    ),
-                    [&subject[..]],
+                    sql::GET_SUBJECT_KEY,
+                    params![&subject[..]],
                     rows::subject_key,
                 )
             })
@@ -301,8 +262,7 @@ impl Backend for SqliteBackend {
                 exec(
                     tx,
                     WHAT,
-                    "INSERT INTO sc_subject_keys (subject_ref, dek_id, kek_id, wrapped, created_at) \
-                     VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (subject_ref) DO NOTHING",
+                    sql::INSERT_SUBJECT_KEY,
                     params![
                         &row.subject_ref[..],
                         row.dek_id,
@@ -314,8 +274,8 @@ impl Backend for SqliteBackend {
                 one(
                     tx,
                     WHAT,
-                    concat!("SELECT ", subject_key_columns!(), " FROM sc_subject_keys WHERE subject_ref = ?1"),
-                    [&row.subject_ref[..]],
+                    sql::GET_SUBJECT_KEY,
+                    params![&row.subject_ref[..]],
                     rows::subject_key,
                 )?
                 .ok_or_else(|| Error::storage_msg("a subject key vanished while being stored"))
@@ -338,12 +298,7 @@ impl Backend for SqliteBackend {
                 all(
                     c,
                     WHAT,
-                    concat!(
-                        "SELECT ",
-                        subject_key_columns!(),
-                        " FROM sc_subject_keys \
-                         WHERE kek_id <> ?1 AND subject_ref > ?2 ORDER BY subject_ref LIMIT ?3"
-                    ),
+                    sql::SUBJECT_KEYS_NOT_WRAPPED_BY,
                     params![kek_id, after, limit(limit_to)],
                     rows::subject_key,
                 )
@@ -363,8 +318,7 @@ impl Backend for SqliteBackend {
                     applied += exec(
                         tx,
                         WHAT,
-                        "UPDATE sc_subject_keys SET kek_id = ?3, wrapped = ?4 \
-                         WHERE subject_ref = ?1 AND kek_id = ?2",
+                        sql::REWRAP_SUBJECT_KEY,
                         params![&r.subject_ref[..], r.expected_kek, r.new_kek, r.wrapped],
                     )?;
                 }
@@ -378,14 +332,7 @@ impl Backend for SqliteBackend {
         let kek_id = kek_id.to_owned();
         self.pool
             .read(WHAT, move |c| {
-                one(
-                    c,
-                    WHAT,
-                    "SELECT (SELECT COUNT(*) FROM sc_subject_keys WHERE kek_id = ?1) \
-                          + (SELECT COUNT(*) FROM sc_meta WHERE kek_id = ?1) AS n",
-                    [kek_id],
-                    count,
-                )
+                one(c, WHAT, sql::COUNT_WRAPPED_BY, params![kek_id], count)
             })
             .await
             .map(Option::unwrap_or_default)
@@ -396,14 +343,7 @@ impl Backend for SqliteBackend {
         let kek_id = kek_id.to_owned();
         self.pool
             .read(WHAT, move |c| {
-                one(
-                    c,
-                    WHAT,
-                    "SELECT (SELECT COUNT(*) FROM sc_subject_keys WHERE kek_id <> ?1) \
-                          + (SELECT COUNT(*) FROM sc_meta WHERE kek_id <> ?1) AS n",
-                    [kek_id],
-                    count,
-                )
+                one(c, WHAT, sql::COUNT_NOT_WRAPPED_BY, params![kek_id], count)
             })
             .await
             .map(Option::unwrap_or_default)
@@ -418,15 +358,7 @@ impl Backend for SqliteBackend {
                     let written = one(
                         tx,
                         WHAT,
-                        "INSERT INTO sc_tokens (conn_id, subject_ref, platform, version, status, \
-                             status_since, updated_at, dek_id, sealed, account_ref) \
-                         VALUES (?1, ?2, ?3, 1, 'active', ?4, ?5, ?6, ?7, ?8) \
-                         ON CONFLICT (conn_id) DO UPDATE SET subject_ref = excluded.subject_ref, \
-                             platform = excluded.platform, version = sc_tokens.version + 1, \
-                             status = excluded.status, status_since = excluded.status_since, \
-                             updated_at = excluded.updated_at, dek_id = excluded.dek_id, \
-                             sealed = excluded.sealed, account_ref = excluded.account_ref \
-                         RETURNING version",
+                        sql::UPSERT_TOKEN,
                         params![
                             row.conn_id,
                             &row.subject_ref[..],
@@ -447,11 +379,7 @@ impl Backend for SqliteBackend {
                 let written = one(
                     tx,
                     WHAT,
-                    "UPDATE sc_tokens SET subject_ref = ?3, platform = ?4, version = version + 1, \
-                         status = 'active', status_since = ?5, updated_at = ?6, dek_id = ?7, \
-                         sealed = ?8, account_ref = ?9 \
-                     WHERE conn_id = ?1 AND version = ?2 \
-                     RETURNING version",
+                    sql::UPDATE_TOKEN_IF_VERSION,
                     params![
                         row.conn_id,
                         expected,
@@ -468,13 +396,8 @@ impl Backend for SqliteBackend {
                 match written {
                     Some(version) => Ok(PutOutcome::Written(version)),
                     None => {
-                        let current = one(
-                            tx,
-                            WHAT,
-                            "SELECT version FROM sc_tokens WHERE conn_id = ?1",
-                            [&row.conn_id],
-                            version,
-                        )?;
+                        let current =
+                            one(tx, WHAT, sql::TOKEN_VERSION, params![&row.conn_id], version)?;
                         Ok(PutOutcome::Conflict(current))
                     }
                 }
@@ -487,17 +410,7 @@ impl Backend for SqliteBackend {
         let conn_id = conn_id.to_owned();
         self.pool
             .lookup(WHAT, move |c| {
-                one(
-                    c,
-                    WHAT,
-                    concat!(
-                        "SELECT ",
-                        token_columns!(),
-                        " FROM sc_tokens WHERE conn_id = ?1"
-                    ),
-                    [conn_id],
-                    rows::token,
-                )
+                one(c, WHAT, sql::GET_TOKEN, params![conn_id], rows::token)
             })
             .await
     }
@@ -517,9 +430,7 @@ impl Backend for SqliteBackend {
                 let n = exec(
                     tx,
                     WHAT,
-                    "UPDATE sc_tokens SET status = ?2, status_since = ?3, updated_at = ?4, \
-                         version = version + 1 \
-                     WHERE conn_id = ?1",
+                    sql::SET_TOKEN_STATUS,
                     params![conn_id, status, since, now],
                 )?;
                 Ok(n > 0)
@@ -532,18 +443,8 @@ impl Backend for SqliteBackend {
         let conn_id = conn_id.to_owned();
         self.pool
             .write(WHAT, move |tx| {
-                exec(
-                    tx,
-                    WHAT,
-                    "DELETE FROM sc_leases WHERE conn_id = ?1",
-                    [&conn_id],
-                )?;
-                let n = exec(
-                    tx,
-                    WHAT,
-                    "DELETE FROM sc_tokens WHERE conn_id = ?1",
-                    [&conn_id],
-                )?;
+                exec(tx, WHAT, sql::DELETE_LEASE, params![&conn_id])?;
+                let n = exec(tx, WHAT, sql::DELETE_TOKEN, params![&conn_id])?;
                 Ok(n > 0)
             })
             .await
@@ -554,17 +455,10 @@ impl Backend for SqliteBackend {
         let subject = *subject_ref;
         self.pool
             .read(WHAT, move |c| {
-                all(
-                    c,
-                    WHAT,
-                    "SELECT conn_id, platform FROM sc_tokens WHERE subject_ref = ?1 \
-                     ORDER BY conn_id",
-                    [&subject[..]],
-                    |row| {
-                        let c = Columns::new(row, "sc_tokens");
-                        Ok((c.text("conn_id")?, c.text("platform")?))
-                    },
-                )
+                all(c, WHAT, sql::TOKENS_OF, params![&subject[..]], |row| {
+                    let c = Columns::new(row, "sc_tokens");
+                    Ok((c.text("conn_id")?, c.text("platform")?))
+                })
             })
             .await
     }
@@ -577,13 +471,8 @@ impl Backend for SqliteBackend {
                 all(
                     c,
                     WHAT,
-                    concat!(
-                        "SELECT ",
-                        token_columns!(),
-                        " FROM sc_tokens WHERE account_ref = ?1 \
-                         ORDER BY conn_id"
-                    ),
-                    [&account[..]],
+                    sql::TOKENS_BY_ACCOUNT,
+                    params![&account[..]],
                     rows::token,
                 )
             })
@@ -598,14 +487,7 @@ impl Backend for SqliteBackend {
                 all(
                     c,
                     WHAT,
-                    concat!(
-                        "SELECT ",
-                        token_columns!(),
-                        " FROM sc_tokens \
-                         WHERE status IN ('reconnect_required', 'revoked') AND status_since < ?1 \
-                             AND conn_id > ?2 \
-                         ORDER BY conn_id LIMIT ?3"
-                    ),
+                    sql::STALE_TOKENS,
                     params![before, after, limit(limit_to)],
                     rows::token,
                 )
@@ -630,10 +512,7 @@ impl Backend for SqliteBackend {
                 let n = exec(
                     tx,
                     WHAT,
-                    "INSERT INTO sc_leases (conn_id, owner, expires_at) VALUES (?1, ?2, ?3) \
-                     ON CONFLICT (conn_id) DO UPDATE \
-                         SET owner = excluded.owner, expires_at = excluded.expires_at \
-                         WHERE sc_leases.expires_at <= ?4 OR sc_leases.owner = excluded.owner",
+                    sql::TRY_LEASE,
                     params![conn_id, owner, expires_at, now],
                 )?;
                 Ok(n > 0)
@@ -647,12 +526,7 @@ impl Backend for SqliteBackend {
         self.pool
             .write(WHAT, move |tx| {
                 let (conn_id, owner) = args;
-                let n = exec(
-                    tx,
-                    WHAT,
-                    "DELETE FROM sc_leases WHERE conn_id = ?1 AND owner = ?2",
-                    params![conn_id, owner],
-                )?;
+                let n = exec(tx, WHAT, sql::RELEASE_LEASE, params![conn_id, owner])?;
                 Ok(n > 0)
             })
             .await
@@ -665,8 +539,7 @@ impl Backend for SqliteBackend {
                 let n = exec(
                     tx,
                     WHAT,
-                    "INSERT INTO sc_pending (state_hash, subject_ref, expires_at, dek_id, sealed) \
-                     VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (state_hash) DO NOTHING",
+                    sql::INSERT_PENDING,
                     params![
                         &row.state_hash[..],
                         &row.subject_ref[..],
@@ -690,14 +563,9 @@ impl Backend for SqliteBackend {
             .write(WHAT, move |tx| {
                 // DELETE … RETURNING: of two concurrent takers exactly one gets the row. The
                 // row is gone even when it fails to decode (a malformed state is useless).
-                all(
-                    tx,
-                    WHAT,
-                    "DELETE FROM sc_pending WHERE state_hash = ?1 \
-                     RETURNING state_hash, subject_ref, expires_at, dek_id, sealed",
-                    [&hash[..]],
-                    |row| Ok(rows::pending(row)),
-                )
+                all(tx, WHAT, sql::TAKE_PENDING, params![&hash[..]], |row| {
+                    Ok(rows::pending(row))
+                })
             })
             .await?
             .into_iter()
@@ -709,12 +577,7 @@ impl Backend for SqliteBackend {
         const WHAT: &str = "purging expired OAuth states";
         self.pool
             .write(WHAT, move |tx| {
-                exec(
-                    tx,
-                    WHAT,
-                    "DELETE FROM sc_pending WHERE expires_at <= ?1",
-                    [now],
-                )
+                exec(tx, WHAT, sql::PURGE_PENDING, params![now])
             })
             .await
     }
@@ -724,12 +587,7 @@ impl Backend for SqliteBackend {
         let subject = *subject_ref;
         self.pool
             .write(WHAT, move |tx| {
-                exec(
-                    tx,
-                    WHAT,
-                    "DELETE FROM sc_pending WHERE subject_ref = ?1",
-                    [&subject[..]],
-                )
+                exec(tx, WHAT, sql::ERASE_PENDING, params![&subject[..]])
             })
             .await
     }
@@ -741,24 +599,16 @@ impl Backend for SqliteBackend {
             .write(WHAT, move |tx| {
                 // The write lock is held (BEGIN IMMEDIATE), so appenders queue here and each
                 // links to the previous one's hash.
-                let (seq, prev_hash) = one(
-                    tx,
-                    WHAT,
-                    "UPDATE sc_consent_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash",
-                    [],
-                    |r| {
-                        let c = Columns::new(r, "sc_consent_head");
-                        Ok((c.int("seq")?, c.hash("hash")?))
-                    },
-                )?
+                let (seq, prev_hash) = one(tx, WHAT, sql::CLAIM_CONSENT_SEQ, params![], |r| {
+                    let c = Columns::new(r, "sc_consent_head");
+                    Ok((c.int("seq")?, c.hash("hash")?))
+                })?
                 .ok_or_else(|| Error::storage_msg("the consent chain's head row is missing"))?;
                 let hash = chain::link(&prev_hash, seq, &row_digest);
                 exec(
                     tx,
                     WHAT,
-                    "INSERT INTO sc_consent (seq, subject_ref, purpose, platform, action, \
-                         recorded_at, expires_at, dek_id, sealed, row_digest, prev_hash, hash) \
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                    sql::INSERT_CONSENT,
                     params![
                         seq,
                         &row.subject_ref[..],
@@ -774,22 +624,11 @@ impl Backend for SqliteBackend {
                         &hash[..]
                     ],
                 )?;
+                exec(tx, WHAT, sql::SET_CONSENT_HEAD, params![&hash[..]])?;
                 exec(
                     tx,
                     WHAT,
-                    "UPDATE sc_consent_head SET hash = ?1 WHERE id = 1",
-                    [&hash[..]],
-                )?;
-                exec(
-                    tx,
-                    WHAT,
-                    "INSERT INTO sc_consent_state (subject_ref, purpose, platform, seq, action, \
-                         expires_at, basis, notice_version) \
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) \
-                     ON CONFLICT (subject_ref, purpose, platform) DO UPDATE \
-                         SET seq = excluded.seq, action = excluded.action, \
-                             expires_at = excluded.expires_at, basis = excluded.basis, \
-                             notice_version = excluded.notice_version",
+                    sql::UPSERT_CONSENT_STATE,
                     params![
                         &row.subject_ref[..],
                         row.purpose,
@@ -834,20 +673,11 @@ impl Backend for SqliteBackend {
         let platforms: Vec<String> = platforms.iter().map(|p| (*p).to_owned()).collect();
         self.pool
             .lookup(WHAT, move |c| {
-                // Only placeholders are generated; every value is bound.
-                let placeholders: Vec<String> = (0..platforms.len())
-                    .map(|i| format!("?{}", i + 3))
-                    .collect();
-                let sql = format!(
-                    "SELECT seq, action, expires_at, basis, notice_version FROM sc_consent_state \
-                     WHERE subject_ref = ?1 AND purpose = ?2 AND platform IN ({}) \
-                     ORDER BY seq DESC LIMIT 1",
-                    placeholders.join(", ")
-                );
+                let statement = sql::consent_state(platforms.len());
                 let subject: &[u8] = &subject;
-                let mut values: Vec<&dyn rusqlite::ToSql> = vec![&subject, &purpose];
-                values.extend(platforms.iter().map(|p| p as &dyn rusqlite::ToSql));
-                one(c, WHAT, &sql, values.as_slice(), rows::consent_state)
+                let mut values: Vec<&dyn ToSql> = vec![&subject, &purpose];
+                values.extend(platforms.iter().map(|p| p as &dyn ToSql));
+                one(c, WHAT, &statement, &values, rows::consent_state)
             })
             .await
     }
@@ -860,13 +690,8 @@ impl Backend for SqliteBackend {
                 all(
                     c,
                     WHAT,
-                    concat!(
-                        "SELECT ",
-                        consent_columns!(),
-                        " FROM sc_consent WHERE subject_ref = ?1 \
-                         ORDER BY seq"
-                    ),
-                    [&subject[..]],
+                    sql::CONSENT_OF,
+                    params![&subject[..]],
                     rows::consent,
                 )
             })
@@ -880,12 +705,7 @@ impl Backend for SqliteBackend {
                 all(
                     c,
                     WHAT,
-                    concat!(
-                        "SELECT ",
-                        consent_columns!(),
-                        " FROM sc_consent WHERE seq > ?1 \
-                         ORDER BY seq LIMIT ?2"
-                    ),
+                    sql::CONSENT_RANGE,
                     params![after, limit(limit_to)],
                     rows::consent,
                 )
@@ -905,11 +725,7 @@ impl Backend for SqliteBackend {
                 all(
                     c,
                     WHAT,
-                    "SELECT subject_ref, seq FROM sc_consent_state \
-                     WHERE action = 'grant' AND (basis = 'consent' OR basis IS NULL) \
-                         AND (notice_version IS NULL OR notice_version <> ?1) \
-                         AND (expires_at IS NULL OR expires_at > ?2) \
-                     ORDER BY subject_ref, seq DESC",
+                    sql::CONSENT_NOTICE_CANDIDATES,
                     params![current, now],
                     |row| {
                         let c = Columns::new(row, "sc_consent_state");
@@ -925,13 +741,8 @@ impl Backend for SqliteBackend {
         let subject = *subject_ref;
         self.pool
             .write(WHAT, move |tx| {
-                exec(
-                    tx,
-                    WHAT,
-                    "DELETE FROM sc_consent_state WHERE subject_ref = ?1",
-                    [&subject[..]],
-                )?;
-                exec(tx, WHAT, TOMBSTONE_CONSENT, [&subject[..]])
+                exec(tx, WHAT, sql::ERASE_CONSENT_STATE, params![&subject[..]])?;
+                exec(tx, WHAT, sql::TOMBSTONE_CONSENT, params![&subject[..]])
             })
             .await
     }
@@ -943,12 +754,7 @@ impl Backend for SqliteBackend {
                 exec(
                     tx,
                     WHAT,
-                    concat!(
-                        "INSERT INTO sc_usage_log (",
-                        usage_columns!(),
-                        ") \
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
-                    ),
+                    sql::APPEND_USAGE,
                     params![
                         &row.subject_ref[..],
                         row.at,
@@ -971,18 +777,7 @@ impl Backend for SqliteBackend {
         let subject = *subject_ref;
         self.pool
             .read(WHAT, move |c| {
-                all(
-                    c,
-                    WHAT,
-                    concat!(
-                        "SELECT ",
-                        usage_columns!(),
-                        " FROM sc_usage_log WHERE subject_ref = ?1 \
-                         ORDER BY at, id"
-                    ),
-                    [&subject[..]],
-                    rows::usage,
-                )
+                all(c, WHAT, sql::USAGE_OF, params![&subject[..]], rows::usage)
             })
             .await
     }
@@ -1000,12 +795,7 @@ impl Backend for SqliteBackend {
                 all(
                     c,
                     WHAT,
-                    concat!(
-                        "SELECT ",
-                        usage_columns!(),
-                        ", id FROM sc_usage_log \
-                         WHERE subject_ref = ?1 AND id > ?2 ORDER BY id LIMIT ?3"
-                    ),
+                    sql::USAGE_PAGE,
                     params![&subject[..], after, limit(limit_to)],
                     rows::usage_with_id,
                 )
@@ -1025,8 +815,7 @@ impl Backend for SqliteBackend {
                     exec(
                         tx,
                         WHAT,
-                        "DELETE FROM sc_usage_log WHERE id IN \
-                         (SELECT id FROM sc_usage_log WHERE at < ?1 ORDER BY id LIMIT ?2)",
+                        sql::PURGE_USAGE_BATCH,
                         params![cutoff, limit(batch)],
                     )
                 })
@@ -1043,12 +832,7 @@ impl Backend for SqliteBackend {
         let subject = *subject_ref;
         self.pool
             .write(WHAT, move |tx| {
-                exec(
-                    tx,
-                    WHAT,
-                    "DELETE FROM sc_usage_log WHERE subject_ref = ?1",
-                    [&subject[..]],
-                )
+                exec(tx, WHAT, sql::ERASE_USAGE, params![&subject[..]])
             })
             .await
     }
@@ -1060,12 +844,7 @@ impl Backend for SqliteBackend {
                 let n = exec(
                     tx,
                     WHAT,
-                    concat!(
-                        "INSERT INTO sc_deletion_requests (",
-                        deletion_columns!(),
-                        ") \
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT (code) DO NOTHING"
-                    ),
+                    sql::INSERT_DELETION_REQUEST,
                     params![
                         row.code,
                         row.platform,
@@ -1094,12 +873,8 @@ impl Backend for SqliteBackend {
                 one(
                     c,
                     WHAT,
-                    concat!(
-                        "SELECT ",
-                        deletion_columns!(),
-                        " FROM sc_deletion_requests WHERE code = ?1"
-                    ),
-                    [code],
+                    sql::GET_DELETION_REQUEST,
+                    params![code],
                     rows::deletion_request,
                 )
             })
@@ -1112,12 +887,9 @@ impl Backend for SqliteBackend {
         self.pool
             .write(WHAT, move |tx| {
                 let sql = if update.clear_subject {
-                    "UPDATE sc_deletion_requests SET status = ?2, status_at = ?3, reason = ?4, \
-                         subject_ref = NULL, dek_id = NULL, sealed = NULL \
-                     WHERE code = ?1"
+                    sql::SET_DELETION_STATUS_CLEARING_SUBJECT
                 } else {
-                    "UPDATE sc_deletion_requests SET status = ?2, status_at = ?3, reason = ?4 \
-                     WHERE code = ?1"
+                    sql::SET_DELETION_STATUS
                 };
                 let n = exec(
                     tx,
@@ -1137,13 +909,8 @@ impl Backend for SqliteBackend {
                 all(
                     c,
                     WHAT,
-                    concat!(
-                        "SELECT ",
-                        deletion_columns!(),
-                        " FROM sc_deletion_requests \
-                         WHERE status = 'pending' ORDER BY received_at, code"
-                    ),
-                    [],
+                    sql::PENDING_DELETION_REQUESTS,
+                    params![],
                     rows::deletion_request,
                 )
             })
@@ -1157,10 +924,7 @@ impl Backend for SqliteBackend {
                 exec(
                     tx,
                     WHAT,
-                    "INSERT INTO sc_profiles (subject_ref, dek_id, sealed, updated_at) \
-                     VALUES (?1, ?2, ?3, ?4) \
-                     ON CONFLICT (subject_ref) DO UPDATE SET dek_id = excluded.dek_id, \
-                         sealed = excluded.sealed, updated_at = excluded.updated_at",
+                    sql::PUT_PROFILE,
                     params![&row.subject_ref[..], row.dek_id, row.sealed, row.updated_at],
                 )?;
                 Ok(())
@@ -1176,9 +940,8 @@ impl Backend for SqliteBackend {
                 one(
                     c,
                     WHAT,
-                    "SELECT subject_ref, dek_id, sealed, updated_at FROM sc_profiles \
-                     WHERE subject_ref = ?1",
-                    [&subject[..]],
+                    sql::GET_PROFILE,
+                    params![&subject[..]],
                     rows::profile,
                 )
             })
@@ -1190,12 +953,7 @@ impl Backend for SqliteBackend {
         let subject = *subject_ref;
         self.pool
             .write(WHAT, move |tx| {
-                let n = exec(
-                    tx,
-                    WHAT,
-                    "DELETE FROM sc_profiles WHERE subject_ref = ?1",
-                    [&subject[..]],
-                )?;
+                let n = exec(tx, WHAT, sql::DELETE_PROFILE, params![&subject[..]])?;
                 Ok(n > 0)
             })
             .await
@@ -1208,8 +966,7 @@ impl Backend for SqliteBackend {
                 exec(
                     tx,
                     WHAT,
-                    "INSERT INTO sc_erasure_receipts (pseudonym, erased_at, body) \
-                     VALUES (?1, ?2, ?3)",
+                    sql::INSERT_RECEIPT,
                     params![row.pseudonym, row.erased_at, row.body],
                 )?;
                 Ok(())
@@ -1222,14 +979,7 @@ impl Backend for SqliteBackend {
         let pseudonym = pseudonym.to_owned();
         self.pool
             .read(WHAT, move |c| {
-                all(
-                    c,
-                    WHAT,
-                    "SELECT pseudonym, erased_at, body FROM sc_erasure_receipts \
-                     WHERE pseudonym = ?1 ORDER BY id",
-                    [pseudonym],
-                    rows::receipt,
-                )
+                all(c, WHAT, sql::RECEIPTS_OF, params![pseudonym], rows::receipt)
             })
             .await
     }
@@ -1251,17 +1001,7 @@ impl Backend for SqliteBackend {
         let key_id = key_id.to_string();
         self.pool
             .lookup(WHAT, move |c| {
-                one(
-                    c,
-                    WHAT,
-                    concat!(
-                        "SELECT ",
-                        api_key_columns!(),
-                        " FROM sc_api_keys WHERE key_id = ?1"
-                    ),
-                    [key_id],
-                    rows::api_key,
-                )
+                one(c, WHAT, sql::GET_API_KEY, params![key_id], rows::api_key)
             })
             .await
     }
@@ -1271,13 +1011,7 @@ impl Backend for SqliteBackend {
         let key_id = key_id.to_string();
         self.pool
             .write(WHAT, move |tx| {
-                exec(
-                    tx,
-                    WHAT,
-                    "UPDATE sc_api_keys SET last_used_at = ?2 \
-                     WHERE key_id = ?1 AND (last_used_at IS NULL OR last_used_at < ?2)",
-                    params![key_id, at],
-                )?;
+                exec(tx, WHAT, sql::TOUCH_API_KEY, params![key_id, at])?;
                 Ok(())
             })
             .await
@@ -1288,13 +1022,7 @@ impl Backend for SqliteBackend {
         let key_id = key_id.to_string();
         self.pool
             .write(WHAT, move |tx| {
-                let n = exec(
-                    tx,
-                    WHAT,
-                    "UPDATE sc_api_keys SET revoked_at = ?2 \
-                     WHERE key_id = ?1 AND revoked_at IS NULL",
-                    params![key_id, at],
-                )?;
+                let n = exec(tx, WHAT, sql::REVOKE_API_KEY, params![key_id, at])?;
                 Ok(n > 0)
             })
             .await
@@ -1318,8 +1046,7 @@ impl Backend for SqliteBackend {
                 let n = exec(
                     tx,
                     WHAT,
-                    "UPDATE sc_api_keys SET replaced_by = ?2, grace_until = ?3 \
-                     WHERE key_id = ?1 AND revoked_at IS NULL AND replaced_by IS NULL",
+                    sql::MARK_API_KEY_ROTATED,
                     params![old, replacement.key_id.to_string(), grace_until],
                 )?;
                 Ok((n > 0).then_some(()))
@@ -1332,17 +1059,7 @@ impl Backend for SqliteBackend {
         const WHAT: &str = "listing API keys";
         self.pool
             .read(WHAT, move |c| {
-                all(
-                    c,
-                    WHAT,
-                    concat!(
-                        "SELECT ",
-                        api_key_columns!(),
-                        " FROM sc_api_keys ORDER BY created_at, key_id"
-                    ),
-                    [],
-                    rows::api_key,
-                )
+                all(c, WHAT, sql::LIST_API_KEYS, params![], rows::api_key)
             })
             .await
     }
@@ -1351,13 +1068,7 @@ impl Backend for SqliteBackend {
         const WHAT: &str = "purging dead API keys";
         self.pool
             .write(WHAT, move |tx| {
-                exec(
-                    tx,
-                    WHAT,
-                    "DELETE FROM sc_api_keys \
-                     WHERE revoked_at <= ?1 OR expires_at <= ?1 OR grace_until <= ?1",
-                    [cutoff],
-                )
+                exec(tx, WHAT, sql::PURGE_API_KEYS, params![cutoff])
             })
             .await
     }
@@ -1368,25 +1079,18 @@ impl Backend for SqliteBackend {
         let counts = self
             .pool
             .write(WHAT, move |tx| {
-                let step = |sql: &str| exec(tx, WHAT, sql, [&subject[..]]);
+                let step = |statement: &str| exec(tx, WHAT, statement, params![&subject[..]]);
                 // Leases first: they are found through the token rows.
-                let leases = step(
-                    "DELETE FROM sc_leases WHERE conn_id IN \
-                     (SELECT conn_id FROM sc_tokens WHERE subject_ref = ?1)",
-                )?;
-                let tokens = step("DELETE FROM sc_tokens WHERE subject_ref = ?1")?;
-                let pending_states = step("DELETE FROM sc_pending WHERE subject_ref = ?1")?;
-                let usage_entries = step("DELETE FROM sc_usage_log WHERE subject_ref = ?1")?;
-                step("DELETE FROM sc_consent_state WHERE subject_ref = ?1")?;
-                let consent_records = step(TOMBSTONE_CONSENT)?;
-                let profiles = step("DELETE FROM sc_profiles WHERE subject_ref = ?1")?;
+                let leases = step(sql::ERASE_LEASES)?;
+                let tokens = step(sql::ERASE_TOKENS)?;
+                let pending_states = step(sql::ERASE_PENDING)?;
+                let usage_entries = step(sql::ERASE_USAGE)?;
+                step(sql::ERASE_CONSENT_STATE)?;
+                let consent_records = step(sql::TOMBSTONE_CONSENT)?;
+                let profiles = step(sql::DELETE_PROFILE)?;
                 // The requests stay (the host answers for them); only who they concerned goes.
-                let deletion_requests = step(
-                    "UPDATE sc_deletion_requests SET subject_ref = NULL, dek_id = NULL, \
-                         sealed = NULL \
-                     WHERE subject_ref = ?1",
-                )?;
-                let subject_keys = step("DELETE FROM sc_subject_keys WHERE subject_ref = ?1")?;
+                let deletion_requests = step(sql::CLEAR_DELETION_SUBJECT)?;
+                let subject_keys = step(sql::ERASE_SUBJECT_KEY)?;
                 Ok(ErasureCounts {
                     tokens,
                     leases,

@@ -1,0 +1,282 @@
+//! Every statement of the SQL backends, written once: PostgreSQL binds `$N` by position, and
+//! the SQLite backend binds the same `$N` by name (SQLite reads `$1` as a named parameter).
+//! Queries select columns in the order `backend::decode` reads them.
+
+/// The columns of a token row.
+macro_rules! token_columns {
+    () => {
+        "conn_id, subject_ref, platform, version, status, status_since, updated_at, \
+         account_ref, dek_id, sealed"
+    };
+}
+
+/// The columns of a subject key.
+macro_rules! subject_key_columns {
+    () => {
+        "subject_ref, dek_id, kek_id, wrapped, created_at"
+    };
+}
+
+/// The columns of a deletion request.
+macro_rules! deletion_columns {
+    () => {
+        "code, platform, subject_ref, dek_id, sealed, received_at, status, status_at, reason"
+    };
+}
+
+/// The columns of an API key.
+macro_rules! api_key_columns {
+    () => {
+        "key_id, hash, scopes, created_at, expires_at, last_used_at, revoked_at, replaced_by, \
+         grace_until"
+    };
+}
+
+/// The columns of a usage-log row.
+macro_rules! usage_columns {
+    () => {
+        "subject_ref, at, platform, operation, outcome, http_status, latency_us, dek_id, sealed"
+    };
+}
+
+/// The columns of a consent row.
+macro_rules! consent_columns {
+    () => {
+        "seq, subject_ref, purpose, platform, action, recorded_at, expires_at, dek_id, sealed, \
+         row_digest, prev_hash, hash"
+    };
+}
+
+// --- store-wide secrets ---
+pub(crate) const GET_META: &str = "SELECT name, kek_id, wrapped FROM sc_meta WHERE name = $1";
+pub(crate) const INSERT_META: &str = "INSERT INTO sc_meta (name, kek_id, wrapped) \
+     VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING";
+pub(crate) const REWRAP_META: &str =
+    "UPDATE sc_meta SET kek_id = $3, wrapped = $4 WHERE name = $1 AND kek_id = $2";
+
+// --- subject keys ---
+pub(crate) const GET_SUBJECT_KEY: &str = concat!(
+    "SELECT ",
+    subject_key_columns!(),
+    " FROM sc_subject_keys WHERE subject_ref = $1"
+);
+pub(crate) const INSERT_SUBJECT_KEY: &str = "INSERT INTO sc_subject_keys (subject_ref, dek_id, kek_id, wrapped, created_at) \
+     VALUES ($1, $2, $3, $4, $5) ON CONFLICT (subject_ref) DO NOTHING";
+/// `$2`: the last pseudonym seen (an empty blob sorts before every pseudonym).
+pub(crate) const SUBJECT_KEYS_NOT_WRAPPED_BY: &str = concat!(
+    "SELECT ",
+    subject_key_columns!(),
+    " FROM sc_subject_keys WHERE kek_id <> $1 AND subject_ref > $2 \
+     ORDER BY subject_ref LIMIT $3"
+);
+pub(crate) const REWRAP_SUBJECT_KEY: &str = "UPDATE sc_subject_keys SET kek_id = $3, \
+     wrapped = $4 WHERE subject_ref = $1 AND kek_id = $2";
+pub(crate) const COUNT_WRAPPED_BY: &str = "SELECT (SELECT COUNT(*) FROM sc_subject_keys WHERE kek_id = $1) \
+          + (SELECT COUNT(*) FROM sc_meta WHERE kek_id = $1) AS n";
+pub(crate) const COUNT_NOT_WRAPPED_BY: &str = "SELECT (SELECT COUNT(*) FROM sc_subject_keys WHERE kek_id <> $1) \
+          + (SELECT COUNT(*) FROM sc_meta WHERE kek_id <> $1) AS n";
+
+// --- tokens ---
+pub(crate) const UPSERT_TOKEN: &str = "INSERT INTO sc_tokens (conn_id, subject_ref, platform, \
+         version, status, status_since, updated_at, dek_id, sealed, account_ref) \
+     VALUES ($1, $2, $3, 1, 'active', $4, $5, $6, $7, $8) \
+     ON CONFLICT (conn_id) DO UPDATE SET subject_ref = excluded.subject_ref, \
+         platform = excluded.platform, version = sc_tokens.version + 1, \
+         status = excluded.status, status_since = excluded.status_since, \
+         updated_at = excluded.updated_at, dek_id = excluded.dek_id, \
+         sealed = excluded.sealed, account_ref = excluded.account_ref \
+     RETURNING version";
+pub(crate) const UPDATE_TOKEN_IF_VERSION: &str = "UPDATE sc_tokens SET subject_ref = $3, \
+         platform = $4, version = version + 1, status = 'active', status_since = $5, \
+         updated_at = $6, dek_id = $7, sealed = $8, account_ref = $9 \
+     WHERE conn_id = $1 AND version = $2 \
+     RETURNING version";
+pub(crate) const TOKEN_VERSION: &str = "SELECT version FROM sc_tokens WHERE conn_id = $1";
+pub(crate) const GET_TOKEN: &str = concat!(
+    "SELECT ",
+    token_columns!(),
+    " FROM sc_tokens WHERE conn_id = $1"
+);
+pub(crate) const SET_TOKEN_STATUS: &str = "UPDATE sc_tokens SET status = $2, status_since = $3, \
+     updated_at = $4, version = version + 1 WHERE conn_id = $1";
+pub(crate) const DELETE_LEASE: &str = "DELETE FROM sc_leases WHERE conn_id = $1";
+pub(crate) const DELETE_TOKEN: &str = "DELETE FROM sc_tokens WHERE conn_id = $1";
+pub(crate) const TOKENS_OF: &str =
+    "SELECT conn_id, platform FROM sc_tokens WHERE subject_ref = $1 ORDER BY conn_id";
+pub(crate) const TOKENS_BY_ACCOUNT: &str = concat!(
+    "SELECT ",
+    token_columns!(),
+    " FROM sc_tokens WHERE account_ref = $1 ORDER BY conn_id"
+);
+pub(crate) const STALE_TOKENS: &str = concat!(
+    "SELECT ",
+    token_columns!(),
+    " FROM sc_tokens WHERE status IN ('reconnect_required', 'revoked') \
+         AND status_since < $1 AND conn_id > $2 \
+     ORDER BY conn_id LIMIT $3"
+);
+/// One statement: the conflict check and the takeover cannot interleave with another taker's.
+/// The same owner may renew its own lease.
+pub(crate) const TRY_LEASE: &str = "INSERT INTO sc_leases (conn_id, owner, expires_at) \
+     VALUES ($1, $2, $3) \
+     ON CONFLICT (conn_id) DO UPDATE \
+         SET owner = excluded.owner, expires_at = excluded.expires_at \
+         WHERE sc_leases.expires_at <= $4 OR sc_leases.owner = excluded.owner";
+pub(crate) const RELEASE_LEASE: &str = "DELETE FROM sc_leases WHERE conn_id = $1 AND owner = $2";
+
+// --- pending OAuth states ---
+pub(crate) const INSERT_PENDING: &str = "INSERT INTO sc_pending (state_hash, subject_ref, \
+         expires_at, dek_id, sealed) \
+     VALUES ($1, $2, $3, $4, $5) ON CONFLICT (state_hash) DO NOTHING";
+/// DELETE … RETURNING: of two concurrent takers exactly one gets the row.
+pub(crate) const TAKE_PENDING: &str = "DELETE FROM sc_pending WHERE state_hash = $1 \
+     RETURNING state_hash, subject_ref, expires_at, dek_id, sealed";
+pub(crate) const PURGE_PENDING: &str = "DELETE FROM sc_pending WHERE expires_at <= $1";
+pub(crate) const ERASE_PENDING: &str = "DELETE FROM sc_pending WHERE subject_ref = $1";
+
+// --- consent ---
+/// Claims the next seq (locking the head row, or under SQLite's write lock) and returns it with
+/// the still-unchanged previous hash.
+pub(crate) const CLAIM_CONSENT_SEQ: &str =
+    "UPDATE sc_consent_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash";
+pub(crate) const INSERT_CONSENT: &str = "INSERT INTO sc_consent (seq, subject_ref, purpose, \
+         platform, action, recorded_at, expires_at, dek_id, sealed, row_digest, prev_hash, hash) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
+pub(crate) const SET_CONSENT_HEAD: &str = "UPDATE sc_consent_head SET hash = $1 WHERE id = 1";
+pub(crate) const UPSERT_CONSENT_STATE: &str = "INSERT INTO sc_consent_state (subject_ref, \
+         purpose, platform, seq, action, expires_at, basis, notice_version) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+     ON CONFLICT (subject_ref, purpose, platform) DO UPDATE \
+         SET seq = excluded.seq, action = excluded.action, \
+             expires_at = excluded.expires_at, basis = excluded.basis, \
+             notice_version = excluded.notice_version";
+pub(crate) const CONSENT_OF: &str = concat!(
+    "SELECT ",
+    consent_columns!(),
+    " FROM sc_consent WHERE subject_ref = $1 ORDER BY seq"
+);
+pub(crate) const CONSENT_RANGE: &str = concat!(
+    "SELECT ",
+    consent_columns!(),
+    " FROM sc_consent WHERE seq > $1 ORDER BY seq LIMIT $2"
+);
+pub(crate) const CONSENT_NOTICE_CANDIDATES: &str = "SELECT subject_ref, seq \
+     FROM sc_consent_state \
+     WHERE action = 'grant' AND (basis = 'consent' OR basis IS NULL) \
+         AND (notice_version IS NULL OR notice_version <> $1) \
+         AND (expires_at IS NULL OR expires_at > $2) \
+     ORDER BY subject_ref, seq DESC";
+pub(crate) const ERASE_CONSENT_STATE: &str = "DELETE FROM sc_consent_state WHERE subject_ref = $1";
+/// Turns a subject's consent rows into tombstones: the chain columns stay so everyone else's
+/// chain still verifies.
+pub(crate) const TOMBSTONE_CONSENT: &str = "UPDATE sc_consent SET subject_ref = NULL, \
+         purpose = NULL, platform = NULL, action = NULL, recorded_at = NULL, expires_at = NULL, \
+         dek_id = NULL, sealed = NULL \
+     WHERE subject_ref = $1";
+
+/// The current state row among `platforms` platforms (bound as `$3`…), latest first. Only
+/// placeholders are generated; every value is bound.
+pub(crate) fn consent_state(platforms: usize) -> String {
+    let placeholders: Vec<String> = (0..platforms).map(|i| format!("${}", i + 3)).collect();
+    format!(
+        "SELECT seq, action, expires_at, basis, notice_version FROM sc_consent_state \
+         WHERE subject_ref = $1 AND purpose = $2 AND platform IN ({}) \
+         ORDER BY seq DESC LIMIT 1",
+        placeholders.join(", ")
+    )
+}
+
+// --- usage log ---
+pub(crate) const APPEND_USAGE: &str = concat!(
+    "INSERT INTO sc_usage_log (",
+    usage_columns!(),
+    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+);
+pub(crate) const USAGE_OF: &str = concat!(
+    "SELECT ",
+    usage_columns!(),
+    " FROM sc_usage_log WHERE subject_ref = $1 ORDER BY at, id"
+);
+pub(crate) const USAGE_PAGE: &str = concat!(
+    "SELECT ",
+    usage_columns!(),
+    ", id FROM sc_usage_log WHERE subject_ref = $1 AND id > $2 ORDER BY id LIMIT $3"
+);
+pub(crate) const PURGE_USAGE_BATCH: &str = "DELETE FROM sc_usage_log WHERE id IN \
+     (SELECT id FROM sc_usage_log WHERE at < $1 ORDER BY id LIMIT $2)";
+pub(crate) const ERASE_USAGE: &str = "DELETE FROM sc_usage_log WHERE subject_ref = $1";
+
+// --- deletion requests ---
+pub(crate) const INSERT_DELETION_REQUEST: &str = concat!(
+    "INSERT INTO sc_deletion_requests (",
+    deletion_columns!(),
+    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (code) DO NOTHING"
+);
+pub(crate) const GET_DELETION_REQUEST: &str = concat!(
+    "SELECT ",
+    deletion_columns!(),
+    " FROM sc_deletion_requests WHERE code = $1"
+);
+pub(crate) const SET_DELETION_STATUS_CLEARING_SUBJECT: &str = "UPDATE sc_deletion_requests \
+     SET status = $2, status_at = $3, reason = $4, subject_ref = NULL, dek_id = NULL, \
+         sealed = NULL \
+     WHERE code = $1";
+pub(crate) const SET_DELETION_STATUS: &str = "UPDATE sc_deletion_requests \
+     SET status = $2, status_at = $3, reason = $4 WHERE code = $1";
+pub(crate) const PENDING_DELETION_REQUESTS: &str = concat!(
+    "SELECT ",
+    deletion_columns!(),
+    " FROM sc_deletion_requests WHERE status = 'pending' ORDER BY received_at, code"
+);
+/// The requests stay (the host answers for them); only who they concerned goes.
+pub(crate) const CLEAR_DELETION_SUBJECT: &str = "UPDATE sc_deletion_requests \
+     SET subject_ref = NULL, dek_id = NULL, sealed = NULL WHERE subject_ref = $1";
+
+// --- profiles ---
+pub(crate) const PUT_PROFILE: &str = "INSERT INTO sc_profiles (subject_ref, dek_id, sealed, \
+         updated_at) \
+     VALUES ($1, $2, $3, $4) \
+     ON CONFLICT (subject_ref) DO UPDATE SET dek_id = excluded.dek_id, \
+         sealed = excluded.sealed, updated_at = excluded.updated_at";
+pub(crate) const GET_PROFILE: &str =
+    "SELECT subject_ref, dek_id, sealed, updated_at FROM sc_profiles WHERE subject_ref = $1";
+pub(crate) const DELETE_PROFILE: &str = "DELETE FROM sc_profiles WHERE subject_ref = $1";
+
+// --- erasure receipts ---
+pub(crate) const INSERT_RECEIPT: &str =
+    "INSERT INTO sc_erasure_receipts (pseudonym, erased_at, body) VALUES ($1, $2, $3)";
+pub(crate) const RECEIPTS_OF: &str = "SELECT pseudonym, erased_at, body \
+     FROM sc_erasure_receipts WHERE pseudonym = $1 ORDER BY id";
+
+// --- API keys ---
+pub(crate) const INSERT_API_KEY: &str = "INSERT INTO sc_api_keys (key_id, prefix, hash, scopes, \
+         created_at, expires_at, last_used_at, revoked_at, replaced_by, grace_until) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (key_id) DO NOTHING";
+pub(crate) const GET_API_KEY: &str = concat!(
+    "SELECT ",
+    api_key_columns!(),
+    " FROM sc_api_keys WHERE key_id = $1"
+);
+pub(crate) const TOUCH_API_KEY: &str = "UPDATE sc_api_keys SET last_used_at = $2 \
+     WHERE key_id = $1 AND (last_used_at IS NULL OR last_used_at < $2)";
+pub(crate) const REVOKE_API_KEY: &str =
+    "UPDATE sc_api_keys SET revoked_at = $2 WHERE key_id = $1 AND revoked_at IS NULL";
+/// The compare-and-set of a rotation: only an existing, unrevoked, never-rotated key is
+/// replaced, so of two concurrent rotations exactly one updates the row.
+pub(crate) const MARK_API_KEY_ROTATED: &str = "UPDATE sc_api_keys \
+     SET replaced_by = $2, grace_until = $3 \
+     WHERE key_id = $1 AND revoked_at IS NULL AND replaced_by IS NULL";
+pub(crate) const LIST_API_KEYS: &str = concat!(
+    "SELECT ",
+    api_key_columns!(),
+    " FROM sc_api_keys ORDER BY created_at, key_id"
+);
+pub(crate) const PURGE_API_KEYS: &str = "DELETE FROM sc_api_keys \
+     WHERE revoked_at <= $1 OR expires_at <= $1 OR grace_until <= $1";
+
+// --- erasure (each bound to the subject pseudonym as `$1`) ---
+/// Leases first: they are found through the token rows.
+pub(crate) const ERASE_LEASES: &str = "DELETE FROM sc_leases WHERE conn_id IN \
+     (SELECT conn_id FROM sc_tokens WHERE subject_ref = $1)";
+pub(crate) const ERASE_TOKENS: &str = "DELETE FROM sc_tokens WHERE subject_ref = $1";
+pub(crate) const ERASE_SUBJECT_KEY: &str = "DELETE FROM sc_subject_keys WHERE subject_ref = $1";
