@@ -25,11 +25,16 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
+use rusqlite::limits::Limit;
 use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 use socialconnect_core::{Error, Result};
 use tokio::runtime::{Handle, RuntimeFlavor};
 
 use super::readers::Readers;
+
+/// The longest text or blob a connection reads or writes: far above any record the store
+/// writes (a sealed token set is under 10 KiB; HTTP bodies are capped at 8 MiB).
+pub(super) const MAX_VALUE_BYTES: i32 = 16 * 1024 * 1024;
 
 /// Prepared statements kept per connection: every statement of the backend fits.
 const STATEMENT_CACHE: usize = 128;
@@ -247,5 +252,9 @@ pub(super) fn connect(path: &Path) -> Result<Connection> {
     conn.execute_batch(PRAGMAS)
         .map_err(db("configuring the SQLite connection"))?;
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    // A value read from the file is allocated whole: a tampered file must not make us allocate
+    // a gigabyte (SQLite's default). SQLite answers a longer value with an error.
+    conn.set_limit(Limit::SQLITE_LIMIT_LENGTH, MAX_VALUE_BYTES)
+        .map_err(db("configuring the SQLite connection"))?;
     Ok(conn)
 }

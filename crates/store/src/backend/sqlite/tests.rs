@@ -481,3 +481,27 @@ async fn close_waits_for_reads_in_progress() {
         ErrorKind::Storage
     );
 }
+
+/// A value longer than the connections read (a tampered file) is a typed error, not a
+/// gigabyte allocation.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_oversized_value_in_the_file_is_a_storage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("store.db");
+    let b = SqliteBackend::open(&path).await.unwrap();
+    b.put_token(token_row("conn", 1, "meta"), None)
+        .await
+        .unwrap();
+    // Below the backend, on a connection with SQLite's default limits.
+    let raw = Connection::open(&path).unwrap();
+    let huge = i64::from(super::pool::MAX_VALUE_BYTES) + 1;
+    raw.execute(
+        "UPDATE sc_tokens SET sealed = zeroblob(?1) WHERE conn_id = 'conn'",
+        [huge],
+    )
+    .unwrap();
+    drop(raw);
+    let e = b.get_token("conn").await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Storage, "{e}");
+    b.close().await;
+}
