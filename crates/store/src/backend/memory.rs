@@ -313,20 +313,8 @@ impl Backend for MemoryBackend {
             None => ([0; 32], 1),
         };
         let digest = chain::row_digest(&row);
-        let stored = ConsentRow {
-            seq,
-            subject_ref: Some(row.subject_ref),
-            purpose: Some(row.purpose.clone()),
-            platform: Some(row.platform.clone()),
-            action: Some(row.action.clone()),
-            recorded_at: Some(row.recorded_at),
-            expires_at: row.expires_at,
-            dek_id: Some(row.dek_id),
-            sealed: Some(row.sealed),
-            row_digest: digest,
-            prev_hash,
-            hash: chain::link(&prev_hash, seq, &digest),
-        };
+        let hash = chain::link(&prev_hash, seq, &digest);
+        let stored = row.clone().stored(seq, digest, prev_hash, hash);
         s.consent.push(stored.clone());
         s.consent_state.insert(
             (row.subject_ref, row.purpose, row.platform),

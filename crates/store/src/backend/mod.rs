@@ -140,6 +140,32 @@ pub(crate) struct NewConsentRow {
     pub notice_version: Option<String>,
 }
 
+impl NewConsentRow {
+    /// The row as stored at `seq`, linked into the chain.
+    pub(crate) fn stored(
+        self,
+        seq: i64,
+        row_digest: [u8; 32],
+        prev_hash: [u8; 32],
+        hash: [u8; 32],
+    ) -> ConsentRow {
+        ConsentRow {
+            seq,
+            subject_ref: Some(self.subject_ref),
+            purpose: Some(self.purpose),
+            platform: Some(self.platform),
+            action: Some(self.action),
+            recorded_at: Some(self.recorded_at),
+            expires_at: self.expires_at,
+            dek_id: Some(self.dek_id),
+            sealed: Some(self.sealed),
+            row_digest,
+            prev_hash,
+            hash,
+        }
+    }
+}
+
 /// A stored consent row. After an erasure the personal columns are gone (a tombstone): only
 /// `seq`, `row_digest`, `prev_hash` and `hash` remain, so the chain still verifies.
 #[derive(Debug, Clone, PartialEq, Eq)]

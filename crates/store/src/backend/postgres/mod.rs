@@ -512,20 +512,7 @@ impl Backend for PgBackend {
             .await
             .map_err(db(WHAT))?;
         tx.commit().await.map_err(db(WHAT))?;
-        Ok(ConsentRow {
-            seq,
-            subject_ref: Some(row.subject_ref),
-            purpose: Some(row.purpose),
-            platform: Some(row.platform),
-            action: Some(row.action),
-            recorded_at: Some(row.recorded_at),
-            expires_at: row.expires_at,
-            dek_id: Some(row.dek_id),
-            sealed: Some(row.sealed),
-            row_digest,
-            prev_hash,
-            hash,
-        })
+        Ok(row.stored(seq, row_digest, prev_hash, hash))
     }
 
     async fn consent_state(

@@ -63,6 +63,46 @@ impl SqliteBackend {
     }
 }
 
+impl SqliteBackend {
+    /// The row `statement` finds by one key, decoded: a point lookup (see `pool.rs`).
+    async fn find<T: Send + 'static>(
+        &self,
+        what: &'static str,
+        statement: &'static str,
+        key: impl ToSql + Send + 'static,
+        decode: fn(&dyn Source) -> Result<T>,
+    ) -> Result<Option<T>> {
+        self.pool
+            .lookup(what, move |c| one(c, what, statement, params![key], decode))
+            .await
+    }
+
+    /// Every row `statement` selects by one key, decoded.
+    async fn list<T: Send + 'static>(
+        &self,
+        what: &'static str,
+        statement: &'static str,
+        key: impl ToSql + Send + 'static,
+        decode: fn(&dyn Source) -> Result<T>,
+    ) -> Result<Vec<T>> {
+        self.pool
+            .read(what, move |c| all(c, what, statement, params![key], decode))
+            .await
+    }
+
+    /// Runs a one-statement change bound to one key; returns the rows it changed.
+    async fn change(
+        &self,
+        what: &'static str,
+        statement: &'static str,
+        key: impl ToSql + Send + 'static,
+    ) -> Result<u64> {
+        self.pool
+            .write(what, move |tx| exec(tx, what, statement, params![key]))
+            .await
+    }
+}
+
 /// The parameter names the shared statements use, `$1` first (see `backend::sql`).
 const PARAMETERS: [&str; 12] = [
     "$1", "$2", "$3", "$4", "$5", "$6", "$7", "$8", "$9", "$10", "$11", "$12",
@@ -191,13 +231,13 @@ impl Backend for SqliteBackend {
     }
 
     async fn get_meta(&self, name: &str) -> Result<Option<MetaRow>> {
-        const WHAT: &str = "reading a store secret";
-        let name = name.to_owned();
-        self.pool
-            .lookup(WHAT, move |c| {
-                one(c, WHAT, sql::GET_META, params![name], rows::meta)
-            })
-            .await
+        self.find(
+            "reading a store secret",
+            sql::GET_META,
+            name.to_owned(),
+            rows::meta,
+        )
+        .await
     }
 
     async fn insert_meta_if_absent(&self, row: MetaRow) -> Result<MetaRow> {
@@ -240,19 +280,13 @@ impl Backend for SqliteBackend {
     }
 
     async fn get_subject_key(&self, subject_ref: &SubjectRef) -> Result<Option<SubjectKeyRow>> {
-        const WHAT: &str = "reading a subject key";
-        let subject = *subject_ref;
-        self.pool
-            .lookup(WHAT, move |c| {
-                one(
-                    c,
-                    WHAT,
-                    sql::GET_SUBJECT_KEY,
-                    params![&subject[..]],
-                    rows::subject_key,
-                )
-            })
-            .await
+        self.find(
+            "reading a subject key",
+            sql::GET_SUBJECT_KEY,
+            *subject_ref,
+            rows::subject_key,
+        )
+        .await
     }
 
     async fn insert_subject_key_if_absent(&self, row: SubjectKeyRow) -> Result<SubjectKeyRow> {
@@ -406,13 +440,13 @@ impl Backend for SqliteBackend {
     }
 
     async fn get_token(&self, conn_id: &str) -> Result<Option<TokenRow>> {
-        const WHAT: &str = "reading a token row";
-        let conn_id = conn_id.to_owned();
-        self.pool
-            .lookup(WHAT, move |c| {
-                one(c, WHAT, sql::GET_TOKEN, params![conn_id], rows::token)
-            })
-            .await
+        self.find(
+            "reading a token row",
+            sql::GET_TOKEN,
+            conn_id.to_owned(),
+            rows::token,
+        )
+        .await
     }
 
     async fn set_token_status(
@@ -464,19 +498,13 @@ impl Backend for SqliteBackend {
     }
 
     async fn tokens_by_account(&self, account_ref: &AccountRef) -> Result<Vec<TokenRow>> {
-        const WHAT: &str = "finding connections by platform account";
-        let account = *account_ref;
-        self.pool
-            .read(WHAT, move |c| {
-                all(
-                    c,
-                    WHAT,
-                    sql::TOKENS_BY_ACCOUNT,
-                    params![&account[..]],
-                    rows::token,
-                )
-            })
-            .await
+        self.list(
+            "finding connections by platform account",
+            sql::TOKENS_BY_ACCOUNT,
+            *account_ref,
+            rows::token,
+        )
+        .await
     }
 
     async fn stale_tokens(&self, before: i64, after: &str, limit_to: u32) -> Result<Vec<TokenRow>> {
@@ -574,22 +602,17 @@ impl Backend for SqliteBackend {
     }
 
     async fn purge_pending(&self, now: i64) -> Result<u64> {
-        const WHAT: &str = "purging expired OAuth states";
-        self.pool
-            .write(WHAT, move |tx| {
-                exec(tx, WHAT, sql::PURGE_PENDING, params![now])
-            })
+        self.change("purging expired OAuth states", sql::PURGE_PENDING, now)
             .await
     }
 
     async fn erase_pending_of(&self, subject_ref: &SubjectRef) -> Result<u64> {
-        const WHAT: &str = "erasing a subject's pending OAuth states";
-        let subject = *subject_ref;
-        self.pool
-            .write(WHAT, move |tx| {
-                exec(tx, WHAT, sql::ERASE_PENDING, params![&subject[..]])
-            })
-            .await
+        self.change(
+            "erasing a subject's pending OAuth states",
+            sql::ERASE_PENDING,
+            *subject_ref,
+        )
+        .await
     }
 
     async fn append_consent(&self, row: NewConsentRow) -> Result<ConsentRow> {
@@ -640,20 +663,7 @@ impl Backend for SqliteBackend {
                         row.notice_version
                     ],
                 )?;
-                Ok(ConsentRow {
-                    seq,
-                    subject_ref: Some(row.subject_ref),
-                    purpose: Some(row.purpose),
-                    platform: Some(row.platform),
-                    action: Some(row.action),
-                    recorded_at: Some(row.recorded_at),
-                    expires_at: row.expires_at,
-                    dek_id: Some(row.dek_id),
-                    sealed: Some(row.sealed),
-                    row_digest,
-                    prev_hash,
-                    hash,
-                })
+                Ok(row.stored(seq, row_digest, prev_hash, hash))
             })
             .await
     }
@@ -683,19 +693,13 @@ impl Backend for SqliteBackend {
     }
 
     async fn consent_of(&self, subject_ref: &SubjectRef) -> Result<Vec<ConsentRow>> {
-        const WHAT: &str = "reading a subject's consent records";
-        let subject = *subject_ref;
-        self.pool
-            .read(WHAT, move |c| {
-                all(
-                    c,
-                    WHAT,
-                    sql::CONSENT_OF,
-                    params![&subject[..]],
-                    rows::consent,
-                )
-            })
-            .await
+        self.list(
+            "reading a subject's consent records",
+            sql::CONSENT_OF,
+            *subject_ref,
+            rows::consent,
+        )
+        .await
     }
 
     async fn consent_range(&self, after: i64, limit_to: u32) -> Result<Vec<ConsentRow>> {
@@ -773,13 +777,13 @@ impl Backend for SqliteBackend {
     }
 
     async fn usage_of(&self, subject_ref: &SubjectRef) -> Result<Vec<UsageRow>> {
-        const WHAT: &str = "reading a subject's usage log";
-        let subject = *subject_ref;
-        self.pool
-            .read(WHAT, move |c| {
-                all(c, WHAT, sql::USAGE_OF, params![&subject[..]], rows::usage)
-            })
-            .await
+        self.list(
+            "reading a subject's usage log",
+            sql::USAGE_OF,
+            *subject_ref,
+            rows::usage,
+        )
+        .await
     }
 
     async fn usage_page(
@@ -828,13 +832,12 @@ impl Backend for SqliteBackend {
     }
 
     async fn erase_usage_of(&self, subject_ref: &SubjectRef) -> Result<u64> {
-        const WHAT: &str = "erasing a subject's usage log";
-        let subject = *subject_ref;
-        self.pool
-            .write(WHAT, move |tx| {
-                exec(tx, WHAT, sql::ERASE_USAGE, params![&subject[..]])
-            })
-            .await
+        self.change(
+            "erasing a subject's usage log",
+            sql::ERASE_USAGE,
+            *subject_ref,
+        )
+        .await
     }
 
     async fn insert_deletion_request(&self, row: DeletionRow) -> Result<()> {
@@ -866,19 +869,13 @@ impl Backend for SqliteBackend {
     }
 
     async fn get_deletion_request(&self, code: &str) -> Result<Option<DeletionRow>> {
-        const WHAT: &str = "reading a deletion request";
-        let code = code.to_owned();
-        self.pool
-            .lookup(WHAT, move |c| {
-                one(
-                    c,
-                    WHAT,
-                    sql::GET_DELETION_REQUEST,
-                    params![code],
-                    rows::deletion_request,
-                )
-            })
-            .await
+        self.find(
+            "reading a deletion request",
+            sql::GET_DELETION_REQUEST,
+            code.to_owned(),
+            rows::deletion_request,
+        )
+        .await
     }
 
     async fn set_deletion_status(&self, code: &str, update: DeletionStatusUpdate) -> Result<bool> {
@@ -933,30 +930,20 @@ impl Backend for SqliteBackend {
     }
 
     async fn get_profile(&self, subject_ref: &SubjectRef) -> Result<Option<ProfileRow>> {
-        const WHAT: &str = "reading a profile";
-        let subject = *subject_ref;
-        self.pool
-            .lookup(WHAT, move |c| {
-                one(
-                    c,
-                    WHAT,
-                    sql::GET_PROFILE,
-                    params![&subject[..]],
-                    rows::profile,
-                )
-            })
-            .await
+        self.find(
+            "reading a profile",
+            sql::GET_PROFILE,
+            *subject_ref,
+            rows::profile,
+        )
+        .await
     }
 
     async fn delete_profile(&self, subject_ref: &SubjectRef) -> Result<bool> {
-        const WHAT: &str = "deleting a profile";
-        let subject = *subject_ref;
-        self.pool
-            .write(WHAT, move |tx| {
-                let n = exec(tx, WHAT, sql::DELETE_PROFILE, params![&subject[..]])?;
-                Ok(n > 0)
-            })
-            .await
+        Ok(self
+            .change("deleting a profile", sql::DELETE_PROFILE, *subject_ref)
+            .await?
+            > 0)
     }
 
     async fn insert_receipt(&self, row: ReceiptRow) -> Result<()> {
@@ -975,13 +962,13 @@ impl Backend for SqliteBackend {
     }
 
     async fn receipts_of(&self, pseudonym: &str) -> Result<Vec<ReceiptRow>> {
-        const WHAT: &str = "reading erasure receipts";
-        let pseudonym = pseudonym.to_owned();
-        self.pool
-            .read(WHAT, move |c| {
-                all(c, WHAT, sql::RECEIPTS_OF, params![pseudonym], rows::receipt)
-            })
-            .await
+        self.list(
+            "reading erasure receipts",
+            sql::RECEIPTS_OF,
+            pseudonym.to_owned(),
+            rows::receipt,
+        )
+        .await
     }
 
     async fn insert_api_key(&self, record: ApiKeyRecord) -> Result<()> {
@@ -997,13 +984,13 @@ impl Backend for SqliteBackend {
     }
 
     async fn get_api_key(&self, key_id: &ApiKeyId) -> Result<Option<ApiKeyRecord>> {
-        const WHAT: &str = "reading an API key";
-        let key_id = key_id.to_string();
-        self.pool
-            .lookup(WHAT, move |c| {
-                one(c, WHAT, sql::GET_API_KEY, params![key_id], rows::api_key)
-            })
-            .await
+        self.find(
+            "reading an API key",
+            sql::GET_API_KEY,
+            key_id.to_string(),
+            rows::api_key,
+        )
+        .await
     }
 
     async fn touch_api_key(&self, key_id: &ApiKeyId, at: i64) -> Result<()> {
@@ -1065,11 +1052,7 @@ impl Backend for SqliteBackend {
     }
 
     async fn purge_api_keys(&self, cutoff: i64) -> Result<u64> {
-        const WHAT: &str = "purging dead API keys";
-        self.pool
-            .write(WHAT, move |tx| {
-                exec(tx, WHAT, sql::PURGE_API_KEYS, params![cutoff])
-            })
+        self.change("purging dead API keys", sql::PURGE_API_KEYS, cutoff)
             .await
     }
 
