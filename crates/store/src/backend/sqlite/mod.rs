@@ -63,6 +63,14 @@ impl SqliteBackend {
     }
 }
 
+/// Owned statement values for a call that runs on another thread: `owned![a, b]` is
+/// `vec![Box::new(a), Box::new(b)]` as `Vec<Box<dyn ToSql + Send>>`.
+macro_rules! owned {
+    ($($value:expr),* $(,)?) => {
+        vec![$(Box::new($value) as Box<dyn ToSql + Send>),*]
+    };
+}
+
 impl SqliteBackend {
     /// The row `statement` finds by one key, decoded: a point lookup (see `pool.rs`).
     async fn find<T: Send + 'static>(
@@ -90,15 +98,19 @@ impl SqliteBackend {
             .await
     }
 
-    /// Runs a one-statement change bound to one key; returns the rows it changed.
+    /// Runs a one-statement change bound to `values` (see [`owned!`]); returns the rows it
+    /// changed.
     async fn change(
         &self,
         what: &'static str,
         statement: &'static str,
-        key: impl ToSql + Send + 'static,
+        values: Vec<Box<dyn ToSql + Send>>,
     ) -> Result<u64> {
         self.pool
-            .write(what, move |tx| exec(tx, what, statement, params![key]))
+            .write(what, move |tx| {
+                let values: Vec<&dyn ToSql> = values.iter().map(|v| &**v as &dyn ToSql).collect();
+                exec(tx, what, statement, &values)
+            })
             .await
     }
 }
@@ -263,20 +275,16 @@ impl Backend for SqliteBackend {
         new_kek: &str,
         wrapped: Vec<u8>,
     ) -> Result<bool> {
-        const WHAT: &str = "rewrapping a store secret";
-        let args = (name.to_owned(), expected_kek.to_owned(), new_kek.to_owned());
-        self.pool
-            .write(WHAT, move |tx| {
-                let (name, expected, new) = args;
-                let n = exec(
-                    tx,
-                    WHAT,
-                    sql::REWRAP_META,
-                    params![name, expected, new, wrapped],
-                )?;
-                Ok(n > 0)
-            })
-            .await
+        let values = owned![
+            name.to_owned(),
+            expected_kek.to_owned(),
+            new_kek.to_owned(),
+            wrapped
+        ];
+        let n = self
+            .change("rewrapping a store secret", sql::REWRAP_META, values)
+            .await?;
+        Ok(n > 0)
     }
 
     async fn get_subject_key(&self, subject_ref: &SubjectRef) -> Result<Option<SubjectKeyRow>> {
@@ -456,20 +464,15 @@ impl Backend for SqliteBackend {
         since: Option<i64>,
         now: i64,
     ) -> Result<bool> {
-        const WHAT: &str = "setting a connection's status";
-        let args = (conn_id.to_owned(), status.to_owned());
-        self.pool
-            .write(WHAT, move |tx| {
-                let (conn_id, status) = args;
-                let n = exec(
-                    tx,
-                    WHAT,
-                    sql::SET_TOKEN_STATUS,
-                    params![conn_id, status, since, now],
-                )?;
-                Ok(n > 0)
-            })
-            .await
+        let values = owned![conn_id.to_owned(), status.to_owned(), since, now];
+        let n = self
+            .change(
+                "setting a connection's status",
+                sql::SET_TOKEN_STATUS,
+                values,
+            )
+            .await?;
+        Ok(n > 0)
     }
 
     async fn delete_token(&self, conn_id: &str) -> Result<bool> {
@@ -530,58 +533,36 @@ impl Backend for SqliteBackend {
         now: i64,
         expires_at: i64,
     ) -> Result<bool> {
-        const WHAT: &str = "taking a refresh lease";
-        let args = (conn_id.to_owned(), owner.to_owned());
-        self.pool
-            .write(WHAT, move |tx| {
-                let (conn_id, owner) = args;
-                // One statement: the conflict check and the takeover cannot interleave with
-                // another taker's. The same owner may renew its own lease.
-                let n = exec(
-                    tx,
-                    WHAT,
-                    sql::TRY_LEASE,
-                    params![conn_id, owner, expires_at, now],
-                )?;
-                Ok(n > 0)
-            })
-            .await
+        let values = owned![conn_id.to_owned(), owner.to_owned(), expires_at, now];
+        let n = self
+            .change("taking a refresh lease", sql::TRY_LEASE, values)
+            .await?;
+        Ok(n > 0)
     }
 
     async fn release_lease(&self, conn_id: &str, owner: &str) -> Result<bool> {
-        const WHAT: &str = "releasing a refresh lease";
-        let args = (conn_id.to_owned(), owner.to_owned());
-        self.pool
-            .write(WHAT, move |tx| {
-                let (conn_id, owner) = args;
-                let n = exec(tx, WHAT, sql::RELEASE_LEASE, params![conn_id, owner])?;
-                Ok(n > 0)
-            })
-            .await
+        let values = owned![conn_id.to_owned(), owner.to_owned()];
+        let n = self
+            .change("releasing a refresh lease", sql::RELEASE_LEASE, values)
+            .await?;
+        Ok(n > 0)
     }
 
     async fn insert_pending(&self, row: PendingRow) -> Result<()> {
-        const WHAT: &str = "storing a pending OAuth state";
-        self.pool
-            .write(WHAT, move |tx| {
-                let n = exec(
-                    tx,
-                    WHAT,
-                    sql::INSERT_PENDING,
-                    params![
-                        &row.state_hash[..],
-                        &row.subject_ref[..],
-                        row.expires_at,
-                        row.dek_id,
-                        row.sealed
-                    ],
-                )?;
-                if n == 0 {
-                    return Err(Error::invalid_input("this OAuth state is already pending"));
-                }
-                Ok(())
-            })
-            .await
+        let values = owned![
+            row.state_hash,
+            row.subject_ref,
+            row.expires_at,
+            row.dek_id,
+            row.sealed
+        ];
+        let n = self
+            .change("storing a pending OAuth state", sql::INSERT_PENDING, values)
+            .await?;
+        if n == 0 {
+            return Err(Error::invalid_input("this OAuth state is already pending"));
+        }
+        Ok(())
     }
 
     async fn take_pending(&self, state_hash: &[u8; 32]) -> Result<Option<PendingRow>> {
@@ -602,15 +583,19 @@ impl Backend for SqliteBackend {
     }
 
     async fn purge_pending(&self, now: i64) -> Result<u64> {
-        self.change("purging expired OAuth states", sql::PURGE_PENDING, now)
-            .await
+        self.change(
+            "purging expired OAuth states",
+            sql::PURGE_PENDING,
+            owned![now],
+        )
+        .await
     }
 
     async fn erase_pending_of(&self, subject_ref: &SubjectRef) -> Result<u64> {
         self.change(
             "erasing a subject's pending OAuth states",
             sql::ERASE_PENDING,
-            *subject_ref,
+            owned![*subject_ref],
         )
         .await
     }
@@ -752,28 +737,20 @@ impl Backend for SqliteBackend {
     }
 
     async fn append_usage(&self, row: UsageRow) -> Result<()> {
-        const WHAT: &str = "appending a usage-log entry";
-        self.pool
-            .write(WHAT, move |tx| {
-                exec(
-                    tx,
-                    WHAT,
-                    sql::APPEND_USAGE,
-                    params![
-                        &row.subject_ref[..],
-                        row.at,
-                        row.platform,
-                        row.operation,
-                        row.outcome,
-                        row.http_status,
-                        row.latency_us,
-                        row.dek_id,
-                        row.sealed
-                    ],
-                )?;
-                Ok(())
-            })
-            .await
+        let values = owned![
+            row.subject_ref,
+            row.at,
+            row.platform,
+            row.operation,
+            row.outcome,
+            row.http_status,
+            row.latency_us,
+            row.dek_id,
+            row.sealed
+        ];
+        self.change("appending a usage-log entry", sql::APPEND_USAGE, values)
+            .await?;
+        Ok(())
     }
 
     async fn usage_of(&self, subject_ref: &SubjectRef) -> Result<Vec<UsageRow>> {
@@ -835,37 +812,34 @@ impl Backend for SqliteBackend {
         self.change(
             "erasing a subject's usage log",
             sql::ERASE_USAGE,
-            *subject_ref,
+            owned![*subject_ref],
         )
         .await
     }
 
     async fn insert_deletion_request(&self, row: DeletionRow) -> Result<()> {
-        const WHAT: &str = "storing a deletion request";
-        self.pool
-            .write(WHAT, move |tx| {
-                let n = exec(
-                    tx,
-                    WHAT,
-                    sql::INSERT_DELETION_REQUEST,
-                    params![
-                        row.code,
-                        row.platform,
-                        row.subject_ref.as_ref().map(|r| &r[..]),
-                        row.dek_id,
-                        row.sealed,
-                        row.received_at,
-                        row.status,
-                        row.status_at,
-                        row.reason
-                    ],
-                )?;
-                if n == 0 {
-                    return Err(Error::invalid_input("duplicate confirmation code"));
-                }
-                Ok(())
-            })
-            .await
+        let values = owned![
+            row.code,
+            row.platform,
+            row.subject_ref,
+            row.dek_id,
+            row.sealed,
+            row.received_at,
+            row.status,
+            row.status_at,
+            row.reason
+        ];
+        let n = self
+            .change(
+                "storing a deletion request",
+                sql::INSERT_DELETION_REQUEST,
+                values,
+            )
+            .await?;
+        if n == 0 {
+            return Err(Error::invalid_input("duplicate confirmation code"));
+        }
+        Ok(())
     }
 
     async fn get_deletion_request(&self, code: &str) -> Result<Option<DeletionRow>> {
@@ -879,24 +853,21 @@ impl Backend for SqliteBackend {
     }
 
     async fn set_deletion_status(&self, code: &str, update: DeletionStatusUpdate) -> Result<bool> {
-        const WHAT: &str = "setting a deletion request's status";
-        let code = code.to_owned();
-        self.pool
-            .write(WHAT, move |tx| {
-                let sql = if update.clear_subject {
-                    sql::SET_DELETION_STATUS_CLEARING_SUBJECT
-                } else {
-                    sql::SET_DELETION_STATUS
-                };
-                let n = exec(
-                    tx,
-                    WHAT,
-                    sql,
-                    params![code, update.status, update.status_at, update.reason],
-                )?;
-                Ok(n > 0)
-            })
-            .await
+        let statement = if update.clear_subject {
+            sql::SET_DELETION_STATUS_CLEARING_SUBJECT
+        } else {
+            sql::SET_DELETION_STATUS
+        };
+        let values = owned![
+            code.to_owned(),
+            update.status,
+            update.status_at,
+            update.reason
+        ];
+        let n = self
+            .change("setting a deletion request's status", statement, values)
+            .await?;
+        Ok(n > 0)
     }
 
     async fn pending_deletion_requests(&self) -> Result<Vec<DeletionRow>> {
@@ -915,18 +886,10 @@ impl Backend for SqliteBackend {
     }
 
     async fn put_profile(&self, row: ProfileRow) -> Result<()> {
-        const WHAT: &str = "writing a profile";
-        self.pool
-            .write(WHAT, move |tx| {
-                exec(
-                    tx,
-                    WHAT,
-                    sql::PUT_PROFILE,
-                    params![&row.subject_ref[..], row.dek_id, row.sealed, row.updated_at],
-                )?;
-                Ok(())
-            })
-            .await
+        let values = owned![row.subject_ref, row.dek_id, row.sealed, row.updated_at];
+        self.change("writing a profile", sql::PUT_PROFILE, values)
+            .await?;
+        Ok(())
     }
 
     async fn get_profile(&self, subject_ref: &SubjectRef) -> Result<Option<ProfileRow>> {
@@ -941,24 +904,20 @@ impl Backend for SqliteBackend {
 
     async fn delete_profile(&self, subject_ref: &SubjectRef) -> Result<bool> {
         Ok(self
-            .change("deleting a profile", sql::DELETE_PROFILE, *subject_ref)
+            .change(
+                "deleting a profile",
+                sql::DELETE_PROFILE,
+                owned![*subject_ref],
+            )
             .await?
             > 0)
     }
 
     async fn insert_receipt(&self, row: ReceiptRow) -> Result<()> {
-        const WHAT: &str = "storing an erasure receipt";
-        self.pool
-            .write(WHAT, move |tx| {
-                exec(
-                    tx,
-                    WHAT,
-                    sql::INSERT_RECEIPT,
-                    params![row.pseudonym, row.erased_at, row.body],
-                )?;
-                Ok(())
-            })
-            .await
+        let values = owned![row.pseudonym, row.erased_at, row.body];
+        self.change("storing an erasure receipt", sql::INSERT_RECEIPT, values)
+            .await?;
+        Ok(())
     }
 
     async fn receipts_of(&self, pseudonym: &str) -> Result<Vec<ReceiptRow>> {
@@ -994,25 +953,18 @@ impl Backend for SqliteBackend {
     }
 
     async fn touch_api_key(&self, key_id: &ApiKeyId, at: i64) -> Result<()> {
-        const WHAT: &str = "recording an API key's use";
-        let key_id = key_id.to_string();
-        self.pool
-            .write(WHAT, move |tx| {
-                exec(tx, WHAT, sql::TOUCH_API_KEY, params![key_id, at])?;
-                Ok(())
-            })
-            .await
+        let values = owned![key_id.to_string(), at];
+        self.change("recording an API key's use", sql::TOUCH_API_KEY, values)
+            .await?;
+        Ok(())
     }
 
     async fn revoke_api_key(&self, key_id: &ApiKeyId, at: i64) -> Result<bool> {
-        const WHAT: &str = "revoking an API key";
-        let key_id = key_id.to_string();
-        self.pool
-            .write(WHAT, move |tx| {
-                let n = exec(tx, WHAT, sql::REVOKE_API_KEY, params![key_id, at])?;
-                Ok(n > 0)
-            })
-            .await
+        let values = owned![key_id.to_string(), at];
+        let n = self
+            .change("revoking an API key", sql::REVOKE_API_KEY, values)
+            .await?;
+        Ok(n > 0)
     }
 
     async fn rotate_api_key(
@@ -1052,7 +1004,7 @@ impl Backend for SqliteBackend {
     }
 
     async fn purge_api_keys(&self, cutoff: i64) -> Result<u64> {
-        self.change("purging dead API keys", sql::PURGE_API_KEYS, cutoff)
+        self.change("purging dead API keys", sql::PURGE_API_KEYS, owned![cutoff])
             .await
     }
 
