@@ -24,33 +24,26 @@
 //! ```
 #![forbid(unsafe_code)]
 
-pub mod access_log;
-pub mod age;
-pub mod alert;
-pub mod apikey;
 pub mod clock;
-pub mod consent;
-pub mod deletion;
+pub mod connect;
 pub mod error;
-pub mod http;
 mod hub;
 pub mod id;
-pub mod keys;
+#[cfg(any(test, feature = "memory"))]
 pub mod memory;
-pub mod oauth;
-pub mod platform;
-pub mod profile;
-pub mod receipt;
-mod refresh;
+pub mod privacy;
 pub mod secret;
-pub mod store;
-pub mod token;
-pub mod webhook;
 
+// The paths hosts used before core was grouped into `connect` and `privacy` stay valid.
+pub use connect::{http, oauth, platform, store, token, webhook};
+pub use privacy::{
+    access_log, age, alert, apikey, consent, keys, platform_deletion, profile, receipt,
+};
+
+pub use connect::refresh::RefreshPolicy;
 pub use error::{Error, ErrorKind, Result};
 pub use hub::{
     AuthorizationRequest, Connected, Disconnected, EXPORT_FORMAT, EXPORT_VERSION, ErasureOutcome,
     PurgeReport, RetentionPolicy, Revocation, Session, SocialConnect, SocialConnectBuilder,
     UpstreamRevocation,
 };
-pub use refresh::RefreshPolicy;

@@ -19,11 +19,13 @@ use socialconnect_core::clock::Clock;
 use socialconnect_core::consent::{
     ChainReport, ConsentEvent, ConsentLedger, ConsentReceipt, ConsentRecord, ConsentState,
 };
-use socialconnect_core::deletion::{DeletionRequest, DeletionRequestStore, DeletionStatus};
 use socialconnect_core::http::ApiRequest;
 use socialconnect_core::id::{PlatformId, Purpose, SubjectId};
 use socialconnect_core::memory::{
     MemoryAccessLog, MemoryConsentLedger, MemoryPendingAuthStore, MemoryTokenStore,
+};
+use socialconnect_core::platform_deletion::{
+    DeletionRequest, DeletionRequestStore, DeletionStatus,
 };
 use socialconnect_core::profile::{ProfileStore, SubjectProfile};
 use socialconnect_core::receipt::ReceiptStore;

@@ -18,8 +18,8 @@ use std::time::Duration;
 
 use serde::Serialize;
 use socialconnect_core::consent::ConsentEvent;
-use socialconnect_core::deletion::{DeletionRequest, DeletionStatus};
 use socialconnect_core::id::{ConnectionKey, PlatformId, Purpose, SubjectId};
+use socialconnect_core::platform_deletion::{DeletionRequest, DeletionStatus};
 use socialconnect_core::secret::ClientSecret;
 use socialconnect_core::{Error, Result, SocialConnect};
 use url::Url;

@@ -4,13 +4,13 @@ use std::sync::Arc;
 
 use chrono::Utc;
 use socialconnect_core::consent::{ConsentEvent, ConsentLedger};
-use socialconnect_core::deletion::DeletionStatus;
 use socialconnect_core::http::HttpClient;
 use socialconnect_core::id::{ConnectionId, ConnectionKey, PlatformId, Purpose, SubjectId};
 use socialconnect_core::memory::{
     MemoryAccessLog, MemoryConsentLedger, MemoryDeletionRequests, MemoryPendingAuthStore,
     MemoryTokenStore,
 };
+use socialconnect_core::platform_deletion::DeletionStatus;
 use socialconnect_core::secret::{AccessToken, ClientSecret};
 use socialconnect_core::store::TokenStore;
 use socialconnect_core::token::{Expiry, TokenSet};

@@ -733,7 +733,9 @@ async fn concurrent_writers(kind: Kind) {
 }
 
 /// The deletion-request side of a store, as the hub holds it.
-fn deletions(s: &EncryptedStore) -> &dyn socialconnect_core::deletion::DeletionRequestStore {
+fn deletions(
+    s: &EncryptedStore,
+) -> &dyn socialconnect_core::platform_deletion::DeletionRequestStore {
     s
 }
 
@@ -904,7 +906,7 @@ async fn token_payload_format_1_still_reads(kind: Kind) {
 }
 
 async fn deletion_request_lifecycle(kind: Kind) {
-    use socialconnect_core::deletion::{DeletionRequest, DeletionStatus};
+    use socialconnect_core::platform_deletion::{DeletionRequest, DeletionStatus};
 
     let Some(f) = fixture(kind).await else { return };
     let s = f.store().await;

@@ -6,8 +6,10 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use socialconnect_core::deletion::{DeletionRequest, DeletionRequestStore, DeletionStatus};
 use socialconnect_core::id::{PlatformId, SubjectId};
+use socialconnect_core::platform_deletion::{
+    DeletionRequest, DeletionRequestStore, DeletionStatus,
+};
 use socialconnect_core::{Error, Result};
 
 use crate::backend::{DeletionRow, DeletionStatusUpdate};

@@ -98,7 +98,7 @@ impl StoreOptions {
 /// [`PendingAuthStore`](socialconnect_core::store::PendingAuthStore),
 /// [`ConsentLedger`](socialconnect_core::consent::ConsentLedger),
 /// [`AccessLog`](socialconnect_core::access_log::AccessLog),
-/// [`DeletionRequestStore`](socialconnect_core::deletion::DeletionRequestStore),
+/// [`DeletionRequestStore`](socialconnect_core::platform_deletion::DeletionRequestStore),
 /// [`ProfileStore`](socialconnect_core::profile::ProfileStore),
 /// [`ReceiptStore`](socialconnect_core::receipt::ReceiptStore) and
 /// [`ApiKeyStore`](socialconnect_core::apikey::ApiKeyStore).

@@ -11,9 +11,9 @@ use std::time::Duration;
 use chrono::Utc;
 use socialconnect_core::access_log::{AccessLog, ClientInfo, Outcome, UsageEntry};
 use socialconnect_core::consent::{ConsentEvent, ConsentLedger, ConsentSource};
-use socialconnect_core::deletion::DeletionRequest;
 use socialconnect_core::id::{ConnectionId, ConnectionKey, PlatformId, Purpose, SubjectId};
 use socialconnect_core::keys::KeyId;
+use socialconnect_core::platform_deletion::DeletionRequest;
 use socialconnect_core::profile::{ProfileStore, SubjectProfile};
 use socialconnect_core::secret::{AccessToken, PkceVerifier, RefreshToken};
 use socialconnect_core::store::{PendingAuth, PendingAuthStore, TokenStore};
@@ -82,7 +82,7 @@ async fn nothing_personal_is_stored_in_clear() {
         .with_refresh(RefreshToken::new(REFRESH), Expiry::Unknown)
         .with_account_id(ACCOUNT);
     store.put(&key, &tokens, None).await.unwrap();
-    let deletions: &dyn socialconnect_core::deletion::DeletionRequestStore = &store;
+    let deletions: &dyn socialconnect_core::platform_deletion::DeletionRequestStore = &store;
     let code = DeletionRequest::new_code();
     deletions
         .record_request(DeletionRequest::new(
@@ -177,7 +177,7 @@ async fn nothing_personal_is_stored_in_clear() {
             .unwrap(),
         vec![key.clone()]
     );
-    let deletions: &dyn socialconnect_core::deletion::DeletionRequestStore = &store;
+    let deletions: &dyn socialconnect_core::platform_deletion::DeletionRequestStore = &store;
     assert_eq!(
         deletions.request(&code).await.unwrap().unwrap().subject,
         Some(subject.clone())

@@ -11,15 +11,15 @@ use crate::access_log::AccessLog;
 use crate::age::AgePolicy;
 use crate::alert::{AlertSink, AlertThresholds, TracingAlerts};
 use crate::clock::{Clock, SystemClock};
+use crate::connect::refresh::{RefreshPolicy, Refresher};
 use crate::consent::{ConsentLedger, LegalBasis, NoticeVersion};
-use crate::deletion::DeletionRequestStore;
 use crate::error::{Error, Result};
 use crate::http::HttpClient;
 use crate::id::{PlatformId, Purpose};
 use crate::platform::Platform;
+use crate::platform_deletion::DeletionRequestStore;
 use crate::profile::ProfileStore;
 use crate::receipt::ReceiptStore;
-use crate::refresh::{RefreshPolicy, Refresher};
 use crate::store::{PendingAuthStore, TokenStore};
 
 /// Builds a [`SocialConnect`] hub. Every store must be given explicitly, so a production hub

@@ -21,14 +21,14 @@ pub(crate) use session::kind_name;
 
 use crate::access_log::{AccessLog, ClientInfo, Outcome, UsageEntry};
 use crate::clock::Clock;
+use crate::connect::refresh::Refresher;
 use crate::consent::{ConsentEvent, ConsentLedger, ConsentReceipt};
-use crate::deletion::DeletionRequestStore;
 use crate::error::{Error, Result};
 use crate::http::{HttpClient, check_url};
 use crate::id::{ConnectionId, ConnectionKey, PlatformId, Purpose, Scope, SubjectId};
 use crate::oauth::{authorize_url, challenge_s256, new_state, new_verifier, state_hash};
 use crate::platform::{AccountInfo, PkceMode, Platform, RevokeOutcome};
-use crate::refresh::Refresher;
+use crate::platform_deletion::DeletionRequestStore;
 use crate::secret::AuthCode;
 use crate::store::{PendingAuth, PendingAuthStore, PutOutcome, TokenStore};
 

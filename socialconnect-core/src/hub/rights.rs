@@ -14,10 +14,10 @@ use super::SocialConnect;
 use crate::access_log::{ClientInfo, LogCursor, Outcome, UsageEntry};
 use crate::alert::Alert;
 use crate::consent::ChainReport;
-use crate::deletion::DeletionStatus;
 use crate::error::{Error, Result};
 use crate::id::{PlatformId, SubjectId};
 use crate::platform::RevokeOutcome;
+use crate::platform_deletion::DeletionStatus;
 use crate::profile::SubjectProfile;
 use crate::receipt::ErasureReceipt;
 use crate::store::ErasureReport;
@@ -163,9 +163,9 @@ impl SocialConnect {
     ///   failure does not fail the export, which has already happened; it is reported through
     ///   `tracing` at error level.
     /// - **Deletion requests.** The
-    ///   [`DeletionRequestStore`](crate::deletion::DeletionRequestStore) has no per-subject
+    ///   [`DeletionRequestStore`](crate::platform_deletion::DeletionRequestStore) has no per-subject
     ///   query, so the export lists the subject's requests found among the
-    ///   [`pending_requests`](crate::deletion::DeletionRequestStore::pending_requests).
+    ///   [`pending_requests`](crate::platform_deletion::DeletionRequestStore::pending_requests).
     ///   Completed requests drop the subject id (the subject is gone by then) and cannot be
     ///   attributed; rejected ones are not listed.
     pub async fn export(

@@ -6,8 +6,8 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 
 use super::lock;
-use crate::deletion::{DeletionRequest, DeletionRequestStore, DeletionStatus};
 use crate::error::{Error, Result};
+use crate::platform_deletion::{DeletionRequest, DeletionRequestStore, DeletionStatus};
 
 /// Deletion requests in a process-local map (unencrypted; tests and prototypes).
 #[derive(Debug, Default)]

@@ -1,0 +1,21 @@
+//! The connector SDK: what a platform crate builds on.
+//!
+//! | module | holds |
+//! |---|---|
+//! | [`platform`] | the [`Platform`](platform::Platform) lifecycle trait and the OAuth dialect ([`OAuthSpec`](platform::OAuthSpec)) |
+//! | [`oauth`] | authorize URLs, PKCE, state, the token endpoint client, RFC 6749 platforms as configuration |
+//! | [`http`] | the HTTPS-only HTTP layer: timeouts, body caps, retries, rate limiting |
+//! | [`token`] | [`TokenSet`](token::TokenSet) and its expiry |
+//! | [`store`] | the token and pending-authorization storage traits |
+//! | [`webhook`] | HMAC signatures over raw bodies, timestamped schemes, verification tokens |
+//!
+//! A contributor adding a platform touches this half of core and nothing in
+//! [`privacy`](crate::privacy).
+
+pub mod http;
+pub mod oauth;
+pub mod platform;
+pub(crate) mod refresh;
+pub mod store;
+pub mod token;
+pub mod webhook;
