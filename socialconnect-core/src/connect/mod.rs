@@ -8,14 +8,18 @@
 //! | [`token`] | [`TokenSet`](token::TokenSet) and its expiry |
 //! | [`store`] | the token and pending-authorization storage traits |
 //! | [`webhook`] | HMAC signatures over raw bodies, timestamped schemes, verification tokens |
+//! | [`decode`] | tolerant serde helpers for wire types: ids as strings or numbers, loose integers, bounded strings |
+//! | [`version`] | API-version pins, sunset tables and the test that flags a pin near its end |
 //!
 //! A contributor adding a platform touches this half of core and nothing in
 //! [`privacy`](crate::privacy).
 
+pub mod decode;
 pub mod http;
 pub mod oauth;
 pub mod platform;
 pub(crate) mod refresh;
 pub mod store;
 pub mod token;
+pub mod version;
 pub mod webhook;

@@ -3,29 +3,8 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Deserializer};
 
-/// An id that may arrive as a string or as an integer. Integers are kept exactly (serde_json
-/// reads them as u64/i64, never through f64); fractional numbers are refused.
-pub(crate) fn id<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Raw {
-        S(String),
-        U(u64),
-        I(i64),
-    }
-    match Raw::deserialize(d)? {
-        Raw::S(s) => Ok(s),
-        Raw::U(u) => Ok(u.to_string()),
-        Raw::I(i) => Ok(i.to_string()),
-    }
-}
-
-/// Like [`id`] for an optional field.
-pub(crate) fn opt_id<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-    #[derive(Deserialize)]
-    struct Wrap(#[serde(deserialize_with = "id")] String);
-    Ok(Option::<Wrap>::deserialize(d)?.map(|w| w.0))
-}
+// Ids as strings or numbers are the platform kit's; only Graph's datetime format is Meta's own.
+pub(crate) use socialconnect_core::connect::decode::{id, opt_id};
 
 /// Parses a Graph datetime: `2021-07-04T19:50:58+0000` (offset without a colon), also
 /// accepting RFC 3339.
