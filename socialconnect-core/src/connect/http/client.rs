@@ -327,11 +327,15 @@ impl HttpClient {
                 Error::transient(format!("could not connect: {}", without_url(&e)))
             }
             Failure::Timeout if !req.idempotent => Error::MaybeSent {
-                message: format!("timed out after {:?}", self.inner.timeout),
+                message: format!(
+                    "timed out after {:?}",
+                    req.timeout.unwrap_or(self.inner.timeout)
+                ),
             },
-            Failure::Timeout => {
-                Error::transient(format!("timed out after {:?}", self.inner.timeout))
-            }
+            Failure::Timeout => Error::transient(format!(
+                "timed out after {:?}",
+                req.timeout.unwrap_or(self.inner.timeout)
+            )),
             Failure::AfterSend(e) if !req.idempotent => Error::MaybeSent {
                 message: without_url(&e),
             },
@@ -351,14 +355,25 @@ impl HttpClient {
         if let Some((user, secret)) = &req.basic {
             rb = rb.basic_auth(user, Some(secret.expose_secret()));
         }
-        if let Body::Bytes {
-            content_type,
-            bytes,
-        } = &req.body
-        {
-            rb = rb
-                .header(http::header::CONTENT_TYPE, *content_type)
-                .body(bytes.clone());
+        match &req.body {
+            Body::Empty => {}
+            Body::Bytes {
+                content_type,
+                bytes,
+            } => {
+                rb = rb
+                    .header(http::header::CONTENT_TYPE, *content_type)
+                    .body(bytes.clone());
+            }
+            Body::Stream(body) => {
+                rb = rb
+                    .header(http::header::CONTENT_TYPE, body.content_type())
+                    .header(http::header::CONTENT_LENGTH, body.length())
+                    .body(reqwest::Body::wrap_stream(body.open()));
+            }
+        }
+        if let Some(timeout) = req.timeout {
+            rb = rb.timeout(timeout);
         }
         let mut resp = rb.send().await.map_err(Failure::from_reqwest)?;
         let limit = inner.body_limit;

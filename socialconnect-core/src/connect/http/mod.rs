@@ -8,6 +8,6 @@ mod url_policy;
 
 pub use client::{DEFAULT_BODY_LIMIT, HttpClient, HttpClientBuilder};
 pub use ratelimit::{PlatformLimits, RateLimit};
-pub use request::{ApiRequest, ApiResponse};
+pub use request::{ApiRequest, ApiResponse, ByteStream, StreamingBody};
 pub use retry::{RetryPolicy, retry_after};
 pub use url_policy::check_url;

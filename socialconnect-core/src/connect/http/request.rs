@@ -1,8 +1,12 @@
 //! Requests described without I/O, and the responses the client hands back.
 
 use std::borrow::Cow;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::Bytes;
+use futures_util::Stream;
 use http::{HeaderMap, HeaderName, HeaderValue, Method};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -21,6 +25,62 @@ pub(crate) enum Body {
         content_type: &'static str,
         bytes: Bytes,
     },
+    Stream(StreamingBody),
+}
+
+/// The chunks of a [`StreamingBody`], in order.
+pub type ByteStream = Pin<Box<dyn Stream<Item = std::io::Result<Bytes>> + Send>>;
+
+/// A request body produced on demand instead of held in memory, for uploads (a file sent
+/// with a single PUT, a multipart form around one).
+///
+/// `open` is called once per attempt and must yield exactly `length` bytes each time, so a
+/// retried request (an idempotent PUT) sends the same body again from its start. A stream that
+/// fails or yields a different length fails the attempt like a broken connection.
+#[derive(Clone)]
+pub struct StreamingBody {
+    content_type: String,
+    length: u64,
+    open: Arc<dyn Fn() -> ByteStream + Send + Sync>,
+}
+
+impl std::fmt::Debug for StreamingBody {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StreamingBody")
+            .field("content_type", &self.content_type)
+            .field("length", &self.length)
+            .finish_non_exhaustive()
+    }
+}
+
+impl StreamingBody {
+    /// A body of `length` bytes with `content_type`, read from the stream `open` returns.
+    pub fn new(
+        content_type: impl Into<String>,
+        length: u64,
+        open: impl Fn() -> ByteStream + Send + Sync + 'static,
+    ) -> Self {
+        Self {
+            content_type: content_type.into(),
+            length,
+            open: Arc::new(open),
+        }
+    }
+
+    /// The content type sent.
+    pub fn content_type(&self) -> &str {
+        &self.content_type
+    }
+
+    /// The length sent as `Content-Length`.
+    pub fn length(&self) -> u64 {
+        self.length
+    }
+
+    /// A fresh stream of the body, from its start.
+    pub fn open(&self) -> ByteStream {
+        (self.open)()
+    }
 }
 
 /// One HTTP request to a platform, described without performing it.
@@ -41,6 +101,7 @@ pub struct ApiRequest {
     pub(crate) app: Option<String>,
     pub(crate) connection: Option<ConnectionId>,
     pub(crate) sensitive_response: bool,
+    pub(crate) timeout: Option<Duration>,
 }
 
 impl std::fmt::Debug for ApiRequest {
@@ -77,6 +138,7 @@ impl ApiRequest {
             app: None,
             connection: None,
             sensitive_response: false,
+            timeout: None,
         }
     }
 
@@ -149,6 +211,19 @@ impl ApiRequest {
             content_type,
             bytes: bytes.into(),
         };
+        self
+    }
+
+    /// Sets a body streamed on each attempt instead of held in memory (see [`StreamingBody`]).
+    pub fn streaming_body(mut self, body: StreamingBody) -> Self {
+        self.body = Body::Stream(body);
+        self
+    }
+
+    /// Overrides the client's whole-request timeout for this request (an upload of many
+    /// megabytes needs longer than an API call).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
         self
     }
 
