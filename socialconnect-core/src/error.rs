@@ -47,6 +47,10 @@ pub enum ErrorKind {
     /// [`crate::apikey::ApiKeys`]). Answer the API client with 401 (or 403 for
     /// [`ApiKeyRejection::MissingScope`](crate::apikey::ApiKeyRejection::MissingScope)).
     Unauthorized,
+    /// The end user (or the platform on their behalf) declined the authorization at the
+    /// consent screen: the callback carried `error=access_denied`. Nothing was stored; offer
+    /// to connect again, do not retry on your own.
+    AuthorizationDenied,
 }
 
 /// Why a connection needs the end user to connect again.
@@ -67,6 +71,10 @@ pub enum ReconnectReason {
     NotConnected,
     /// The platform answered 401 to a call made with the token.
     TokenRejected,
+    /// The platform rejected the authorization code (`invalid_grant` on the code exchange:
+    /// expired, already used, or issued for another redirect URI); start the authorization
+    /// again.
+    CodeRejected,
 }
 
 impl fmt::Display for ReconnectReason {
@@ -79,6 +87,7 @@ impl fmt::Display for ReconnectReason {
             ReconnectReason::MarkedByEarlierFailure => "connection marked for reconnection",
             ReconnectReason::NotConnected => "no stored token",
             ReconnectReason::TokenRejected => "token rejected by the platform",
+            ReconnectReason::CodeRejected => "authorization code rejected",
         })
     }
 }
@@ -101,6 +110,9 @@ pub struct PlatformError {
     pub message: String,
     /// The platform's trace / request id (Meta `fbtrace_id`, TikTok `log_id`).
     pub trace_id: Option<String>,
+    /// The platform's reason beside its symbolic error (Meta's `error_reason`, e.g.
+    /// `user_denied`, on a denied authorization).
+    pub reason: Option<String>,
 }
 
 impl PlatformError {
@@ -135,6 +147,12 @@ impl PlatformError {
     /// Sets the trace id.
     pub fn with_trace_id(mut self, trace_id: impl Into<String>) -> Self {
         self.trace_id = Some(bounded(trace_id.into(), 128));
+        self
+    }
+
+    /// Sets the reason (truncated to 128 bytes).
+    pub fn with_reason(mut self, reason: impl Into<String>) -> Self {
+        self.reason = Some(bounded(reason.into(), 128));
         self
     }
 }
@@ -278,6 +296,15 @@ pub enum Error {
         /// Why.
         reason: crate::apikey::ApiKeyRejection,
     },
+    /// The token endpoint refused the app's own credentials (`invalid_client`,
+    /// `unauthorized_client`: a reset secret, a wrong client id, a grant the app may not use);
+    /// kind [`ErrorKind::Config`]. The platform's error code and HTTP status are in the detail.
+    #[error("configuration: the platform rejected the app credentials: {0}")]
+    ClientRejected(Box<PlatformError>),
+    /// See [`ErrorKind::AuthorizationDenied`]. The detail holds the callback's `error`
+    /// (`error_type`), `error_reason` (`reason`) and `error_description` (`message`).
+    #[error("authorization denied: {0}")]
+    AuthorizationDenied(Box<PlatformError>),
 }
 
 impl Error {
@@ -299,6 +326,8 @@ impl Error {
             Error::Config(_) => ErrorKind::Config,
             Error::AgeRestricted { .. } => ErrorKind::AgeRestricted,
             Error::ApiKeyRejected { .. } => ErrorKind::Unauthorized,
+            Error::ClientRejected(_) => ErrorKind::Config,
+            Error::AuthorizationDenied(_) => ErrorKind::AuthorizationDenied,
         }
     }
 
@@ -310,7 +339,9 @@ impl Error {
             | Error::MissingScopes { platform, .. }
             | Error::InvalidInput { platform, .. }
             | Error::Transient { platform, .. } => platform.as_deref(),
-            Error::Platform(p) => Some(p),
+            Error::Platform(p) | Error::ClientRejected(p) | Error::AuthorizationDenied(p) => {
+                Some(p)
+            }
             _ => None,
         }
     }

@@ -43,7 +43,7 @@ pub use privacy::{
 pub use connect::refresh::RefreshPolicy;
 pub use error::{Error, ErrorKind, Result};
 pub use hub::{
-    AuthorizationRequest, Connected, Disconnected, EXPORT_FORMAT, EXPORT_VERSION, ErasureOutcome,
-    PurgeReport, RetentionPolicy, Revocation, Session, SocialConnect, SocialConnectBuilder,
-    UpstreamRevocation,
+    AuthorizationRequest, ConnectOptions, Connected, Disconnected, EXPORT_FORMAT, EXPORT_VERSION,
+    ErasureOutcome, PurgeReport, RetentionPolicy, Revocation, Session, SocialConnect,
+    SocialConnectBuilder, UpstreamRevocation,
 };

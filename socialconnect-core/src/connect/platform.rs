@@ -41,6 +41,20 @@ pub enum TokenDialect {
     Lenient,
 }
 
+/// How a platform ends a grant upstream: the data behind [`Platform::revoke`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RevocationEndpoint {
+    /// An RFC 7009 endpoint: `POST token=…&token_type_hint=…` with the client's credentials.
+    /// [`OAuthClient::revoke`](crate::oauth::OAuthClient::revoke) speaks it.
+    Rfc7009(Url),
+    /// The platform has its own revocation call (Meta's `DELETE /me/permissions`), made by its
+    /// [`Platform::revoke`] implementation.
+    Platform,
+    /// The platform offers no revocation: a token stays valid upstream until it expires.
+    NotOffered,
+}
+
 /// The OAuth endpoints and dialect of one platform app.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
@@ -53,8 +67,8 @@ pub struct OAuthSpec {
     pub authorize_url: Url,
     /// The token endpoint.
     pub token_url: Url,
-    /// The revocation endpoint, when the platform has an RFC 7009-style one.
-    pub revoke_url: Option<Url>,
+    /// How grants are revoked upstream (default [`RevocationEndpoint::NotOffered`]).
+    pub revocation: RevocationEndpoint,
     /// What joins scopes in the authorize URL: `" "` by RFC 6749, `","` for Meta and TikTok.
     pub scope_separator: &'static str,
     /// The name of the client id parameter: `client_id`, or `client_key` for TikTok.
@@ -67,6 +81,10 @@ pub struct OAuthSpec {
     pub extra_authorize_params: Vec<(String, String)>,
     /// How the token endpoint is spoken to.
     pub token_dialect: TokenDialect,
+    /// The authorization server's issuer identifier, when the platform names one. Set, the
+    /// authorization callback must carry an equal `iss` parameter (RFC 9207), which defends
+    /// against mix-up attacks between providers.
+    pub issuer: Option<String>,
 }
 
 impl OAuthSpec {
@@ -83,19 +101,40 @@ impl OAuthSpec {
             client_id: client_id.into(),
             authorize_url,
             token_url,
-            revoke_url: None,
+            revocation: RevocationEndpoint::NotOffered,
             scope_separator: " ",
             client_id_param: "client_id",
             client_auth: ClientAuth::RequestBody,
             pkce: PkceMode::Supported,
             extra_authorize_params: Vec::new(),
             token_dialect: TokenDialect::Rfc6749,
+            issuer: None,
         }
     }
 
-    /// Sets the revocation endpoint.
+    /// Sets an RFC 7009 revocation endpoint ([`RevocationEndpoint::Rfc7009`]).
     pub fn with_revoke_url(mut self, url: Url) -> Self {
-        self.revoke_url = Some(url);
+        self.revocation = RevocationEndpoint::Rfc7009(url);
+        self
+    }
+
+    /// Sets how grants are revoked upstream.
+    pub fn with_revocation(mut self, revocation: RevocationEndpoint) -> Self {
+        self.revocation = revocation;
+        self
+    }
+
+    /// The RFC 7009 revocation endpoint, when the spec has one.
+    pub fn revoke_url(&self) -> Option<&Url> {
+        match &self.revocation {
+            RevocationEndpoint::Rfc7009(url) => Some(url),
+            RevocationEndpoint::Platform | RevocationEndpoint::NotOffered => None,
+        }
+    }
+
+    /// Sets the issuer identifier the callback's `iss` must equal (RFC 9207).
+    pub fn with_issuer(mut self, issuer: impl Into<String>) -> Self {
+        self.issuer = Some(issuer.into());
         self
     }
 

@@ -101,12 +101,29 @@ impl TokenSet {
         self
     }
 
-    /// Keeps what a refresh response left out: a response without a refresh token keeps the
-    /// previous one (and its expiry), and one without scopes or account id keeps the old ones.
+    /// Keeps what a refresh response left out (the refresh rotation rule):
+    ///
+    /// - a new, non-empty refresh token replaces the previous one, with the new expiry;
+    /// - a missing or empty one never overwrites the previous one, which is kept with its
+    ///   expiry;
+    /// - the same refresh token sent back without a lifetime keeps the previous expiry;
+    /// - a response without scopes or account id keeps the old ones.
     pub fn merged_over(mut self, previous: &TokenSet) -> Self {
-        if self.refresh_token.is_none() {
-            self.refresh_token = previous.refresh_token.clone();
-            self.refresh_expires = previous.refresh_expires;
+        match &self.refresh_token {
+            Some(new) if !new.expose_secret().is_empty() => {
+                if self.refresh_expires == Expiry::Unknown
+                    && previous
+                        .refresh_token
+                        .as_ref()
+                        .is_some_and(|old| old.ct_eq(new))
+                {
+                    self.refresh_expires = previous.refresh_expires;
+                }
+            }
+            _ => {
+                self.refresh_token = previous.refresh_token.clone();
+                self.refresh_expires = previous.refresh_expires;
+            }
         }
         if self.scopes.is_empty() {
             self.scopes = previous.scopes.clone();
@@ -223,6 +240,43 @@ mod tests {
         let merged = fresh.merged_over(&old);
         assert_eq!(merged.refresh_token.unwrap().expose_secret(), "ref-SECRET");
         assert_eq!(merged.account_id.as_deref(), Some("123"));
+    }
+
+    #[test]
+    fn a_new_refresh_token_replaces_the_old_one() {
+        let old = sample();
+        let now = Utc::now();
+        let fresh = TokenSet::new(AccessToken::new("new"), Expiry::after(now, 60), now)
+            .with_refresh(RefreshToken::new("rotated"), Expiry::after(now, 86_400));
+        let merged = fresh.merged_over(&old);
+        assert_eq!(merged.refresh_token.unwrap().expose_secret(), "rotated");
+        assert_eq!(merged.refresh_expires, Expiry::after(now, 86_400));
+        assert_eq!(merged.access_token.expose_secret(), "new");
+    }
+
+    #[test]
+    fn an_empty_refresh_token_never_overwrites_the_stored_one() {
+        let old = sample();
+        let now = Utc::now();
+        let fresh = TokenSet::new(AccessToken::new("new"), Expiry::after(now, 60), now)
+            .with_refresh(RefreshToken::new(""), Expiry::after(now, 5));
+        let merged = fresh.merged_over(&old);
+        assert_eq!(merged.refresh_token.unwrap().expose_secret(), "ref-SECRET");
+        assert_eq!(merged.refresh_expires, Expiry::Never);
+    }
+
+    #[test]
+    fn the_same_refresh_token_without_a_lifetime_keeps_its_expiry() {
+        let now = Utc::now();
+        let old = sample().with_refresh(RefreshToken::new("same"), Expiry::after(now, 1000));
+        let fresh = TokenSet::new(AccessToken::new("new"), Expiry::after(now, 60), now)
+            .with_refresh(RefreshToken::new("same"), Expiry::Unknown);
+        let merged = fresh.merged_over(&old);
+        assert_eq!(merged.refresh_expires, Expiry::after(now, 1000));
+        // A different token without a lifetime does not inherit the old one's.
+        let fresh = TokenSet::new(AccessToken::new("new"), Expiry::after(now, 60), now)
+            .with_refresh(RefreshToken::new("other"), Expiry::Unknown);
+        assert_eq!(fresh.merged_over(&old).refresh_expires, Expiry::Unknown);
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The hub: consent-gated connect, callback completion, fresh-token sessions, disconnect.
 
 mod builder;
+mod connection;
 mod consent;
 mod retention;
 mod rights;
@@ -14,6 +15,7 @@ use chrono::{DateTime, Utc};
 use url::Url;
 
 pub use builder::SocialConnectBuilder;
+pub use connection::ConnectOptions;
 pub use retention::{PurgeReport, RetentionPolicy};
 pub use rights::{EXPORT_FORMAT, EXPORT_VERSION, ErasureOutcome, UpstreamRevocation};
 pub use session::Session;
@@ -24,13 +26,11 @@ use crate::clock::Clock;
 use crate::connect::refresh::Refresher;
 use crate::consent::{ConsentEvent, ConsentLedger, ConsentReceipt};
 use crate::error::{Error, Result};
-use crate::http::{HttpClient, check_url};
-use crate::id::{ConnectionId, ConnectionKey, PlatformId, Purpose, Scope, SubjectId};
-use crate::oauth::{authorize_url, challenge_s256, new_state, new_verifier, state_hash};
-use crate::platform::{AccountInfo, PkceMode, Platform, RevokeOutcome};
+use crate::http::HttpClient;
+use crate::id::{ConnectionKey, PlatformId, Purpose, Scope, SubjectId};
+use crate::platform::{AccountInfo, Platform, RevokeOutcome};
 use crate::platform_deletion::DeletionRequestStore;
-use crate::secret::AuthCode;
-use crate::store::{PendingAuth, PendingAuthStore, PutOutcome, TokenStore};
+use crate::store::{PendingAuthStore, TokenStore};
 
 /// The SocialConnect hub: what a host backend holds (cheap to clone; share one per process).
 ///
@@ -42,11 +42,12 @@ use crate::store::{PendingAuth, PendingAuthStore, PutOutcome, TokenStore};
 ///     .connect(&subject, &PlatformId::LINKEDIN, &Scope::parse_list("w_member_social"),
 ///              &"https://host.example/oauth/callback".parse().unwrap())
 ///     .await?;
-/// // Redirect the browser to auth.url; the callback then brings `state` and `code`:
-/// # let (state, code) = (String::new(), String::new());
+/// // Redirect the browser to auth.url; the platform then redirects it back to the callback,
+/// // whose whole URL (or query) the hub reads: state, code, or the user's refusal.
+/// # let callback_url = String::new();
 /// let connected = hub
-///     .complete(&subject, &"https://host.example/oauth/callback".parse().unwrap(), &state,
-///               socialconnect_core::secret::AuthCode::new(code))
+///     .complete_callback(&subject, &"https://host.example/oauth/callback".parse().unwrap(),
+///                        &callback_url)
 ///     .await?;
 /// let session = hub.session(&connected.key, Purpose::Publishing).await?;
 /// # let _ = session; Ok(()) }
@@ -197,171 +198,6 @@ impl SocialConnect {
                 platform: platform.clone(),
             })
         }
-    }
-
-    /// Starts connecting `subject`'s account on `platform`.
-    ///
-    /// Refused with `ConsentRequired` unless the ledger permits purpose
-    /// [`Purpose::AccountConnection`] on that platform. Stores a single-use `state` (by hash)
-    /// bound to the subject, platform and exact redirect URI, with a PKCE verifier where the
-    /// platform takes PKCE.
-    pub async fn connect(
-        &self,
-        subject: &SubjectId,
-        platform: &PlatformId,
-        scopes: &[Scope],
-        redirect_uri: &Url,
-    ) -> Result<AuthorizationRequest> {
-        let p = self.platform(platform)?.clone();
-        check_url(redirect_uri)?;
-        self.require_consent(subject, Purpose::AccountConnection, platform)
-            .await?;
-        let spec = p.oauth();
-        let verifier = match spec.pkce {
-            PkceMode::Required | PkceMode::Supported => Some(new_verifier()),
-            PkceMode::Unsupported => None,
-        };
-        let challenge = verifier.as_ref().map(challenge_s256);
-        let state = new_state();
-        let now = self.inner.clock.now();
-        let expires_at = now
-            + chrono::Duration::from_std(self.inner.state_ttl)
-                .map_err(|_| Error::config("state TTL out of range"))?;
-        let pending = PendingAuth::new(
-            subject.clone(),
-            platform.clone(),
-            redirect_uri.clone(),
-            scopes.to_vec(),
-            verifier,
-            now,
-            expires_at,
-        );
-        self.inner
-            .pending
-            .insert(state_hash(state.expose_secret()), pending)
-            .await?;
-        let url = authorize_url(spec, redirect_uri, scopes, &state, challenge.as_deref());
-        Ok(AuthorizationRequest { url, expires_at })
-    }
-
-    /// Completes an authorization from the callback's `state` and `code`.
-    ///
-    /// `subject` is the end user the host's own session says is signed in, and `redirect_uri`
-    /// the callback URL that received the code (without its query). The state must be known,
-    /// unused, unexpired and bound to that subject and exact redirect URI; it is consumed in
-    /// every case, so a failed attempt cannot be replayed.
-    pub async fn complete(
-        &self,
-        subject: &SubjectId,
-        redirect_uri: &Url,
-        state: &str,
-        code: AuthCode,
-    ) -> Result<Connected> {
-        if state.is_empty() || state.len() > 512 {
-            return Err(Error::invalid_input("malformed OAuth state"));
-        }
-        let pending = self
-            .inner
-            .pending
-            .take(state_hash(state))
-            .await?
-            .ok_or_else(|| Error::invalid_input("unknown or already used OAuth state"))?;
-        let now = self.inner.clock.now();
-        if pending.expires_at <= now {
-            return Err(Error::invalid_input("OAuth state expired; start again"));
-        }
-        if &pending.subject != subject {
-            return Err(Error::invalid_input(
-                "OAuth state was issued to a different subject",
-            ));
-        }
-        if pending.redirect_uri.as_str() != redirect_uri.as_str() {
-            return Err(Error::invalid_input(
-                "redirect URI differs from the one the authorization started with",
-            ));
-        }
-        let platform_id = pending.platform.clone();
-        let platform = self.platform(&platform_id)?.clone();
-        // Consent may have been withdrawn while the user was at the platform.
-        self.require_consent(subject, Purpose::AccountConnection, &platform_id)
-            .await?;
-
-        let started = std::time::Instant::now();
-        let result = self
-            .exchange_and_store(subject, &platform, &pending, redirect_uri, code)
-            .await;
-        let outcome = match &result {
-            Ok(_) => Outcome::Success,
-            Err(e) => Outcome::Failure(kind_name(e.kind())),
-        };
-        let connection = result.as_ref().ok().map(|c| c.key.connection);
-        self.log_quietly(UsageEntry::new(
-            now,
-            subject.clone(),
-            platform_id,
-            connection,
-            "oauth.complete",
-            outcome,
-            None,
-            started.elapsed(),
-            ClientInfo::default(),
-        ))
-        .await;
-        result
-    }
-
-    async fn exchange_and_store(
-        &self,
-        subject: &SubjectId,
-        platform: &Arc<dyn Platform>,
-        pending: &PendingAuth,
-        redirect_uri: &Url,
-        code: AuthCode,
-    ) -> Result<Connected> {
-        let mut tokens = platform
-            .exchange_code(&code, redirect_uri, pending.pkce_verifier.as_ref())
-            .await?;
-        let account = platform.account(&tokens).await?;
-        tokens.account_id = Some(account.account_id.clone());
-        if tokens.scopes.is_empty() {
-            tokens.scopes = pending.scopes.clone();
-        }
-        let platform_id = platform.id();
-        // The same account connected again keeps its connection id.
-        let mut existing = None;
-        for key in self.inner.tokens.connections(subject).await? {
-            if key.platform != platform_id {
-                continue;
-            }
-            if let Some(stored) = self.inner.tokens.get(&key).await?
-                && stored.tokens.account_id.as_deref() == Some(account.account_id.as_str())
-            {
-                existing = Some((key, stored.version));
-                break;
-            }
-        }
-        let reconnected = existing.is_some();
-        let (key, expected) = match existing {
-            Some((key, version)) => (key, Some(version)),
-            None => (
-                ConnectionKey::new(subject.clone(), platform_id, ConnectionId::generate()),
-                None,
-            ),
-        };
-        match self.inner.tokens.put(&key, &tokens, expected).await? {
-            PutOutcome::Written(_) => self.inner.refresher.invalidate(&key),
-            PutOutcome::Conflict(_) => {
-                return Err(Error::transient(
-                    "the connection changed while it was being completed; try again",
-                ));
-            }
-        }
-        Ok(Connected {
-            key,
-            account,
-            scopes: tokens.scopes,
-            reconnected,
-        })
     }
 
     /// Opens a session on a connection for `purpose`.

@@ -225,5 +225,6 @@ pub(crate) fn kind_name(kind: ErrorKind) -> &'static str {
         ErrorKind::Config => "config",
         ErrorKind::AgeRestricted => "age_restricted",
         ErrorKind::Unauthorized => "unauthorized",
+        ErrorKind::AuthorizationDenied => "authorization_denied",
     }
 }

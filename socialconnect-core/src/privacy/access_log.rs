@@ -48,7 +48,7 @@ pub enum Outcome {
 }
 
 /// The names [`Outcome::Failure`] carries: one per error kind.
-const FAILURE_NAMES: [&str; 11] = [
+const FAILURE_NAMES: [&str; 12] = [
     "reconnect_required",
     "throttled",
     "missing_scopes",
@@ -60,6 +60,7 @@ const FAILURE_NAMES: [&str; 11] = [
     "storage",
     "crypto",
     "config",
+    "authorization_denied",
 ];
 
 impl Outcome {

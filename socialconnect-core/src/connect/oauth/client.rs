@@ -10,6 +10,7 @@
 
 use std::borrow::Cow;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU16, Ordering};
 
 use oauth2::basic::{
     BasicErrorResponse, BasicRevocationErrorResponse, BasicTokenIntrospectionResponse,
@@ -21,12 +22,12 @@ use oauth2::{
 use serde::{Deserialize, Serialize};
 use url::Url;
 
-use super::token_response::{TokenResponseBody, oauth_error};
+use super::token_response::{Grant, LooseInt, TokenResponseBody, oauth_error};
 use crate::clock::Clock;
 use crate::error::{DecodeError, Error, Result};
 use crate::http::{ApiRequest, ApiResponse, HttpClient};
 use crate::id::Scope;
-use crate::platform::{ClientAuth, OAuthSpec, RevokeOutcome, TokenDialect};
+use crate::platform::{ClientAuth, OAuthSpec, RevocationEndpoint, RevokeOutcome, TokenDialect};
 use crate::secret::{AuthCode, ClientSecret, PkceVerifier, RefreshToken};
 use crate::token::{Expiry, TokenSet};
 
@@ -34,7 +35,7 @@ use crate::token::{Expiry, TokenSet};
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 struct ExtraFields {
     #[serde(default, alias = "refresh_expires_in")]
-    refresh_token_expires_in: Option<i64>,
+    refresh_token_expires_in: Option<LooseInt>,
 }
 impl oauth2::ExtraTokenFields for ExtraFields {}
 
@@ -118,9 +119,10 @@ impl OAuthClient {
                         v.expose_secret().to_owned(),
                     ));
                 }
-                let transport = self.transport("oauth.exchange_code");
+                let status = Arc::new(AtomicU16::new(0));
+                let transport = self.transport("oauth.exchange_code", status.clone());
                 let resp = req.request_async(&transport).await;
-                self.rfc6749_result(resp)
+                self.rfc6749_result(resp, Grant::Code, &status)
             }
             TokenDialect::Lenient => {
                 let mut form = vec![
@@ -132,7 +134,7 @@ impl OAuthClient {
                 if let Some(v) = verifier {
                     form.push(("code_verifier", v.expose_secret()));
                 }
-                self.lenient_token_request("oauth.exchange_code", form)
+                self.lenient_token_request("oauth.exchange_code", Grant::Code, form)
                     .await
             }
         }
@@ -144,28 +146,38 @@ impl OAuthClient {
             TokenDialect::Rfc6749 => {
                 let client = self.rfc6749_client()?;
                 let token = oauth2::RefreshToken::new(refresh_token.expose_secret().to_owned());
-                let transport = self.transport("oauth.refresh");
+                let status = Arc::new(AtomicU16::new(0));
+                let transport = self.transport("oauth.refresh", status.clone());
                 let resp = client
                     .exchange_refresh_token(&token)
                     .request_async(&transport)
                     .await;
-                self.rfc6749_result(resp)
+                self.rfc6749_result(resp, Grant::Refresh, &status)
             }
             TokenDialect::Lenient => {
                 let form = vec![
                     ("grant_type", "refresh_token"),
                     ("refresh_token", refresh_token.expose_secret()),
                 ];
-                self.lenient_token_request("oauth.refresh", form).await
+                self.lenient_token_request("oauth.refresh", Grant::Refresh, form)
+                    .await
             }
         }
     }
 
-    /// Revokes a token at the RFC 7009 endpoint; [`RevokeOutcome::Unsupported`] when the spec
-    /// has none.
+    /// Revokes a token at the spec's RFC 7009 endpoint; [`RevokeOutcome::Unsupported`] when
+    /// the spec says revocation is [not offered](RevocationEndpoint::NotOffered). A spec whose
+    /// platform revokes through its own call ([`RevocationEndpoint::Platform`]) fails with a
+    /// `Config` error: that call belongs in the platform's [`Platform::revoke`](crate::platform::Platform::revoke).
     pub async fn revoke(&self, token: &str, hint: &str) -> Result<RevokeOutcome> {
-        let Some(url) = self.spec.revoke_url.clone() else {
-            return Ok(RevokeOutcome::Unsupported);
+        let url = match &self.spec.revocation {
+            RevocationEndpoint::Rfc7009(url) => url.clone(),
+            RevocationEndpoint::NotOffered => return Ok(RevokeOutcome::Unsupported),
+            RevocationEndpoint::Platform => {
+                return Err(Error::config(
+                    "this platform revokes through its own endpoint, not RFC 7009",
+                ));
+            }
         };
         let form = vec![("token", token), ("token_type_hint", hint)];
         let req = self
@@ -177,7 +189,7 @@ impl OAuthClient {
         if resp.is_success() {
             return Ok(RevokeOutcome::Revoked);
         }
-        Err(self.error_from_response(&resp))
+        Err(self.error_from_response(&resp, Grant::Revoke))
     }
 
     fn rfc6749_client(&self) -> Result<Rfc6749Client> {
@@ -197,9 +209,13 @@ impl OAuthClient {
     }
 
     /// The adapter that lets the `oauth2` crate send through our [`HttpClient`].
+    ///
+    /// The status of the token endpoint's answer is left in `status`, so an error response
+    /// keeps its real HTTP status (the `oauth2` crate does not report it).
     fn transport(
         &self,
         operation: &'static str,
+        status: Arc<AtomicU16>,
     ) -> impl Fn(
         oauth2::HttpRequest,
     ) -> std::pin::Pin<
@@ -212,6 +228,7 @@ impl OAuthClient {
             let http = http.clone();
             let platform = platform.clone();
             let app = app.clone();
+            let status = status.clone();
             Box::pin(async move {
                 let (parts, body) = request.into_parts();
                 let url = Url::parse(&parts.uri.to_string())
@@ -235,6 +252,7 @@ impl OAuthClient {
                     req = req.bytes(ct, body);
                 }
                 let resp = http.send(req).await.map_err(TransportError)?;
+                status.store(resp.status(), Ordering::Relaxed);
                 if resp.status() >= 500 || resp.status() == 429 {
                     // Not an OAuth error response: classify by status (throttled, or a
                     // failure after the grant may have been processed).
@@ -257,8 +275,14 @@ impl OAuthClient {
             StandardTokenResponse<ExtraFields, BasicTokenType>,
             oauth2::RequestTokenError<TransportError, BasicErrorResponse>,
         >,
+        grant: Grant,
+        status: &AtomicU16,
     ) -> Result<TokenSet> {
         let platform = &self.spec.platform;
+        let status = match status.load(Ordering::Relaxed) {
+            0 => 400,
+            s => s,
+        };
         match resp {
             Ok(r) => {
                 let now = self.clock.now();
@@ -273,7 +297,7 @@ impl OAuthClient {
                     let exp = r
                         .extra_fields()
                         .refresh_token_expires_in
-                        .map(|s| Expiry::after(now, s))
+                        .map(|s| Expiry::after(now, s.get()))
                         .unwrap_or(Expiry::Unknown);
                     set = set.with_refresh(RefreshToken::new(rt.secret().clone()), exp);
                 }
@@ -285,22 +309,36 @@ impl OAuthClient {
             }
             Err(oauth2::RequestTokenError::ServerResponse(e)) => Err(oauth_error(
                 platform,
-                400,
+                grant,
+                status,
                 e.error().as_ref(),
                 e.error_description().map(String::as_str),
                 None,
             )),
             Err(oauth2::RequestTokenError::Request(TransportError(e))) => Err(e),
-            // The body may hold a token: keep the JSON path, never the bytes.
-            Err(oauth2::RequestTokenError::Parse(e, _body)) => {
-                Err(Error::Decode(Box::new(DecodeError {
-                    path: e.path().to_string(),
-                    message: crate::error::bounded(e.inner().to_string(), 256),
-                    excerpt: None,
-                })))
+            // A body the strict reader refuses (no `token_type`, `expires_in` as a string, an
+            // error inside a 200) goes through the lenient reader, which still refuses a body
+            // without an access token. The body may hold a token: keep the JSON path, never
+            // the bytes.
+            Err(oauth2::RequestTokenError::Parse(e, body)) => {
+                match serde_json::from_slice::<TokenResponseBody>(&body) {
+                    Ok(lenient) => {
+                        lenient.into_token_set(platform, grant, status, self.clock.now())
+                    }
+                    Err(_) if !(200..300).contains(&status) => {
+                        Err(not_an_oauth_response(platform, status))
+                    }
+                    Err(_) => Err(Error::Decode(Box::new(DecodeError {
+                        path: e.path().to_string(),
+                        message: crate::error::bounded(e.inner().to_string(), 256),
+                        excerpt: None,
+                    }))),
+                }
             }
+            // The `oauth2` crate's own complaints (an empty error body, for one).
             Err(oauth2::RequestTokenError::Other(message)) => Err(Error::Platform(Box::new(
-                crate::error::PlatformError::new(Some(platform.clone()), message),
+                crate::error::PlatformError::new(Some(platform.clone()), message)
+                    .with_status(status),
             ))),
         }
     }
@@ -329,6 +367,7 @@ impl OAuthClient {
     async fn lenient_token_request(
         &self,
         operation: &'static str,
+        grant: Grant,
         form: Vec<(&str, &str)>,
     ) -> Result<TokenSet> {
         let req = self
@@ -336,19 +375,26 @@ impl OAuthClient {
             .operation(operation)
             .header("accept", "application/json")?;
         let resp = self.http.send(req).await?;
-        if resp.status() >= 500 {
+        if resp.status() >= 500 || resp.status() == 429 {
             return Err(resp.status_error());
         }
-        let body: TokenResponseBody = resp.json()?;
-        body.into_token_set(&self.spec.platform, resp.status(), self.clock.now())
+        let body: TokenResponseBody = match resp.json() {
+            Ok(body) => body,
+            Err(_) if !resp.is_success() => {
+                return Err(not_an_oauth_response(&self.spec.platform, resp.status()));
+            }
+            Err(e) => return Err(e),
+        };
+        body.into_token_set(&self.spec.platform, grant, resp.status(), self.clock.now())
     }
 
-    fn error_from_response(&self, resp: &ApiResponse) -> Error {
+    fn error_from_response(&self, resp: &ApiResponse, grant: Grant) -> Error {
         if let Ok(body) = resp.json::<TokenResponseBody>()
             && let Some(code) = body.error.as_deref()
         {
             return oauth_error(
                 &self.spec.platform,
+                grant,
                 resp.status(),
                 code,
                 body.error_description.as_deref(),
@@ -357,6 +403,18 @@ impl OAuthClient {
         }
         resp.status_error()
     }
+}
+
+/// A token endpoint's non-2xx answer whose body is not OAuth error JSON (an HTML error page
+/// from a proxy, an empty body): kind `Platform`, with the real status and none of the body.
+fn not_an_oauth_response(platform: &crate::id::PlatformId, status: u16) -> Error {
+    Error::Platform(Box::new(
+        crate::error::PlatformError::new(
+            Some(platform.clone()),
+            "the token endpoint's answer is not an OAuth response",
+        )
+        .with_status(status),
+    ))
 }
 
 /// Our error, carried through the `oauth2` crate's transport slot.

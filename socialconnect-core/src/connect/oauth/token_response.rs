@@ -8,12 +8,20 @@ use crate::id::{PlatformId, Scope};
 use crate::secret::{AccessToken, RefreshToken};
 use crate::token::{Expiry, TokenSet};
 
-/// A number that some platforms send as a string (`"expires_in": "3600"`).
+/// A number that some platforms send as a string (`"expires_in": "3600"`) or with a fraction
+/// (`3599.0`).
 #[derive(Debug, Clone, Copy, Deserialize)]
 #[serde(untagged)]
 pub(crate) enum LooseInt {
     Int(i64),
+    Float(f64),
     Text(#[serde(deserialize_with = "parse_int_text")] i64),
+}
+
+impl serde::Serialize for LooseInt {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_i64(self.get())
+    }
 }
 
 fn parse_int_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
@@ -25,6 +33,10 @@ impl LooseInt {
     pub(crate) fn get(self) -> i64 {
         match self {
             LooseInt::Int(i) | LooseInt::Text(i) => i,
+            // Out-of-range and non-finite values saturate or give 0; `Expiry::after` turns
+            // those into `Unknown`.
+            // `as` truncates to whole seconds, which is the intent.
+            LooseInt::Float(f) => f as i64,
         }
     }
 }
@@ -32,6 +44,11 @@ impl LooseInt {
 /// A token endpoint's success (or error) body, covering RFC 6749 and the common deviations:
 /// missing `token_type` (LinkedIn), `refresh_token_expires_in` (LinkedIn) or
 /// `refresh_expires_in` (TikTok), `open_id` (TikTok), an error with HTTP 200.
+///
+/// Normalisation: a missing `expires_in` gives [`Expiry::Unknown`]; `expires_in` and the
+/// refresh token's lifetime are remaining seconds (numbers, numeric strings or fractions);
+/// `token_type` is lowercased and defaults to `bearer`; an empty `refresh_token` counts as none,
+/// so it never replaces a stored one; unknown fields are ignored.
 #[derive(Debug, Deserialize)]
 pub(crate) struct TokenResponseBody {
     pub access_token: Option<AccessToken>,
@@ -52,12 +69,14 @@ impl TokenResponseBody {
     pub(crate) fn into_token_set(
         self,
         platform: &PlatformId,
+        grant: Grant,
         status: u16,
         now: DateTime<Utc>,
     ) -> Result<TokenSet, Error> {
         if self.error.is_some() || self.access_token.is_none() {
             return Err(oauth_error(
                 platform,
+                grant,
                 status,
                 self.error.as_deref().unwrap_or("missing_access_token"),
                 self.error_description.as_deref(),
@@ -66,7 +85,16 @@ impl TokenResponseBody {
         }
         let access = self
             .access_token
-            .ok_or_else(|| Error::transient("token response without access_token"))?;
+            .filter(|a| !a.expose_secret().is_empty())
+            .ok_or_else(|| {
+                Error::Platform(Box::new(
+                    PlatformError::new(
+                        Some(platform.clone()),
+                        "the token endpoint returned an empty access_token",
+                    )
+                    .with_status(status),
+                ))
+            })?;
         let mut set = TokenSet::new(
             access,
             self.expires_in
@@ -74,8 +102,8 @@ impl TokenResponseBody {
                 .unwrap_or(Expiry::Unknown),
             now,
         );
-        if let Some(t) = self.token_type {
-            set.token_type = t.to_ascii_lowercase();
+        if let Some(t) = self.token_type.filter(|t| !t.trim().is_empty()) {
+            set.token_type = crate::error::bounded(t.trim().to_ascii_lowercase(), 32);
         }
         if let Some(r) = self.refresh_token.filter(|r| !r.expose_secret().is_empty()) {
             let exp = self
@@ -92,9 +120,28 @@ impl TokenResponseBody {
     }
 }
 
-/// Maps an RFC 6749 §5.2 error code to an error kind.
+/// Which OAuth step an error answered: the same code means different things in each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Grant {
+    /// The authorization callback (RFC 6749 §4.1.2.1).
+    Authorize,
+    /// The code exchange.
+    Code,
+    /// A refresh grant.
+    Refresh,
+    /// A revocation request.
+    Revoke,
+}
+
+/// Maps an RFC 6749 §5.2 (or §4.1.2.1) error code to an error kind.
+///
+/// `invalid_grant` is [`ReconnectReason::CodeRejected`] on a code exchange and
+/// [`ReconnectReason::InvalidGrant`] otherwise; `invalid_client` / `unauthorized_client` are
+/// [`Error::ClientRejected`] (kind `Config`) with the platform's code and the real HTTP status;
+/// `access_denied` is [`Error::AuthorizationDenied`].
 pub(crate) fn oauth_error(
     platform: &PlatformId,
+    grant: Grant,
     status: u16,
     code: &str,
     description: Option<&str>,
@@ -109,15 +156,22 @@ pub(crate) fn oauth_error(
     if let Some(t) = trace_id {
         detail = detail.with_trace_id(t);
     }
+    classify(grant, code, detail)
+}
+
+/// The error for OAuth error `code` answering `grant`, carrying `detail`.
+pub(crate) fn classify(grant: Grant, code: &str, detail: PlatformError) -> Error {
     let detail = Box::new(detail);
     match code {
         "invalid_grant" => Error::ReconnectRequired {
-            reason: ReconnectReason::InvalidGrant,
+            reason: match grant {
+                Grant::Code => ReconnectReason::CodeRejected,
+                Grant::Authorize | Grant::Refresh | Grant::Revoke => ReconnectReason::InvalidGrant,
+            },
             platform: Some(detail),
         },
-        "invalid_client" | "unauthorized_client" => Error::Config(format!(
-            "the platform rejected the app credentials: {detail}"
-        )),
+        "invalid_client" | "unauthorized_client" => Error::ClientRejected(detail),
+        "access_denied" => Error::AuthorizationDenied(detail),
         "invalid_scope" => Error::MissingScopes {
             missing: Vec::new(),
             platform: Some(detail),
@@ -146,7 +200,7 @@ mod tests {
 
     fn parse(body: &str) -> Result<TokenSet, Error> {
         let b: TokenResponseBody = serde_json::from_str(body).unwrap();
-        b.into_token_set(&PlatformId::LINKEDIN, 200, Utc::now())
+        b.into_token_set(&PlatformId::LINKEDIN, Grant::Refresh, 200, Utc::now())
     }
 
     #[test]
