@@ -4,9 +4,10 @@
 //! - [`OAuthSimulator`]: an OAuth 2.0 provider on a loopback wiremock server (code grant with
 //!   PKCE, refresh with rotation, revocation, userinfo), with fault injection and exact request
 //!   counters.
-//! - [`GraphSimulator`]: a stateful Meta Graph API (Facebook Login, Pages, Instagram content
-//!   publishing, WhatsApp Cloud API) with token checks, usage headers, fault injection and
-//!   exact counters.
+//! - [`meta::GraphSimulator`]: a stateful Meta Graph API (Facebook Login, Pages, Instagram
+//!   content publishing, WhatsApp Cloud API) with token checks, usage headers, fault injection
+//!   and exact counters. Platform-specific simulators live in a module named after their
+//!   platform.
 //! - [`CatchAll`]: a lowest-priority mock that fails the test naming any request no other mock
 //!   matched (`unexpected request: GET /foo`).
 //! - [`fixture!`] and [`load_fixture`]: JSON fixtures from the calling crate's `tests/fixtures/`.
@@ -50,15 +51,12 @@
 pub mod catch_all;
 pub mod clock;
 pub mod fixtures;
-pub mod graph;
+pub mod meta;
 pub mod oauth;
 
 pub use catch_all::{CatchAll, UNEXPECTED_STATUS, UnexpectedRequest};
 pub use clock::ManualClock;
 pub use fixtures::{fixture_path, load_fixture, load_fixture_bytes};
-pub use graph::{
-    ContainerFault, GraphFault, GraphSimulator, GraphSimulatorBuilder, RecordedRequest,
-};
 pub use oauth::{
     AuthorizeError, AuthorizeRequest, ClientAuth, IssuedTokens, OAuthSimulator,
     OAuthSimulatorBuilder, TokenFault, pkce_s256,

@@ -9,10 +9,10 @@ use chrono::TimeDelta;
 use common::{Answer, http_client, send};
 use hmac::{KeyInit, Mac};
 use serde_json::{Value, json};
-use socialconnect_testkit::{
-    ContainerFault, GraphFault, GraphSimulator, GraphSimulatorBuilder, ManualClock,
-    UNEXPECTED_STATUS,
+use socialconnect_testkit::meta::{
+    ContainerFault, GraphFault, GraphSimulator, GraphSimulatorBuilder,
 };
+use socialconnect_testkit::{ManualClock, UNEXPECTED_STATUS};
 use url::Url;
 
 const REDIRECT: &str = "https://app.example/callback";

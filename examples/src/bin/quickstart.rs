@@ -34,7 +34,7 @@ use socialconnect_meta::signed_request::sign_signed_request;
 use socialconnect_meta::{FacebookLogin, MetaClient, MetaConfig, MetaProduct};
 use socialconnect_store::EncryptedStore;
 use socialconnect_store::keys::LocalKeyring;
-use socialconnect_testkit::GraphSimulator;
+use socialconnect_testkit::meta::GraphSimulator;
 use url::Url;
 
 const STEPS: usize = 11;

@@ -7,125 +7,11 @@ use std::sync::Arc;
 use serde_json::json;
 use wiremock::{Match, Mock, MockServer, Request, Respond, ResponseTemplate};
 
-use super::state::{Ctx, Graph, Object, Usage};
+use super::request::{Call, Endpoint, Route};
+use super::state::{Ctx, Graph, Object, State, Usage};
 use super::wire::{Params, Reply, graph_error, invalid_param, unknown_object};
-use super::{GraphFault, RecordedRequest, instagram, login, pages, whatsapp};
+use super::{GraphFault, instagram, login, pages, whatsapp};
 use crate::catch_all::UNEXPECTED_STATUS;
-
-/// What a request asks for, by method and path shape.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Endpoint {
-    Dialog,
-    AccessToken,
-    DebugToken,
-    Me,
-    MeAccounts,
-    MePermissions,
-    Object,
-    CreatePost,
-    ListPosts,
-    CreatePhoto,
-    ListComments,
-    CreateComment,
-    Insights,
-    CreateMedia,
-    ListMedia,
-    Publish,
-    PublishingLimit,
-    Messages,
-}
-
-/// A recognised route: the endpoint and the object id in its path (empty when none).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Route {
-    pub(crate) endpoint: Endpoint,
-    pub(crate) id: String,
-}
-
-/// Graph object ids in paths: decimal, with `_` in composite ids (`{page}_{post}`).
-fn is_id(segment: &str) -> bool {
-    segment.bytes().all(|b| b.is_ascii_digit() || b == b'_')
-        && segment.bytes().any(|b| b.is_ascii_digit())
-}
-
-impl Route {
-    /// The route of `method path` under `/{version}/`, or `None` for the catch-all.
-    pub(crate) fn parse(method: &str, path: &str, version: &str) -> Option<Self> {
-        let rest = path
-            .strip_prefix('/')?
-            .strip_prefix(version)?
-            .strip_prefix('/')?;
-        let segments: Vec<&str> = rest.split('/').collect();
-        if segments.iter().any(|s| s.is_empty()) {
-            return None;
-        }
-        use Endpoint as E;
-        let fixed = |endpoint| {
-            Some(Self {
-                endpoint,
-                id: String::new(),
-            })
-        };
-        let on = |endpoint, id: &str| {
-            is_id(id).then(|| Self {
-                endpoint,
-                id: id.to_owned(),
-            })
-        };
-        match (method, segments.as_slice()) {
-            ("GET", ["dialog", "oauth"]) => fixed(E::Dialog),
-            ("GET" | "POST", ["oauth", "access_token"]) => fixed(E::AccessToken),
-            ("GET", ["debug_token"]) => fixed(E::DebugToken),
-            ("GET", ["me"]) => fixed(E::Me),
-            ("GET", ["me", "accounts"]) => fixed(E::MeAccounts),
-            ("DELETE", ["me", "permissions"]) => fixed(E::MePermissions),
-            ("GET", [id]) => on(E::Object, id),
-            ("POST", [id, "feed"]) => on(E::CreatePost, id),
-            ("GET", [id, "feed" | "posts"]) => on(E::ListPosts, id),
-            ("POST", [id, "photos"]) => on(E::CreatePhoto, id),
-            ("GET", [id, "comments"]) => on(E::ListComments, id),
-            ("POST", [id, "comments"]) => on(E::CreateComment, id),
-            ("GET", [id, "insights"]) => on(E::Insights, id),
-            ("POST", [id, "media"]) => on(E::CreateMedia, id),
-            ("GET", [id, "media"]) => on(E::ListMedia, id),
-            ("POST", [id, "media_publish"]) => on(E::Publish, id),
-            ("GET", [id, "content_publishing_limit"]) => on(E::PublishingLimit, id),
-            ("POST", [id, "messages"]) => on(E::Messages, id),
-            _ => None,
-        }
-    }
-}
-
-/// One request, parsed.
-#[derive(Debug)]
-pub(crate) struct Call {
-    pub(crate) method: String,
-    pub(crate) path: String,
-    pub(crate) route: Route,
-    pub(crate) params: Params,
-    pub(crate) bearer: Option<String>,
-}
-
-impl Call {
-    /// The bearer token, else the `access_token` parameter.
-    pub(crate) fn token(&self) -> Option<String> {
-        self.bearer
-            .clone()
-            .or_else(|| self.params.get("access_token"))
-            .filter(|t| !t.is_empty())
-    }
-
-    fn record(&self) -> RecordedRequest {
-        RecordedRequest {
-            method: self.method.clone(),
-            path: self.path.clone(),
-            query: self.params.query.clone(),
-            form: self.params.body.clone(),
-            json: self.params.json.clone(),
-            bearer: self.bearer.clone(),
-        }
-    }
-}
 
 /// Mounts the Graph routes on `server`.
 pub(crate) async fn mount(server: &MockServer, graph: &Arc<Graph>) {
@@ -247,7 +133,7 @@ pub(crate) fn handle(graph: &Graph, call: &Call) -> Reply {
 }
 
 /// Counts the call on its endpoint's counter, whatever its outcome.
-fn count(graph: &Graph, st: &mut super::state::State, call: &Call) {
+fn count(graph: &Graph, st: &mut State, call: &Call) {
     let cfg = &graph.config;
     let id = call.route.id.as_str();
     let object = st.object(cfg, id);
@@ -331,7 +217,11 @@ fn dispatch(cx: &mut Ctx<'_>) -> Reply {
         (E::MePermissions, _) => login::revoke(cx),
         (E::Object, O::Page) => pages::page(cx),
         (E::Object, O::Post(i) | O::Photo(i)) => pages::post(cx, i),
-        (E::Object, O::Comment(i)) => pages::comment(cx, i),
+        (E::Object, O::Comment(i)) if page_comment(i, cx) => pages::comment(cx, i),
+        (E::Object, O::Comment(i)) => {
+            let comment = cx.st.comments[i].clone();
+            instagram::comment(cx, &comment)
+        }
         (E::Object, O::IgUser) => instagram::account(cx),
         (E::Object, O::Container) => instagram::container_status(cx),
         (E::Object, O::IgMedia(i)) => instagram::media(cx, i),
@@ -359,25 +249,5 @@ fn dispatch(cx: &mut Ctx<'_>) -> Reply {
         (endpoint, _) => invalid_param(format!(
             "Tried accessing nonexisting field ({endpoint:?}) on node {id}"
         )),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn routes_by_shape() {
-        let r = |m: &str, p: &str| Route::parse(m, p, "v26.0").map(|r| (r.endpoint, r.id));
-        assert_eq!(r("GET", "/v26.0/me"), Some((Endpoint::Me, String::new())));
-        assert_eq!(
-            r("POST", "/v26.0/12_34/comments"),
-            Some((Endpoint::CreateComment, "12_34".to_owned()))
-        );
-        assert_eq!(r("GET", "/v25.0/me"), None);
-        assert_eq!(r("GET", "/v26.0/foo"), None);
-        assert_eq!(r("GET", "/v26.0/12//feed"), None);
-        assert_eq!(r("PUT", "/v26.0/12/feed"), None);
-        assert_eq!(r("GET", "/v26.0/_"), None);
     }
 }

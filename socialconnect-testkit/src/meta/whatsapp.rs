@@ -4,8 +4,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD_NO_PAD;
 use serde_json::{Value, json};
 
-use super::pages::authenticate;
-use super::state::{Ctx, Need};
+use super::state::{Ctx, Need, authenticate};
 use super::wire::{Reply, invalid_param};
 
 /// Message types the Cloud API sends besides `text` and `template`, each carried in a field

@@ -4,8 +4,10 @@
 use serde_json::{Value, json};
 
 use super::ContainerFault;
-use super::pages::{PERIODS, authenticate, insight_entries};
-use super::state::{CONTAINER_LIFETIME, Comment, Container, Ctx, Fate, IgMedia, Need};
+use super::insights::{PERIODS, insight_entries};
+use super::state::{
+    CONTAINER_LIFETIME, Comment, Container, Ctx, Fate, IgMedia, Need, authenticate,
+};
 use super::wire::{Reply, graph_error, graph_time, invalid_param, paginate, select};
 
 /// Most items in a carousel.

@@ -1,10 +1,12 @@
-//! [`GraphSimulator`]: a stateful Meta Graph API (Facebook Login, Pages, Instagram content
-//! publishing, WhatsApp Cloud API) on a loopback wiremock server.
+//! Meta: [`GraphSimulator`], a stateful Meta Graph API (Facebook Login, Pages, Instagram
+//! content publishing, WhatsApp Cloud API) on a loopback wiremock server.
 
 mod builder;
+mod insights;
 mod instagram;
 mod login;
 mod pages;
+mod request;
 mod routes;
 mod state;
 mod whatsapp;
@@ -56,7 +58,7 @@ use state::{Counters, Graph, TokenKind, TokenStatus};
 ///
 /// ```no_run
 /// # async fn demo() {
-/// use socialconnect_testkit::{GraphFault, GraphSimulator};
+/// use socialconnect_testkit::meta::{GraphFault, GraphSimulator};
 ///
 /// let sim = GraphSimulator::start().await;
 /// // The code under test points its Graph and dialog bases at `sim.base_url()`, builds the

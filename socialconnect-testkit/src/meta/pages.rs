@@ -1,26 +1,15 @@
 //! Facebook Pages: the Page object, posts and photos, comments and insights.
 
-use chrono::{DateTime, NaiveTime, TimeDelta};
+use chrono::{DateTime, TimeDelta};
 use serde_json::{Value, json};
 
-use super::state::{Comment, Ctx, Need, Object, Post, TokenKind};
-use super::wire::{
-    Reply, graph_error, graph_time, invalid_param, metric_title, metric_value, paginate, select,
-};
+use super::insights::{PERIODS, insight_entries};
+use super::state::{Comment, Ctx, Need, Object, Post, TokenKind, authenticate};
+use super::wire::{Reply, graph_error, graph_time, invalid_param, paginate, select};
 
 /// How far ahead a post can be scheduled: from ten minutes to 30 days.
 const SCHEDULE_MIN: TimeDelta = TimeDelta::minutes(10);
 const SCHEDULE_MAX: TimeDelta = TimeDelta::days(30);
-
-macro_rules! authenticate {
-    ($cx:expr, $need:expr) => {
-        match $cx.authenticate($need) {
-            Ok(caller) => caller,
-            Err(reply) => return reply,
-        }
-    };
-}
-pub(crate) use authenticate;
 
 /// `GET /{page-id}`: `name` and `id` by default; `fields=access_token` with a user token
 /// gives the Page token.
@@ -190,13 +179,10 @@ fn comment_json(c: &Comment, replies: usize) -> Value {
     })
 }
 
-/// `GET /{comment-id}` for a Page comment or an Instagram one.
+/// `GET /{comment-id}` for a Page comment.
 pub(crate) fn comment(cx: &mut Ctx<'_>, index: usize) -> Reply {
-    let comment = cx.st.comments[index].clone();
-    if comment.instagram {
-        return super::instagram::comment(cx, &comment);
-    }
     authenticate!(cx, Need::Page);
+    let comment = cx.st.comments[index].clone();
     let replies = cx
         .st
         .comments
@@ -261,55 +247,6 @@ pub(crate) fn create_comment(cx: &mut Ctx<'_>, parent: Object) -> Reply {
         instagram: false,
     });
     Reply::ok(json!({ "id": id }))
-}
-
-/// The periods insights accept.
-pub(crate) const PERIODS: &[&str] = &[
-    "day",
-    "week",
-    "days_28",
-    "month",
-    "lifetime",
-    "total_over_range",
-];
-
-/// Insights entries as Pages and Instagram accounts answer them: per metric, `values` ending
-/// at 07:00 UTC (Pacific midnight) yesterday and today, except `lifetime` (one value).
-pub(crate) fn insight_entries(
-    cx: &Ctx<'_>,
-    object_id: &str,
-    metrics: &str,
-    period: &str,
-) -> Vec<Value> {
-    let today = cx
-        .now
-        .date_naive()
-        .and_time(NaiveTime::from_hms_opt(7, 0, 0).unwrap_or_default())
-        .and_utc();
-    metrics
-        .split(',')
-        .map(str::trim)
-        .filter(|m| !m.is_empty())
-        .map(|metric| {
-            let value = |salt| metric_value(metric, salt);
-            let values = if period == "lifetime" {
-                json!([{ "value": value(0), "end_time": graph_time(today) }])
-            } else {
-                json!([
-                    { "value": value(0), "end_time": graph_time(today - TimeDelta::days(1)) },
-                    { "value": value(1), "end_time": graph_time(today) },
-                ])
-            };
-            json!({
-                "name": metric,
-                "period": period,
-                "values": values,
-                "title": metric_title(metric),
-                "description": format!("Simulated {metric}."),
-                "id": format!("{object_id}/insights/{metric}/{period}"),
-            })
-        })
-        .collect()
 }
 
 /// `GET /{page-id}/insights?metric=a,b&period=day`.

@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use url::Url;
 
 use super::builder::Config;
-use super::routes::Call;
+use super::request::Call;
 use super::wire::{Reply, graph_error, graph_time, invalid_token, method_error};
 use super::{ContainerFault, GraphFault, RecordedRequest};
 
@@ -412,6 +412,17 @@ pub(crate) enum Need {
     /// The app token or any valid token (`debug_token`).
     AppOrToken,
 }
+
+/// `cx.authenticate(need)`, returning the refusal from the calling endpoint.
+macro_rules! authenticate {
+    ($cx:expr, $need:expr) => {
+        match $cx.authenticate($need) {
+            Ok(caller) => caller,
+            Err(reply) => return reply,
+        }
+    };
+}
+pub(crate) use authenticate;
 
 /// Who called, once authenticated.
 #[derive(Debug, Clone)]
