@@ -3,7 +3,7 @@
 use std::fmt;
 use std::time::Duration;
 
-use crate::id::{PlatformId, Purpose, Scope};
+use crate::id::{InvalidId, PlatformId, Purpose, Scope};
 
 /// Shorthand for results whose error is [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -45,7 +45,7 @@ pub enum ErrorKind {
     AgeRestricted,
     /// An API key of the host's own API was missing a valid credential or a needed scope (see
     /// [`crate::apikey::ApiKeys`]). Answer the API client with 401 (or 403 for
-    /// [`ApiKeyRejection::MissingScope`](crate::apikey::ApiKeyRejection::MissingScope)).
+    /// [`ApiKeyRejection::MissingScope`]).
     Unauthorized,
     /// The end user (or the platform on their behalf) declined the authorization at the
     /// consent screen: the callback carried `error=access_denied`. Nothing was stored; offer
@@ -202,6 +202,42 @@ impl fmt::Display for DecodeError {
     }
 }
 
+/// Why a well-formed API key of the host's own API was not accepted (see
+/// [`crate::apikey::ApiKeys`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ApiKeyRejection {
+    /// No key has this id, or the secret does not match (deliberately one reason: no oracle).
+    Invalid,
+    /// The key was revoked.
+    Revoked,
+    /// The key is past its expiry.
+    Expired,
+    /// The key was rotated and its grace period is over.
+    Superseded,
+    /// The key is valid but lacks the scope the operation needs.
+    MissingScope,
+}
+
+impl ApiKeyRejection {
+    /// A stable name: `invalid`, `revoked`, `expired`, `superseded`, `missing_scope`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            ApiKeyRejection::Invalid => "invalid",
+            ApiKeyRejection::Revoked => "revoked",
+            ApiKeyRejection::Expired => "expired",
+            ApiKeyRejection::Superseded => "superseded",
+            ApiKeyRejection::MissingScope => "missing_scope",
+        }
+    }
+}
+
+impl fmt::Display for ApiKeyRejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// The SocialConnect error.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -292,9 +328,9 @@ pub enum Error {
     #[error("API key rejected: {reason}")]
     ApiKeyRejected {
         /// The key's public id, when the presented key was well-formed.
-        key_id: Option<crate::apikey::ApiKeyId>,
+        key_id: Option<crate::id::ApiKeyId>,
         /// Why.
-        reason: crate::apikey::ApiKeyRejection,
+        reason: ApiKeyRejection,
     },
     /// The token endpoint refused the app's own credentials (`invalid_client`,
     /// `unauthorized_client`: a reset secret, a wrong client id, a grant the app may not use);
@@ -305,6 +341,12 @@ pub enum Error {
     /// (`error_type`), `error_reason` (`reason`) and `error_description` (`message`).
     #[error("authorization denied: {0}")]
     AuthorizationDenied(Box<PlatformError>),
+}
+
+impl From<InvalidId> for Error {
+    fn from(e: InvalidId) -> Self {
+        Error::invalid_input(e.message().to_owned())
+    }
 }
 
 impl Error {

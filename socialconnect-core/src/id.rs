@@ -6,7 +6,25 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::error::Error;
+/// An identifier that failed validation (empty, too long, control characters, not a UUID…).
+///
+/// It names what was wrong, never more than the rule broken, and converts into
+/// [`crate::Error`] with kind [`InvalidInput`](crate::ErrorKind::InvalidInput), so `?` works in
+/// functions returning [`crate::Result`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct InvalidId(Cow<'static, str>);
+
+impl InvalidId {
+    fn new(message: impl Into<Cow<'static, str>>) -> Self {
+        Self(message.into())
+    }
+
+    /// What was wrong.
+    pub fn message(&self) -> &str {
+        &self.0
+    }
+}
 
 /// Longest identifier (subject id, scope, platform id) accepted, in bytes.
 const MAX_ID_LEN: usize = 256;
@@ -22,7 +40,7 @@ pub struct SubjectId(String);
 
 impl SubjectId {
     /// Wraps a host-supplied id: non-empty, at most 256 bytes, no control characters.
-    pub fn new(id: impl Into<String>) -> Result<Self, Error> {
+    pub fn new(id: impl Into<String>) -> Result<Self, InvalidId> {
         let id = id.into();
         validate_text("subject id", &id)?;
         Ok(Self(id))
@@ -47,8 +65,8 @@ impl fmt::Display for SubjectId {
 }
 
 impl TryFrom<String> for SubjectId {
-    type Error = Error;
-    fn try_from(value: String) -> Result<Self, Error> {
+    type Error = InvalidId;
+    fn try_from(value: String) -> Result<Self, InvalidId> {
         Self::new(value)
     }
 }
@@ -76,10 +94,10 @@ impl ConnectionId {
     }
 
     /// Parses the hyphenated UUID form.
-    pub fn parse(text: &str) -> Result<Self, Error> {
+    pub fn parse(text: &str) -> Result<Self, InvalidId> {
         Uuid::parse_str(text)
             .map(Self)
-            .map_err(|_| Error::invalid_input("connection id is not a UUID"))
+            .map_err(|_| InvalidId::new("connection id is not a UUID"))
     }
 
     /// The underlying UUID.
@@ -122,7 +140,7 @@ impl PlatformId {
     pub const PINTEREST: Self = Self(Cow::Borrowed("pinterest"));
 
     /// A contributor's platform id.
-    pub fn new(id: impl Into<String>) -> Result<Self, Error> {
+    pub fn new(id: impl Into<String>) -> Result<Self, InvalidId> {
         let id = id.into();
         let valid = !id.is_empty()
             && id.len() <= 64
@@ -130,7 +148,7 @@ impl PlatformId {
                 .bytes()
                 .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
         if !valid {
-            return Err(Error::invalid_input(
+            return Err(InvalidId::new(
                 "platform id must be 1-64 lowercase ASCII letters, digits, '-' or '_'",
             ));
         }
@@ -156,8 +174,8 @@ impl fmt::Display for PlatformId {
 }
 
 impl TryFrom<String> for PlatformId {
-    type Error = Error;
-    fn try_from(value: String) -> Result<Self, Error> {
+    type Error = InvalidId;
+    fn try_from(value: String) -> Result<Self, InvalidId> {
         Self::new(value)
     }
 }
@@ -198,11 +216,11 @@ pub struct Scope(String);
 impl Scope {
     /// Wraps a scope name: non-empty, at most 256 bytes, no whitespace or commas (those separate
     /// scopes on the wire).
-    pub fn new(scope: impl Into<String>) -> Result<Self, Error> {
+    pub fn new(scope: impl Into<String>) -> Result<Self, InvalidId> {
         let scope = scope.into();
         validate_text("scope", &scope)?;
         if scope.chars().any(|c| c.is_whitespace() || c == ',') {
-            return Err(Error::invalid_input(
+            return Err(InvalidId::new(
                 "scope must not contain whitespace or commas",
             ));
         }
@@ -231,8 +249,8 @@ impl fmt::Display for Scope {
 }
 
 impl TryFrom<String> for Scope {
-    type Error = Error;
-    fn try_from(value: String) -> Result<Self, Error> {
+    type Error = InvalidId;
+    fn try_from(value: String) -> Result<Self, InvalidId> {
         Self::new(value)
     }
 }
@@ -291,11 +309,11 @@ impl Purpose {
     }
 
     /// Parses [`Purpose::as_str`]'s form.
-    pub fn parse(text: &str) -> Result<Self, Error> {
+    pub fn parse(text: &str) -> Result<Self, InvalidId> {
         Self::ALL
             .into_iter()
             .find(|p| p.as_str() == text)
-            .ok_or_else(|| Error::invalid_input("unknown purpose"))
+            .ok_or_else(|| InvalidId::new("unknown purpose"))
     }
 }
 
@@ -305,17 +323,65 @@ impl fmt::Display for Purpose {
     }
 }
 
-fn validate_text(what: &'static str, text: &str) -> Result<(), Error> {
+/// The marker every API key starts with, followed by `_`.
+pub const API_KEY_PREFIX: &str = "sc";
+
+/// An API key's public id: a UUID v7, written in its 32-hex-digit simple form. Not secret.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ApiKeyId(Uuid);
+
+impl ApiKeyId {
+    /// A new, time-ordered id.
+    pub fn generate() -> Self {
+        Self(Uuid::now_v7())
+    }
+
+    /// Wraps an existing UUID (read back from storage, say).
+    pub fn from_uuid(id: Uuid) -> Self {
+        Self(id)
+    }
+
+    /// Parses the simple (32 hex digits) or hyphenated form.
+    pub fn parse(text: &str) -> Result<Self, InvalidId> {
+        Uuid::try_parse(text)
+            .map(Self)
+            .map_err(|_| InvalidId::new("API key id is not a UUID"))
+    }
+
+    /// The underlying UUID.
+    pub fn as_uuid(&self) -> &Uuid {
+        &self.0
+    }
+
+    /// The key's public prefix, `sc_<key-id>`: what an admin UI shows and an alert names.
+    pub fn prefix(&self) -> String {
+        format!("{API_KEY_PREFIX}_{}", self.0.simple())
+    }
+}
+
+impl fmt::Debug for ApiKeyId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ApiKeyId({})", self.0.simple())
+    }
+}
+
+impl fmt::Display for ApiKeyId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0.simple(), f)
+    }
+}
+
+fn validate_text(what: &'static str, text: &str) -> Result<(), InvalidId> {
     if text.is_empty() {
-        return Err(Error::invalid_input(format!("{what} is empty")));
+        return Err(InvalidId::new(format!("{what} is empty")));
     }
     if text.len() > MAX_ID_LEN {
-        return Err(Error::invalid_input(format!(
+        return Err(InvalidId::new(format!(
             "{what} is longer than {MAX_ID_LEN} bytes"
         )));
     }
     if text.chars().any(char::is_control) {
-        return Err(Error::invalid_input(format!(
+        return Err(InvalidId::new(format!(
             "{what} contains control characters"
         )));
     }
@@ -350,6 +416,14 @@ mod tests {
         let names: Vec<_> = scopes.iter().map(Scope::as_str).collect();
         assert_eq!(names, ["a", "b", "c", "d"]);
         assert!(Scope::new("a b").is_err());
+    }
+
+    #[test]
+    fn invalid_ids_become_invalid_input_errors() {
+        let e = crate::Error::from(SubjectId::new("").unwrap_err());
+        assert_eq!(e.kind(), crate::ErrorKind::InvalidInput);
+        assert!(e.to_string().contains("subject id is empty"), "{e}");
+        assert!(ApiKeyId::parse("not-a-uuid").is_err());
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! Storage traits: tokens (with compare-and-swap and a refresh lease) and pending OAuth states.
 //!
-//! Implementations: [`crate::memory`] (unencrypted, in-process) and `socialconnect-store`
+//! Implementations: `memory` (unencrypted, in-process; the `memory` feature) and `socialconnect-store`
 //! (encrypted SQLite / PostgreSQL).
 
 use std::collections::BTreeMap;

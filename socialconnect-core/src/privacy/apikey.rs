@@ -83,8 +83,8 @@ use crate::alert::{Alert, AlertCounter, AlertSink, AlertThresholds, TracingAlert
 use crate::clock::Clock;
 use crate::error::{Error, Result};
 
-/// The marker every key starts with, followed by `_`.
-pub const API_KEY_PREFIX: &str = "sc";
+pub use crate::error::ApiKeyRejection;
+pub use crate::id::{API_KEY_PREFIX, ApiKeyId};
 
 /// Bytes of randomness in a key's secret part.
 const SECRET_BYTES: usize = 32;
@@ -133,51 +133,6 @@ impl<'de> serde::Deserialize<'de> for ApiKeySecret {
     }
 }
 
-/// An API key's public id: a UUID v7, written in its 32-hex-digit simple form. Not secret.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct ApiKeyId(Uuid);
-
-impl ApiKeyId {
-    /// A new, time-ordered id.
-    pub fn generate() -> Self {
-        Self(Uuid::now_v7())
-    }
-
-    /// Wraps an existing UUID (read back from storage, say).
-    pub fn from_uuid(id: Uuid) -> Self {
-        Self(id)
-    }
-
-    /// Parses the simple (32 hex digits) or hyphenated form.
-    pub fn parse(text: &str) -> Result<Self> {
-        Uuid::try_parse(text)
-            .map(Self)
-            .map_err(|_| Error::invalid_input("API key id is not a UUID"))
-    }
-
-    /// The underlying UUID.
-    pub fn as_uuid(&self) -> &Uuid {
-        &self.0
-    }
-
-    /// The key's public prefix, `sc_<key-id>`: what an admin UI shows and an alert names.
-    pub fn prefix(&self) -> String {
-        format!("{API_KEY_PREFIX}_{}", self.0.simple())
-    }
-}
-
-impl fmt::Debug for ApiKeyId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "ApiKeyId({})", self.0.simple())
-    }
-}
-
-impl fmt::Display for ApiKeyId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(&self.0.simple(), f)
-    }
-}
-
 /// SHA-256 of a key (see the [module docs](self) for what is hashed). What a store keeps.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub struct ApiKeyHash([u8; 32]);
@@ -196,7 +151,7 @@ impl ApiKeyHash {
     fn compute(key_id: &ApiKeyId, secret: &[u8; SECRET_BYTES]) -> Self {
         let mut h = Sha256::new();
         h.update(b"socialconnect-api-key-v1\0");
-        h.update(key_id.0.as_bytes());
+        h.update(key_id.as_uuid().as_bytes());
         h.update(secret);
         Self(h.finalize().into())
     }
@@ -209,41 +164,6 @@ impl ApiKeyHash {
 impl fmt::Debug for ApiKeyHash {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("ApiKeyHash(..)")
-    }
-}
-
-/// Why a well-formed API key was not accepted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum ApiKeyRejection {
-    /// No key has this id, or the secret does not match (deliberately one reason: no oracle).
-    Invalid,
-    /// The key was revoked.
-    Revoked,
-    /// The key is past its expiry.
-    Expired,
-    /// The key was rotated and its grace period is over.
-    Superseded,
-    /// The key is valid but lacks the scope the operation needs.
-    MissingScope,
-}
-
-impl ApiKeyRejection {
-    /// A stable name: `invalid`, `revoked`, `expired`, `superseded`, `missing_scope`.
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            ApiKeyRejection::Invalid => "invalid",
-            ApiKeyRejection::Revoked => "revoked",
-            ApiKeyRejection::Expired => "expired",
-            ApiKeyRejection::Superseded => "superseded",
-            ApiKeyRejection::MissingScope => "missing_scope",
-        }
-    }
-}
-
-impl fmt::Display for ApiKeyRejection {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 
@@ -324,7 +244,7 @@ impl ApiKeyRecord {
 
 /// Persistence of API keys. Object-safe; each method is atomic.
 ///
-/// Implemented by [`crate::memory::MemoryApiKeys`]; shaped for the encrypted store's
+/// Implemented by `memory::MemoryApiKeys` (the `memory` feature); shaped for the encrypted store's
 /// `sc_api_keys` table, where each method is one statement or one transaction. Scopes never
 /// contain a space or a comma (see [`ApiKeys::issue`]), so a backend may store them as one
 /// space-separated `TEXT` value.
@@ -693,7 +613,7 @@ fn parse_key(presented: &str) -> Result<(ApiKeyId, Zeroizing<[u8; SECRET_BYTES]>
     {
         return Err(malformed());
     }
-    let key_id = ApiKeyId(Uuid::try_parse(id).map_err(|_| malformed())?);
+    let key_id = ApiKeyId::from_uuid(Uuid::try_parse(id).map_err(|_| malformed())?);
     let decoded = Zeroizing::new(URL_SAFE_NO_PAD.decode(secret).map_err(|_| malformed())?);
     let mut bytes = Zeroizing::new([0u8; SECRET_BYTES]);
     if decoded.len() != SECRET_BYTES {

@@ -7,6 +7,7 @@
 //! prepared rusqlite statement on the same file, almost all of it the driver's per-query
 //! round trip to its worker thread, so the store could not come within 3× of the floor.
 
+mod conn;
 mod decode;
 mod pool;
 mod readers;
@@ -24,7 +25,8 @@ use socialconnect_core::apikey::{ApiKeyId, ApiKeyRecord};
 use socialconnect_core::store::PutOutcome;
 use socialconnect_core::{Error, Result};
 
-use self::pool::{Pool, db};
+use self::conn::db;
+use self::pool::Pool;
 use crate::backend::decode::{self as rows, Columns, Source};
 use crate::backend::sql;
 use crate::backend::{

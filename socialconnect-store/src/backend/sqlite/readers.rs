@@ -8,7 +8,7 @@ use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 use rusqlite::Connection;
 use socialconnect_core::Result;
 
-use super::pool::{closed, connect};
+use super::conn::{closed, connect};
 
 /// Reader connections per database file, at most.
 pub(super) const READERS: usize = 8;

@@ -7,7 +7,7 @@ use rusqlite::{Connection, TransactionBehavior};
 use sha2::{Digest, Sha384};
 use socialconnect_core::{Error, Result};
 
-use super::pool::db;
+use super::conn::db;
 use crate::backend::migrations::{self, Migration};
 
 /// Applies the migrations not yet applied, all in one `BEGIN IMMEDIATE` transaction, so two

@@ -494,7 +494,7 @@ async fn an_oversized_value_in_the_file_is_a_storage_error() {
         .unwrap();
     // Below the backend, on a connection with SQLite's default limits.
     let raw = Connection::open(&path).unwrap();
-    let huge = i64::from(super::pool::MAX_VALUE_BYTES) + 1;
+    let huge = i64::from(super::conn::MAX_VALUE_BYTES) + 1;
     raw.execute(
         "UPDATE sc_tokens SET sealed = zeroblob(?1) WHERE conn_id = 'conn'",
         [huge],
