@@ -9,6 +9,7 @@
 //! | [`store`] | the token and pending-authorization storage traits |
 //! | [`webhook`] | HMAC signatures over raw bodies, timestamped schemes, verification tokens |
 //! | [`decode`] | tolerant serde helpers for wire types: ids as strings or numbers, loose integers, bounded strings |
+//! | [`paging`] | one pagination walker for cursor, bookmark, offset and next-URL styles, with guards |
 //! | [`version`] | API-version pins, sunset tables and the test that flags a pin near its end |
 //!
 //! A contributor adding a platform touches this half of core and nothing in
@@ -17,6 +18,7 @@
 pub mod decode;
 pub mod http;
 pub mod oauth;
+pub mod paging;
 pub mod platform;
 pub(crate) mod refresh;
 pub mod store;
