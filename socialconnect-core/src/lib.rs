@@ -44,6 +44,6 @@ pub use connect::refresh::RefreshPolicy;
 pub use error::{Error, ErrorKind, Result};
 pub use hub::{
     AuthorizationRequest, ConnectOptions, Connected, Disconnected, EXPORT_FORMAT, EXPORT_VERSION,
-    ErasureOutcome, PurgeReport, RetentionPolicy, Revocation, Session, SocialConnect,
+    ErasureOutcome, PurgeReport, Refreshed, RetentionPolicy, Revocation, Session, SocialConnect,
     SocialConnectBuilder, UpstreamRevocation,
 };

@@ -58,10 +58,12 @@ async fn setup(
     }
     let key = ConnectionKey::new(subject, PlatformId::FACEBOOK, ConnectionId::generate());
     let now = Utc::now();
+    // A long-lived token issued about 60 days ago, `expires_in_secs` from its end (the refresh
+    // margin is capped at half a token's lifetime, so the issue date matters).
     let set = TokenSet::new(
         AccessToken::new("EAAB-old"),
         Expiry::after(now, expires_in_secs),
-        now,
+        now - chrono::Duration::days(60),
     )
     .with_account_id("10158000000000001");
     tokens.put(&key, &set, None).await.unwrap();

@@ -5,6 +5,12 @@
 //! Across processes, the store's refresh lease plays the same role, again with a re-read after
 //! it is taken. A new token set is written (compare-and-swap on the row version) before anyone
 //! gets it, so a rotated refresh token can never be lost.
+//!
+//! A caller that waited (for the gate or the lease) and finds the row at another version than
+//! the one it first read takes the token stored there, as long as it has not expired: someone
+//! refreshed (or reconnected) meanwhile, and refreshing again would only burn a rotation. The
+//! margin is also capped at half the token's lifetime as known at issue, so a token that lives
+//! 60 s or 2 s is not "due" the moment it is issued.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -17,13 +23,15 @@ use crate::error::{Error, ErrorKind, ReconnectReason, Result};
 use crate::id::ConnectionKey;
 use crate::platform::Platform;
 use crate::store::{ConnectionStatus, PutOutcome, StoredTokens, TokenStore};
-use crate::token::TokenSet;
+use crate::token::{Expiry, TokenSet};
 
 /// Refresh timing settings.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct RefreshPolicy {
-    /// Refresh when the access token expires within this margin (default 5 minutes).
+    /// Refresh when the access token expires within this margin (default 5 minutes). With
+    /// the jitter, the margin is capped at half the token's lifetime as known at issue, so a
+    /// token that lives 60 s is refreshed with 30 s left, not the moment it is issued.
     pub margin: Duration,
     /// A random extra margin, up to this much, so many connections issued together do not all
     /// refresh at the same instant (default 60 s).
@@ -73,17 +81,50 @@ impl RefreshPolicy {
         self
     }
 
-    fn needs_refresh(&self, tokens: &TokenSet, now: DateTime<Utc>) -> bool {
+    /// Whether `tokens` are inside the refresh margin at `now`. The margin (plus its jitter)
+    /// is at most half the access token's lifetime as known at issue
+    /// (`access_expires - issued_at`), so a freshly issued token is never due.
+    pub(crate) fn needs_refresh(&self, tokens: &TokenSet, now: DateTime<Utc>) -> bool {
         let jitter_ms = u64::try_from(self.jitter.as_millis()).unwrap_or(u64::MAX);
         let extra = if jitter_ms == 0 {
             0
         } else {
             rand::random_range(0..=jitter_ms)
         };
-        let margin = chrono::Duration::from_std(self.margin + Duration::from_millis(extra))
+        let mut margin = chrono::Duration::from_std(self.margin + Duration::from_millis(extra))
             .unwrap_or(chrono::Duration::MAX);
+        if let Expiry::At(expires) = tokens.access_expires {
+            let lifetime = expires - tokens.issued_at;
+            if lifetime > chrono::Duration::zero() {
+                margin = margin.min(lifetime / 2);
+            }
+        }
         tokens.access_expires.is_within(now, margin)
     }
+}
+
+/// Why a refresh is attempted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// Only when the token is inside the margin (a session).
+    IfDue,
+    /// Whatever the margin says (an operator's `refresh_now`).
+    Force,
+}
+
+impl Mode {
+    fn due(self, policy: &RefreshPolicy, tokens: &TokenSet, now: DateTime<Utc>) -> bool {
+        match self {
+            Mode::IfDue => policy.needs_refresh(tokens, now),
+            Mode::Force => true,
+        }
+    }
+}
+
+/// A caller that waited takes what the holder stored: the row moved on from the version the
+/// caller first read, and its token has not expired.
+fn written_meanwhile(stored: &StoredTokens, seen: u64, now: DateTime<Utc>) -> bool {
+    stored.version != seen && !stored.tokens.access_expires.is_past(now)
 }
 
 type Gate = Arc<tokio::sync::Mutex<()>>;
@@ -159,11 +200,48 @@ impl Refresher {
             self.remember(key, &stored.tokens);
             return Ok(stored.tokens);
         }
+        self.single_flight(key, stored.version, Mode::IfDue, store, platform, clock)
+            .await
+    }
+
+    /// Refreshes `key` now, whatever its expiry, single-flight with sessions and other callers:
+    /// a caller that waited for another's refresh takes its result. Returns the token set now
+    /// stored.
+    pub(crate) async fn refresh_now(
+        &self,
+        key: &ConnectionKey,
+        store: &dyn TokenStore,
+        platform: &dyn Platform,
+        clock: &dyn Clock,
+    ) -> Result<TokenSet> {
+        let stored = match load_usable(store, key).await {
+            Ok(stored) => stored,
+            Err(e) => {
+                self.invalidate(key);
+                return Err(e);
+            }
+        };
+        self.single_flight(key, stored.version, Mode::Force, store, platform, clock)
+            .await
+    }
+
+    /// Queues on the connection's gate, then refreshes unless someone did meanwhile.
+    /// `seen` is the row version the caller read before deciding to refresh.
+    async fn single_flight(
+        &self,
+        key: &ConnectionKey,
+        seen: u64,
+        mode: Mode,
+        store: &dyn TokenStore,
+        platform: &dyn Platform,
+        clock: &dyn Clock,
+    ) -> Result<TokenSet> {
         self.invalidate(key);
         let gate = self.gate(key);
         let result = {
             let _held = gate.lock().await;
-            self.refresh_locked(key, store, platform, clock).await
+            self.refresh_locked(key, seen, mode, store, platform, clock)
+                .await
         };
         self.forget_gate(key, gate);
         if let Ok(tokens) = &result {
@@ -175,13 +253,17 @@ impl Refresher {
     async fn refresh_locked(
         &self,
         key: &ConnectionKey,
+        seen: u64,
+        mode: Mode,
         store: &dyn TokenStore,
         platform: &dyn Platform,
         clock: &dyn Clock,
     ) -> Result<TokenSet> {
         // Another caller in this process may have refreshed while we queued.
         let stored = load_usable(store, key).await?;
-        if !self.policy.needs_refresh(&stored.tokens, clock.now()) {
+        if written_meanwhile(&stored, seen, clock.now())
+            || !mode.due(&self.policy, &stored.tokens, clock.now())
+        {
             return Ok(stored.tokens);
         }
         let deadline = tokio::time::Instant::now() + self.policy.lease_ttl;
@@ -192,7 +274,9 @@ impl Refresher {
             // Another process holds the lease: wait for its result.
             tokio::time::sleep(self.policy.lease_poll).await;
             let stored = load_usable(store, key).await?;
-            if !self.policy.needs_refresh(&stored.tokens, clock.now()) {
+            if written_meanwhile(&stored, seen, clock.now())
+                || !mode.due(&self.policy, &stored.tokens, clock.now())
+            {
                 return Ok(stored.tokens);
             }
             if tokio::time::Instant::now() >= deadline {
@@ -201,7 +285,9 @@ impl Refresher {
                 ));
             }
         };
-        let result = self.refresh_leased(key, store, platform, clock).await;
+        let result = self
+            .refresh_leased(key, seen, mode, store, platform, clock)
+            .await;
         if let Err(e) = store.release(&lease).await {
             // The lease lapses by itself; losing the release only delays the next refresh.
             tracing::warn!(error = %e, "releasing the refresh lease failed");
@@ -212,13 +298,17 @@ impl Refresher {
     async fn refresh_leased(
         &self,
         key: &ConnectionKey,
+        seen: u64,
+        mode: Mode,
         store: &dyn TokenStore,
         platform: &dyn Platform,
         clock: &dyn Clock,
     ) -> Result<TokenSet> {
         // Re-read under the lease: another process may have refreshed before we got it.
         let stored = load_usable(store, key).await?;
-        if !self.policy.needs_refresh(&stored.tokens, clock.now()) {
+        if written_meanwhile(&stored, seen, clock.now())
+            || !mode.due(&self.policy, &stored.tokens, clock.now())
+        {
             return Ok(stored.tokens);
         }
         tracing::debug!(platform = %key.platform, connection = %key.connection, "refreshing token");
@@ -244,6 +334,20 @@ impl Refresher {
                     && refresh_token_changed(&stored.tokens, &now_stored.tokens)
                 {
                     return Ok(now_stored.tokens);
+                }
+                if mode == Mode::Force
+                    && !stored.tokens.access_expires.is_past(clock.now())
+                    && matches!(
+                        &e,
+                        Error::ReconnectRequired {
+                            reason: ReconnectReason::Expired,
+                            platform: None,
+                        }
+                    )
+                {
+                    // The platform cannot refresh this grant (no refresh token) but the access
+                    // token still works: an operator's early refresh must not end it.
+                    return Err(e);
                 }
                 store
                     .set_status(
@@ -295,5 +399,44 @@ pub(crate) async fn load_usable(
             Err(Error::reconnect(ReconnectReason::MarkedByEarlierFailure))
         }
         ConnectionStatus::Revoked { .. } => Err(Error::reconnect(ReconnectReason::Revoked)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::secret::AccessToken;
+
+    fn token(issued: DateTime<Utc>, lifetime_s: i64) -> TokenSet {
+        TokenSet::new(
+            AccessToken::new("a"),
+            Expiry::after(issued, lifetime_s),
+            issued,
+        )
+    }
+
+    #[test]
+    fn the_margin_is_capped_at_half_the_lifetime() {
+        let policy = RefreshPolicy::default();
+        let t0 = Utc::now();
+        for lifetime in [2, 60, 600, 3600] {
+            let t = token(t0, lifetime);
+            assert!(!policy.needs_refresh(&t, t0), "fresh {lifetime}s token");
+            let just_before_half = t0 + chrono::Duration::milliseconds(lifetime * 500 - 1);
+            assert!(
+                !policy.needs_refresh(&t, just_before_half),
+                "{lifetime}s token before half its life"
+            );
+            assert!(policy.needs_refresh(&t, t0 + chrono::Duration::seconds(lifetime)));
+        }
+        // A long-lived token keeps the configured margin (300 s + up to 60 s of jitter).
+        let t = token(t0, 86_400);
+        assert!(!policy.needs_refresh(&t, t0 + chrono::Duration::seconds(86_400 - 361)));
+        assert!(policy.needs_refresh(&t, t0 + chrono::Duration::seconds(86_400 - 299)));
+        // Unknown and never-expiring tokens are never due.
+        let mut t = token(t0, 0);
+        assert!(!policy.needs_refresh(&t, t0 + chrono::Duration::days(365)));
+        t.access_expires = Expiry::Never;
+        assert!(!policy.needs_refresh(&t, t0 + chrono::Duration::days(365)));
     }
 }

@@ -126,6 +126,16 @@ pub enum Revocation {
     },
 }
 
+/// What [`SocialConnect::refresh_now`] left stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Refreshed {
+    /// When the stored access token expires.
+    pub access_expires: crate::token::Expiry,
+    /// When it was issued (by the hub's clock).
+    pub issued_at: DateTime<Utc>,
+}
+
 /// The result of a disconnect.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -231,6 +241,56 @@ impl SocialConnect {
             purpose,
             tokens,
             client: ClientInfo::default(),
+        })
+    }
+
+    /// Refreshes a connection's token now, whatever its expiry: for operators, and for a
+    /// refresh sweep that runs ahead of the sessions.
+    ///
+    /// Single-flight with sessions and other `refresh_now` calls, through the same
+    /// per-connection gate and cross-process lease: of many concurrent callers one sends the
+    /// refresh grant and the others take its result. Refused with `ConsentRequired` unless
+    /// account connection is permitted; a connection marked for reconnection is
+    /// `ReconnectRequired` without a request. A refresh the platform refuses (`invalid_grant`)
+    /// marks the connection, as a session's would; a platform that cannot refresh a grant at
+    /// all (no refresh token) leaves a still-valid connection as it is. Logged as
+    /// `oauth.refresh_now`.
+    pub async fn refresh_now(&self, key: &ConnectionKey) -> Result<Refreshed> {
+        let platform = self.platform(&key.platform)?.clone();
+        self.require_consent(&key.subject, Purpose::AccountConnection, &key.platform)
+            .await?;
+        let at = self.inner.clock.now();
+        let started = std::time::Instant::now();
+        let result = self
+            .inner
+            .refresher
+            .refresh_now(
+                key,
+                self.inner.tokens.as_ref(),
+                platform.as_ref(),
+                self.inner.clock.as_ref(),
+            )
+            .await
+            .inspect_err(|e| self.inner.alerts.observe(key, e, self.inner.clock.now()));
+        self.log_quietly(UsageEntry::new(
+            at,
+            key.subject.clone(),
+            key.platform.clone(),
+            Some(key.connection),
+            "oauth.refresh_now",
+            match &result {
+                Ok(_) => Outcome::Success,
+                Err(e) => Outcome::Failure(kind_name(e.kind())),
+            },
+            None,
+            started.elapsed(),
+            ClientInfo::default(),
+        ))
+        .await;
+        let tokens = result?;
+        Ok(Refreshed {
+            access_expires: tokens.access_expires,
+            issued_at: tokens.issued_at,
         })
     }
 
