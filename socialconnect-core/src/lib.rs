@@ -40,10 +40,13 @@ pub use privacy::{
     access_log, age, alert, apikey, consent, keys, platform_deletion, profile, receipt,
 };
 
+pub use connect::platform::Revocation;
 pub use connect::refresh::RefreshPolicy;
 pub use error::{Error, ErrorKind, Result};
+#[allow(deprecated)] // the old name stays importable, with its deprecation note
+pub use hub::UpstreamRevocation;
 pub use hub::{
     AuthorizationRequest, ConnectOptions, Connected, Disconnected, EXPORT_FORMAT, EXPORT_VERSION,
-    ErasureOutcome, PurgeReport, Refreshed, RetentionPolicy, Revocation, Session, SocialConnect,
-    SocialConnectBuilder, UpstreamRevocation,
+    ErasureOutcome, PurgeReport, Refreshed, RetentionPolicy, Session, SocialConnect,
+    SocialConnectBuilder,
 };

@@ -9,7 +9,7 @@ use socialconnect_core::access_log::{AccessLog, ClientInfo};
 use socialconnect_core::http::ApiRequest;
 use socialconnect_core::id::Purpose;
 use socialconnect_core::store::TokenStore;
-use socialconnect_core::{EXPORT_FORMAT, UpstreamRevocation};
+use socialconnect_core::{EXPORT_FORMAT, Revocation};
 
 #[tokio::test]
 async fn export_holds_connections_consent_and_usage_but_no_token() {
@@ -60,7 +60,7 @@ async fn erase_revokes_upstream_removes_everything_and_is_idempotent() {
     env.connected().await;
     let outcome = env.hub.erase(&env.subject, "ops-1").await.unwrap();
     assert_eq!(outcome.upstream.len(), 1);
-    assert_eq!(outcome.upstream[0].1, UpstreamRevocation::Completed);
+    assert_eq!(outcome.upstream[0].1, Revocation::Revoked);
     assert_eq!(env.sim.revocations(), 1);
     assert_eq!(outcome.report.counts["tokens"], 1);
     assert!(outcome.report.counts["usage_entries"] >= 1);

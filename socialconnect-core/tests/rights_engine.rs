@@ -30,7 +30,7 @@ use socialconnect_core::platform_deletion::{
 use socialconnect_core::profile::{ProfileStore, SubjectProfile};
 use socialconnect_core::receipt::ReceiptStore;
 use socialconnect_core::store::TokenStore;
-use socialconnect_core::{ErrorKind, Result, SocialConnect, UpstreamRevocation};
+use socialconnect_core::{ErrorKind, Result, Revocation, SocialConnect};
 use socialconnect_testkit::{OAuthSimulator, TokenFault};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, ResponseTemplate};
@@ -294,10 +294,7 @@ async fn erase_twice_leaves_receipts_under_one_pseudonym_and_nothing_of_the_subj
         .unwrap();
 
     let outcome = env.hub.erase(&env.subject, "dpo-1").await.unwrap();
-    assert_eq!(
-        outcome.upstream,
-        vec![(PLATFORM, UpstreamRevocation::Completed)]
-    );
+    assert_eq!(outcome.upstream, vec![(PLATFORM, Revocation::Revoked)]);
     assert_eq!(env.sim.revocations(), 1);
     let counts = &outcome.report.counts;
     assert_eq!(counts["tokens"], 1);
@@ -363,10 +360,7 @@ async fn a_failed_upstream_revocation_alerts_and_the_receipt_keeps_only_the_erro
         .await;
 
     let outcome = env.hub.erase(&env.subject, "dpo-1").await.unwrap();
-    assert!(matches!(
-        outcome.upstream[0].1,
-        UpstreamRevocation::Failed { .. }
-    ));
+    assert!(matches!(outcome.upstream[0].1, Revocation::Failed { .. }));
     assert_eq!(outcome.report.counts["tokens"], 1);
     let receipt = outcome.receipt.unwrap();
     assert_eq!(receipt.upstream[0].0, PLATFORM.as_str());

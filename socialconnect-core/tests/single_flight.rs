@@ -19,7 +19,7 @@ use socialconnect_core::id::{ConnectionId, ConnectionKey, PlatformId, Purpose, S
 use socialconnect_core::memory::{
     MemoryAccessLog, MemoryConsentLedger, MemoryPendingAuthStore, MemoryTokenStore,
 };
-use socialconnect_core::platform::{AccountInfo, OAuthSpec, Platform, RevokeOutcome};
+use socialconnect_core::platform::{AccountInfo, OAuthSpec, Platform, Revocation};
 use socialconnect_core::secret::{AccessToken, AuthCode, PkceVerifier, RefreshToken};
 use socialconnect_core::store::{ConnectionStatus, TokenStore};
 use socialconnect_core::token::{Expiry, TokenSet};
@@ -161,8 +161,8 @@ impl Platform for SlowPlatform {
         .with_refresh(RefreshToken::new(format!("refresh-{n}")), Expiry::Unknown))
     }
 
-    async fn revoke(&self, _tokens: &TokenSet) -> Result<RevokeOutcome> {
-        Ok(RevokeOutcome::Unsupported)
+    async fn revoke(&self, _tokens: &TokenSet) -> Result<Revocation> {
+        Ok(Revocation::NotOffered)
     }
 
     async fn account(&self, _tokens: &TokenSet) -> Result<AccountInfo> {

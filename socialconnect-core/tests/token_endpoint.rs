@@ -338,7 +338,7 @@ async fn server_failures_and_throttling_keep_their_kinds() {
 
 #[tokio::test]
 async fn revocation_is_data_rfc7009_platform_or_not_offered() {
-    use socialconnect_core::platform::{RevocationEndpoint, RevokeOutcome};
+    use socialconnect_core::platform::{Revocation, RevocationEndpoint};
     let ep = Endpoint::new().await;
     let base = Url::parse(&ep.server.uri()).unwrap();
     Mock::given(method("POST"))
@@ -363,14 +363,14 @@ async fn revocation_is_data_rfc7009_platform_or_not_offered() {
     );
     assert_eq!(
         rfc.revoke("t", "refresh_token").await.unwrap(),
-        RevokeOutcome::Revoked
+        Revocation::Revoked
     );
     // Not offered: nothing is sent.
     let none = client(RevocationEndpoint::NotOffered);
     assert_eq!(none.spec().revoke_url(), None);
     assert_eq!(
         none.revoke("t", "refresh_token").await.unwrap(),
-        RevokeOutcome::Unsupported
+        Revocation::NotOffered
     );
     // The platform's own endpoint is the platform's business, not the OAuth client's.
     let own = client(RevocationEndpoint::Platform);

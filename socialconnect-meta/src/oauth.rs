@@ -14,7 +14,7 @@ use serde::Deserialize;
 use socialconnect_core::error::ReconnectReason;
 use socialconnect_core::http::ApiRequest;
 use socialconnect_core::id::{PlatformId, Purpose, Scope};
-use socialconnect_core::platform::{AccountInfo, OAuthSpec, PkceMode, Platform, RevokeOutcome};
+use socialconnect_core::platform::{AccountInfo, OAuthSpec, PkceMode, Platform, Revocation};
 use socialconnect_core::secret::{AccessToken, AuthCode, PkceVerifier};
 use socialconnect_core::token::{Expiry, TokenSet};
 use socialconnect_core::{Error, Result};
@@ -260,16 +260,16 @@ impl Platform for FacebookLogin {
         self.exchange_long_lived(&tokens.access_token).await
     }
 
-    async fn revoke(&self, tokens: &TokenSet) -> Result<RevokeOutcome> {
+    async fn revoke(&self, tokens: &TokenSet) -> Result<Revocation> {
         if self.product == MetaProduct::WhatsApp && tokens.access_expires == Expiry::Never {
             // A system-user token is managed in Business Manager, not revocable by the app.
-            return Ok(RevokeOutcome::Unsupported);
+            return Ok(Revocation::NotOffered);
         }
         let req =
             ApiRequest::delete(self.client.graph_url("me/permissions")?).operation("oauth.revoke");
         let req = self.client.authorize(req, &tokens.access_token);
         self.client.call_app(&self.spec.platform, req).await?;
-        Ok(RevokeOutcome::Revoked)
+        Ok(Revocation::Revoked)
     }
 
     /// Every Meta connection is identified by the app-scoped Facebook user id, the id Meta's

@@ -20,7 +20,7 @@ use socialconnect_core::profile::{ProfileStore, SubjectProfile};
 use socialconnect_core::receipt::ReceiptStore;
 use socialconnect_core::secret::{AuthCode, ClientSecret};
 use socialconnect_core::store::{PendingAuthStore, TokenStore};
-use socialconnect_core::{ErrorKind, SocialConnect, UpstreamRevocation};
+use socialconnect_core::{ErrorKind, Revocation, SocialConnect};
 use socialconnect_store::EncryptedStore;
 use socialconnect_store::StoreOptions;
 use socialconnect_store::keys::LocalKeyring;
@@ -211,10 +211,7 @@ async fn lifecycle(
     // Erase: upstream revocation observed, receipt kept, nothing of the subject left.
     let revocations = sim.revocations();
     let erased = hub.erase(&subject, "support-agent-3").await.unwrap();
-    assert_eq!(
-        erased.upstream,
-        vec![(PLATFORM, UpstreamRevocation::Completed)]
-    );
+    assert_eq!(erased.upstream, vec![(PLATFORM, Revocation::Revoked)]);
     assert_eq!(sim.revocations(), revocations + 1);
     let receipt = erased.receipt.expect("a receipt");
     assert_eq!(receipt.subject_pseudonym, store.pseudonym(&subject));

@@ -204,15 +204,31 @@ impl AccountInfo {
     }
 }
 
-/// What revoking upstream achieved.
+/// What revoking a grant upstream achieved: the one outcome type of
+/// [`Platform::revoke`], [`SocialConnect::disconnect`](crate::SocialConnect::disconnect) and
+/// [`SocialConnect::erase`](crate::SocialConnect::erase).
+///
+/// A platform's [`Platform::revoke`] answers what it can know, `Revoked` or `NotOffered`, and
+/// returns an error when the call fails; the hub turns that error into `Failed`, since its
+/// local deletion goes ahead whatever happened upstream.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
-pub enum RevokeOutcome {
+pub enum Revocation {
     /// The platform confirmed the revocation.
     Revoked,
-    /// The platform has no revocation endpoint; the token stays valid upstream until it expires.
-    Unsupported,
+    /// The platform offers no revocation (see [`RevocationEndpoint::NotOffered`]): the token
+    /// stays valid upstream until it expires.
+    NotOffered,
+    /// Revocation failed; the local data was deleted anyway.
+    Failed {
+        /// Why (the error's text, never holding a token).
+        reason: String,
+    },
 }
+
+/// The former name of [`Revocation`] (its `Unsupported` is now [`Revocation::NotOffered`]).
+#[deprecated(since = "0.2.0", note = "use `Revocation`")]
+pub type RevokeOutcome = Revocation;
 
 /// The lifecycle every platform connector implements.
 #[async_trait]
@@ -236,7 +252,7 @@ pub trait Platform: Send + Sync {
     async fn refresh(&self, tokens: &TokenSet) -> Result<TokenSet>;
 
     /// Revokes the tokens upstream, where the platform allows it.
-    async fn revoke(&self, tokens: &TokenSet) -> Result<RevokeOutcome>;
+    async fn revoke(&self, tokens: &TokenSet) -> Result<Revocation>;
 
     /// The account the tokens act as.
     async fn account(&self, tokens: &TokenSet) -> Result<AccountInfo>;

@@ -17,7 +17,9 @@ use url::Url;
 pub use builder::SocialConnectBuilder;
 pub use connection::ConnectOptions;
 pub use retention::{PurgeReport, RetentionPolicy};
-pub use rights::{EXPORT_FORMAT, EXPORT_VERSION, ErasureOutcome, UpstreamRevocation};
+#[allow(deprecated)] // re-exports the deprecated alias so old paths keep compiling
+pub use rights::UpstreamRevocation;
+pub use rights::{EXPORT_FORMAT, EXPORT_VERSION, ErasureOutcome};
 pub use session::Session;
 pub(crate) use session::kind_name;
 
@@ -28,7 +30,7 @@ use crate::consent::{ConsentEvent, ConsentLedger, ConsentReceipt};
 use crate::error::{Error, Result};
 use crate::http::HttpClient;
 use crate::id::{ConnectionKey, PlatformId, Purpose, Scope, SubjectId};
-use crate::platform::{AccountInfo, Platform, RevokeOutcome};
+use crate::platform::{AccountInfo, Platform, Revocation};
 use crate::platform_deletion::DeletionRequestStore;
 use crate::store::{PendingAuthStore, TokenStore};
 
@@ -109,21 +111,6 @@ pub struct Connected {
     pub scopes: Vec<Scope>,
     /// True when the subject had already connected this account and its tokens were replaced.
     pub reconnected: bool,
-}
-
-/// What [`SocialConnect::disconnect`] did.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Revocation {
-    /// Revoked upstream.
-    Revoked,
-    /// The platform offers no revocation.
-    Unsupported,
-    /// Revocation failed; the local tokens were deleted anyway.
-    Failed {
-        /// Why (never holding a token).
-        reason: String,
-    },
 }
 
 /// What [`SocialConnect::refresh_now`] left stored.
@@ -306,8 +293,7 @@ impl SocialConnect {
         let revocation = match self.inner.tokens.get(key).await? {
             None => None,
             Some(stored) => Some(match platform.revoke(&stored.tokens).await {
-                Ok(RevokeOutcome::Revoked) => Revocation::Revoked,
-                Ok(RevokeOutcome::Unsupported) => Revocation::Unsupported,
+                Ok(outcome) => outcome,
                 Err(e) => {
                     tracing::warn!(platform = %key.platform, connection = %key.connection, error = %e, "upstream revocation failed");
                     Revocation::Failed {

@@ -16,7 +16,7 @@ use crate::alert::Alert;
 use crate::consent::ChainReport;
 use crate::error::{Error, Result};
 use crate::id::{PlatformId, SubjectId};
-use crate::platform::RevokeOutcome;
+use crate::platform::Revocation;
 use crate::platform_deletion::DeletionStatus;
 use crate::profile::SubjectProfile;
 use crate::receipt::ErasureReceipt;
@@ -37,27 +37,17 @@ pub(crate) const EXPORT_PAGE: u32 = 1000;
 // the erased subject.
 use crate::access_log::{SDK_PLATFORM, SYSTEM_SUBJECT as ERASED_SUBJECT};
 
-/// What happened upstream for one connection during an erasure.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum UpstreamRevocation {
-    /// The platform revoked the authorization.
-    Completed,
-    /// Revocation failed; the local data was erased anyway.
-    Failed {
-        /// Why (no token in it).
-        reason: String,
-    },
-    /// The platform offers no revocation.
-    Unsupported,
-}
+/// The former name of [`Revocation`] in erasure outcomes (its `Completed` is now
+/// [`Revocation::Revoked`], its `Unsupported` [`Revocation::NotOffered`]).
+#[deprecated(since = "0.2.0", note = "use `Revocation`")]
+pub type UpstreamRevocation = Revocation;
 
 /// The result of [`SocialConnect::erase`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ErasureOutcome {
     /// Per connection's platform, what revocation achieved.
-    pub upstream: Vec<(PlatformId, UpstreamRevocation)>,
+    pub upstream: Vec<(PlatformId, Revocation)>,
     /// What the stores removed, per kind.
     pub report: ErasureReport,
     /// The receipt stored for this erasure; `None` when the hub has no receipt store.
@@ -102,11 +92,13 @@ fn separator<W: Write>(out: &mut W, first: &mut bool) -> Result<()> {
 }
 
 /// The receipt's text for an upstream outcome: the error kind only, never a platform message.
-fn receipt_text(outcome: &UpstreamRevocation, kind: Option<&'static str>) -> String {
+/// The words are those receipts have always carried (`completed`, `unsupported`), so receipts
+/// written before and after the outcome types were merged read alike.
+fn receipt_text(outcome: &Revocation, kind: Option<&'static str>) -> String {
     match outcome {
-        UpstreamRevocation::Completed => "completed".to_owned(),
-        UpstreamRevocation::Unsupported => "unsupported".to_owned(),
-        UpstreamRevocation::Failed { .. } => format!("failed: {}", kind.unwrap_or("unknown")),
+        Revocation::Revoked => "completed".to_owned(),
+        Revocation::NotOffered => "unsupported".to_owned(),
+        Revocation::Failed { .. } => format!("failed: {}", kind.unwrap_or("unknown")),
     }
 }
 
@@ -380,7 +372,7 @@ impl SocialConnect {
     /// Erases `subject` on behalf of `actor`.
     ///
     /// 1. Revokes each connection upstream where the platform supports it, recording per
-    ///    platform `Completed`, `Failed` or `Unsupported`; each failure raises
+    ///    platform a [`Revocation`] (`Revoked`, `NotOffered` or `Failed`); each failure raises
     ///    [`Alert::ErasureUpstreamRevokeFailed`].
     /// 2. Removes the subject from the token store (the encrypted store erases every record
     ///    kind there and destroys the subject's data key), the pending-state store, the usage
@@ -441,25 +433,24 @@ impl SocialConnect {
                 self.inner.tokens.get(&key).await?,
             ) {
                 (Some(platform), Some(stored)) => match platform.revoke(&stored.tokens).await {
-                    Ok(RevokeOutcome::Revoked) => UpstreamRevocation::Completed,
-                    Ok(RevokeOutcome::Unsupported) => UpstreamRevocation::Unsupported,
+                    Ok(outcome) => outcome,
                     Err(e) => {
                         tracing::warn!(platform = %key.platform, error = %e, "upstream revocation failed during erasure");
                         kind = Some(super::kind_name(e.kind()));
-                        UpstreamRevocation::Failed {
+                        Revocation::Failed {
                             reason: e.to_string(),
                         }
                     }
                 },
                 (None, _) => {
                     kind = Some("config");
-                    UpstreamRevocation::Failed {
+                    Revocation::Failed {
                         reason: "platform not registered with this hub".to_owned(),
                     }
                 }
                 (_, None) => continue,
             };
-            if matches!(outcome, UpstreamRevocation::Failed { .. }) {
+            if matches!(outcome, Revocation::Failed { .. }) {
                 self.inner
                     .alerts
                     .raise(&Alert::ErasureUpstreamRevokeFailed {

@@ -27,7 +27,7 @@ use crate::clock::Clock;
 use crate::error::{DecodeError, Error, Result};
 use crate::http::{ApiRequest, ApiResponse, HttpClient};
 use crate::id::Scope;
-use crate::platform::{ClientAuth, OAuthSpec, RevocationEndpoint, RevokeOutcome, TokenDialect};
+use crate::platform::{ClientAuth, OAuthSpec, Revocation, RevocationEndpoint, TokenDialect};
 use crate::secret::{AuthCode, ClientSecret, PkceVerifier, RefreshToken};
 use crate::token::{Expiry, TokenSet};
 
@@ -165,14 +165,14 @@ impl OAuthClient {
         }
     }
 
-    /// Revokes a token at the spec's RFC 7009 endpoint; [`RevokeOutcome::Unsupported`] when
+    /// Revokes a token at the spec's RFC 7009 endpoint; [`Revocation::NotOffered`] when
     /// the spec says revocation is [not offered](RevocationEndpoint::NotOffered). A spec whose
     /// platform revokes through its own call ([`RevocationEndpoint::Platform`]) fails with a
     /// `Config` error: that call belongs in the platform's [`Platform::revoke`](crate::platform::Platform::revoke).
-    pub async fn revoke(&self, token: &str, hint: &str) -> Result<RevokeOutcome> {
+    pub async fn revoke(&self, token: &str, hint: &str) -> Result<Revocation> {
         let url = match &self.spec.revocation {
             RevocationEndpoint::Rfc7009(url) => url.clone(),
-            RevocationEndpoint::NotOffered => return Ok(RevokeOutcome::Unsupported),
+            RevocationEndpoint::NotOffered => return Ok(Revocation::NotOffered),
             RevocationEndpoint::Platform => {
                 return Err(Error::config(
                     "this platform revokes through its own endpoint, not RFC 7009",
@@ -187,7 +187,7 @@ impl OAuthClient {
             .operation("oauth.revoke");
         let resp = self.http.send(req).await?;
         if resp.is_success() {
-            return Ok(RevokeOutcome::Revoked);
+            return Ok(Revocation::Revoked);
         }
         Err(self.error_from_response(&resp, Grant::Revoke))
     }

@@ -9,7 +9,7 @@ use super::OAuthClient;
 use crate::error::{Error, ReconnectReason, Result};
 use crate::http::ApiRequest;
 use crate::id::PlatformId;
-use crate::platform::{AccountInfo, OAuthSpec, Platform, RevokeOutcome};
+use crate::platform::{AccountInfo, OAuthSpec, Platform, Revocation};
 use crate::secret::{AuthCode, PkceVerifier};
 use crate::token::TokenSet;
 
@@ -73,7 +73,7 @@ impl Platform for StandardPlatform {
         self.oauth.refresh(refresh).await
     }
 
-    async fn revoke(&self, tokens: &TokenSet) -> Result<RevokeOutcome> {
+    async fn revoke(&self, tokens: &TokenSet) -> Result<Revocation> {
         // Revoking the refresh token ends the whole grant at RFC 7009 servers.
         match &tokens.refresh_token {
             Some(r) => self.oauth.revoke(r.expose_secret(), "refresh_token").await,
