@@ -24,7 +24,7 @@ use socialconnect_core::keys::KeyProvider;
 use socialconnect_core::platform_deletion::DeletionRequestStore;
 use socialconnect_core::profile::ProfileStore;
 use socialconnect_core::receipt::ReceiptStore;
-use socialconnect_core::secret::{AuthCode, ClientSecret};
+use socialconnect_core::secret::ClientSecret;
 use socialconnect_core::store::{PendingAuthStore, TokenStore};
 use socialconnect_core::{Connected, Error, Result, SocialConnect};
 use socialconnect_meta::instagram::MediaContainer;
@@ -378,8 +378,19 @@ async fn connect(
         Mode::Real { redirect } => redirect.clone(),
     };
     let auth = hub.connect(subject, &platform, &scopes, &redirect).await?;
-    let (code, state) = match mode {
-        Mode::Offline(sim) => sim.authorize(&auth.url),
+    // Where the browser lands: the whole callback URL, which the hub reads (state, code, or
+    // the user's refusal as ErrorKind::AuthorizationDenied).
+    let callback = match mode {
+        Mode::Offline(sim) => {
+            let (code, state) = sim.authorize(&auth.url);
+            let mut landed = redirect.clone();
+            landed
+                .query_pairs_mut()
+                .append_pair("code", &code)
+                .append_pair("state", &state);
+            // Facebook appends this fragment; the hub ignores it.
+            format!("{landed}#_=_")
+        }
         Mode::Real { .. } => {
             println!(
                 "Open this URL, log in, then paste the address you were sent to:\n{}",
@@ -390,18 +401,8 @@ async fn connect(
                 .lock()
                 .read_line(&mut line)
                 .map_err(|e| Error::storage("reading the callback URL", e))?;
-            let callback =
-                Url::parse(line.trim()).map_err(|_| Error::invalid_input("not a URL"))?;
-            let get = |name: &str| {
-                callback
-                    .query_pairs()
-                    .find(|(k, _)| k == name)
-                    .map(|(_, v)| v.into_owned())
-                    .ok_or_else(|| Error::invalid_input(format!("the callback has no `{name}`")))
-            };
-            (get("code")?, get("state")?)
+            line
         }
     };
-    hub.complete(subject, &redirect, &state, AuthCode::new(code))
-        .await
+    hub.complete_callback(subject, &redirect, &callback).await
 }
