@@ -10,7 +10,12 @@
 //!   platform.
 //! - [`CatchAll`]: a lowest-priority mock that fails the test naming any request no other mock
 //!   matched (`unexpected request: GET /foo`).
+//! - [`JsonMock`]: a JSON answer (method, path, status, headers, a fixture body) mounted in one
+//!   expression.
 //! - [`fixture!`] and [`load_fixture`]: JSON fixtures from the calling crate's `tests/fixtures/`.
+//! - [`Harness`]: a hub over the memory stores with consent, the connect flow and sessions one
+//!   call each.
+//! - [`conformance::run`]: the conformance suite every platform crate runs with its simulator.
 //! - [`ManualClock`]: a [`Clock`](socialconnect_core::clock::Clock) that moves only when told.
 //!
 //! ```
@@ -50,13 +55,18 @@
 
 pub mod catch_all;
 pub mod clock;
+pub mod conformance;
 pub mod fixtures;
+pub mod harness;
 pub mod meta;
+pub mod mock;
 pub mod oauth;
 
 pub use catch_all::{CatchAll, UNEXPECTED_STATUS, UnexpectedRequest};
 pub use clock::ManualClock;
 pub use fixtures::{fixture_path, load_fixture, load_fixture_bytes};
+pub use harness::{Harness, HarnessBuilder, test_http_client};
+pub use mock::JsonMock;
 pub use oauth::{
     AuthorizeError, AuthorizeRequest, ClientAuth, IssuedTokens, OAuthSimulator,
     OAuthSimulatorBuilder, TokenFault, pkce_s256,

@@ -466,6 +466,46 @@ impl GraphSimulator {
     }
 }
 
+impl crate::conformance::Simulator for GraphSimulator {
+    fn try_authorize(&self, authorize_url: &Url) -> Result<(String, String), AuthorizeError> {
+        GraphSimulator::try_authorize(self, authorize_url)
+    }
+
+    fn deny_next_authorization(&self) {
+        GraphSimulator::deny_next_authorization(self);
+    }
+
+    /// Meta has no refresh grant: the long-lived exchange refreshes, and a dead session makes
+    /// it answer error 190 (subcode 460, "session invalidated").
+    fn reject_next_refresh(&self) {
+        self.fail_next(
+            "oauth/access_token",
+            GraphFault::Error {
+                code: 190,
+                subcode: Some(460),
+                is_transient: false,
+            },
+        );
+    }
+
+    fn code_exchanges(&self) -> usize {
+        GraphSimulator::code_exchanges(self)
+    }
+
+    /// `fb_exchange_token` requests (the code exchange makes one too).
+    fn refreshes(&self) -> usize {
+        self.long_lived_exchanges()
+    }
+
+    fn revocations(&self) -> usize {
+        GraphSimulator::revocations(self)
+    }
+
+    fn server(&self) -> &MockServer {
+        GraphSimulator::server(self)
+    }
+}
+
 /// A failure injected with [`GraphSimulator::fail_next`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
