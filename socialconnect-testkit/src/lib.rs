@@ -16,6 +16,7 @@
 //! - [`Harness`]: a hub over the memory stores with consent, the connect flow and sessions one
 //!   call each.
 //! - [`conformance::run`]: the conformance suite every platform crate runs with its simulator.
+//! - [`store_contract::run`]: the cases every storage backend passes, on core's traits alone.
 //! - [`ManualClock`]: a [`Clock`](socialconnect_core::clock::Clock) that moves only when told.
 //!
 //! ```
@@ -61,6 +62,7 @@ pub mod harness;
 pub mod meta;
 pub mod mock;
 pub mod oauth;
+pub mod store_contract;
 
 pub use catch_all::{CatchAll, UNEXPECTED_STATUS, UnexpectedRequest};
 pub use clock::ManualClock;

@@ -221,17 +221,14 @@ impl Suite {
 /// saying so.
 pub async fn run(sim: &dyn Simulator, suite: Suite) -> Report {
     let cx = Ctx { sim, suite: &suite };
-    let mut report = Report {
-        platform: suite.platform.clone(),
-        cases: Vec::new(),
-    };
+    let mut report = Report::new(format!("conformance of {}", suite.platform));
     cases::run(&cx, &mut report).await;
     matrix::run(&cx, &mut report).await;
     report
 }
 
 /// What a case returns: its outcome, or why it failed.
-type Check = std::result::Result<CaseOutcome, String>;
+pub(crate) type Check = std::result::Result<CaseOutcome, String>;
 
 /// `Err(message)` from a case unless `cond` holds.
 macro_rules! ensure {
@@ -244,7 +241,7 @@ macro_rules! ensure {
 pub(crate) use ensure;
 
 /// Runs one case: a panic or a hang is a failure, not the end of the suite.
-async fn record(report: &mut Report, name: String, case: impl Future<Output = Check>) {
+pub(crate) async fn record(report: &mut Report, name: String, case: impl Future<Output = Check>) {
     let outcome =
         match tokio::time::timeout(CASE_DEADLINE, AssertUnwindSafe(case).catch_unwind()).await {
             Err(_) => CaseOutcome::Failed(format!("no result within {CASE_DEADLINE:?}")),

@@ -2,8 +2,6 @@
 
 use std::fmt;
 
-use socialconnect_core::id::PlatformId;
-
 /// How one case ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -27,17 +25,25 @@ pub struct CaseResult {
     pub outcome: CaseOutcome,
 }
 
-/// Every case the suite ran for one platform, in order.
+/// Every case a suite ran, in order: the conformance suite for one platform, or the store
+/// contract for one backend.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct Report {
-    /// The platform the suite ran against.
-    pub platform: PlatformId,
+    /// What ran against what, e.g. `conformance of facebook`.
+    pub title: String,
     /// The cases.
     pub cases: Vec<CaseResult>,
 }
 
 impl Report {
+    pub(crate) fn new(title: String) -> Self {
+        Self {
+            title,
+            cases: Vec::new(),
+        }
+    }
+
     /// How many cases ran (skipped ones included).
     pub fn case_count(&self) -> usize {
         self.cases.len()
@@ -78,8 +84,8 @@ impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
             f,
-            "conformance of {}: {} cases, {} passed, {} skipped, {} failed",
-            self.platform,
+            "{}: {} cases, {} passed, {} skipped, {} failed",
+            self.title,
             self.case_count(),
             self.passed(),
             self.skipped(),
