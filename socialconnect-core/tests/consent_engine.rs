@@ -410,7 +410,7 @@ async fn an_expired_grant_denies() {
 #[tokio::test]
 async fn a_significant_notice_change_needs_fresh_consent_after_the_grace_period() {
     let start = chrono::Utc::now() - Days::days(365);
-    let env = env_configured(|b| {
+    let env = env_configured(move |b| {
         b.notice_version(NoticeVersion::new("v1", V1_HASH, true, start))
             .notice_grace(std::time::Duration::from_secs(30 * 86_400))
     })
@@ -522,7 +522,7 @@ async fn a_significant_notice_change_needs_fresh_consent_after_the_grace_period(
 #[tokio::test]
 async fn declared_purposes_ignore_notice_changes() {
     let start = chrono::Utc::now() - Days::days(365);
-    let env = env_configured(|b| {
+    let env = env_configured(move |b| {
         b.notice_version(NoticeVersion::new("v1", V1_HASH, false, start))
             .notice_version(NoticeVersion::new(
                 "v2",

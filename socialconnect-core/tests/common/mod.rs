@@ -8,16 +8,16 @@ use std::time::Duration;
 use chrono::Utc;
 use socialconnect_core::clock::Clock;
 use socialconnect_core::consent::ConsentEvent;
-use socialconnect_core::http::{HttpClient, RetryPolicy};
+use socialconnect_core::http::HttpClient;
 use socialconnect_core::id::{PlatformId, Purpose, Scope, SubjectId};
-use socialconnect_core::memory::{
-    MemoryAccessLog, MemoryConsentLedger, MemoryPendingAuthStore, MemoryTokenStore,
-};
+use socialconnect_core::memory::{MemoryAccessLog, MemoryConsentLedger, MemoryTokenStore};
 use socialconnect_core::oauth::{OAuthClient, StandardPlatform};
 use socialconnect_core::platform::OAuthSpec;
 use socialconnect_core::secret::{AuthCode, ClientSecret};
 use socialconnect_core::{Connected, RefreshPolicy, SocialConnect};
-use socialconnect_testkit::{ManualClock, OAuthSimulator, OAuthSimulatorBuilder};
+use socialconnect_testkit::{
+    Harness, HarnessBuilder, ManualClock, OAuthSimulator, OAuthSimulatorBuilder,
+};
 use url::Url;
 
 pub const PLATFORM: PlatformId = PlatformId::LINKEDIN;
@@ -35,13 +35,7 @@ pub struct Env {
 }
 
 pub fn http() -> HttpClient {
-    HttpClient::builder()
-        .timeout(Duration::from_secs(10))
-        .retry(
-            RetryPolicy::default().with_delays(Duration::from_millis(5), Duration::from_millis(20)),
-        )
-        .build()
-        .unwrap()
+    socialconnect_testkit::test_http_client()
 }
 
 pub fn platform(
@@ -74,47 +68,43 @@ pub fn hub_over(
     log: Arc<MemoryAccessLog>,
     http: &HttpClient,
 ) -> SocialConnect {
-    SocialConnect::builder()
-        .http(http.clone())
-        .platform(Arc::new(platform(sim, http, clock.clone())))
-        .token_store(tokens)
-        .pending_store(Arc::new(MemoryPendingAuthStore::new()))
-        .consent_ledger(ledger)
-        .access_log(log)
-        .clock(clock)
-        .refresh_policy(
-            RefreshPolicy::default().with_lease(Duration::from_secs(30), Duration::from_millis(5)),
-        )
+    harness(sim, clock, http)
+        .tokens(tokens)
+        .ledger(ledger)
+        .log(log)
         .build()
-        .unwrap()
+        .hub
+}
+
+/// The test kit's harness over the simulator's platform.
+fn harness(sim: &OAuthSimulator, clock: Arc<ManualClock>, http: &HttpClient) -> HarnessBuilder {
+    Harness::builder()
+        .platform(Arc::new(platform(sim, http, clock.clone())))
+        .clock(clock)
+        .http(http.clone())
+}
+
+impl From<(OAuthSimulator, Harness)> for Env {
+    fn from((sim, h): (OAuthSimulator, Harness)) -> Self {
+        Env {
+            sim,
+            hub: h.hub,
+            clock: h.clock,
+            tokens: h.tokens,
+            ledger: h.ledger,
+            log: h.log,
+            subject: h.subject,
+            redirect: h.redirect,
+            http: h.http,
+        }
+    }
 }
 
 pub async fn env_with(builder: OAuthSimulatorBuilder) -> Env {
     let clock = Arc::new(ManualClock::new(Utc::now()));
     let sim = builder.clock(clock.clone()).start().await;
-    let http = http();
-    let tokens = Arc::new(MemoryTokenStore::with_clock(clock.clone()));
-    let ledger = Arc::new(MemoryConsentLedger::with_clock(clock.clone()));
-    let log = Arc::new(MemoryAccessLog::new());
-    let hub = hub_over(
-        &sim,
-        clock.clone(),
-        tokens.clone(),
-        ledger.clone(),
-        log.clone(),
-        &http,
-    );
-    Env {
-        sim,
-        hub,
-        clock,
-        tokens,
-        ledger,
-        log,
-        subject: SubjectId::new("user-42").unwrap(),
-        redirect: Url::parse("https://host.example/oauth/callback").unwrap(),
-        http,
-    }
+    let h = harness(&sim, clock, &http()).build();
+    (sim, h).into()
 }
 
 pub async fn env() -> Env {
@@ -161,22 +151,13 @@ impl Env {
 pub async fn env_configured(
     configure: impl FnOnce(
         socialconnect_core::SocialConnectBuilder,
-    ) -> socialconnect_core::SocialConnectBuilder,
+    ) -> socialconnect_core::SocialConnectBuilder
+    + 'static,
 ) -> Env {
-    let mut env = env().await;
-    let builder = SocialConnect::builder()
-        .http(env.http.clone())
-        .platform(Arc::new(platform(&env.sim, &env.http, env.clock.clone())))
-        .token_store(env.tokens.clone())
-        .pending_store(Arc::new(MemoryPendingAuthStore::new()))
-        .consent_ledger(env.ledger.clone())
-        .access_log(env.log.clone())
-        .clock(env.clock.clone())
-        .refresh_policy(
-            RefreshPolicy::default().with_lease(Duration::from_secs(30), Duration::from_millis(5)),
-        );
-    env.hub = configure(builder).build().unwrap();
-    env
+    let clock = Arc::new(ManualClock::new(Utc::now()));
+    let sim = OAuthSimulator::builder().clock(clock.clone()).start().await;
+    let h = harness(&sim, clock, &http()).configure(configure).build();
+    (sim, h).into()
 }
 
 impl Env {
@@ -226,45 +207,31 @@ pub async fn privacy_env_with(
 ) -> PrivacyEnv {
     let clock = Arc::new(ManualClock::new(Utc::now()));
     let sim = builder.clock(clock.clone()).start().await;
-    let http = http();
-    let tokens = Arc::new(MemoryTokenStore::with_clock(clock.clone()));
-    let ledger = Arc::new(MemoryConsentLedger::with_clock(clock.clone()));
-    let log = Arc::new(MemoryAccessLog::new());
-    let pending = Arc::new(MemoryPendingAuthStore::new());
     let profiles = Arc::new(socialconnect_core::memory::MemoryProfiles::new());
     let receipts = Arc::new(socialconnect_core::memory::MemoryReceipts::new());
     let deletions = Arc::new(socialconnect_core::memory::MemoryDeletionRequests::new());
     let alerts = Arc::new(socialconnect_core::alert::RecordingAlerts::new());
-    let hub = SocialConnect::builder()
-        .http(http.clone())
-        .platform(Arc::new(platform(&sim, &http, clock.clone())))
-        .token_store(tokens.clone())
-        .pending_store(pending.clone())
-        .consent_ledger(ledger.clone())
-        .access_log(log.clone())
-        .profiles(profiles.clone())
-        .receipts(receipts.clone())
-        .deletion_requests(deletions.clone())
-        .alerts(alerts.clone(), thresholds)
-        .retention(retention)
-        .region(REGION)
-        .clock(clock.clone())
+    let (p, r, d, a) = (
+        profiles.clone(),
+        receipts.clone(),
+        deletions.clone(),
+        alerts.clone(),
+    );
+    let h = harness(&sim, clock, &http())
         // No token cache: tests move the clock and the simulator's token validity by hand.
         .refresh_policy(RefreshPolicy::default().with_cache_ttl(Duration::ZERO))
-        .build()
-        .unwrap();
+        .configure(move |b| {
+            b.profiles(p)
+                .receipts(r)
+                .deletion_requests(d)
+                .alerts(a, thresholds)
+                .retention(retention)
+                .region(REGION)
+        })
+        .build();
+    let pending = h.pending.clone();
     PrivacyEnv {
-        base: Env {
-            sim,
-            hub,
-            clock,
-            tokens,
-            ledger,
-            log,
-            subject: SubjectId::new("user-42").unwrap(),
-            redirect: Url::parse("https://host.example/oauth/callback").unwrap(),
-            http,
-        },
+        base: (sim, h).into(),
         pending,
         profiles,
         receipts,

@@ -438,7 +438,7 @@ async fn revoke(cx: &Ctx<'_>) -> Check {
                 "revoked with {made} revocation requests, not one"
             );
         }
-        Some(Revocation::Unsupported) => {
+        Some(Revocation::NotOffered) => {
             ensure!(made == 0, "\"not offered\" but {made} revocation requests");
         }
         other => return Err(format!("the revocation ended in {other:?}")),
