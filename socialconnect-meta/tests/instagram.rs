@@ -13,6 +13,7 @@ use socialconnect_meta::instagram::{
     CONTAINER_ERROR, Carousel, CarouselItem, ContainerFailure, ContainerState, InsightsQuery,
     MediaContainer, Period, PollBudget,
 };
+use socialconnect_testkit::{JsonMock, fixture};
 use url::Url;
 use wiremock::matchers::{
     body_string_contains, header, method, path, query_param, query_param_is_missing,
@@ -30,21 +31,23 @@ fn image() -> Url {
 }
 
 async fn mount_container(env: &Env) {
-    Mock::given(method("POST"))
-        .and(path(graph(&format!("{IG_USER}/media"))))
-        .and(body_string_contains(
-            "image_url=https%3A%2F%2Fcdn.example.com%2Flatte.jpg",
-        ))
-        .and(body_string_contains("caption=Latte+art"))
-        .and(header(
-            "authorization",
-            format!("Bearer {USER_TOKEN}").as_str(),
-        ))
-        .and(query_param("appsecret_proof", env.proof(USER_TOKEN)))
-        .respond_with(json("instagram/container_created"))
-        .expect(1)
-        .mount(&env.server)
-        .await;
+    JsonMock::new(
+        "POST",
+        graph(&format!("{IG_USER}/media")),
+        fixture!("instagram/container_created"),
+    )
+    .and(body_string_contains(
+        "image_url=https%3A%2F%2Fcdn.example.com%2Flatte.jpg",
+    ))
+    .and(body_string_contains("caption=Latte+art"))
+    .and(header(
+        "authorization",
+        format!("Bearer {USER_TOKEN}").as_str(),
+    ))
+    .and(query_param("appsecret_proof", env.proof(USER_TOKEN)))
+    .expect(1)
+    .mount(&env.server)
+    .await;
 }
 
 async fn mount_status(env: &Env, fixture: &str, times: Option<u64>) {
@@ -60,14 +63,16 @@ async fn mount_status(env: &Env, fixture: &str, times: Option<u64>) {
 }
 
 async fn mount_publish(env: &Env, expected: u64) {
-    Mock::given(method("POST"))
-        .and(path(graph(&format!("{IG_USER}/media_publish"))))
-        .and(query_param("creation_id", CONTAINER))
-        .and(query_param("appsecret_proof", env.proof(USER_TOKEN)))
-        .respond_with(json("instagram/media_published"))
-        .expect(expected)
-        .mount(&env.server)
-        .await;
+    JsonMock::new(
+        "POST",
+        graph(&format!("{IG_USER}/media_publish")),
+        fixture!("instagram/media_published"),
+    )
+    .and(query_param("creation_id", CONTAINER))
+    .and(query_param("appsecret_proof", env.proof(USER_TOKEN)))
+    .expect(expected)
+    .mount(&env.server)
+    .await;
 }
 
 #[tokio::test]
@@ -226,28 +231,32 @@ async fn creates_reel_and_story_containers() {
         .session(MetaProduct::Instagram, Purpose::Publishing)
         .await;
     let media = graph(&format!("{IG_USER}/media"));
-    Mock::given(method("POST"))
-        .and(path(media.clone()))
-        .and(body_string_contains("media_type=REELS"))
-        .and(body_string_contains(
-            "video_url=https%3A%2F%2Fcdn.example.com%2Fclip.mp4",
-        ))
-        .and(body_string_contains("share_to_feed=true"))
-        .and(body_string_contains(
-            "cover_url=https%3A%2F%2Fcdn.example.com%2Fcover.jpg",
-        ))
-        .respond_with(json("instagram/container_created"))
-        .expect(1)
-        .mount(&env.server)
-        .await;
-    Mock::given(method("POST"))
-        .and(path(media.clone()))
-        .and(body_string_contains("media_type=STORIES"))
-        .and(body_string_contains("image_url="))
-        .respond_with(json("instagram/container_created"))
-        .expect(1)
-        .mount(&env.server)
-        .await;
+    JsonMock::new(
+        "POST",
+        media.clone(),
+        fixture!("instagram/container_created"),
+    )
+    .and(body_string_contains("media_type=REELS"))
+    .and(body_string_contains(
+        "video_url=https%3A%2F%2Fcdn.example.com%2Fclip.mp4",
+    ))
+    .and(body_string_contains("share_to_feed=true"))
+    .and(body_string_contains(
+        "cover_url=https%3A%2F%2Fcdn.example.com%2Fcover.jpg",
+    ))
+    .expect(1)
+    .mount(&env.server)
+    .await;
+    JsonMock::new(
+        "POST",
+        media.clone(),
+        fixture!("instagram/container_created"),
+    )
+    .and(body_string_contains("media_type=STORIES"))
+    .and(body_string_contains("image_url="))
+    .expect(1)
+    .mount(&env.server)
+    .await;
     let ig = env.client.instagram(&s);
     let reel = MediaContainer::reel(Url::parse("https://cdn.example.com/clip.mp4").unwrap())
         .with_caption("Behind the bar")
@@ -272,35 +281,29 @@ async fn creates_a_carousel_from_item_containers() {
         .session(MetaProduct::Instagram, Purpose::Publishing)
         .await;
     let media = graph(&format!("{IG_USER}/media"));
-    Mock::given(method("POST"))
-        .and(path(media.clone()))
+    JsonMock::new("POST", media.clone(), fixture!("instagram/carousel_item_1"))
         .and(body_string_contains("is_carousel_item=true"))
         .and(body_string_contains(
             "image_url=https%3A%2F%2Fcdn.example.com%2F1.jpg",
         ))
-        .respond_with(json("instagram/carousel_item_1"))
         .expect(1)
         .mount(&env.server)
         .await;
-    Mock::given(method("POST"))
-        .and(path(media.clone()))
+    JsonMock::new("POST", media.clone(), fixture!("instagram/carousel_item_2"))
         .and(body_string_contains("is_carousel_item=true"))
         .and(body_string_contains("media_type=VIDEO"))
         .and(body_string_contains(
             "video_url=https%3A%2F%2Fcdn.example.com%2F2.mp4",
         ))
-        .respond_with(json("instagram/carousel_item_2"))
         .expect(1)
         .mount(&env.server)
         .await;
-    Mock::given(method("POST"))
-        .and(path(media.clone()))
+    JsonMock::new("POST", media.clone(), fixture!("instagram/carousel_parent"))
         .and(body_string_contains("media_type=CAROUSEL"))
         .and(body_string_contains(
             "children=17890000000000001%2C17890000000000002",
         ))
         .and(body_string_contains("caption=Menu"))
-        .respond_with(json("instagram/carousel_parent"))
         .expect(1)
         .mount(&env.server)
         .await;
@@ -374,18 +377,16 @@ async fn streams_media_and_reads_a_single_page() {
         .session(MetaProduct::Instagram, Purpose::ReadingContent)
         .await;
     let media = graph(&format!("{IG_USER}/media"));
-    Mock::given(method("GET"))
-        .and(path(media.clone()))
+    JsonMock::new("GET", media.clone(), fixture!("instagram/media_p1"))
+        .replace("{{BASE}}", &env.server.uri())
         .and(query_param_is_missing("after"))
-        .respond_with(env.json_at("instagram/media_p1"))
         .expect(2)
         .mount(&env.server)
         .await;
-    Mock::given(method("GET"))
-        .and(path(media.clone()))
+    JsonMock::new("GET", media.clone(), fixture!("instagram/media_p2"))
+        .replace("{{BASE}}", &env.server.uri())
         .and(query_param("after", "QVFIU1"))
         .and(query_param_is_missing("access_token"))
-        .respond_with(env.json_at("instagram/media_p2"))
         .expect(1)
         .mount(&env.server)
         .await;
@@ -405,19 +406,23 @@ async fn streams_media_and_reads_a_single_page() {
 async fn reads_comments_and_replies() {
     let env = env().await;
     let media_id = "17920238422030506123";
-    Mock::given(method("GET"))
-        .and(path(graph(&format!("{media_id}/comments"))))
-        .respond_with(json("instagram/comments"))
-        .expect(1)
-        .mount(&env.server)
-        .await;
-    Mock::given(method("POST"))
-        .and(path(graph("17858893269000002/replies")))
-        .and(body_string_contains("message=In+Lisbon%21"))
-        .respond_with(json("instagram/reply_created"))
-        .expect(1)
-        .mount(&env.server)
-        .await;
+    JsonMock::new(
+        "GET",
+        graph(&format!("{media_id}/comments")),
+        fixture!("instagram/comments"),
+    )
+    .expect(1)
+    .mount(&env.server)
+    .await;
+    JsonMock::new(
+        "POST",
+        graph("17858893269000002/replies"),
+        fixture!("instagram/reply_created"),
+    )
+    .and(body_string_contains("message=In+Lisbon%21"))
+    .expect(1)
+    .mount(&env.server)
+    .await;
     let reader = env
         .session(MetaProduct::Instagram, Purpose::ReadingContent)
         .await;
@@ -450,22 +455,26 @@ async fn reads_media_and_account_insights() {
         .session(MetaProduct::Instagram, Purpose::Analytics)
         .await;
     let media_id = "17920238422030506123";
-    Mock::given(method("GET"))
-        .and(path(graph(&format!("{media_id}/insights"))))
-        .and(query_param("metric", "reach,saved"))
-        .respond_with(json("instagram/media_insights"))
-        .expect(1)
-        .mount(&env.server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path(graph(&format!("{IG_USER}/insights"))))
-        .and(query_param("metric", "reach"))
-        .and(query_param("period", "day"))
-        .and(query_param("metric_type", "total_value"))
-        .respond_with(json("instagram/account_insights"))
-        .expect(1)
-        .mount(&env.server)
-        .await;
+    JsonMock::new(
+        "GET",
+        graph(&format!("{media_id}/insights")),
+        fixture!("instagram/media_insights"),
+    )
+    .and(query_param("metric", "reach,saved"))
+    .expect(1)
+    .mount(&env.server)
+    .await;
+    JsonMock::new(
+        "GET",
+        graph(&format!("{IG_USER}/insights")),
+        fixture!("instagram/account_insights"),
+    )
+    .and(query_param("metric", "reach"))
+    .and(query_param("period", "day"))
+    .and(query_param("metric_type", "total_value"))
+    .expect(1)
+    .mount(&env.server)
+    .await;
     let ig = env.client.instagram(&s);
     let m = ig
         .media_insights(media_id, &InsightsQuery::new(["reach", "saved"]))

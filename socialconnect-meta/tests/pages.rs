@@ -11,6 +11,7 @@ use socialconnect_core::id::{PlatformId, Purpose};
 use socialconnect_core::{Error, ErrorKind};
 use socialconnect_meta::MetaProduct;
 use socialconnect_meta::pages::{FeedPost, InsightsQuery, MetricValue, Period, PhotoPost};
+use socialconnect_testkit::{JsonMock, fixture};
 use url::Url;
 use wiremock::matchers::{
     body_string_contains, header, method, path, query_param, query_param_is_missing,
@@ -24,22 +25,24 @@ async fn publishes_a_post_with_the_page_token_and_proof() {
         .session(MetaProduct::Facebook, Purpose::Publishing)
         .await;
     let page = env.page(&s).await;
-    Mock::given(method("POST"))
-        .and(path(graph(&format!("{PAGE_ID}/feed"))))
-        .and(header(
-            "authorization",
-            format!("Bearer {PAGE_TOKEN}").as_str(),
-        ))
-        .and(query_param("appsecret_proof", env.proof(PAGE_TOKEN)))
-        .and(body_string_contains("message=Open+late+on+Friday"))
-        .and(body_string_contains(
-            "link=https%3A%2F%2Fcafeluna.example%2Fmenu",
-        ))
-        .and(body_string_contains("published=true"))
-        .respond_with(json("pages/feed_created"))
-        .expect(1)
-        .mount(&env.server)
-        .await;
+    JsonMock::new(
+        "POST",
+        graph(&format!("{PAGE_ID}/feed")),
+        fixture!("pages/feed_created"),
+    )
+    .and(header(
+        "authorization",
+        format!("Bearer {PAGE_TOKEN}").as_str(),
+    ))
+    .and(query_param("appsecret_proof", env.proof(PAGE_TOKEN)))
+    .and(body_string_contains("message=Open+late+on+Friday"))
+    .and(body_string_contains(
+        "link=https%3A%2F%2Fcafeluna.example%2Fmenu",
+    ))
+    .and(body_string_contains("published=true"))
+    .expect(1)
+    .mount(&env.server)
+    .await;
     let post = FeedPost::text("Open late on Friday")
         .with_link(Url::parse("https://cafeluna.example/menu").unwrap());
     let id = env.client.pages(&s).publish(&page, &post).await.unwrap();
@@ -56,14 +59,16 @@ async fn schedules_a_post_unpublished() {
         .session(MetaProduct::Facebook, Purpose::Publishing)
         .await;
     let page = env.page(&s).await;
-    Mock::given(method("POST"))
-        .and(path(graph(&format!("{PAGE_ID}/feed"))))
-        .and(body_string_contains("published=false"))
-        .and(body_string_contains("scheduled_publish_time=1900000000"))
-        .respond_with(json("pages/feed_created"))
-        .expect(1)
-        .mount(&env.server)
-        .await;
+    JsonMock::new(
+        "POST",
+        graph(&format!("{PAGE_ID}/feed")),
+        fixture!("pages/feed_created"),
+    )
+    .and(body_string_contains("published=false"))
+    .and(body_string_contains("scheduled_publish_time=1900000000"))
+    .expect(1)
+    .mount(&env.server)
+    .await;
     let at = DateTime::from_timestamp(1_900_000_000, 0).unwrap();
     let post = FeedPost::text("Soon").scheduled_at(at);
     env.client.pages(&s).publish(&page, &post).await.unwrap();
@@ -76,16 +81,18 @@ async fn publishes_photos_with_and_without_a_post_id() {
         .session(MetaProduct::Facebook, Purpose::Publishing)
         .await;
     let page = env.page(&s).await;
-    Mock::given(method("POST"))
-        .and(path(graph(&format!("{PAGE_ID}/photos"))))
-        .and(body_string_contains("caption=Today"))
-        .and(body_string_contains(
-            "url=https%3A%2F%2Fcdn.example.com%2Fcake.jpg",
-        ))
-        .respond_with(json("pages/photo_created"))
-        .up_to_n_times(1)
-        .mount(&env.server)
-        .await;
+    JsonMock::new(
+        "POST",
+        graph(&format!("{PAGE_ID}/photos")),
+        fixture!("pages/photo_created"),
+    )
+    .and(body_string_contains("caption=Today"))
+    .and(body_string_contains(
+        "url=https%3A%2F%2Fcdn.example.com%2Fcake.jpg",
+    ))
+    .up_to_n_times(1)
+    .mount(&env.server)
+    .await;
     Mock::given(method("POST"))
         .and(path(graph(&format!("{PAGE_ID}/photos"))))
         .respond_with(
@@ -152,33 +159,30 @@ async fn streams_posts_across_pages_to_the_end() {
         .await;
     let page = env.page(&s).await;
     let posts = graph(&format!("{PAGE_ID}/posts"));
-    Mock::given(method("GET"))
-        .and(path(posts.clone()))
+    JsonMock::new("GET", posts.clone(), fixture!("pages/posts_p1"))
+        .replace("{{BASE}}", &env.server.uri())
         .and(query_param_is_missing("after"))
         .and(query_param_is_missing("__paging_token"))
         .and(query_param(
             "fields",
             "id,message,story,created_time,permalink_url",
         ))
-        .respond_with(env.json_at("pages/posts_p1"))
         .expect(1)
         .mount(&env.server)
         .await;
     // The `next` URL carried an access token; it is followed without it, the token going
     // as a header with a fresh proof.
-    Mock::given(method("GET"))
-        .and(path(posts.clone()))
+    JsonMock::new("GET", posts.clone(), fixture!("pages/posts_p2_empty"))
+        .replace("{{BASE}}", &env.server.uri())
         .and(query_param("after", "QVFIUjFH"))
         .and(query_param_is_missing("access_token"))
         .and(query_param("appsecret_proof", env.proof(PAGE_TOKEN)))
-        .respond_with(env.json_at("pages/posts_p2_empty"))
         .expect(1)
         .mount(&env.server)
         .await;
-    Mock::given(method("GET"))
-        .and(path(posts.clone()))
+    JsonMock::new("GET", posts.clone(), fixture!("pages/posts_p3_last"))
+        .replace("{{BASE}}", &env.server.uri())
         .and(query_param("__paging_token", "enc_AdB"))
-        .respond_with(env.json_at("pages/posts_p3_last"))
         .expect(1)
         .mount(&env.server)
         .await;
@@ -207,16 +211,14 @@ async fn fetches_single_pages_and_hides_the_token_of_next() {
         .await;
     let page = env.page(&s).await;
     let posts = graph(&format!("{PAGE_ID}/posts"));
-    Mock::given(method("GET"))
-        .and(path(posts.clone()))
+    JsonMock::new("GET", posts.clone(), fixture!("pages/posts_p1"))
+        .replace("{{BASE}}", &env.server.uri())
         .and(query_param_is_missing("after"))
-        .respond_with(env.json_at("pages/posts_p1"))
         .mount(&env.server)
         .await;
-    Mock::given(method("GET"))
-        .and(path(posts.clone()))
+    JsonMock::new("GET", posts.clone(), fixture!("pages/posts_p2_empty"))
+        .replace("{{BASE}}", &env.server.uri())
         .and(query_param("after", "QVFIUjFH"))
-        .respond_with(env.json_at("pages/posts_p2_empty"))
         .mount(&env.server)
         .await;
     let pages = env.client.pages(&s);
@@ -249,17 +251,15 @@ async fn a_repeated_next_url_ends_the_stream_with_an_error() {
         .await;
     let page = env.page(&s).await;
     let posts = graph(&format!("{PAGE_ID}/posts"));
-    Mock::given(method("GET"))
-        .and(path(posts.clone()))
+    JsonMock::new("GET", posts.clone(), fixture!("pages/posts_loop"))
+        .replace("{{BASE}}", &env.server.uri())
         .and(query_param_is_missing("after"))
-        .respond_with(env.json_at("pages/posts_loop"))
         .expect(1)
         .mount(&env.server)
         .await;
-    Mock::given(method("GET"))
-        .and(path(posts.clone()))
+    JsonMock::new("GET", posts.clone(), fixture!("pages/posts_loop"))
+        .replace("{{BASE}}", &env.server.uri())
         .and(query_param("after", "LOOP"))
-        .respond_with(env.json_at("pages/posts_loop"))
         .expect(1)
         .mount(&env.server)
         .await;
@@ -276,12 +276,15 @@ async fn a_next_url_off_the_graph_host_is_an_error() {
         .session(MetaProduct::Facebook, Purpose::ReadingContent)
         .await;
     let page = env.page(&s).await;
-    Mock::given(method("GET"))
-        .and(path(graph(&format!("{PAGE_ID}/posts"))))
-        .respond_with(env.json_at("pages/posts_offsite"))
-        .expect(1)
-        .mount(&env.server)
-        .await;
+    JsonMock::new(
+        "GET",
+        graph(&format!("{PAGE_ID}/posts")),
+        fixture!("pages/posts_offsite"),
+    )
+    .replace("{{BASE}}", &env.server.uri())
+    .expect(1)
+    .mount(&env.server)
+    .await;
     let items: Vec<_> = env.client.pages(&s).posts(&page).collect().await;
     assert_eq!(items.len(), 1);
     assert_eq!(items[0].as_ref().unwrap_err().kind(), ErrorKind::Platform);
@@ -296,20 +299,22 @@ async fn reads_comments_and_stops_on_a_repeated_cursor() {
     let page = env.page(&s).await;
     let post = format!("{PAGE_ID}_9007199254740993");
     let comments = graph(&format!("{post}/comments"));
-    Mock::given(method("GET"))
-        .and(path(comments.clone()))
+    JsonMock::new("GET", comments.clone(), fixture!("pages/comments_p1"))
+        .replace("{{BASE}}", &env.server.uri())
         .and(query_param_is_missing("after"))
-        .respond_with(env.json_at("pages/comments_p1"))
         .expect(1)
         .mount(&env.server)
         .await;
-    Mock::given(method("GET"))
-        .and(path(comments.clone()))
-        .and(query_param("page", "2"))
-        .respond_with(env.json_at("pages/comments_p2_same_cursor"))
-        .expect(1)
-        .mount(&env.server)
-        .await;
+    JsonMock::new(
+        "GET",
+        comments.clone(),
+        fixture!("pages/comments_p2_same_cursor"),
+    )
+    .replace("{{BASE}}", &env.server.uri())
+    .and(query_param("page", "2"))
+    .expect(1)
+    .mount(&env.server)
+    .await;
     Mock::given(method("GET"))
         .and(path(comments.clone()))
         .and(query_param("page", "3"))
@@ -339,18 +344,20 @@ async fn replies_as_the_page() {
         .await;
     let page = env.page(&s).await;
     let comment = "9007199254740993_9007199254740999";
-    Mock::given(method("POST"))
-        .and(path(graph(&format!("{comment}/comments"))))
-        .and(header(
-            "authorization",
-            format!("Bearer {PAGE_TOKEN}").as_str(),
-        ))
-        .and(query_param("appsecret_proof", env.proof(PAGE_TOKEN)))
-        .and(body_string_contains("message=Thank+you%21"))
-        .respond_with(json("pages/comment_created"))
-        .expect(1)
-        .mount(&env.server)
-        .await;
+    JsonMock::new(
+        "POST",
+        graph(&format!("{comment}/comments")),
+        fixture!("pages/comment_created"),
+    )
+    .and(header(
+        "authorization",
+        format!("Bearer {PAGE_TOKEN}").as_str(),
+    ))
+    .and(query_param("appsecret_proof", env.proof(PAGE_TOKEN)))
+    .and(body_string_contains("message=Thank+you%21"))
+    .expect(1)
+    .mount(&env.server)
+    .await;
     let id = env
         .client
         .pages(&s)
@@ -399,19 +406,21 @@ async fn reads_insights_with_numbers_and_breakdowns() {
     let page = env.page(&s).await;
     let since = DateTime::from_timestamp(1_751_328_000, 0).unwrap();
     let until = DateTime::from_timestamp(1_751_500_800, 0).unwrap();
-    Mock::given(method("GET"))
-        .and(path(graph(&format!("{PAGE_ID}/insights"))))
-        .and(query_param(
-            "metric",
-            "page_impressions_unique,page_fans_country",
-        ))
-        .and(query_param("period", "day"))
-        .and(query_param("since", "1751328000"))
-        .and(query_param("until", "1751500800"))
-        .respond_with(json("pages/insights"))
-        .expect(1)
-        .mount(&env.server)
-        .await;
+    JsonMock::new(
+        "GET",
+        graph(&format!("{PAGE_ID}/insights")),
+        fixture!("pages/insights"),
+    )
+    .and(query_param(
+        "metric",
+        "page_impressions_unique,page_fans_country",
+    ))
+    .and(query_param("period", "day"))
+    .and(query_param("since", "1751328000"))
+    .and(query_param("until", "1751500800"))
+    .expect(1)
+    .mount(&env.server)
+    .await;
     let q = InsightsQuery::new(["page_impressions_unique", "page_fans_country"])
         .period(Period::Day)
         .between(since, until);

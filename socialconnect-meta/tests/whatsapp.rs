@@ -12,6 +12,7 @@ use socialconnect_meta::MetaProduct;
 use socialconnect_meta::whatsapp::{
     MediaKind, MediaMessage, MediaSource, MediaUpload, MessageStatus, Template, WaMediaId,
 };
+use socialconnect_testkit::{JsonMock, fixture};
 use url::Url;
 use wiremock::matchers::{body_json, body_string_contains, header, method, path, query_param};
 use wiremock::{Mock, ResponseTemplate};
@@ -28,8 +29,7 @@ async fn messaging(env: &Env) -> socialconnect_core::Session {
 async fn sends_text_with_the_documented_body() {
     let env = env().await;
     let s = messaging(&env).await;
-    Mock::given(method("POST"))
-        .and(path(messages()))
+    JsonMock::new("POST", messages(), fixture!("whatsapp/sent_text"))
         .and(header(
             "authorization",
             format!("Bearer {USER_TOKEN}").as_str(),
@@ -42,7 +42,6 @@ async fn sends_text_with_the_documented_body() {
             "type": "text",
             "text": {"preview_url": true, "body": "Your table is ready: https://cafeluna.example"}
         })))
-        .respond_with(json("whatsapp/sent_text"))
         .expect(1)
         .mount(&env.server)
         .await;
@@ -71,8 +70,7 @@ async fn sends_text_with_the_documented_body() {
 async fn sends_a_template_with_components() {
     let env = env().await;
     let s = messaging(&env).await;
-    Mock::given(method("POST"))
-        .and(path(messages()))
+    JsonMock::new("POST", messages(), fixture!("whatsapp/sent_template"))
         .and(body_json(j!({
             "messaging_product": "whatsapp",
             "recipient_type": "individual",
@@ -87,7 +85,6 @@ async fn sends_a_template_with_components() {
                 ]
             }
         })))
-        .respond_with(json("whatsapp/sent_template"))
         .expect(1)
         .mount(&env.server)
         .await;
@@ -107,23 +104,19 @@ async fn sends_a_template_with_components() {
 async fn sends_media_by_link_and_by_uploaded_id() {
     let env = env().await;
     let s = messaging(&env).await;
-    Mock::given(method("POST"))
-        .and(path(messages()))
+    JsonMock::new("POST", messages(), fixture!("whatsapp/sent_media"))
         .and(body_json(j!({
             "messaging_product": "whatsapp", "recipient_type": "individual", "to": "16505551234",
             "type": "image", "image": {"link": "https://cdn.example.com/menu.jpg", "caption": "Today"}
         })))
-        .respond_with(json("whatsapp/sent_media"))
         .expect(1)
         .mount(&env.server)
         .await;
-    Mock::given(method("POST"))
-        .and(path(messages()))
+    JsonMock::new("POST", messages(), fixture!("whatsapp/sent_media"))
         .and(body_json(j!({
             "messaging_product": "whatsapp", "recipient_type": "individual", "to": "16505551234",
             "type": "document", "document": {"id": "1037543291543636", "filename": "invoice.pdf"}
         })))
-        .respond_with(json("whatsapp/sent_media"))
         .expect(1)
         .mount(&env.server)
         .await;
@@ -147,22 +140,24 @@ async fn sends_media_by_link_and_by_uploaded_id() {
 async fn uploads_media_as_multipart() {
     let env = env().await;
     let s = messaging(&env).await;
-    Mock::given(method("POST"))
-        .and(path(graph(&format!("{PHONE_ID}/media"))))
-        .and(header(
-            "content-type",
-            "multipart/form-data; boundary=sc-3f9a6c1e8b2d4f70a5e9c3b1d7f2a6e4",
-        ))
-        .and(body_string_contains(
-            "name=\"messaging_product\"\r\n\r\nwhatsapp",
-        ))
-        .and(body_string_contains("name=\"type\"\r\n\r\napplication/pdf"))
-        .and(body_string_contains("filename=\"invoice.pdf\""))
-        .and(body_string_contains("%PDF-1.7"))
-        .respond_with(json("whatsapp/media_uploaded"))
-        .expect(1)
-        .mount(&env.server)
-        .await;
+    JsonMock::new(
+        "POST",
+        graph(&format!("{PHONE_ID}/media")),
+        fixture!("whatsapp/media_uploaded"),
+    )
+    .and(header(
+        "content-type",
+        "multipart/form-data; boundary=sc-3f9a6c1e8b2d4f70a5e9c3b1d7f2a6e4",
+    ))
+    .and(body_string_contains(
+        "name=\"messaging_product\"\r\n\r\nwhatsapp",
+    ))
+    .and(body_string_contains("name=\"type\"\r\n\r\napplication/pdf"))
+    .and(body_string_contains("filename=\"invoice.pdf\""))
+    .and(body_string_contains("%PDF-1.7"))
+    .expect(1)
+    .mount(&env.server)
+    .await;
     let file = MediaUpload::new("application/pdf", "invoice.pdf", b"%PDF-1.7 ...".to_vec());
     let id = env
         .client
@@ -177,13 +172,11 @@ async fn uploads_media_as_multipart() {
 async fn marks_a_message_read() {
     let env = env().await;
     let s = messaging(&env).await;
-    Mock::given(method("POST"))
-        .and(path(messages()))
+    JsonMock::new("POST", messages(), fixture!("whatsapp/read_ok"))
         .and(body_json(j!({
             "messaging_product": "whatsapp", "status": "read",
             "message_id": "wamid.HBgLMTY1MDU1NTEyMzQVAgASGBQzQTg2"
         })))
-        .respond_with(json("whatsapp/read_ok"))
         .expect(1)
         .mount(&env.server)
         .await;
@@ -235,12 +228,14 @@ async fn refuses_bad_input_and_other_purposes_without_a_request() {
 async fn an_accepted_send_without_a_message_id_is_maybe_sent() {
     let env = env().await;
     let s = messaging(&env).await;
-    Mock::given(method("POST"))
-        .and(path(messages()))
-        .respond_with(json("whatsapp/sent_without_message"))
-        .expect(1)
-        .mount(&env.server)
-        .await;
+    JsonMock::new(
+        "POST",
+        messages(),
+        fixture!("whatsapp/sent_without_message"),
+    )
+    .expect(1)
+    .mount(&env.server)
+    .await;
     let err = env
         .client
         .whatsapp(&s)

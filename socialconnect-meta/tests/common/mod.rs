@@ -9,21 +9,18 @@ use std::time::Duration;
 use chrono::Utc;
 use socialconnect_core::Session;
 use socialconnect_core::SocialConnect;
-use socialconnect_core::consent::ConsentEvent;
 use socialconnect_core::http::{HttpClient, RetryPolicy};
-use socialconnect_core::id::{ConnectionId, ConnectionKey, PlatformId, Purpose, SubjectId};
-use socialconnect_core::memory::{
-    MemoryAccessLog, MemoryConsentLedger, MemoryPendingAuthStore, MemoryTokenStore,
-};
+use socialconnect_core::id::{PlatformId, Purpose, SubjectId};
+use socialconnect_core::memory::MemoryAccessLog;
 use socialconnect_core::secret::{AccessToken, ClientSecret};
 use socialconnect_core::token::{Expiry, TokenSet};
 use socialconnect_meta::{
     FacebookLogin, GRAPH_API_VERSION, MetaClient, MetaConfig, MetaProduct, PageAccount,
 };
-use socialconnect_testkit::CatchAll;
+use socialconnect_testkit::{CatchAll, Harness, JsonMock, fixture};
 use url::Url;
-use wiremock::matchers::{header, method, path, query_param};
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use wiremock::matchers::{header, query_param};
+use wiremock::{MockServer, ResponseTemplate};
 
 pub const APP_ID: &str = "1234567890";
 pub const APP_SECRET: &str = "app-secret-for-tests";
@@ -42,6 +39,8 @@ pub struct Env {
     pub hub: SocialConnect,
     pub log: Arc<MemoryAccessLog>,
     pub subject: SubjectId,
+    /// The test kit's harness the hub belongs to.
+    pub harness: Harness,
 }
 
 /// The HTTP client: short retry delays, `timeout` per call.
@@ -66,29 +65,25 @@ pub async fn env_with(http: HttpClient) -> Env {
     let config =
         MetaConfig::new(APP_ID, ClientSecret::new(APP_SECRET)).with_graph_base(base.clone());
     let client = MetaClient::new(config, http.clone());
-    let log = Arc::new(MemoryAccessLog::new());
-    let mut builder = SocialConnect::builder()
-        .http(http.clone())
-        .token_store(Arc::new(MemoryTokenStore::new()))
-        .pending_store(Arc::new(MemoryPendingAuthStore::new()))
-        .consent_ledger(Arc::new(MemoryConsentLedger::new()))
-        .access_log(log.clone());
+    let mut harness = Harness::builder().http(http);
     for product in [
         MetaProduct::Facebook,
         MetaProduct::Instagram,
         MetaProduct::WhatsApp,
     ] {
-        builder = builder.platform(Arc::new(
+        harness = harness.platform(Arc::new(
             FacebookLogin::new(client.clone(), product).unwrap(),
         ));
     }
+    let harness = harness.build();
     Env {
         server,
         catch_all,
         client,
-        hub: builder.build().unwrap(),
-        log,
-        subject: SubjectId::new("user-42").unwrap(),
+        hub: harness.hub.clone(),
+        log: harness.log.clone(),
+        subject: harness.subject.clone(),
+        harness,
     }
 }
 
@@ -127,30 +122,10 @@ impl Env {
     /// A session on a stored connection of `product` (token stored directly, never
     /// expiring), with consent recorded for account connection and `purpose`.
     pub async fn session(&self, product: MetaProduct, purpose: Purpose) -> Session {
-        let platform = platform_of(product);
-        let key = ConnectionKey::new(
-            self.subject.clone(),
-            platform.clone(),
-            ConnectionId::generate(),
-        );
         let tokens = TokenSet::new(AccessToken::new(USER_TOKEN), Expiry::Never, Utc::now());
-        self.hub
-            .token_store()
-            .put(&key, &tokens, None)
+        self.harness
+            .session_with_tokens(&platform_of(product), &tokens, purpose)
             .await
-            .unwrap();
-        for p in [Purpose::AccountConnection, purpose] {
-            self.hub
-                .record_consent(ConsentEvent::grant(
-                    self.subject.clone(),
-                    p,
-                    Some(platform.clone()),
-                    Utc::now(),
-                ))
-                .await
-                .unwrap();
-        }
-        self.hub.session(&key, purpose).await.unwrap()
     }
 
     /// The Page of `pages/accounts.json`, read through `GET /me/accounts` with the user token.
@@ -159,14 +134,12 @@ impl Env {
     /// priority on each request while scoped guards keep an index, so with the catch-all's
     /// priority a dropped guard can switch off another mock.
     pub async fn page(&self, session: &Session) -> PageAccount {
-        Mock::given(method("GET"))
-            .and(path(graph("me/accounts")))
+        JsonMock::new("GET", graph("me/accounts"), fixture!("pages/accounts"))
             .and(header(
                 "authorization",
                 format!("Bearer {USER_TOKEN}").as_str(),
             ))
             .and(query_param("appsecret_proof", self.proof(USER_TOKEN)))
-            .respond_with(json("pages/accounts"))
             .up_to_n_times(1)
             .expect(1)
             .mount(&self.server)
