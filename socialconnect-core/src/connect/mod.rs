@@ -7,7 +7,7 @@
 //! | [`http`] | the HTTPS-only HTTP layer: timeouts, body caps, retries, rate limiting |
 //! | [`token`] | [`TokenSet`](token::TokenSet) and its expiry |
 //! | [`store`] | the token and pending-authorization storage traits |
-//! | [`webhook`] | HMAC signatures over raw bodies, timestamped schemes, verification tokens |
+//! | [`webhook`] | HMAC signatures over raw bodies, schemes as data, timestamped schemes, handshakes, delivery dedupe |
 //! | [`decode`] | tolerant serde helpers for wire types: ids as strings or numbers, loose integers, bounded strings |
 //! | [`paging`] | one pagination walker for cursor, bookmark, offset and next-URL styles, with guards |
 //! | [`version`] | API-version pins, sunset tables and the test that flags a pin near its end |

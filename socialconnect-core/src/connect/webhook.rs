@@ -4,6 +4,12 @@
 //! mismatching signature or (for timestamped schemes) a timestamp outside the tolerance window
 //! is a [`WebhookError`], never a pass. Errors never carry the secret or the expected signature.
 //!
+//! Besides the signature checks below, [`SignatureScheme`] and [`TimestampedScheme`] describe
+//! each platform's scheme as data (header, signed string, tag format) and find the header
+//! whatever its case; [`TokenChallenge`] and [`HmacChallenge`] answer subscription
+//! handshakes (Meta's `hub.challenge`, LinkedIn's `challengeCode`); [`Deduper`] and
+//! [`DeliveryLog`] drop the repeats of at-least-once deliveries.
+//!
 //! Always pass the body exactly as received: a signature is over bytes, and re-serialized JSON
 //! (reordered keys, unescaped unicode) no longer matches.
 //!
@@ -32,6 +38,16 @@ use sha2::Sha256;
 use subtle::ConstantTimeEq;
 
 use crate::secret::WebhookSecret;
+
+mod challenge;
+mod dedupe;
+mod scheme;
+
+pub use challenge::{
+    ChallengeRefusal, ChallengeReply, HmacChallenge, MAX_CHALLENGE_LEN, TokenChallenge,
+};
+pub use dedupe::{Deduper, Delivery, DeliveryLog};
+pub use scheme::{SignatureScheme, header_in, header_value};
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -232,6 +248,8 @@ pub fn sign_header(secret: &WebhookSecret, body: &[u8], format: SignatureFormat)
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct TimestampedScheme {
+    /// The header carrying the signature (matched ignoring case); empty when unset.
+    pub header: &'static str,
     /// The key of the timestamp pair (`t`).
     pub timestamp_key: &'static str,
     /// The key of the signature pairs (`s` for TikTok, `v1` for Stripe).
@@ -242,7 +260,7 @@ pub struct TimestampedScheme {
 
 impl TimestampedScheme {
     /// TikTok's `TikTok-Signature: t=<unix>,s=<hex>`, signing `{t}.{body}`.
-    pub const TIKTOK: Self = Self::new("t", "s", ".");
+    pub const TIKTOK: Self = Self::new("t", "s", ".").in_header("TikTok-Signature");
 
     /// A scheme with the given pair keys and payload separator.
     pub const fn new(
@@ -251,10 +269,18 @@ impl TimestampedScheme {
         separator: &'static str,
     ) -> Self {
         Self {
+            header: "",
             timestamp_key,
             signature_key,
             separator,
         }
+    }
+
+    /// Names the header that carries the signature (for
+    /// [`TimestampedScheme::verify_headers`]).
+    pub const fn in_header(mut self, header: &'static str) -> Self {
+        self.header = header;
+        self
     }
 }
 
