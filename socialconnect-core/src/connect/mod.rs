@@ -10,6 +10,7 @@
 //! | [`webhook`] | HMAC signatures over raw bodies, schemes as data, timestamped schemes, handshakes, delivery dedupe |
 //! | [`decode`] | tolerant serde helpers for wire types: ids as strings or numbers, loose integers, bounded strings |
 //! | [`paging`] | one pagination walker for cursor, bookmark, offset and next-URL styles, with guards |
+//! | [`poll`] | polling a processing status under a budget, with a typed outcome |
 //! | [`version`] | API-version pins, sunset tables and the test that flags a pin near its end |
 //!
 //! A contributor adding a platform touches this half of core and nothing in
@@ -20,6 +21,7 @@ pub mod http;
 pub mod oauth;
 pub mod paging;
 pub mod platform;
+pub mod poll;
 pub(crate) mod refresh;
 pub mod store;
 pub mod token;

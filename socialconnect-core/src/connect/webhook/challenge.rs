@@ -133,8 +133,11 @@ impl ChallengeReply {
     }
 }
 
-/// A verify-token handshake (see the [module docs](self)): parameter names, each with every
-/// spelling accepted, and the mode expected.
+/// A verify-token handshake: the platform sends a mode, the verify token the host configured
+/// and a challenge to echo (Meta's `hub.mode=subscribe&hub.verify_token=…&hub.challenge=…`).
+/// Every refused verification — wrong token *or* wrong mode — is answered 403, as Meta
+/// expects; a malformed request 400. Holds the parameter names (each with every spelling
+/// accepted) and the mode expected.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct TokenChallenge {
@@ -188,8 +191,9 @@ impl TokenChallenge {
     }
 }
 
-/// An HMAC handshake (see the [module docs](self)): the code's parameter names and the JSON
-/// keys of the reply.
+/// An HMAC handshake: the platform sends a code and expects its HMAC-SHA256 under the app
+/// secret back in JSON (LinkedIn's `challengeCode` → `{challengeCode, challengeResponse}`).
+/// Holds the code's parameter names and the JSON keys of the reply.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct HmacChallenge {

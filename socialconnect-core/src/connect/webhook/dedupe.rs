@@ -40,7 +40,14 @@ pub enum Delivery {
     Repeat,
 }
 
-/// Records webhook deliveries by platform and event id. Implementations must make
+/// Records webhook deliveries by platform and event id, so the repeats of at-least-once
+/// deliveries (TikTok retries for 72 hours until it sees a 2xx) are answered 2xx and dropped.
+/// [`Deduper`] is the in-memory implementation for one process; a host with several
+/// processes implements this over its own store (an insert that fails on a duplicate key).
+/// When handling a first delivery fails, [`DeliveryLog::forget`] lets the platform's retry
+/// through instead of dropping it as a repeat.
+///
+/// Implementations must make
 /// [`DeliveryLog::record`] atomic: of two concurrent calls with the same key, exactly one gets
 /// [`Delivery::First`].
 #[async_trait::async_trait]
