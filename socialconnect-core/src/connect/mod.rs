@@ -11,6 +11,7 @@
 //! | [`decode`] | tolerant serde helpers for wire types: ids as strings or numbers, loose integers, bounded strings |
 //! | [`paging`] | one pagination walker for cursor, bookmark, offset and next-URL styles, with guards |
 //! | [`poll`] | polling a processing status under a budget, with a typed outcome |
+//! | [`upload`] | media uploads: a streamed PUT, chunked PUTs with `Content-Range`, multipart forms |
 //! | [`version`] | API-version pins, sunset tables and the test that flags a pin near its end |
 //!
 //! A contributor adding a platform touches this half of core and nothing in
@@ -25,5 +26,6 @@ pub mod poll;
 pub(crate) mod refresh;
 pub mod store;
 pub mod token;
+pub mod upload;
 pub mod version;
 pub mod webhook;
