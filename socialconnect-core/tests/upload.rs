@@ -196,11 +196,12 @@ async fn chunks_carry_their_content_range_in_order() {
     let file = temp_file(&data);
     let plan = ChunkPlan::new(55, 10, &small_rules()).unwrap();
     let http = client();
-    let resp = ChunkedUpload::new(&http, put(&server), "video/mp4", plan)
+    let responses = ChunkedUpload::new(&http, put(&server), "video/mp4", plan)
         .upload_file(file.path(), 0)
         .await
         .unwrap();
-    assert_eq!(resp.status(), 206);
+    assert_eq!(responses.len(), 6);
+    assert!(responses.iter().all(|r| r.status() == 206));
     let got = server.received_requests().await.unwrap();
     let ranges: Vec<String> = got.iter().map(|r| header_of(r, "content-range")).collect();
     assert_eq!(
@@ -388,4 +389,43 @@ async fn a_multipart_form_streams_fields_then_the_file() {
         .unwrap()
         + marker.len();
     assert_eq!(&got.body[start..start + data.len()], &data[..]);
+}
+
+#[tokio::test]
+async fn per_part_urls_get_their_own_chunk_and_return_their_etags() {
+    // LinkedIn style: one presigned URL per part, no Content-Range, ETags collected.
+    let server = MockServer::start().await;
+    for part in 0..3 {
+        Mock::given(method("PUT"))
+            .and(path(format!("/part/{part}")))
+            .respond_with(
+                ResponseTemplate::new(200).insert_header("etag", format!("\"etag-{part}\"")),
+            )
+            .expect(1)
+            .mount(&server)
+            .await;
+    }
+    let data = content(25);
+    let file = temp_file(&data);
+    let plan = ChunkPlan::new(25, 10, &small_rules()).unwrap();
+    let parts: Vec<ApiRequest> = (0..3)
+        .map(|i| ApiRequest::new(http::Method::PUT, url(&server, &format!("/part/{i}"))))
+        .collect();
+    let http = client();
+    assert!(ChunkedUpload::per_chunk(&http, parts[..2].to_vec(), "video/mp4", plan).is_err());
+    let responses = ChunkedUpload::per_chunk(&http, parts, "video/mp4", plan)
+        .unwrap()
+        .without_content_range()
+        .upload_file(file.path(), 0)
+        .await
+        .unwrap();
+    let etags: Vec<&str> = responses
+        .iter()
+        .map(|r| r.header("etag").unwrap())
+        .collect();
+    assert_eq!(etags, ["\"etag-0\"", "\"etag-1\"", "\"etag-2\""]);
+    let got = server.received_requests().await.unwrap();
+    assert!(got.iter().all(|r| r.headers.get("content-range").is_none()));
+    assert_eq!(got[2].url.path(), "/part/2");
+    assert_eq!(got[2].body, &data[20..]);
 }

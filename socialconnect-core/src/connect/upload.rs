@@ -355,7 +355,9 @@ impl From<UploadInterrupted> for Error {
 /// Sends a [`ChunkPlan`]'s chunks with PUTs carrying `Content-Range`, one at a time.
 ///
 /// Each chunk is read into memory (at most one chunk at a time) and sent with a clone of
-/// the request template (its URL, auth, headers and operation name). A chunk is acknowledged
+/// the request template (its URL, auth, headers and operation name) — one template for every
+/// chunk (TikTok's single `upload_url`), or one per chunk ([`ChunkedUpload::per_chunk`]:
+/// LinkedIn's `uploadInstructions`, one presigned URL per part). A chunk is acknowledged
 /// by a 2xx response; a `Range` header in that response that ends before the chunk's last
 /// byte is a short acknowledgement, and the chunk is sent again. A chunk is tried at most
 /// [`ChunkedUpload::chunk_attempts`] times when it fails transiently (on top of the HTTP
@@ -363,11 +365,13 @@ impl From<UploadInterrupted> for Error {
 #[derive(Debug)]
 pub struct ChunkedUpload<'a> {
     http: &'a HttpClient,
-    template: ApiRequest,
+    /// One template for every chunk, or one per chunk.
+    templates: Vec<ApiRequest>,
     content_type: &'static str,
     plan: ChunkPlan,
     attempts: u32,
     timeout: Duration,
+    content_range: bool,
 }
 
 impl<'a> ChunkedUpload<'a> {
@@ -381,12 +385,46 @@ impl<'a> ChunkedUpload<'a> {
     ) -> Self {
         Self {
             http,
-            template,
+            templates: vec![template],
             content_type,
             plan,
             attempts: 3,
             timeout: Duration::from_secs(300),
+            content_range: true,
         }
+    }
+
+    /// An upload sending chunk `i` with a copy of `templates[i]` (a presigned URL per part).
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidInput`] when there is not exactly one template per chunk.
+    pub fn per_chunk(
+        http: &'a HttpClient,
+        templates: Vec<ApiRequest>,
+        content_type: &'static str,
+        plan: ChunkPlan,
+    ) -> Result<Self> {
+        if templates.len() != plan.count() as usize {
+            return Err(Error::invalid_input(
+                "upload: the platform's part URLs do not match the chunk plan",
+            ));
+        }
+        Ok(Self {
+            http,
+            templates,
+            content_type,
+            plan,
+            attempts: 3,
+            timeout: Duration::from_secs(300),
+            content_range: true,
+        })
+    }
+
+    /// Sends no `Content-Range` header (for per-part URLs, where the URL says which part).
+    pub fn without_content_range(mut self) -> Self {
+        self.content_range = false;
+        self
     }
 
     /// Tries each chunk at most `attempts` times (default 3, at least 1).
@@ -401,8 +439,9 @@ impl<'a> ChunkedUpload<'a> {
         self
     }
 
-    /// Uploads the file at `path` from chunk `from` (0 for a new upload). Returns the last
-    /// chunk's response.
+    /// Uploads the file at `path` from chunk `from` (0 for a new upload). Returns the
+    /// responses to the chunks this call sent, in order (a part's `ETag`, when the platform
+    /// wants them back, is in its response's headers).
     ///
     /// # Errors
     ///
@@ -412,7 +451,7 @@ impl<'a> ChunkedUpload<'a> {
         &self,
         path: impl AsRef<Path>,
         from: u32,
-    ) -> Result<ApiResponse, UploadInterrupted> {
+    ) -> Result<Vec<ApiResponse>, UploadInterrupted> {
         let stop = |error| UploadInterrupted {
             next_chunk: from,
             error,
@@ -435,7 +474,8 @@ impl<'a> ChunkedUpload<'a> {
     }
 
     /// Uploads from `reader`, which must be positioned at the start of chunk `from`; chunks
-    /// are read from it in order.
+    /// are read from it in order. Returns the responses as [`ChunkedUpload::upload_file`]
+    /// does.
     ///
     /// # Errors
     ///
@@ -445,44 +485,46 @@ impl<'a> ChunkedUpload<'a> {
         &self,
         reader: &mut R,
         from: u32,
-    ) -> Result<ApiResponse, UploadInterrupted> {
+    ) -> Result<Vec<ApiResponse>, UploadInterrupted> {
         if from >= self.plan.count() {
             return Err(UploadInterrupted {
                 next_chunk: from,
                 error: Error::invalid_input("upload: no chunk left to send"),
             });
         }
-        let mut last = None;
+        let mut responses = Vec::new();
         for chunk in (from..self.plan.count()).filter_map(|i| self.plan.chunk(i)) {
             let stop = |error| UploadInterrupted {
                 next_chunk: chunk.index,
                 error,
             };
             let bytes = read_chunk(reader, chunk).await.map_err(stop)?;
-            last = Some(self.send_chunk(chunk, bytes).await.map_err(stop)?);
+            responses.push(self.send_chunk(chunk, bytes).await.map_err(stop)?);
             tracing::debug!(
                 chunk = chunk.index,
                 of = self.plan.count(),
                 "chunk acknowledged"
             );
         }
-        last.ok_or_else(|| UploadInterrupted {
-            next_chunk: from,
-            error: Error::invalid_input("upload: no chunk sent"),
-        })
+        Ok(responses)
     }
 
     async fn send_chunk(&self, chunk: ChunkRange, bytes: Bytes) -> Result<ApiResponse> {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let req = self
-                .template
-                .clone()
-                .header(
+            let template = match self.templates.as_slice() {
+                [one] => one,
+                many => &many[chunk.index as usize],
+            };
+            let mut req = template.clone();
+            if self.content_range {
+                req = req.header(
                     http::header::CONTENT_RANGE.as_str(),
                     &chunk.content_range(self.plan.total()),
-                )?
+                )?;
+            }
+            let req = req
                 .bytes(self.content_type, bytes.clone())
                 .timeout(self.timeout);
             let err = match self.http.send(req).await {
