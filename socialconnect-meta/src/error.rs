@@ -62,7 +62,7 @@ struct Wire {
 }
 
 /// Codes as numbers or numeric strings; anything else is treated as absent.
-fn loose_i64<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+pub(crate) fn loose_i64<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
     let v = Option::<serde_json::Value>::deserialize(d)?;
     Ok(match v {
         Some(serde_json::Value::Number(n)) => n.as_i64(),
@@ -71,7 +71,8 @@ fn loose_i64<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i64>, D::E
     })
 }
 
-fn bounded(s: Option<String>, max: usize) -> Option<String> {
+/// `s` cut to at most `max` bytes, on a character boundary.
+pub(crate) fn bounded(s: Option<String>, max: usize) -> Option<String> {
     s.map(|mut s| {
         if s.len() > max {
             let mut cut = max;

@@ -55,5 +55,5 @@ pub mod whatsapp;
 
 pub use accounts::{InstagramAccount, PageAccount};
 pub use client::{MetaClient, MetaConfig};
-pub use oauth::{FacebookLogin, MetaProduct, TokenInfo};
+pub use oauth::{DebugTokenError, FacebookLogin, MetaProduct, TokenInfo};
 pub use version::GRAPH_API_VERSION;

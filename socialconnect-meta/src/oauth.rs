@@ -21,6 +21,7 @@ use socialconnect_core::{Error, Result};
 use url::Url;
 
 use crate::client::MetaClient;
+use crate::error::{bounded, loose_i64};
 use crate::model::de;
 
 /// Which Meta product a [`FacebookLogin`] connects.
@@ -81,6 +82,25 @@ pub struct TokenInfo {
     pub expires: Expiry,
     /// When data access expires, separate from the token.
     pub data_access_expires_at: Option<DateTime<Utc>>,
+    /// Why Meta no longer accepts the token (`data.error`), sent with `is_valid: false`.
+    pub error: Option<DebugTokenError>,
+}
+
+/// The `error` inside a `debug_token` answer for a token that is no longer valid.
+///
+/// Meta's samples show `code`, `message` and `subcode` (`meta.md` §1.6; the key names are
+/// UNCONFIRMED there), so `error_subcode`, the spelling of the Graph error envelope, is read
+/// too. The codes are those of the Graph error envelope: 190 with subcode 460 for a changed
+/// password, 458 for a removed app, 463 for an expired token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct DebugTokenError {
+    /// `error.code` (190 for an invalid OAuth token).
+    pub code: Option<i64>,
+    /// `error.subcode` (or `error.error_subcode`).
+    pub subcode: Option<i64>,
+    /// `error.message`, at most 512 bytes.
+    pub message: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -104,6 +124,39 @@ struct DebugData {
     expires_at: Option<i64>,
     #[serde(default)]
     data_access_expires_at: Option<i64>,
+    #[serde(default)]
+    error: Option<DebugErrorWire>,
+}
+
+/// Every key optional and loosely typed: an odd `error` never hides the rest of the answer.
+#[derive(Deserialize)]
+struct DebugErrorWire {
+    #[serde(default, deserialize_with = "loose_i64")]
+    code: Option<i64>,
+    #[serde(default, deserialize_with = "loose_i64")]
+    subcode: Option<i64>,
+    #[serde(default, deserialize_with = "loose_i64")]
+    error_subcode: Option<i64>,
+    #[serde(default, deserialize_with = "loose_string")]
+    message: Option<String>,
+}
+
+impl DebugErrorWire {
+    fn into_domain(self) -> DebugTokenError {
+        DebugTokenError {
+            code: self.code,
+            subcode: self.subcode.or(self.error_subcode),
+            message: bounded(self.message, 512),
+        }
+    }
+}
+
+/// A string, or absent for any other JSON value.
+fn loose_string<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    Ok(match Option::<serde_json::Value>::deserialize(d)? {
+        Some(serde_json::Value::String(s)) => Some(s),
+        _ => None,
+    })
 }
 
 #[derive(Deserialize)]
@@ -183,6 +236,7 @@ impl FacebookLogin {
                 None => Expiry::Unknown,
             },
             data_access_expires_at: d.data_access_expires_at.filter(|s| *s > 0).and_then(at),
+            error: d.error.map(DebugErrorWire::into_domain),
         })
     }
 
@@ -282,13 +336,13 @@ impl Platform for FacebookLogin {
         match self.product {
             MetaProduct::Facebook | MetaProduct::WhatsApp => Ok(AccountInfo::new(me.id, me.name)),
             MetaProduct::Instagram => {
-                let accounts = crate::accounts::instagram_accounts(
+                let first = crate::accounts::first_instagram_account(
                     &self.client,
                     &self.spec.platform,
                     &tokens.access_token,
                 )
-                .await?;
-                let first = accounts.into_iter().next().ok_or_else(|| {
+                .await?
+                .ok_or_else(|| {
                     Error::invalid_input(
                         "no Instagram business account is linked to the user's Facebook Pages",
                     )

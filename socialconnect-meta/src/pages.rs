@@ -172,7 +172,7 @@ fn unknown_outcome(err: Error, operation: &str) -> Error {
 
 /// A `next` URL carries the access token (and our proof) in its query; both are removed so
 /// the URL can be shown or logged, and so following it sends the token only as a header.
-fn without_credentials(mut url: Url) -> Url {
+pub(crate) fn without_credentials(mut url: Url) -> Url {
     let secret = |k: &str| k == "access_token" || k == "appsecret_proof";
     if !url.query_pairs().any(|(k, _)| secret(&k)) {
         return url;

@@ -5,6 +5,11 @@
 //! for as long as the Business Use Case header's `estimated_time_to_regain_access` (minutes)
 //! says, or a default pause when the header gives no time. Absent headers say nothing (Meta
 //! sends them only "once enough calls have been made").
+//!
+//! Instagram traffic reports the same figures under other keys: `call_volume` for
+//! `call_count` and `cpu_time` for `total_cputime` (`meta.md` §3). Both spellings are read;
+//! when a header carries both, the higher figure counts, so the back-off triggers whichever
+//! key Meta used.
 
 use std::time::Duration;
 
@@ -15,18 +20,57 @@ use serde::Deserialize;
 const MAX_HEADER: usize = 16 * 1024;
 
 /// One usage figure set (percentages).
+///
+/// Deserializes from any documented spelling: `call_count` or `call_volume`, `total_time`,
+/// `total_cputime` or `cpu_time`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Deserialize)]
+#[serde(from = "FiguresWire")]
 #[non_exhaustive]
 pub struct UsageFigures {
-    /// Share of calls used.
-    #[serde(default)]
+    /// Share of calls used (`call_count`, or Instagram's `call_volume`).
     pub call_count: f64,
     /// Share of total time used.
-    #[serde(default)]
     pub total_time: f64,
-    /// Share of CPU time used.
-    #[serde(default)]
+    /// Share of CPU time used (`total_cputime`, or Instagram's `cpu_time`).
     pub total_cputime: f64,
+}
+
+/// The figures under every key Meta uses for them. A key that is absent or not a finite
+/// number counts as 0, so one odd value never hides the others.
+#[derive(Deserialize)]
+struct FiguresWire {
+    #[serde(default, deserialize_with = "number")]
+    call_count: f64,
+    #[serde(default, deserialize_with = "number")]
+    call_volume: f64,
+    #[serde(default, deserialize_with = "number")]
+    total_time: f64,
+    #[serde(default, deserialize_with = "number")]
+    total_cputime: f64,
+    #[serde(default, deserialize_with = "number")]
+    cpu_time: f64,
+}
+
+impl From<FiguresWire> for UsageFigures {
+    fn from(w: FiguresWire) -> Self {
+        Self {
+            call_count: w.call_count.max(w.call_volume),
+            total_time: w.total_time,
+            total_cputime: w.total_cputime.max(w.cpu_time),
+        }
+    }
+}
+
+/// A figure sent as a JSON number or a numeric string; anything else (or a non-finite value)
+/// is 0.
+fn number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    let v = serde_json::Value::deserialize(d)?;
+    let n = match v {
+        serde_json::Value::Number(n) => n.as_f64(),
+        serde_json::Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    };
+    Ok(n.filter(|n| n.is_finite()).unwrap_or(0.0))
 }
 
 impl UsageFigures {
@@ -66,13 +110,9 @@ pub struct UsageReport {
 struct BucWire {
     #[serde(default, rename = "type")]
     kind: Option<String>,
-    #[serde(default)]
-    call_count: f64,
-    #[serde(default)]
-    total_time: f64,
-    #[serde(default)]
-    total_cputime: f64,
-    #[serde(default)]
+    #[serde(flatten)]
+    figures: UsageFigures,
+    #[serde(default, deserialize_with = "number")]
     estimated_time_to_regain_access: f64,
 }
 
@@ -99,11 +139,7 @@ impl UsageReport {
                     business.push(BusinessUsage {
                         object_id: object_id.clone(),
                         kind: e.kind,
-                        figures: UsageFigures {
-                            call_count: e.call_count,
-                            total_time: e.total_time,
-                            total_cputime: e.total_cputime,
-                        },
+                        figures: e.figures,
                         regain_after: (minutes.is_finite() && minutes > 0.0)
                             .then(|| Duration::from_secs_f64(minutes.min(24.0 * 60.0) * 60.0)),
                     });
@@ -191,6 +227,69 @@ mod tests {
         assert_eq!(
             r.pause(90.0, Duration::from_secs(60)),
             Some(Duration::from_secs(420))
+        );
+    }
+
+    #[test]
+    fn every_documented_spelling_counts() {
+        // (header value, the figure it must yield as call_count / total_time / total_cputime)
+        let cases = [
+            (r#"{"call_count":95}"#, (95.0, 0.0, 0.0)),
+            (r#"{"call_volume":95}"#, (95.0, 0.0, 0.0)),
+            (r#"{"total_time":95}"#, (0.0, 95.0, 0.0)),
+            (r#"{"total_cputime":95}"#, (0.0, 0.0, 95.0)),
+            (r#"{"cpu_time":95}"#, (0.0, 0.0, 95.0)),
+            // Both spellings at once: the higher one counts, whichever it is.
+            (r#"{"call_count":10,"call_volume":95}"#, (95.0, 0.0, 0.0)),
+            (r#"{"call_volume":10,"call_count":95}"#, (95.0, 0.0, 0.0)),
+            (r#"{"cpu_time":95,"total_cputime":3}"#, (0.0, 0.0, 95.0)),
+            // Numbers as strings, and one odd value that does not hide the others.
+            (r#"{"call_volume":"95","cpu_time":null}"#, (95.0, 0.0, 0.0)),
+            (r#"{"call_volume":95,"cpu_time":"lots"}"#, (95.0, 0.0, 0.0)),
+        ];
+        for (value, (calls, time, cpu)) in cases {
+            for name in ["x-app-usage", "x-page-usage"] {
+                let r = UsageReport::from_headers(&headers(&[(name, value)]));
+                let f = if name == "x-app-usage" { r.app } else { r.page }
+                    .unwrap_or_else(|| panic!("{name}: {value} not read"));
+                assert_eq!(
+                    (f.call_count, f.total_time, f.total_cputime),
+                    (calls, time, cpu),
+                    "{value}"
+                );
+                assert_eq!(
+                    r.pause(90.0, Duration::from_secs(60)),
+                    Some(Duration::from_secs(60)),
+                    "{name}: {value}"
+                );
+            }
+            let buc = format!(
+                r#"{{"17841400000000001234":[{{"type":"instagram",{},"estimated_time_to_regain_access":3}}]}}"#,
+                &value[1..value.len() - 1]
+            );
+            let r = UsageReport::from_headers(&headers(&[("x-business-use-case-usage", &buc)]));
+            let b = &r.business[0];
+            assert_eq!(b.kind.as_deref(), Some("instagram"));
+            assert_eq!(
+                (
+                    b.figures.call_count,
+                    b.figures.total_time,
+                    b.figures.total_cputime
+                ),
+                (calls, time, cpu),
+                "{buc}"
+            );
+            assert_eq!(
+                r.pause(90.0, Duration::from_secs(60)),
+                Some(Duration::from_secs(180)),
+                "{buc}"
+            );
+        }
+        // Instagram's keys below the threshold: no pause.
+        let h = headers(&[("x-app-usage", r#"{"call_volume":40,"cpu_time":12}"#)]);
+        assert_eq!(
+            UsageReport::from_headers(&h).pause(90.0, Duration::from_secs(60)),
+            None
         );
     }
 

@@ -84,8 +84,8 @@ use socialconnect_core::{Error, ErrorKind};
 pub use crate::model::webhook::{
     DeliveryStatus, FeedItem, FeedVerb, InstagramComment, InstagramMention, InstagramUser,
     MetaEvent, PageActor, PageFeedChange, WebhookBatch, WhatsAppContact, WhatsAppContent,
-    WhatsAppConversation, WhatsAppError, WhatsAppMessage, WhatsAppMetadata, WhatsAppPricing,
-    WhatsAppStatus,
+    WhatsAppContext, WhatsAppConversation, WhatsAppError, WhatsAppMessage, WhatsAppMetadata,
+    WhatsAppPricing, WhatsAppReferredProduct, WhatsAppStatus,
 };
 use crate::model::webhook::{
     UnknownChange, WireChange, WireEntry, WireEnvelope, WireId, WireIgComment, WireIgMention,
@@ -240,13 +240,17 @@ pub enum SubscriptionError {
 }
 
 impl SubscriptionError {
-    /// The HTTP status to answer with: 403 for a token mismatch (Meta's own samples), 500 for
-    /// an empty configured token, 400 otherwise.
+    /// The HTTP status to answer with: 403 for every refused verification (wrong or missing
+    /// token, wrong or missing mode, a bad challenge, a repeated parameter), as Meta's samples
+    /// answer; 500 only for an empty configured token, which is the host's own fault.
     pub fn status_code(&self) -> u16 {
         match self {
-            Self::TokenMismatch => 403,
             Self::EmptyVerifyToken => 500,
-            _ => 400,
+            Self::NotSubscribe
+            | Self::TokenMismatch
+            | Self::MissingChallenge
+            | Self::InvalidChallenge
+            | Self::DuplicateParameter => 403,
         }
     }
 }

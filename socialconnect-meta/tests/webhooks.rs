@@ -7,7 +7,7 @@ use socialconnect_core::webhook::{SignatureFormat, WebhookError, sign_header};
 use socialconnect_core::{Error, ErrorKind};
 use socialconnect_meta::webhook::{
     self, DeliveryStatus, FeedItem, FeedVerb, MAX_BODY_BYTES, MAX_CHALLENGE_LEN, MetaEvent,
-    SubscriptionError, SubscriptionQuery, WebhookBatch, WhatsAppContent,
+    SubscriptionError, SubscriptionQuery, WebhookBatch, WhatsAppContent, WhatsAppContext,
 };
 use socialconnect_testkit::fixture_dir;
 use socialconnect_testkit::fixtures::load_fixture_bytes;
@@ -104,7 +104,8 @@ fn handshake_refuses_a_missing_or_wrong_mode() {
             webhook::verify_subscription(&SubscriptionQuery::from_query(query), &verify_token())
                 .unwrap_err();
         assert_eq!(err, SubscriptionError::NotSubscribe, "{query}");
-        assert_eq!(err.status_code(), 400);
+        // Meta expects 403 for every refused verification, a wrong mode included.
+        assert_eq!(err.status_code(), 403, "{query}");
         assert_eq!(Error::from(err).kind(), ErrorKind::InvalidInput);
     }
 }
@@ -169,7 +170,31 @@ fn handshake_refuses_duplicates_and_an_empty_configured_token() {
     let q = SubscriptionQuery::from_query("hub.mode=subscribe&hub.challenge=1&hub.verify_token=");
     let err = webhook::verify_subscription(&q, &WebhookSecret::new("")).unwrap_err();
     assert_eq!(err, SubscriptionError::EmptyVerifyToken);
+    assert_eq!(
+        err.status_code(),
+        500,
+        "the host's misconfiguration, not Meta's"
+    );
     assert_eq!(Error::from(err).kind(), ErrorKind::Config);
+}
+
+#[test]
+fn every_refused_verification_answers_403() {
+    let token = "hub.verify_token=my-verify-token";
+    for query in [
+        "hub.mode=subscribe&hub.challenge=1&hub.verify_token=wrong".to_owned(),
+        "hub.challenge=1&hub.verify_token=wrong".to_owned(),
+        format!("hub.mode=unsubscribe&hub.challenge=1&{token}"),
+        format!("hub.challenge=1&{token}"),
+        format!("hub.mode=subscribe&{token}"),
+        format!("hub.mode=subscribe&hub.challenge=%3Cb%3E&{token}"),
+        format!("hub.mode=subscribe&hub.mode=subscribe&hub.challenge=1&{token}"),
+    ] {
+        let err =
+            webhook::verify_subscription(&SubscriptionQuery::from_query(&query), &verify_token())
+                .unwrap_err();
+        assert_eq!(err.status_code(), 403, "{query}: {err:?}");
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -211,6 +236,7 @@ fn every_fixture_verifies_with_the_right_secret() {
         "instagram_comments",
         "instagram_mentions",
         "whatsapp_message",
+        "whatsapp_context",
         "whatsapp_status",
         "unknown_object",
         "messenger",
@@ -478,6 +504,74 @@ fn whatsapp_message_events() {
     assert_eq!(kind, "image");
     assert_eq!(raw["image"]["id"], "1003383421387256");
     assert_eq!(raw["image"]["caption"], "This one");
+}
+
+#[test]
+fn whatsapp_message_context_is_on_the_event() {
+    let batch = parse_fixture("whatsapp_context");
+    let messages: Vec<_> = batch
+        .events
+        .iter()
+        .map(|e| match e {
+            MetaEvent::WhatsAppMessage(m) => m,
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    let [reply, product, forwarded, frequently, plain] = messages.as_slice() else {
+        panic!("{messages:?}")
+    };
+
+    // A reply names the message replied to and who sent it (here the business itself).
+    let ctx = reply.context.as_ref().expect("a reply carries context");
+    assert_eq!(ctx.from.as_deref(), Some("15550783881"));
+    assert_eq!(
+        ctx.message_id.as_deref(),
+        Some("wamid.HBgLMTY1MDU1NTEyMzQVAgARGBI1RjQ0QjI3OUE0QTQyQjM3NkMA")
+    );
+    assert!(!ctx.forwarded && !ctx.frequently_forwarded);
+    assert_eq!(ctx.referred_product, None);
+    assert_eq!(
+        reply.content,
+        WhatsAppContent::Text {
+            body: "Yes, Tuesday works".into()
+        }
+    );
+
+    // A "Message business" tap on a product adds the product.
+    let ctx = product.context.as_ref().unwrap();
+    let p = ctx.referred_product.as_ref().unwrap();
+    assert_eq!(p.catalog_id.as_deref(), Some("1537223903421456"));
+    assert_eq!(p.product_retailer_id.as_deref(), Some("cup-espresso-blue"));
+
+    // Forwards: only the flag, on any message type.
+    let ctx = forwarded.context.as_ref().unwrap();
+    assert!(ctx.forwarded && !ctx.frequently_forwarded);
+    assert_eq!(
+        (ctx.from.as_deref(), ctx.message_id.as_deref()),
+        (None, None)
+    );
+    assert!(matches!(&forwarded.content, WhatsAppContent::Other { kind, .. } if kind == "image"));
+    let ctx = frequently.context.as_ref().unwrap();
+    assert!(ctx.frequently_forwarded && !ctx.forwarded);
+
+    assert_eq!(plain.context, None);
+    // The type is public and comparable, for hosts that build expectations.
+    assert_ne!(Some(WhatsAppContext::default()), reply.context);
+}
+
+#[test]
+fn whatsapp_context_in_the_wrong_shape_names_its_path() {
+    let body = String::from_utf8(fixture("whatsapp_context"))
+        .unwrap()
+        .replacen(r#""forwarded": true"#, r#""forwarded": "often""#, 1)
+        .into_bytes();
+    let err = webhook::parse_events(&body).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Platform);
+    assert!(!err.to_string().contains("often"), "{err}");
+    assert_eq!(
+        decode_path(std::str::from_utf8(&body).unwrap()),
+        "entry[0].changes[0].value.messages[2].context.forwarded"
+    );
 }
 
 #[test]

@@ -270,6 +270,24 @@ async fn run() -> Result<()> {
         ));
     }
 
+    // Export first, while the user's connections still exist, so the export shows what it
+    // holds; Meta's data-deletion callback below erases the Meta connections.
+    let mut export = Vec::new();
+    hub.export(&subject, "quickstart-operator", &mut export)
+        .await?;
+    let doc: serde_json::Value =
+        serde_json::from_slice(&export).map_err(|e| Error::storage("re-reading the export", e))?;
+    step(
+        8,
+        format!(
+            "Exported the user's data: {} bytes of JSON ({} connections, {} consent records, {} usage-log entries, no tokens)",
+            export.len(),
+            doc["connections"].as_array().map_or(0, Vec::len),
+            doc["consent"].as_array().map_or(0, Vec::len),
+            doc["usage_log"].as_array().map_or(0, Vec::len),
+        ),
+    );
+
     // Meta calls the data-deletion URL with a signed_request; here we sign it as Meta would.
     let privacy = MetaPrivacy::new(
         hub.clone(),
@@ -287,7 +305,7 @@ async fn run() -> Result<()> {
     );
     let deletion = privacy.data_deletion(body.as_bytes()).await?;
     step(
-        8,
+        9,
         format!(
             "Handled a signed data-deletion callback: answered {}",
             deletion.to_json()
@@ -298,22 +316,6 @@ async fn run() -> Result<()> {
         deletion.confirmation_code,
         privacy.status(&deletion.confirmation_code).await?
     ));
-
-    let mut export = Vec::new();
-    hub.export(&subject, "quickstart-operator", &mut export)
-        .await?;
-    let doc: serde_json::Value =
-        serde_json::from_slice(&export).map_err(|e| Error::storage("re-reading the export", e))?;
-    step(
-        9,
-        format!(
-            "Exported the user's data: {} bytes of JSON ({} connections, {} consent records, {} usage-log entries, no tokens)",
-            export.len(),
-            doc["connections"].as_array().map_or(0, Vec::len),
-            doc["consent"].as_array().map_or(0, Vec::len),
-            doc["usage_log"].as_array().map_or(0, Vec::len),
-        ),
-    );
 
     let erased = hub.erase(&subject, "quickstart-operator").await?;
     step(

@@ -3,8 +3,8 @@
 //! The wire types (`pub(crate)`) mirror the documented payloads with every field that Meta may
 //! leave out as an `Option`, ids that accept a JSON string or an integer, and timestamps that
 //! accept unix seconds (integer or string) or a Graph datetime such as
-//! `2021-07-04T19:50:58+0000`. The public types are what [`crate::webhook::parse_events`]
-//! returns.
+//! `2021-07-04T19:50:58+0000`. The public types are what the webhook module's
+//! `parse_events` returns.
 //!
 //! Sources: `meta.md` §6 (WhatsApp), §7 (Pages), §8b (data types). The Instagram `comments` and
 //! `mentions` shapes and the exact keys of Page `feed` values per `item` are partly
@@ -289,8 +289,43 @@ pub struct WhatsAppMessage {
     pub timestamp: DateTime<Utc>,
     /// The group, for group messages.
     pub group_id: Option<String>,
+    /// What the message replies to or was forwarded from (`context`), when sent.
+    pub context: Option<WhatsAppContext>,
     /// What was sent.
     pub content: WhatsAppContent,
+}
+
+/// A WhatsApp message's `context`: the message it replies to, the product the user asked
+/// about, or that it was forwarded.
+///
+/// Meta's text-message webhook reference documents two shapes: `{from, id, referred_product?}`
+/// for a reply (or a "Message business" tap on a product), and `{forwarded}` or
+/// `{frequently_forwarded}` (forwarded more than five times) for a forward. Every key is
+/// optional here.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct WhatsAppContext {
+    /// Who sent the message replied to (`context.from`): for a reply to the business's own
+    /// message, the business's display phone number.
+    pub from: Option<String>,
+    /// The id of the message replied to (`context.id`, a `wamid.…`).
+    pub message_id: Option<String>,
+    /// `context.forwarded`: forwarded five times or fewer.
+    pub forwarded: bool,
+    /// `context.frequently_forwarded`: forwarded more than five times.
+    pub frequently_forwarded: bool,
+    /// `context.referred_product`: the catalog product the user was viewing.
+    pub referred_product: Option<WhatsAppReferredProduct>,
+}
+
+/// `context.referred_product` of a WhatsApp message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct WhatsAppReferredProduct {
+    /// The catalog id.
+    pub catalog_id: Option<String>,
+    /// The product's retailer id (the business's own SKU).
+    pub product_retailer_id: Option<String>,
 }
 
 /// The content of an inbound WhatsApp message.
@@ -655,6 +690,45 @@ pub(crate) struct WireWaMessage {
     text: Option<WireWaText>,
     #[serde(default)]
     group_id: Option<WireId>,
+    #[serde(default)]
+    context: Option<WireWaContext>,
+}
+
+#[derive(Deserialize)]
+struct WireWaContext {
+    #[serde(default)]
+    from: Option<WireId>,
+    #[serde(default)]
+    id: Option<WireId>,
+    #[serde(default)]
+    forwarded: Option<WireBool>,
+    #[serde(default)]
+    frequently_forwarded: Option<WireBool>,
+    #[serde(default)]
+    referred_product: Option<WireWaReferredProduct>,
+}
+
+#[derive(Deserialize)]
+struct WireWaReferredProduct {
+    #[serde(default)]
+    catalog_id: Option<WireId>,
+    #[serde(default)]
+    product_retailer_id: Option<WireId>,
+}
+
+impl WireWaContext {
+    fn into_domain(self) -> WhatsAppContext {
+        WhatsAppContext {
+            from: self.from.map(WireId::into_string),
+            message_id: self.id.map(WireId::into_string),
+            forwarded: self.forwarded.is_some_and(|b| b.0),
+            frequently_forwarded: self.frequently_forwarded.is_some_and(|b| b.0),
+            referred_product: self.referred_product.map(|p| WhatsAppReferredProduct {
+                catalog_id: p.catalog_id.map(WireId::into_string),
+                product_retailer_id: p.product_retailer_id.map(WireId::into_string),
+            }),
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -688,6 +762,7 @@ impl WireWaMessage {
             from,
             timestamp: self.timestamp.0,
             group_id: self.group_id.map(WireId::into_string),
+            context: self.context.map(WireWaContext::into_domain),
             content,
         }
     }
@@ -789,6 +864,10 @@ impl WireWaStatus {
 // Tolerant scalars
 // ---------------------------------------------------------------------------------------------
 
+/// What a decode error says of a string it refused: never the string itself, which may be
+/// an end user's text.
+const REDACTED_STRING: &str = "a string (value not shown)";
+
 /// An id sent as a JSON string or an integer, kept as decimal text.
 ///
 /// Integers are taken through `u64`/`i64`, never `f64`; a number with a fraction or exponent
@@ -859,7 +938,7 @@ impl<'de> Deserialize<'de> for WireTime {
             fn visit_str<E: de::Error>(self, v: &str) -> Result<WireTime, E> {
                 parse_time_text(v)
                     .map(WireTime)
-                    .ok_or_else(|| E::invalid_value(Unexpected::Str(v), &self))
+                    .ok_or_else(|| E::invalid_value(Unexpected::Other(REDACTED_STRING), &self))
             }
         }
         d.deserialize_any(TimeVisitor)
@@ -924,7 +1003,7 @@ impl<'de> Deserialize<'de> for WireBool {
                 match v {
                     "true" => Ok(WireBool(true)),
                     "false" => Ok(WireBool(false)),
-                    _ => Err(E::invalid_value(Unexpected::Str(v), &self)),
+                    _ => Err(E::invalid_value(Unexpected::Other(REDACTED_STRING), &self)),
                 }
             }
         }
@@ -955,7 +1034,7 @@ impl<'de> Deserialize<'de> for WireInt {
             fn visit_str<E: de::Error>(self, v: &str) -> Result<WireInt, E> {
                 v.parse()
                     .map(WireInt)
-                    .map_err(|_| E::invalid_value(Unexpected::Str(v), &self))
+                    .map_err(|_| E::invalid_value(Unexpected::Other(REDACTED_STRING), &self))
             }
         }
         d.deserialize_any(IntVisitor)
