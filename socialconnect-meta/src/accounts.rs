@@ -13,8 +13,7 @@ use url::Url;
 
 use crate::client::MetaClient;
 use crate::model::de;
-use crate::model::paging::{Page, PageWire, stream_pages};
-use crate::pages::{with_query, without_credentials};
+use crate::model::paging::{Page, PageWire, stream_pages, with_query, without_credentials};
 
 /// A Page the user manages, with its Page access token.
 ///

@@ -31,11 +31,11 @@ use url::Url;
 use crate::client::{MetaClient, segment};
 use crate::model::instagram::{ContainerStatusWire, IgCommentWire, MediaWire, PublishingLimitWire};
 use crate::model::pages::{DataWire, IdWire};
-use crate::model::paging::Page;
+use crate::model::paging::{Page, with_query};
 pub use crate::pages::{Insight, InsightsQuery, MetricPoint, MetricValue, Period};
 use crate::pages::{
     fetch_page, first_or_error, graph_id, insights, require_purpose, resume_url, send_write,
-    stream_edge, text_param, web_url, with_query,
+    stream_edge, text_param, web_url,
 };
 
 graph_id!(

@@ -38,7 +38,7 @@ use crate::client::{MetaClient, segment};
 use crate::model::pages::{
     CommentWire, DataWire, IdWire, InsightWire, PageInfoWire, PhotoWire, PostWire,
 };
-use crate::model::paging::{Page, PageWire, stream_pages};
+use crate::model::paging::{Page, PageWire, stream_pages, with_query, without_credentials};
 
 /// Declares a Graph id newtype: the id exactly as Meta sent it (often beyond 2^53, never a
 /// float), serialized as a plain string.
@@ -170,26 +170,6 @@ fn unknown_outcome(err: Error, operation: &str) -> Error {
     }
 }
 
-/// A `next` URL carries the access token (and our proof) in its query; both are removed so
-/// the URL can be shown or logged, and so following it sends the token only as a header.
-pub(crate) fn without_credentials(mut url: Url) -> Url {
-    let secret = |k: &str| k == "access_token" || k == "appsecret_proof";
-    if !url.query_pairs().any(|(k, _)| secret(&k)) {
-        return url;
-    }
-    let kept: Vec<(String, String)> = url
-        .query_pairs()
-        .filter(|(k, _)| !secret(k))
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect();
-    if kept.is_empty() {
-        url.set_query(None);
-    } else {
-        url.query_pairs_mut().clear().extend_pairs(kept);
-    }
-    url
-}
-
 /// Loads one page of a cursor-paginated edge.
 pub(crate) async fn fetch_page<W, T>(
     client: &MetaClient,
@@ -226,12 +206,6 @@ pub(crate) fn resume_url(client: &MetaClient, first: Url, from: Option<&Url>) ->
         ));
     }
     Ok(from.clone())
-}
-
-/// `url` with `pairs` appended to its query.
-pub(crate) fn with_query(mut url: Url, pairs: &[(&str, &str)]) -> Url {
-    url.query_pairs_mut().extend_pairs(pairs);
-    url
 }
 
 /// Streams a cursor-paginated edge from `first`, following `next` under the pagination

@@ -166,3 +166,29 @@ where
         }
     })
 }
+
+/// A `next` URL carries the access token (and our proof) in its query; both are removed so
+/// the URL can be shown or logged, and so following it sends the token only as a header.
+pub(crate) fn without_credentials(mut url: Url) -> Url {
+    let secret = |k: &str| k == "access_token" || k == "appsecret_proof";
+    if !url.query_pairs().any(|(k, _)| secret(&k)) {
+        return url;
+    }
+    let kept: Vec<(String, String)> = url
+        .query_pairs()
+        .filter(|(k, _)| !secret(k))
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    if kept.is_empty() {
+        url.set_query(None);
+    } else {
+        url.query_pairs_mut().clear().extend_pairs(kept);
+    }
+    url
+}
+
+/// `url` with `pairs` appended to its query.
+pub(crate) fn with_query(mut url: Url, pairs: &[(&str, &str)]) -> Url {
+    url.query_pairs_mut().extend_pairs(pairs);
+    url
+}
