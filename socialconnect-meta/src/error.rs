@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 use socialconnect_core::Error;
+use socialconnect_core::connect::decode;
 use socialconnect_core::error::{PlatformError, ReconnectReason};
 use socialconnect_core::http::ApiResponse;
 use socialconnect_core::id::PlatformId;
@@ -41,48 +42,30 @@ struct Envelope {
     error: Wire,
 }
 
+/// Codes as numbers or numeric strings (anything else is absent); strings bounded as they
+/// are read, so a huge message is never copied whole.
 #[derive(Deserialize)]
 struct Wire {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "decode::opt_bounded_string::<_, 512>")]
     message: Option<String>,
-    #[serde(default, rename = "type")]
+    #[serde(
+        default,
+        rename = "type",
+        deserialize_with = "decode::opt_bounded_string::<_, 128>"
+    )]
     error_type: Option<String>,
-    #[serde(default, deserialize_with = "loose_i64")]
+    #[serde(default, deserialize_with = "decode::loose_i64")]
     code: Option<i64>,
-    #[serde(default, deserialize_with = "loose_i64")]
+    #[serde(default, deserialize_with = "decode::loose_i64")]
     error_subcode: Option<i64>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "decode::opt_bounded_string::<_, 128>")]
     fbtrace_id: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "decode::lenient_bool")]
     is_transient: Option<bool>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "decode::opt_bounded_string::<_, 256>")]
     error_user_title: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "decode::opt_bounded_string::<_, 512>")]
     error_user_msg: Option<String>,
-}
-
-/// Codes as numbers or numeric strings; anything else is treated as absent.
-pub(crate) fn loose_i64<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
-    let v = Option::<serde_json::Value>::deserialize(d)?;
-    Ok(match v {
-        Some(serde_json::Value::Number(n)) => n.as_i64(),
-        Some(serde_json::Value::String(s)) => s.trim().parse().ok(),
-        _ => None,
-    })
-}
-
-/// `s` cut to at most `max` bytes, on a character boundary.
-pub(crate) fn bounded(s: Option<String>, max: usize) -> Option<String> {
-    s.map(|mut s| {
-        if s.len() > max {
-            let mut cut = max;
-            while !s.is_char_boundary(cut) {
-                cut -= 1;
-            }
-            s.truncate(cut);
-        }
-        s
-    })
 }
 
 impl GraphError {
@@ -93,14 +76,14 @@ impl GraphError {
         }
         let e = serde_json::from_slice::<Envelope>(body).ok()?.error;
         Some(GraphError {
-            message: bounded(e.message, 512).unwrap_or_else(|| "Graph API error".to_owned()),
-            error_type: bounded(e.error_type, 128),
+            message: e.message.unwrap_or_else(|| "Graph API error".to_owned()),
+            error_type: e.error_type,
             code: e.code,
             subcode: e.error_subcode,
-            fbtrace_id: bounded(e.fbtrace_id, 128),
+            fbtrace_id: e.fbtrace_id,
             is_transient: e.is_transient.unwrap_or(false),
-            user_title: bounded(e.error_user_title, 256),
-            user_message: bounded(e.error_user_msg, 512),
+            user_title: e.error_user_title,
+            user_message: e.error_user_msg,
         })
     }
 

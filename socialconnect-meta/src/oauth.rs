@@ -11,6 +11,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
+use socialconnect_core::connect::decode;
 use socialconnect_core::error::ReconnectReason;
 use socialconnect_core::http::ApiRequest;
 use socialconnect_core::id::{PlatformId, Purpose, Scope};
@@ -21,7 +22,6 @@ use socialconnect_core::{Error, Result};
 use url::Url;
 
 use crate::client::MetaClient;
-use crate::error::{bounded, loose_i64};
 use crate::model::de;
 
 /// Which Meta product a [`FacebookLogin`] connects.
@@ -131,11 +131,11 @@ struct DebugData {
 /// Every key optional and loosely typed: an odd `error` never hides the rest of the answer.
 #[derive(Deserialize)]
 struct DebugErrorWire {
-    #[serde(default, deserialize_with = "loose_i64")]
+    #[serde(default, deserialize_with = "decode::loose_i64")]
     code: Option<i64>,
-    #[serde(default, deserialize_with = "loose_i64")]
+    #[serde(default, deserialize_with = "decode::loose_i64")]
     subcode: Option<i64>,
-    #[serde(default, deserialize_with = "loose_i64")]
+    #[serde(default, deserialize_with = "decode::loose_i64")]
     error_subcode: Option<i64>,
     #[serde(default, deserialize_with = "loose_string")]
     message: Option<String>,
@@ -146,7 +146,7 @@ impl DebugErrorWire {
         DebugTokenError {
             code: self.code,
             subcode: self.subcode.or(self.error_subcode),
-            message: bounded(self.message, 512),
+            message: self.message.map(|m| decode::bounded(m, 512)),
         }
     }
 }

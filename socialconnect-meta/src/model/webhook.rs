@@ -884,26 +884,7 @@ impl WireId {
 
 impl<'de> Deserialize<'de> for WireId {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct IdVisitor;
-        impl Visitor<'_> for IdVisitor {
-            type Value = WireId;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("an id as a string or an integer")
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<WireId, E> {
-                Ok(WireId(v.to_owned()))
-            }
-            fn visit_string<E: de::Error>(self, v: String) -> Result<WireId, E> {
-                Ok(WireId(v))
-            }
-            fn visit_u64<E: de::Error>(self, v: u64) -> Result<WireId, E> {
-                Ok(WireId(v.to_string()))
-            }
-            fn visit_i64<E: de::Error>(self, v: i64) -> Result<WireId, E> {
-                Ok(WireId(v.to_string()))
-            }
-        }
-        d.deserialize_any(IdVisitor)
+        socialconnect_core::connect::decode::id(d).map(WireId)
     }
 }
 
