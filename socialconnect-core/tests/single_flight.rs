@@ -326,3 +326,61 @@ async fn refresh_now_of_an_unknown_connection_sends_nothing() {
     assert_eq!(err.kind(), ErrorKind::ReconnectRequired);
     assert_eq!(env.sim.refresh_requests(), 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn callers_queued_behind_a_failed_refresh_share_its_answer() {
+    // Token requests take half a second, so all hundred callers queue behind the first.
+    let env = env_with(OAuthSimulator::builder().token_latency(Duration::from_millis(500))).await;
+    let connected = env.connected().await;
+    env.clock.advance(chrono::Duration::seconds(3600));
+    env.sim.fail_token_requests(TokenFault::ServerError, 1);
+    let tasks: Vec<_> = (0..100)
+        .map(|_| {
+            let hub = env.hub.clone();
+            let key = connected.key.clone();
+            tokio::spawn(async move { hub.session(&key, Purpose::Publishing).await })
+        })
+        .collect();
+    for t in tasks {
+        let err = t.await.unwrap().unwrap_err();
+        assert!(
+            matches!(err.kind(), ErrorKind::Transient | ErrorKind::MaybeSent),
+            "{err}"
+        );
+    }
+    assert_eq!(env.sim.refresh_requests(), 1, "one grant into the outage");
+    let stored = env.tokens.get(&connected.key).await.unwrap().unwrap();
+    assert_eq!(stored.status, ConnectionStatus::Active);
+
+    // The next caller, arriving after the failure, tries again and succeeds.
+    env.hub
+        .session(&connected.key, Purpose::Publishing)
+        .await
+        .unwrap();
+    assert_eq!(env.sim.refresh_requests(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn callers_queued_behind_a_throttled_refresh_are_throttled_too() {
+    let env = env_with(OAuthSimulator::builder().token_latency(Duration::from_millis(500))).await;
+    let connected = env.connected().await;
+    env.clock.advance(chrono::Duration::seconds(3600));
+    env.sim.fail_token_requests(
+        TokenFault::RateLimited {
+            retry_after: Duration::from_secs(7),
+        },
+        1,
+    );
+    let tasks: Vec<_> = (0..50)
+        .map(|_| {
+            let hub = env.hub.clone();
+            let key = connected.key.clone();
+            tokio::spawn(async move { hub.session(&key, Purpose::Publishing).await })
+        })
+        .collect();
+    for t in tasks {
+        let err = t.await.unwrap().unwrap_err();
+        assert!(matches!(err.kind(), ErrorKind::Throttled { .. }), "{err}");
+    }
+    assert_eq!(env.sim.refresh_requests(), 1);
+}

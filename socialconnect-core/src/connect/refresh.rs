@@ -10,9 +10,12 @@
 //! the one it first read takes the token stored there, as long as it has not expired: someone
 //! refreshed (or reconnected) meanwhile, and refreshing again would only burn a rotation. The
 //! margin is also capped at half the token's lifetime as known at issue, so a token that lives
-//! 60 s or 2 s is not "due" the moment it is issued.
+//! 60 s or 2 s is not "due" the moment it is issued. Callers that queued behind an attempt
+//! that failed for a reason outside the connection (an outage, a rate limit) get its answer
+//! instead of each sending the grant again.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -127,7 +130,72 @@ fn written_meanwhile(stored: &StoredTokens, seen: u64, now: DateTime<Utc>) -> bo
     stored.version != seen && !stored.tokens.access_expires.is_past(now)
 }
 
-type Gate = Arc<tokio::sync::Mutex<()>>;
+/// One connection's refresh gate: callers queue on `last_failure`'s lock, one at a time.
+#[derive(Debug, Default)]
+struct GateInner {
+    /// Attempts finished under this gate (counted whatever their outcome).
+    attempts: AtomicU64,
+    /// How the latest attempt failed, when it did.
+    last_failure: tokio::sync::Mutex<Option<Failure>>,
+}
+
+type Gate = Arc<GateInner>;
+
+/// A failed refresh attempt, shared with the callers that queued behind it: they get the same
+/// answer instead of sending the grant again into an outage or a rate limit.
+#[derive(Debug)]
+struct Failure {
+    /// The attempt's number (see [`GateInner::attempts`]).
+    attempt: u64,
+    /// The row version the attempt started from.
+    seen: u64,
+    /// The attempt's error kind.
+    kind: ErrorKind,
+    /// Its text (errors never hold a token).
+    message: String,
+}
+
+impl Failure {
+    /// Only failures that say nothing about the connection itself are shared; a refused grant
+    /// marks the connection, which the waiters find in the store.
+    fn of(attempt: u64, seen: u64, error: &Error) -> Option<Self> {
+        let kind = error.kind();
+        matches!(
+            kind,
+            ErrorKind::Transient
+                | ErrorKind::MaybeSent
+                | ErrorKind::Throttled { .. }
+                | ErrorKind::Config
+                | ErrorKind::Platform
+        )
+        .then(|| Failure {
+            attempt,
+            seen,
+            kind,
+            message: crate::error::bounded(error.to_string(), 512),
+        })
+    }
+
+    /// The error a waiter gets: the same kind, except that nothing the waiter did may have been
+    /// sent, so `MaybeSent` is `Transient` for it.
+    fn to_error(&self) -> Error {
+        let message = format!(
+            "a refresh of this connection attempted at the same time failed: {}",
+            self.message
+        );
+        match self.kind {
+            ErrorKind::Throttled { retry_after } => Error::Throttled {
+                retry_after,
+                platform: None,
+            },
+            ErrorKind::Config => Error::config(message),
+            ErrorKind::Platform => {
+                Error::Platform(Box::new(crate::error::PlatformError::new(None, message)))
+            }
+            _ => Error::transient(message),
+        }
+    }
+}
 
 /// The most tokens the cache holds; past this it is cleared.
 const MAX_CACHED: usize = 10_000;
@@ -238,10 +306,25 @@ impl Refresher {
     ) -> Result<TokenSet> {
         self.invalidate(key);
         let gate = self.gate(key);
+        let attempts_before = gate.attempts.load(Ordering::SeqCst);
         let result = {
-            let _held = gate.lock().await;
-            self.refresh_locked(key, seen, mode, store, platform, clock)
-                .await
+            let mut last_failure = gate.last_failure.lock().await;
+            match last_failure.as_ref() {
+                // An attempt that finished while we queued, from the row we read, failed: its
+                // answer is ours too.
+                Some(f) if f.attempt > attempts_before && f.seen == seen => Err(f.to_error()),
+                _ => {
+                    let result = self
+                        .refresh_locked(key, seen, mode, store, platform, clock)
+                        .await;
+                    let attempt = gate.attempts.fetch_add(1, Ordering::SeqCst) + 1;
+                    *last_failure = result
+                        .as_ref()
+                        .err()
+                        .and_then(|e| Failure::of(attempt, seen, e));
+                    result
+                }
+            }
         };
         self.forget_gate(key, gate);
         if let Ok(tokens) = &result {
