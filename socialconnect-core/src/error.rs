@@ -20,6 +20,11 @@ pub enum ErrorKind {
         /// How long to wait before trying again, when the platform said.
         retry_after: Option<Duration>,
     },
+    /// The platform blocked the action under its policies (Meta code 368, "temporarily blocked
+    /// for policy violations"; TikTok's `spam_risk_*` errors). Unlike [`ErrorKind::Throttled`],
+    /// waiting out a timer does not lift it: do not retry automatically; tell the end user or an
+    /// operator, and keep the platform's code for them.
+    PolicyBlocked,
     /// The token lacks a permission the call needs; reconnect asking for more scopes.
     MissingScopes,
     /// The consent ledger does not permit this purpose for this subject and platform.
@@ -258,6 +263,12 @@ pub enum Error {
         /// The platform's error, when it said something.
         platform: Option<Box<PlatformError>>,
     },
+    /// See [`ErrorKind::PolicyBlocked`].
+    #[error("blocked by the platform's policy{}", platform.as_ref().map(|p| format!(": {p}")).unwrap_or_default())]
+    PolicyBlocked {
+        /// The platform's error (its code is what an operator needs).
+        platform: Option<Box<PlatformError>>,
+    },
     /// See [`ErrorKind::MissingScopes`].
     #[error("missing scopes{}", if missing.is_empty() { String::new() } else { format!(": {}", missing.iter().map(Scope::as_str).collect::<Vec<_>>().join(",")) })]
     MissingScopes {
@@ -357,6 +368,7 @@ impl Error {
             Error::Throttled { retry_after, .. } => ErrorKind::Throttled {
                 retry_after: *retry_after,
             },
+            Error::PolicyBlocked { .. } => ErrorKind::PolicyBlocked,
             Error::MissingScopes { .. } => ErrorKind::MissingScopes,
             Error::ConsentRequired { .. } => ErrorKind::ConsentRequired,
             Error::InvalidInput { .. } => ErrorKind::InvalidInput,
@@ -378,6 +390,7 @@ impl Error {
         match self {
             Error::ReconnectRequired { platform, .. }
             | Error::Throttled { platform, .. }
+            | Error::PolicyBlocked { platform }
             | Error::MissingScopes { platform, .. }
             | Error::InvalidInput { platform, .. }
             | Error::Transient { platform, .. } => platform.as_deref(),

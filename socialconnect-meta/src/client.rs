@@ -211,7 +211,7 @@ impl MetaClient {
     ) -> Result<ApiResponse> {
         let token = token.unwrap_or(session.access_token());
         let req = self.authorize(req, token);
-        let resp = session.send_unauthenticated(req).await?;
+        let resp = session.send_with_caller_auth(req).await?;
         self.check(&session.key().platform, resp)
     }
 

@@ -124,8 +124,10 @@ impl GraphError {
                 platform: detail,
             },
             // App, user, page, custom and Business Use Case throttling; 341 application limit;
-            // 368 temporary policy block; Instagram's 9/2207042 publish limit.
-            4 | 17 | 32 | 341 | 368 | 613 | 80_000..=80_014 => Error::Throttled {
+            // A policy block lifts on Meta's review, not on a timer.
+            368 => Error::PolicyBlocked { platform: detail },
+            // Instagram's 9/2207042 publish limit.
+            4 | 17 | 32 | 341 | 613 | 80_000..=80_014 => Error::Throttled {
                 retry_after,
                 platform: detail,
             },
@@ -253,6 +255,13 @@ mod tests {
             map(r#"{"error":{"code":36000,"error_subcode":2207004}}"#).kind(),
             ErrorKind::Platform
         );
+    }
+
+    #[test]
+    fn a_policy_block_is_not_a_rate_limit() {
+        let e = map(r#"{"error":{"message":"blocked","code":368,"error_subcode":1390008}}"#);
+        assert_eq!(e.kind(), ErrorKind::PolicyBlocked);
+        assert_eq!(e.platform_error().unwrap().code, Some(368));
     }
 
     #[test]

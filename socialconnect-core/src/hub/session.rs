@@ -83,11 +83,17 @@ impl Session {
 
     /// Like [`Session::send`] but leaves authentication to the caller (a platform that wants
     /// the token in a parameter, or an extra proof alongside it).
-    pub async fn send_unauthenticated(&self, req: ApiRequest) -> Result<ApiResponse> {
+    pub async fn send_with_caller_auth(&self, req: ApiRequest) -> Result<ApiResponse> {
         let req = req
             .platform(self.key.platform.clone())
             .connection(self.key.connection);
         self.send_prepared(req).await
+    }
+
+    /// The former name of [`Session::send_with_caller_auth`].
+    #[deprecated(note = "renamed to `send_with_caller_auth`: the caller supplies the auth")]
+    pub async fn send_unauthenticated(&self, req: ApiRequest) -> Result<ApiResponse> {
+        self.send_with_caller_auth(req).await
     }
 
     /// Sends, maps a non-2xx status to an error, and decodes the JSON body.
@@ -214,6 +220,7 @@ pub(crate) fn kind_name(kind: ErrorKind) -> &'static str {
     match kind {
         ErrorKind::ReconnectRequired => "reconnect_required",
         ErrorKind::Throttled { .. } => "throttled",
+        ErrorKind::PolicyBlocked => "policy_blocked",
         ErrorKind::MissingScopes => "missing_scopes",
         ErrorKind::ConsentRequired => "consent_required",
         ErrorKind::InvalidInput => "invalid_input",
@@ -226,5 +233,40 @@ pub(crate) fn kind_name(kind: ErrorKind) -> &'static str {
         ErrorKind::AgeRestricted => "age_restricted",
         ErrorKind::Unauthorized => "unauthorized",
         ErrorKind::AuthorizationDenied => "authorization_denied",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::access_log::Outcome;
+
+    #[test]
+    fn every_failure_name_reads_back_from_the_usage_log() {
+        let kinds = [
+            ErrorKind::ReconnectRequired,
+            ErrorKind::Throttled {
+                retry_after: Some(Duration::from_secs(1)),
+            },
+            ErrorKind::PolicyBlocked,
+            ErrorKind::MissingScopes,
+            ErrorKind::ConsentRequired,
+            ErrorKind::InvalidInput,
+            ErrorKind::Transient,
+            ErrorKind::MaybeSent,
+            ErrorKind::Platform,
+            ErrorKind::Storage,
+            ErrorKind::Crypto,
+            ErrorKind::Config,
+            ErrorKind::AgeRestricted,
+            ErrorKind::Unauthorized,
+            ErrorKind::AuthorizationDenied,
+        ];
+        for kind in kinds {
+            let name = kind_name(kind);
+            assert_eq!(Outcome::parse(name), Outcome::Failure(name), "{kind:?}");
+        }
     }
 }

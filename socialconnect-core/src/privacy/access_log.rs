@@ -48,7 +48,7 @@ pub enum Outcome {
 }
 
 /// The names [`Outcome::Failure`] carries: one per error kind.
-const FAILURE_NAMES: [&str; 12] = [
+const FAILURE_NAMES: [&str; 15] = [
     "reconnect_required",
     "throttled",
     "missing_scopes",
@@ -61,6 +61,9 @@ const FAILURE_NAMES: [&str; 12] = [
     "crypto",
     "config",
     "authorization_denied",
+    "age_restricted",
+    "unauthorized",
+    "policy_blocked",
 ];
 
 impl Outcome {
