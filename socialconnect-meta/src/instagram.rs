@@ -37,6 +37,7 @@ use crate::pages::{
     fetch_page, first_or_error, graph_id, insights, require_purpose, resume_url, send_write,
     stream_edge, text_param, web_url,
 };
+use socialconnect_core::connect::poll::{self, PollOutcome, PollStep};
 
 graph_id!(
     /// A media container id (valid for 24 hours).
@@ -599,39 +600,59 @@ impl<'a> Instagram<'a> {
     /// container is still in progress is `Transient`.
     pub async fn wait_until_finished(&self, container_id: &str) -> Result<()> {
         let platform = &self.session.key().platform;
-        let mut last = ContainerState::InProgress;
-        for poll in 0..self.budget.max_polls {
-            if poll > 0 {
-                tokio::time::sleep(self.budget.interval).await;
-            }
+        let interval = self.budget.interval;
+        // Meta's budget counts status reads at a fixed interval (the reads' own time is not
+        // capped); the platform kit's loop runs it.
+        let budget = poll::PollBudget::new(interval)
+            .backoff(1, interval)
+            .max_attempts(self.budget.max_polls)
+            .max_wait(Duration::MAX);
+        let outcome = poll::poll(&budget, |_| async {
             let status = self.container_status(container_id).await?;
-            match status.state {
-                ContainerState::Finished => return Ok(()),
+            Ok(match status.state {
+                ContainerState::Finished => PollStep::Done(()),
                 state @ (ContainerState::Error | ContainerState::Expired) => {
-                    let text = status
-                        .status
-                        .filter(|s| !s.trim().is_empty())
-                        .unwrap_or_else(|| state.as_str().to_owned());
-                    let failure = ContainerFailure {
-                        subcode: subcode_in(&text),
-                        state,
-                        status: text,
-                    };
-                    return Err(failure.into_error(platform));
+                    PollStep::Failed((state, status.status))
                 }
                 ContainerState::Published => {
                     return Err(Error::invalid_input("the container is already published"));
                 }
                 // IN_PROGRESS, or a state this version does not know: keep waiting, never
                 // publish.
-                state => last = state,
+                state => PollStep::Pending {
+                    status: (state, status.status),
+                    retry_after: None,
+                },
+            })
+        })
+        .await?;
+        match outcome {
+            PollOutcome::Done { .. } => Ok(()),
+            PollOutcome::Failed {
+                status: (state, text),
+                ..
+            } => {
+                let text = text
+                    .filter(|s| !s.trim().is_empty())
+                    .unwrap_or_else(|| state.as_str().to_owned());
+                let failure = ContainerFailure {
+                    subcode: subcode_in(&text),
+                    state,
+                    status: text,
+                };
+                Err(failure.into_error(platform))
             }
+            PollOutcome::Exhausted {
+                last: (state, _),
+                attempts,
+                ..
+            } => Err(Error::transient(format!(
+                "container still {} after {attempts} status reads",
+                state.as_str()
+            ))),
+            // A kind of outcome the kit adds later: not finished, so never published.
+            _ => Err(Error::transient("container not finished")),
         }
-        Err(Error::transient(format!(
-            "container still {} after {} status reads",
-            last.as_str(),
-            self.budget.max_polls
-        )))
     }
 
     /// Publishes a container once it is `FINISHED` (see [`Instagram::wait_until_finished`]),

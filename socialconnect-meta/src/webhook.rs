@@ -78,7 +78,9 @@ use std::fmt;
 
 use serde::Deserialize;
 use socialconnect_core::secret::WebhookSecret;
-use socialconnect_core::webhook::{SignatureFormat, WebhookError, verify_hmac_sha256};
+use socialconnect_core::webhook::{
+    ChallengeRefusal, SignatureFormat, TokenChallenge, WebhookError, verify_hmac_sha256,
+};
 use socialconnect_core::{Error, ErrorKind};
 
 pub use crate::model::webhook::{
@@ -101,8 +103,9 @@ pub const SIGNATURE_HEADER: &str = "x-hub-signature-256";
 /// below this for text events; hosts that see more can use [`parse_events_with_limit`].
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
-/// The longest `hub.challenge` echoed back. Meta's are short decimal numbers.
-pub const MAX_CHALLENGE_LEN: usize = 256;
+/// The longest `hub.challenge` echoed back (the platform kit's limit). Meta's are short
+/// decimal numbers.
+pub const MAX_CHALLENGE_LEN: usize = socialconnect_core::webhook::MAX_CHALLENGE_LEN;
 
 // ---------------------------------------------------------------------------------------------
 // Subscription handshake
@@ -240,17 +243,38 @@ pub enum SubscriptionError {
 }
 
 impl SubscriptionError {
-    /// The HTTP status to answer with: 403 for every refused verification (wrong or missing
-    /// token, wrong or missing mode, a bad challenge, a repeated parameter), as Meta's samples
-    /// answer; 500 only for an empty configured token, which is the host's own fault.
+    /// The HTTP status to answer with, as the platform kit's [`TokenChallenge::META`] answers:
+    /// 403 for every refused verification (a wrong or missing token, a wrong or missing mode),
+    /// as Meta expects; 500 for an empty configured token (the host's own fault); 400 for a
+    /// malformed request (a missing or unsafe challenge, a repeated parameter).
     pub fn status_code(&self) -> u16 {
-        match self {
-            Self::EmptyVerifyToken => 500,
-            Self::NotSubscribe
-            | Self::TokenMismatch
-            | Self::MissingChallenge
-            | Self::InvalidChallenge
-            | Self::DuplicateParameter => 403,
+        ChallengeRefusal::from(*self).status()
+    }
+}
+
+impl From<ChallengeRefusal> for SubscriptionError {
+    fn from(r: ChallengeRefusal) -> Self {
+        match r {
+            ChallengeRefusal::WrongMode => Self::NotSubscribe,
+            ChallengeRefusal::TokenMismatch => Self::TokenMismatch,
+            ChallengeRefusal::MissingChallenge => Self::MissingChallenge,
+            ChallengeRefusal::DuplicateParameter => Self::DuplicateParameter,
+            ChallengeRefusal::EmptySecret => Self::EmptyVerifyToken,
+            // InvalidChallenge, and any refusal the kit adds later.
+            _ => Self::InvalidChallenge,
+        }
+    }
+}
+
+impl From<SubscriptionError> for ChallengeRefusal {
+    fn from(e: SubscriptionError) -> Self {
+        match e {
+            SubscriptionError::NotSubscribe => Self::WrongMode,
+            SubscriptionError::TokenMismatch => Self::TokenMismatch,
+            SubscriptionError::MissingChallenge => Self::MissingChallenge,
+            SubscriptionError::InvalidChallenge => Self::InvalidChallenge,
+            SubscriptionError::DuplicateParameter => Self::DuplicateParameter,
+            SubscriptionError::EmptyVerifyToken => Self::EmptySecret,
         }
     }
 }
@@ -306,22 +330,22 @@ pub fn verify_subscription(
     if query.duplicated {
         return Err(SubscriptionError::DuplicateParameter);
     }
-    if query.mode.as_deref() != Some("subscribe") {
-        return Err(SubscriptionError::NotSubscribe);
+    // The decoded values go back into a query for the kit's handshake, which does the checks.
+    let mut encoded = url::form_urlencoded::Serializer::new(String::new());
+    for (name, value) in [
+        ("hub.mode", &query.mode),
+        ("hub.verify_token", &query.verify_token),
+        ("hub.challenge", &query.challenge),
+    ] {
+        if let Some(value) = value {
+            encoded.append_pair(name, value);
+        }
     }
-    let given = query.verify_token.as_deref().unwrap_or("");
-    if !socialconnect_core::webhook::verify_token_matches(verify_token, given) {
-        return Err(SubscriptionError::TokenMismatch);
+    let reply = TokenChallenge::META.answer(&encoded.finish(), verify_token);
+    match reply.refusal() {
+        None => Ok(reply.body().to_owned()),
+        Some(refusal) => Err(refusal.into()),
     }
-    let challenge = match query.challenge.as_deref() {
-        None | Some("") => return Err(SubscriptionError::MissingChallenge),
-        Some(c) => c,
-    };
-    let allowed = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~');
-    if challenge.len() > MAX_CHALLENGE_LEN || !challenge.bytes().all(allowed) {
-        return Err(SubscriptionError::InvalidChallenge);
-    }
-    Ok(challenge.to_owned())
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -184,8 +184,21 @@ fn every_refused_verification_answers_403() {
     for query in [
         "hub.mode=subscribe&hub.challenge=1&hub.verify_token=wrong".to_owned(),
         "hub.challenge=1&hub.verify_token=wrong".to_owned(),
+        "hub.mode=subscribe&hub.challenge=1".to_owned(),
         format!("hub.mode=unsubscribe&hub.challenge=1&{token}"),
         format!("hub.challenge=1&{token}"),
+    ] {
+        let err =
+            webhook::verify_subscription(&SubscriptionQuery::from_query(&query), &verify_token())
+                .unwrap_err();
+        assert_eq!(err.status_code(), 403, "{query}: {err:?}");
+        // The same answer as the platform kit's handshake gives for the raw query.
+        let reply =
+            socialconnect_core::webhook::TokenChallenge::META.answer(&query, &verify_token());
+        assert_eq!(reply.status(), 403, "{query}");
+    }
+    // A malformed request (no challenge, one that could be markup, a repeat) is a 400.
+    for query in [
         format!("hub.mode=subscribe&{token}"),
         format!("hub.mode=subscribe&hub.challenge=%3Cb%3E&{token}"),
         format!("hub.mode=subscribe&hub.mode=subscribe&hub.challenge=1&{token}"),
@@ -193,7 +206,7 @@ fn every_refused_verification_answers_403() {
         let err =
             webhook::verify_subscription(&SubscriptionQuery::from_query(&query), &verify_token())
                 .unwrap_err();
-        assert_eq!(err.status_code(), 403, "{query}: {err:?}");
+        assert_eq!(err.status_code(), 400, "{query}: {err:?}");
     }
 }
 

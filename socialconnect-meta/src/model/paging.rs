@@ -1,17 +1,20 @@
 //! Cursor pagination: `{"data": [...], "paging": {"cursors": {...}, "next": "..."}}`.
 //!
-//! The end of the data is the absence of `next`; a page may be empty and still have one.
-//! Following `next` is guarded: it must stay on the Graph host, and a URL or cursor seen before
-//! ends the stream with an error instead of looping.
+//! The end of the data is the absence of `next`; a page may be empty and still have one. The
+//! walk is the platform kit's ([`socialconnect_core::connect::paging`]): `next` must stay on
+//! the Graph host, a page seen before ends the stream with an error instead of looping, and
+//! at most 10 000 pages are read. Meta adds one guard of its own: a `next` that carries an
+//! `after` cursor already followed (under another URL) counts as a repeat too.
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::HashSet;
 use std::future::Future;
+use std::sync::{Arc, Mutex};
 
 use futures_util::Stream;
 use serde::Deserialize;
-use socialconnect_core::error::PlatformError;
+use socialconnect_core::Result;
+use socialconnect_core::connect::paging::{self as kit, Cursor, PageBudget, Pages};
 use socialconnect_core::id::PlatformId;
-use socialconnect_core::{Error, Result};
 use url::Url;
 
 /// The most pages one stream follows.
@@ -60,32 +63,14 @@ impl<T> PageWire<T> {
         convert: impl Fn(T) -> Result<U>,
     ) -> Result<Page<U>> {
         let paging = self.paging.unwrap_or_default();
-        let next = match paging.next {
-            None => None,
-            Some(n) => {
-                let url = Url::parse(&n).map_err(|_| bad_next(platform))?;
-                if url.scheme() != origin.scheme()
-                    || url.host_str() != origin.host_str()
-                    || url.port_or_known_default() != origin.port_or_known_default()
-                {
-                    return Err(bad_next(platform));
-                }
-                Some(url)
-            }
-        };
+        let next = Cursor::next_url(platform, paging.next.as_deref(), origin)?
+            .and_then(|c| c.as_url().cloned());
         Ok(Page {
             items: self.data.into_iter().map(convert).collect::<Result<_>>()?,
             next,
             after: paging.cursors.and_then(|c| c.after),
         })
     }
-}
-
-fn bad_next(platform: &PlatformId) -> Error {
-    Error::Platform(Box::new(PlatformError::new(
-        Some(platform.clone()),
-        "pagination `next` is not a Graph API URL",
-    )))
 }
 
 /// Streams items page by page, starting from `first`; `fetch` loads one page.
@@ -98,73 +83,36 @@ where
     F: Fn(Url) -> Fut,
     Fut: Future<Output = Result<Page<T>>>,
 {
-    struct State<T> {
-        next: Option<Url>,
-        buffer: VecDeque<T>,
-        seen_urls: HashSet<String>,
-        seen_cursors: HashSet<String>,
-        pages: u32,
-        /// An error to report once the buffered items are delivered; the stream ends after it.
-        pending: Option<Error>,
-        done: bool,
-    }
-    let state = State {
-        next: Some(first),
-        buffer: VecDeque::new(),
-        seen_urls: HashSet::new(),
-        seen_cursors: HashSet::new(),
-        pages: 0,
-        pending: None,
-        done: false,
-    };
-    let stop = |platform: &PlatformId, why: &str| {
-        Error::Platform(Box::new(PlatformError::new(
-            Some(platform.clone()),
-            format!("pagination {why}; stopped"),
-        )))
-    };
-    futures_util::stream::unfold((state, fetch), move |(mut s, fetch)| {
-        let platform = platform.clone();
+    let seen_after = Arc::new(Mutex::new(HashSet::new()));
+    let load = move |cursor: Option<Cursor>| {
+        let url = cursor
+            .as_ref()
+            .and_then(Cursor::as_url)
+            .cloned()
+            .unwrap_or_else(|| first.clone());
+        let page = fetch(url.clone());
+        let seen_after = Arc::clone(&seen_after);
         async move {
-            loop {
-                if let Some(item) = s.buffer.pop_front() {
-                    return Some((Ok(item), (s, fetch)));
-                }
-                if let Some(err) = s.pending.take() {
-                    s.done = true;
-                    return Some((Err(err), (s, fetch)));
-                }
-                if s.done {
-                    return None;
-                }
-                let url = s.next.take()?;
-                if !s.seen_urls.insert(url.to_string()) {
-                    s.pending = Some(stop(&platform, "repeated a page"));
-                    continue;
-                }
-                if s.pages >= MAX_PAGES {
-                    s.pending = Some(stop(&platform, "exceeded the page limit"));
-                    continue;
-                }
-                s.pages += 1;
-                match fetch(url).await {
-                    Ok(page) => {
-                        s.buffer.extend(page.items);
-                        let repeated_cursor = match (&page.after, &page.next) {
-                            (Some(after), Some(_)) => !s.seen_cursors.insert(after.clone()),
-                            _ => false,
-                        };
-                        if repeated_cursor {
-                            s.pending = Some(stop(&platform, "cursor repeated"));
-                        } else {
-                            s.next = page.next;
-                        }
-                    }
-                    Err(e) => s.pending = Some(e),
-                }
-            }
+            let page = page.await?;
+            let repeated = match (&page.after, &page.next) {
+                (Some(after), Some(_)) => !seen_after
+                    .lock()
+                    .map_or(true, |mut seen| seen.insert(after.clone())),
+                _ => false,
+            };
+            // A repeated `after` points the walk back at the page just read, which the kit
+            // reports as a repeat once this page's items are delivered.
+            let next = if repeated {
+                Some(Cursor::Url(url))
+            } else {
+                page.next.map(Cursor::Url)
+            };
+            Ok(kit::Page::new(page.items, next))
         }
-    })
+    };
+    Pages::new(platform, load)
+        .budget(PageBudget::pages(MAX_PAGES))
+        .into_items()
 }
 
 /// A `next` URL carries the access token (and our proof) in its query; both are removed so
