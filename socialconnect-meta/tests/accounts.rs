@@ -183,3 +183,34 @@ async fn a_next_off_the_graph_host_is_refused() {
     assert_eq!(err.kind(), ErrorKind::Platform);
     env.catch_all.assert_no_unexpected();
 }
+
+#[tokio::test]
+async fn connecting_instagram_finds_an_account_past_the_first_pages() {
+    use socialconnect_core::platform::Platform;
+    use socialconnect_core::secret::AccessToken;
+    use socialconnect_core::token::{Expiry, TokenSet};
+    use socialconnect_meta::FacebookLogin;
+
+    let env = env().await;
+    env.mount_three_pages().await;
+    Mock::given(method("GET"))
+        .and(path(graph("me")))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"id": "10150000000000001", "name": "Ana"})),
+        )
+        .mount(&env.server)
+        .await;
+    let login = FacebookLogin::new(env.client.clone(), MetaProduct::Instagram).unwrap();
+    let tokens = TokenSet::new(
+        AccessToken::new(USER_TOKEN),
+        Expiry::Never,
+        chrono::Utc::now(),
+    );
+    let account = login.account(&tokens).await.unwrap();
+    // The connection is the Facebook user; its name is the Instagram account on page 3.
+    assert_eq!(account.account_id, "10150000000000001");
+    assert_eq!(account.display_name.as_deref(), Some("ig3"));
+    assert_eq!(env.hits("me/accounts").await, 3);
+    env.catch_all.assert_no_unexpected();
+}
