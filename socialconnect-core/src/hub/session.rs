@@ -81,8 +81,10 @@ impl Session {
         self.send_prepared(req).await
     }
 
-    /// Like [`Session::send`] but leaves authentication to the caller (a platform that wants
-    /// the token in a parameter, or an extra proof alongside it).
+    /// Like [`Session::send`] but the caller supplies the authentication: the request goes out
+    /// with whatever credentials it already carries (a platform that wants the token in a
+    /// parameter, a Page token instead of the user's, or an extra proof alongside it). Still
+    /// tagged with the platform and connection, rate limited and logged.
     pub async fn send_with_caller_auth(&self, req: ApiRequest) -> Result<ApiResponse> {
         let req = req
             .platform(self.key.platform.clone())

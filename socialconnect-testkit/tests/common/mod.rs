@@ -3,8 +3,6 @@
 // Each test binary compiles this module and uses a different subset of it.
 #![allow(dead_code)]
 
-use std::sync::Arc;
-
 use serde_json::Value;
 use socialconnect_testkit::{OAuthSimulator, pkce_s256};
 use url::Url;
@@ -15,18 +13,9 @@ pub const REDIRECT: &str = "http://127.0.0.1:9/callback";
 /// A PKCE verifier of valid shape (43 characters of the unreserved set).
 pub const VERIFIER: &str = "verifier-0123456789-abcdefghijklmnopqrstuvwxyz";
 
-/// A reqwest client for loopback HTTP. The workspace builds reqwest with `rustls-no-provider`,
-/// so `Client::new()` would panic: the client gets an explicit ring-backed TLS configuration
-/// (never used against `http://`) and, like every client in the SDK, follows no redirects.
+/// A reqwest client for loopback HTTP that, like every client in the SDK, follows no redirects.
 pub fn http_client() -> reqwest::Client {
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let tls = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .expect("ring supports the default protocol versions")
-        .with_root_certificates(rustls::RootCertStore::empty())
-        .with_no_client_auth();
     reqwest::Client::builder()
-        .tls_backend_preconfigured(tls)
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .expect("a loopback client")

@@ -4,12 +4,16 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use bytes::BytesMut;
+use bytes::{Bytes, BytesMut};
 use tracing::Instrument;
 
+use super::hyper_transport::{HyperTransport, default_tls};
 use super::ratelimit::{Limiters, PlatformLimits};
 use super::request::{ApiRequest, ApiResponse, Body};
 use super::retry::{RetryBudget, RetryPolicy, retry_after};
+use super::transport::{
+    FailureStage, RequestBody, Transport, TransportError, TransportRequest, TransportResponse,
+};
 use super::url_policy::check_url;
 use crate::error::{Error, PlatformError, Result};
 use crate::id::PlatformId;
@@ -22,15 +26,19 @@ pub const DEFAULT_BODY_LIMIT: usize = 8 * 1024 * 1024;
 /// response-body cap, safe retries with a budget, client-side rate limits, and a `tracing` span
 /// per request.
 ///
-/// It wraps a `reqwest::Client` built with rustls and the `ring` provider, configured without
-/// touching process-global state (no `CryptoProvider::install_default`).
+/// Each attempt goes through a [`Transport`]: by default [`HyperTransport`] (hyper over rustls
+/// with the `ring` provider, configured without touching process-global state), or one the host
+/// gives with [`HttpClientBuilder::transport`] (or, with the `reqwest` feature,
+/// [`HttpClientBuilder::reqwest_client`]). Every rule above is applied here, whatever the
+/// transport.
 #[derive(Clone)]
 pub struct HttpClient {
     inner: Arc<Inner>,
 }
 
 struct Inner {
-    client: reqwest::Client,
+    transport: Arc<dyn Transport>,
+    user_agent: http::HeaderValue,
     timeout: Duration,
     body_limit: usize,
     retry: RetryPolicy,
@@ -49,7 +57,6 @@ impl std::fmt::Debug for HttpClient {
 }
 
 /// Builds an [`HttpClient`].
-#[derive(Debug)]
 pub struct HttpClientBuilder {
     connect_timeout: Duration,
     timeout: Duration,
@@ -58,6 +65,20 @@ pub struct HttpClientBuilder {
     retry: RetryPolicy,
     limits: HashMap<PlatformId, PlatformLimits>,
     tls: Option<rustls::ClientConfig>,
+    transport: Option<Arc<dyn Transport>>,
+}
+
+impl std::fmt::Debug for HttpClientBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpClientBuilder")
+            .field("connect_timeout", &self.connect_timeout)
+            .field("timeout", &self.timeout)
+            .field("body_limit", &self.body_limit)
+            .field("user_agent", &self.user_agent)
+            .field("retry", &self.retry)
+            .field("custom_transport", &self.transport.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Default for HttpClientBuilder {
@@ -70,12 +91,14 @@ impl Default for HttpClientBuilder {
             retry: RetryPolicy::default(),
             limits: HashMap::new(),
             tls: None,
+            transport: None,
         }
     }
 }
 
 impl HttpClientBuilder {
-    /// Time allowed to establish a connection (default 10 s).
+    /// Time the default transport allows to establish a connection (default 10 s). A transport
+    /// given with [`HttpClientBuilder::transport`] keeps its own setting.
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = timeout;
         self
@@ -113,32 +136,49 @@ impl HttpClientBuilder {
         self
     }
 
-    /// Replaces the TLS configuration (for a private CA, say). It must come from the same
-    /// `rustls` 0.23 as this crate; ALPN is set here. This puts a `rustls` type in the public
+    /// Replaces the default transport's TLS configuration (for a private CA, say). It must come
+    /// from the same `rustls` 0.23 as this crate; ALPN is set here. Ignored when a transport is
+    /// given with [`HttpClientBuilder::transport`]. This puts a `rustls` type in the public
     /// API deliberately: TLS trust is the one thing a host may need to control.
     pub fn tls_config(mut self, config: rustls::ClientConfig) -> Self {
         self.tls = Some(config);
         self
     }
 
+    /// Sends every attempt through `transport` instead of the default [`HyperTransport`]: a
+    /// host's own client, or a closure in tests (see [`Transport`]). The client's rules (HTTPS
+    /// only, body cap, retries, rate limits, total timeout) still apply on top of it.
+    pub fn transport(mut self, transport: impl Transport) -> Self {
+        self.transport = Some(Arc::new(transport));
+        self
+    }
+
+    /// Sends every attempt through a `reqwest::Client` the host built (its TLS, proxy and pool
+    /// settings). Build it with `redirect(reqwest::redirect::Policy::none())`; a followed
+    /// redirect is refused.
+    #[cfg(feature = "reqwest")]
+    pub fn reqwest_client(self, client: reqwest::Client) -> Self {
+        self.transport(client)
+    }
+
     /// Builds the client.
     pub fn build(self) -> Result<HttpClient> {
-        let mut tls = match self.tls {
-            Some(tls) => tls,
-            None => default_tls()?,
+        let transport: Arc<dyn Transport> = match self.transport {
+            Some(t) => t,
+            None => {
+                let tls = match self.tls {
+                    Some(tls) => tls,
+                    None => default_tls()?,
+                };
+                Arc::new(HyperTransport::with_tls(tls, self.connect_timeout))
+            }
         };
-        tls.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
-        let client = reqwest::Client::builder()
-            .tls_backend_preconfigured(tls)
-            .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(self.connect_timeout)
-            .timeout(self.timeout)
-            .user_agent(self.user_agent)
-            .build()
-            .map_err(|e| Error::config(format!("building the HTTP client: {e}")))?;
+        let user_agent = http::HeaderValue::try_from(self.user_agent)
+            .map_err(|_| Error::config("the User-Agent suffix is not a valid header value"))?;
         Ok(HttpClient {
             inner: Arc::new(Inner {
-                client,
+                transport,
+                user_agent,
                 timeout: self.timeout,
                 body_limit: self.body_limit,
                 budget: RetryBudget::new(self.retry.budget_capacity),
@@ -149,38 +189,24 @@ impl HttpClientBuilder {
     }
 }
 
-fn default_tls() -> Result<rustls::ClientConfig> {
-    use rustls_platform_verifier::BuilderVerifierExt;
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| Error::config(format!("TLS protocol versions: {e}")))?
-        .with_platform_verifier()
-        .map_err(|e| Error::config(format!("TLS certificate verifier: {e}")))?
-        .with_no_client_auth();
-    Ok(config)
-}
-
 /// How one attempt failed.
 enum Failure {
     /// Certainly before anything was sent (connect failed): always safe to retry.
-    BeforeSend(reqwest::Error),
+    BeforeSend(TransportError),
     /// The timeout elapsed; the request may have been processed.
     Timeout,
     /// Failed after the request may have left.
-    AfterSend(reqwest::Error),
+    AfterSend(TransportError),
     /// The response body exceeded the cap.
     TooLarge,
 }
 
 impl Failure {
-    fn from_reqwest(e: reqwest::Error) -> Self {
-        if e.is_connect() {
-            Failure::BeforeSend(e)
-        } else if e.is_timeout() {
-            Failure::Timeout
-        } else {
-            Failure::AfterSend(e)
+    fn from_transport(e: TransportError) -> Self {
+        match e.stage() {
+            FailureStage::BeforeSend => Failure::BeforeSend(e),
+            FailureStage::Timeout => Failure::Timeout,
+            _ => Failure::AfterSend(e),
         }
     }
 }
@@ -323,9 +349,7 @@ impl HttpClient {
                     self.inner.body_limit
                 ),
             ))),
-            Failure::BeforeSend(e) => {
-                Error::transient(format!("could not connect: {}", without_url(&e)))
-            }
+            Failure::BeforeSend(e) => Error::transient(e.message().to_owned()),
             Failure::Timeout if !req.idempotent => Error::MaybeSent {
                 message: format!(
                     "timed out after {:?}",
@@ -337,61 +361,119 @@ impl HttpClient {
                 req.timeout.unwrap_or(self.inner.timeout)
             )),
             Failure::AfterSend(e) if !req.idempotent => Error::MaybeSent {
-                message: without_url(&e),
+                message: e.message().to_owned(),
             },
-            Failure::AfterSend(e) => Error::transient(without_url(&e)),
+            Failure::AfterSend(e) => Error::transient(e.message().to_owned()),
         }
     }
 
+    /// One attempt under the total timeout.
     async fn attempt(&self, req: &ApiRequest) -> Result<ApiResponse, Failure> {
-        let inner = &*self.inner;
-        let mut rb = inner
-            .client
-            .request(req.method.clone(), req.url.clone())
-            .headers(req.headers.clone());
-        if let Some(token) = &req.bearer {
-            rb = rb.bearer_auth(token.expose_secret());
+        let prepared = self.prepare(req).map_err(Failure::from_transport)?;
+        let timeout = req.timeout.unwrap_or(self.inner.timeout);
+        match tokio::time::timeout(timeout, self.exchange(req, prepared)).await {
+            Ok(outcome) => outcome,
+            Err(_) => Err(Failure::Timeout),
         }
-        if let Some((user, secret)) = &req.basic {
-            rb = rb.basic_auth(user, Some(secret.expose_secret()));
+    }
+
+    /// The request exactly as it goes onto the wire.
+    fn prepare(&self, req: &ApiRequest) -> Result<TransportRequest, TransportError> {
+        let uri = http::Uri::try_from(req.url.as_str())
+            .map_err(|_| TransportError::before_send("the URL is not a valid request URI"))?;
+        let mut headers = req.headers.clone();
+        if !headers.contains_key(http::header::USER_AGENT) {
+            headers.insert(http::header::USER_AGENT, self.inner.user_agent.clone());
         }
-        match &req.body {
-            Body::Empty => {}
+        let auth = if let Some(token) = &req.bearer {
+            Some(format!("Bearer {}", token.expose_secret()))
+        } else {
+            req.basic.as_ref().map(|(user, secret)| {
+                use base64::Engine as _;
+                let raw = format!("{user}:{}", secret.expose_secret());
+                format!(
+                    "Basic {}",
+                    base64::engine::general_purpose::STANDARD.encode(raw)
+                )
+            })
+        };
+        if let Some(auth) = auth {
+            let mut value = http::HeaderValue::try_from(auth).map_err(|_| {
+                TransportError::before_send("the credentials are not a valid header value")
+            })?;
+            value.set_sensitive(true);
+            headers.insert(http::header::AUTHORIZATION, value);
+        }
+        let body = match &req.body {
             Body::Bytes {
                 content_type,
                 bytes,
             } => {
-                rb = rb
-                    .header(http::header::CONTENT_TYPE, *content_type)
-                    .body(bytes.clone());
+                headers.insert(
+                    http::header::CONTENT_TYPE,
+                    http::HeaderValue::from_static(content_type),
+                );
+                RequestBody::full(bytes.clone())
             }
             Body::Stream(body) => {
-                rb = rb
-                    .header(http::header::CONTENT_TYPE, body.content_type())
-                    .header(http::header::CONTENT_LENGTH, body.length())
-                    .body(reqwest::Body::wrap_stream(body.open()));
+                let content_type = http::HeaderValue::try_from(body.content_type())
+                    .map_err(|_| TransportError::before_send("invalid body content type"))?;
+                headers.insert(http::header::CONTENT_TYPE, content_type);
+                headers.insert(http::header::CONTENT_LENGTH, body.length().into());
+                RequestBody::stream(body.open())
             }
-        }
-        if let Some(timeout) = req.timeout {
-            rb = rb.timeout(timeout);
-        }
-        let mut resp = rb.send().await.map_err(Failure::from_reqwest)?;
-        let limit = inner.body_limit;
-        if resp.content_length().is_some_and(|len| len > limit as u64) {
+            Body::Empty => RequestBody::full(Bytes::new()),
+        };
+        let mut prepared = http::Request::new(body);
+        *prepared.method_mut() = req.method.clone();
+        *prepared.uri_mut() = uri;
+        *prepared.headers_mut() = headers;
+        Ok(prepared)
+    }
+
+    /// Sends through the transport and reads the body under the cap.
+    async fn exchange(
+        &self,
+        req: &ApiRequest,
+        prepared: TransportRequest,
+    ) -> Result<ApiResponse, Failure> {
+        let limit = self.inner.body_limit;
+        let resp = self
+            .inner
+            .transport
+            .send(prepared)
+            .await
+            .map_err(Failure::from_transport)?;
+        let content_length = resp
+            .headers
+            .get(http::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok());
+        if content_length.is_some_and(|len| len > limit as u64) {
             return Err(Failure::TooLarge);
         }
-        let status = resp.status().as_u16();
-        let headers = std::mem::take(resp.headers_mut());
-        let initial = resp.content_length().unwrap_or(0).min(64 * 1024) as usize;
+        let TransportResponse {
+            status,
+            headers,
+            body: mut stream,
+        } = resp;
+        let initial = content_length.unwrap_or(0).min(64 * 1024) as usize;
         let mut body = BytesMut::with_capacity(initial);
-        while let Some(chunk) = resp.chunk().await.map_err(Failure::from_reqwest)? {
+        while let Some(chunk) = stream.next_chunk().await {
+            let chunk = chunk.map_err(|e| match e.stage() {
+                // A body that broke off: the request certainly left.
+                FailureStage::BeforeSend => {
+                    Failure::AfterSend(TransportError::after_send(e.message().to_owned()))
+                }
+                _ => Failure::from_transport(e),
+            })?;
             if body.len() + chunk.len() > limit {
                 return Err(Failure::TooLarge);
             }
             body.extend_from_slice(&chunk);
         }
         Ok(ApiResponse {
-            status,
+            status: status.as_u16(),
             headers,
             body: body.freeze(),
             idempotent: req.idempotent,
@@ -399,20 +481,4 @@ impl HttpClient {
             platform: req.platform.clone(),
         })
     }
-}
-
-/// reqwest's error text without the URL, whose query may hold a token (Meta accepts
-/// `access_token` as a query parameter).
-fn without_url(e: &reqwest::Error) -> String {
-    let mut text = e.to_string();
-    if let Some(url) = e.url() {
-        text = text.replace(url.as_str(), "<url>");
-    }
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    crate::error::bounded(text, 512)
 }

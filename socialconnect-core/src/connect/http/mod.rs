@@ -1,13 +1,23 @@
-//! The HTTP layer: one shared client, requests described without I/O, safe retries, rate limits.
+//! The HTTP layer: one shared client, requests described without I/O, safe retries, rate limits,
+//! and the [`Transport`] seam underneath.
 
 mod client;
+mod hyper_transport;
 mod ratelimit;
 mod request;
+#[cfg(feature = "reqwest")]
+mod reqwest_transport;
 pub(crate) mod retry;
+mod transport;
 mod url_policy;
 
 pub use client::{DEFAULT_BODY_LIMIT, HttpClient, HttpClientBuilder};
+pub use hyper_transport::HyperTransport;
 pub use ratelimit::{PlatformLimits, RateLimit};
 pub use request::{ApiRequest, ApiResponse, ByteStream, StreamingBody};
 pub use retry::{RetryPolicy, retry_after};
+pub use transport::{
+    FailureStage, RequestBody, ResponseBody, Transport, TransportError, TransportFuture,
+    TransportRequest, TransportResponse,
+};
 pub use url_policy::check_url;
