@@ -8,6 +8,8 @@
 //!   content publishing, WhatsApp Cloud API) with token checks, usage headers, fault injection
 //!   and exact counters. Platform-specific simulators live in a module named after their
 //!   platform.
+//! - [`sim`]: the simulator core every simulator builds on (server and catch-all, the browser
+//!   step, replies, fault queues).
 //! - [`CatchAll`]: a lowest-priority mock that fails the test naming any request no other mock
 //!   matched (`unexpected request: GET /foo`).
 //! - [`JsonMock`]: a JSON answer (method, path, status, headers, a fixture body) mounted in one
@@ -62,6 +64,7 @@ pub mod harness;
 pub mod meta;
 pub mod mock;
 pub mod oauth;
+pub mod sim;
 pub mod store_contract;
 
 pub use catch_all::{CatchAll, UNEXPECTED_STATUS, UnexpectedRequest};

@@ -8,7 +8,7 @@ use super::insights::{PERIODS, insight_entries};
 use super::state::{
     CONTAINER_LIFETIME, Comment, Container, Ctx, Fate, IgMedia, Need, authenticate,
 };
-use super::wire::{Reply, graph_error, graph_time, invalid_param, paginate, select};
+use super::wire::{ErrorField, Reply, graph_error, graph_time, invalid_param, paginate, select};
 
 /// Most items in a carousel.
 const CAROUSEL_MAX: usize = 10;

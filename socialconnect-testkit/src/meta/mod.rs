@@ -20,8 +20,8 @@ use serde_json::Value;
 use url::Url;
 use wiremock::MockServer;
 
-use crate::catch_all::{CatchAll, UnexpectedRequest};
-use crate::oauth::AuthorizeError;
+use crate::catch_all::UnexpectedRequest;
+use crate::sim::{self, AuthorizeError, SimServer};
 
 pub use builder::GraphSimulatorBuilder;
 
@@ -32,7 +32,7 @@ use state::{Counters, Graph, TokenKind, TokenStatus};
 /// Meta connector's tests.
 ///
 /// Every path starts with the version (`/v26.0/…` by default); a request to another version,
-/// or of a shape listed nowhere below, hits a [`CatchAll`]: it is answered `599` and the
+/// or of a shape listed nowhere below, hits a [`CatchAll`](crate::CatchAll): it is answered `599` and the
 /// simulator panics when dropped (or on [`assert_no_unexpected`](Self::assert_no_unexpected)).
 ///
 /// | endpoint | does |
@@ -73,9 +73,8 @@ use state::{Counters, Graph, TokenKind, TokenStatus};
 /// ```
 #[derive(Debug)]
 pub struct GraphSimulator {
-    catch_all: CatchAll,
+    sim: SimServer,
     graph: Arc<Graph>,
-    server: MockServer,
 }
 
 impl GraphSimulator {
@@ -90,16 +89,10 @@ impl GraphSimulator {
     }
 
     pub(crate) async fn start_with(config: Config) -> Self {
-        let server = MockServer::start().await;
-        let base = Url::parse(&server.uri()).expect("wiremock serves on a valid http URL");
-        let graph = Arc::new(Graph::new(config, base));
-        routes::mount(&server, &graph).await;
-        let catch_all = CatchAll::mount(&server).await;
-        Self {
-            catch_all,
-            graph,
-            server,
-        }
+        let sim = SimServer::start().await;
+        let graph = Arc::new(Graph::new(config, sim.base_url()));
+        routes::mount(sim.server(), &graph).await;
+        Self { sim, graph }
     }
 
     fn config(&self) -> &Config {
@@ -138,7 +131,7 @@ impl GraphSimulator {
     /// The underlying server, to mount extra mocks. Mocks mounted there take precedence over
     /// the catch-all; one mounted with `with_priority(1)` also overrides a simulator route.
     pub fn server(&self) -> &MockServer {
-        &self.server
+        self.sim.server()
     }
 
     /// The app id.
@@ -225,37 +218,17 @@ impl GraphSimulator {
     /// request the dialog refuses (the description carries Graph's message), or
     /// `wrong_endpoint` for a URL that is not this simulator's dialog.
     pub fn try_authorize(&self, dialog_url: &Url) -> Result<(String, String), AuthorizeError> {
-        let expected = self.dialog_url();
-        if dialog_url.origin() != expected.origin() || dialog_url.path() != expected.path() {
-            return Err(AuthorizeError {
-                error: "wrong_endpoint".to_owned(),
-                description: format!(
-                    "login URL points at {}{}, not at {expected}",
-                    dialog_url.origin().ascii_serialization(),
-                    dialog_url.path()
-                ),
-            });
-        }
-        let query: Vec<(String, String)> = dialog_url.query_pairs().into_owned().collect();
-        let now = self.graph.now();
-        let outcome = {
+        sim::authorize(&self.dialog_url(), dialog_url, |query| {
+            let now = self.graph.now();
             let mut st = self.graph.lock();
             st.counters.authorize += 1;
-            login::dialog(&self.graph, &mut st, now, &query)
-        };
-        let to = outcome.map_err(|refusal| AuthorizeError {
-            error: "invalid_request".to_owned(),
-            description: format!("({}) {}", refusal.code, refusal.message),
-        })?;
-        let pairs: Vec<(String, String)> = to.query_pairs().into_owned().collect();
-        let get = |name: &str| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v);
-        match (get("code"), get("state"), get("error")) {
-            (Some(code), Some(state), None) => Ok((code.clone(), state.clone())),
-            (_, _, error) => Err(AuthorizeError {
-                error: error.cloned().unwrap_or_else(|| "server_error".to_owned()),
-                description: get("error_description").cloned().unwrap_or_default(),
-            }),
-        }
+            login::dialog(&self.graph, &mut st, now, query).map_err(|refusal| {
+                AuthorizeError::new(
+                    "invalid_request",
+                    format!("({}) {}", refusal.code, refusal.message),
+                )
+            })
+        })
     }
 
     /// Makes the next login end in `error=access_denied&error_reason=user_denied`, as when
@@ -340,10 +313,7 @@ impl GraphSimulator {
     /// `"oauth/access_token"`) answer with `fault`. Faults queue; each is used once. A faulted
     /// request is counted and recorded but, except for [`GraphFault::Stall`], changes nothing.
     pub fn fail_next(&self, path_contains: &str, fault: GraphFault) {
-        self.graph
-            .lock()
-            .faults
-            .push_back((path_contains.to_owned(), fault));
+        self.graph.lock().faults.push(path_contains, fault, 1);
     }
 
     /// Makes the next IG container created end in `fault` instead of `FINISHED` (after its
@@ -449,20 +419,20 @@ impl GraphSimulator {
 
     /// Requests that matched no route and no mock mounted on [`server`](Self::server).
     pub fn unexpected_requests(&self) -> Vec<UnexpectedRequest> {
-        self.catch_all.requests()
+        self.sim.unexpected_requests()
     }
 
     /// Returns the unexpected requests and forgets them, so dropping the simulator does not
     /// panic; for tests that send such requests on purpose.
     pub fn take_unexpected_requests(&self) -> Vec<UnexpectedRequest> {
-        self.catch_all.take()
+        self.sim.take_unexpected_requests()
     }
 
     /// Panics naming every unexpected request (`unexpected request: GET /v25.0/me`) if there
     /// was any.
     #[track_caller]
     pub fn assert_no_unexpected(&self) {
-        self.catch_all.assert_no_unexpected();
+        self.sim.assert_no_unexpected();
     }
 }
 

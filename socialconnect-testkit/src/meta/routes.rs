@@ -9,7 +9,7 @@ use wiremock::{Match, Mock, MockServer, Request, Respond, ResponseTemplate};
 
 use super::request::{Call, Endpoint, Route};
 use super::state::{Ctx, Graph, Object, State, Usage};
-use super::wire::{Params, Reply, graph_error, invalid_param, unknown_object};
+use super::wire::{ErrorField, Params, Reply, graph_error, invalid_param, unknown_object};
 use super::{GraphFault, instagram, login, pages, whatsapp};
 use crate::catch_all::UNEXPECTED_STATUS;
 
@@ -67,22 +67,8 @@ impl Respond for Responder {
             params,
             bearer,
         };
-        into_template(handle(&self.graph, &call))
+        handle(&self.graph, &call).into_template()
     }
-}
-
-fn into_template(reply: Reply) -> ResponseTemplate {
-    let mut template = ResponseTemplate::new(reply.status);
-    if let Some(body) = reply.body {
-        template = template.set_body_json(body);
-    }
-    for (name, value) in reply.headers {
-        template = template.append_header(name.as_str(), value.as_str());
-    }
-    if let Some(delay) = reply.delay {
-        template = template.set_delay(delay);
-    }
-    template
 }
 
 /// Answers one call: records and counts it, applies a queued fault, else dispatches it; adds
@@ -107,7 +93,7 @@ pub(crate) fn handle(graph: &Graph, call: &Call) -> Reply {
         business: st.business_usage.clone(),
     };
     let mut stall = None;
-    let faulted = match st.take_fault(&call.path) {
+    let faulted = match st.faults.take(&call.path) {
         None => None,
         Some(GraphFault::Stall(delay)) => {
             stall = Some(delay);

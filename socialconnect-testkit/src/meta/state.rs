@@ -17,6 +17,7 @@ use super::builder::Config;
 use super::request::Call;
 use super::wire::{Reply, graph_error, graph_time, invalid_token, method_error};
 use super::{ContainerFault, GraphFault, RecordedRequest};
+use crate::sim::FaultQueue;
 
 /// How long a login code can be redeemed.
 pub(crate) const CODE_LIFETIME: TimeDelta = TimeDelta::minutes(10);
@@ -200,7 +201,7 @@ pub(crate) struct State {
     pub(crate) system_token: String,
     pub(crate) codes: HashMap<String, CodeRecord>,
     pub(crate) denials: usize,
-    pub(crate) faults: VecDeque<(String, GraphFault)>,
+    pub(crate) faults: FaultQueue<GraphFault>,
     pub(crate) container_faults: VecDeque<ContainerFault>,
     pub(crate) app_usage: u32,
     pub(crate) business_usage: BTreeMap<String, (u32, u32)>,
@@ -323,15 +324,6 @@ impl State {
             return Object::IgMedia(i);
         }
         Object::Unknown
-    }
-
-    /// Takes the first queued fault whose needle occurs in `path`.
-    pub(crate) fn take_fault(&mut self, path: &str) -> Option<GraphFault> {
-        let at = self
-            .faults
-            .iter()
-            .position(|(needle, _)| path.contains(needle.as_str()))?;
-        self.faults.remove(at).map(|(_, f)| f)
     }
 
     /// Marks every user and Page token revoked, as when the user removes the app.

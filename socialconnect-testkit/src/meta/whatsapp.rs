@@ -5,7 +5,7 @@ use base64::engine::general_purpose::STANDARD_NO_PAD;
 use serde_json::{Value, json};
 
 use super::state::{Ctx, Need, authenticate};
-use super::wire::{Reply, invalid_param};
+use super::wire::{ErrorField, Reply, invalid_param};
 
 /// Message types the Cloud API sends besides `text` and `template`, each carried in a field
 /// of its own name.

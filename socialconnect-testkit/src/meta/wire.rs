@@ -1,8 +1,6 @@
 //! Graph wire conventions shared by every endpoint: the reply, the error envelope, Graph times,
 //! request parameters, field selection and cursor paging.
 
-use std::time::Duration;
-
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
@@ -13,61 +11,17 @@ use url::Url;
 const DEFAULT_LIMIT: usize = 25;
 const MAX_LIMIT: usize = 100;
 
-/// An HTTP answer, before it becomes a wiremock response.
-#[derive(Debug)]
-pub(crate) struct Reply {
-    pub(crate) status: u16,
-    pub(crate) headers: Vec<(String, String)>,
-    pub(crate) body: Option<Value>,
-    pub(crate) delay: Option<Duration>,
+pub(crate) use crate::sim::Reply;
+
+/// Graph's error envelope on a [`Reply`].
+pub(crate) trait ErrorField {
+    /// Sets `error.{name}` on an error reply (a no-op on other replies).
+    fn error_field(self, name: &str, value: Value) -> Self;
 }
 
-impl Reply {
-    pub(crate) fn json(status: u16, body: Value) -> Self {
-        Self {
-            status,
-            headers: Vec::new(),
-            body: Some(body),
-            delay: None,
-        }
-    }
-
-    /// `200` with `body`.
-    pub(crate) fn ok(body: Value) -> Self {
-        Self::json(200, body)
-    }
-
-    /// `302` to `to`, without a body.
-    pub(crate) fn redirect(to: &Url) -> Self {
-        Self {
-            status: 302,
-            headers: vec![("location".to_owned(), to.to_string())],
-            body: None,
-            delay: None,
-        }
-    }
-
-    pub(crate) fn header(mut self, name: &str, value: impl Into<String>) -> Self {
-        self.headers.push((name.to_owned(), value.into()));
-        self
-    }
-
-    pub(crate) fn delayed(mut self, by: Option<Duration>) -> Self {
-        self.delay = match (self.delay, by) {
-            (Some(a), Some(b)) => Some(a + b),
-            (a, b) => a.or(b),
-        };
-        self
-    }
-
-    pub(crate) fn with_status(mut self, status: u16) -> Self {
-        self.status = status;
-        self
-    }
-
-    /// Sets `error.{name}` on an error reply (a no-op on other replies).
-    pub(crate) fn error_field(mut self, name: &str, value: Value) -> Self {
-        if let Some(Value::Object(error)) = self.body.as_mut().and_then(|b| b.get_mut("error")) {
+impl ErrorField for Reply {
+    fn error_field(mut self, name: &str, value: Value) -> Self {
+        if let Some(Value::Object(error)) = self.json_mut().and_then(|b| b.get_mut("error")) {
             error.insert(name.to_owned(), value);
         }
         self

@@ -6,18 +6,21 @@ mod client_auth;
 mod provider;
 mod routes;
 
-use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
 use url::Url;
 use wiremock::MockServer;
 
-use crate::catch_all::{CatchAll, UnexpectedRequest};
+use crate::catch_all::UnexpectedRequest;
+use crate::sim::{self, SimServer};
 
 pub use builder::OAuthSimulatorBuilder;
 pub use client_auth::ClientAuth;
 pub use provider::pkce_s256;
+
+/// The refusal of the browser step, shared by every simulator.
+pub use crate::sim::AuthorizeError;
 
 use builder::Config;
 use provider::{AuthorizeOutcome, Provider};
@@ -34,7 +37,7 @@ use provider::{AuthorizeOutcome, Provider};
 /// | `GET /me` | `{"id", "name"}` for a valid bearer token, else `401 {"error":"invalid_token"}` |
 ///
 /// Failures answer RFC 6749 error JSON (`invalid_grant`, `invalid_client`, `invalid_request`,
-/// ...). Every other request hits a [`CatchAll`]: it is answered `599` and the simulator panics
+/// ...). Every other request hits a [`CatchAll`](crate::CatchAll): it is answered `599` and the simulator panics
 /// when dropped (or on [`assert_no_unexpected`](Self::assert_no_unexpected)) naming it, e.g.
 /// `unexpected request: GET /foo`.
 ///
@@ -55,10 +58,8 @@ use provider::{AuthorizeOutcome, Provider};
 /// ```
 #[derive(Debug)]
 pub struct OAuthSimulator {
-    catch_all: CatchAll,
+    sim: SimServer,
     provider: Arc<Provider>,
-    base: Url,
-    server: MockServer,
 }
 
 impl OAuthSimulator {
@@ -73,24 +74,17 @@ impl OAuthSimulator {
     }
 
     pub(crate) async fn start_with(config: Config) -> Self {
-        let server = MockServer::start().await;
+        let sim = SimServer::start().await;
         let provider = Arc::new(Provider::new(config));
-        routes::mount(&server, &provider).await;
-        let catch_all = CatchAll::mount(&server).await;
-        let base = Url::parse(&server.uri()).expect("wiremock serves on a valid http URL");
-        Self {
-            catch_all,
-            provider,
-            base,
-            server,
-        }
+        routes::mount(sim.server(), &provider).await;
+        Self { sim, provider }
     }
 
     // ---- addresses -------------------------------------------------------------------------
 
     /// The server's root, e.g. `http://127.0.0.1:41234/`.
     pub fn base_url(&self) -> Url {
-        self.base.clone()
+        self.sim.base_url()
     }
 
     /// The authorize endpoint's URL.
@@ -114,16 +108,14 @@ impl OAuthSimulator {
     }
 
     fn endpoint(&self, path: &str) -> Url {
-        let mut url = self.base.clone();
-        url.set_path(path);
-        url
+        self.sim.url(path)
     }
 
     /// The underlying server, to mount a platform's own API mocks beside the OAuth endpoints.
     /// Mocks mounted there take precedence over the catch-all; one mounted with
     /// `with_priority(1)` also overrides a simulator endpoint.
     pub fn server(&self) -> &MockServer {
-        &self.server
+        self.sim.server()
     }
 
     /// The client id the provider accepts.
@@ -163,32 +155,12 @@ impl OAuthSimulator {
     /// would show the user, one it would redirect with (`access_denied` and the like), or a URL
     /// that does not point at this simulator's authorize endpoint (`wrong_endpoint`).
     pub fn try_authorize(&self, authorize_url: &Url) -> Result<(String, String), AuthorizeError> {
-        let expected = self.authorize_url();
-        if authorize_url.origin() != expected.origin() || authorize_url.path() != expected.path() {
-            return Err(AuthorizeError {
-                error: "wrong_endpoint".to_owned(),
-                description: format!(
-                    "authorize URL points at {}{}, not at {expected}",
-                    authorize_url.origin().ascii_serialization(),
-                    authorize_url.path()
-                ),
-            });
-        }
-        let query: Vec<(String, String)> = authorize_url.query_pairs().into_owned().collect();
-        match self.provider.authorize(&query) {
-            AuthorizeOutcome::Reject(e) => Err(e),
-            AuthorizeOutcome::Redirect(to) => {
-                let pairs: Vec<(String, String)> = to.query_pairs().into_owned().collect();
-                let get = |name: &str| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v);
-                match (get("code"), get("state"), get("error")) {
-                    (Some(code), Some(state), None) => Ok((code.clone(), state.clone())),
-                    (_, _, error) => Err(AuthorizeError {
-                        error: error.cloned().unwrap_or_else(|| "server_error".to_owned()),
-                        description: get("error_description").cloned().unwrap_or_default(),
-                    }),
-                }
+        sim::authorize(&self.authorize_url(), authorize_url, |query| {
+            match self.provider.authorize(query) {
+                AuthorizeOutcome::Reject(e) => Err(e),
+                AuthorizeOutcome::Redirect(to) => Ok(to),
             }
-        }
+        })
     }
 
     /// Makes the next authorization end in `error=access_denied`, as when the user clicks
@@ -296,19 +268,19 @@ impl OAuthSimulator {
 
     /// Requests that matched no endpoint and no mock mounted on [`server`](Self::server).
     pub fn unexpected_requests(&self) -> Vec<UnexpectedRequest> {
-        self.catch_all.requests()
+        self.sim.unexpected_requests()
     }
 
     /// Returns the unexpected requests and forgets them, so dropping the simulator does not
     /// panic; for tests that send such requests on purpose.
     pub fn take_unexpected_requests(&self) -> Vec<UnexpectedRequest> {
-        self.catch_all.take()
+        self.sim.take_unexpected_requests()
     }
 
     /// Panics naming every unexpected request (`unexpected request: GET /foo`) if there was any.
     #[track_caller]
     pub fn assert_no_unexpected(&self) {
-        self.catch_all.assert_no_unexpected();
+        self.sim.assert_no_unexpected();
     }
 }
 
@@ -378,24 +350,6 @@ impl AuthorizeRequest {
         }
     }
 }
-
-/// An authorization request the simulator refused.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct AuthorizeError {
-    /// The OAuth error code, e.g. `access_denied` or `invalid_request`.
-    pub error: String,
-    /// A human-readable explanation.
-    pub description: String,
-}
-
-impl fmt::Display for AuthorizeError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.error, self.description)
-    }
-}
-
-impl std::error::Error for AuthorizeError {}
 
 /// Tokens minted by [`OAuthSimulator::issue_tokens`].
 #[derive(Debug, Clone, PartialEq, Eq)]

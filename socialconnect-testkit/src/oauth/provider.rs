@@ -4,7 +4,7 @@
 //! All state sits behind one mutex and every request does all its work under a single lock, so
 //! counters and single-use rules hold exactly under any concurrency.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
@@ -18,58 +18,18 @@ use url::Url;
 use super::builder::Config;
 use super::client_auth::{self, ClientAuth, param};
 use super::{AuthorizeError, AuthorizeRequest, IssuedTokens, TokenFault};
+use crate::sim::{FaultQueue, Reply};
 
 /// How long an authorization code can be redeemed (RFC 6749 §4.1.2 recommends at most ten
 /// minutes).
 const CODE_LIFETIME: TimeDelta = TimeDelta::minutes(10);
 
-/// An HTTP answer, before it becomes a wiremock response.
-#[derive(Debug)]
-pub(crate) struct Reply {
-    pub(crate) status: u16,
-    pub(crate) headers: Vec<(&'static str, String)>,
-    pub(crate) body: ReplyBody,
-    pub(crate) delay: Option<Duration>,
-}
-
-/// The body of a [`Reply`].
-#[derive(Debug)]
-pub(crate) enum ReplyBody {
-    Empty,
-    Json(Value),
-    Text(&'static str, String),
-}
-
-impl Reply {
-    fn json(status: u16, body: Value) -> Self {
-        Self {
-            status,
-            headers: Vec::new(),
-            body: ReplyBody::Json(body),
-            delay: None,
-        }
-    }
-
-    /// An RFC 6749 §5.2 error.
-    fn oauth_error(status: u16, error: &str, description: &str) -> Self {
-        Self::json(
-            status,
-            json!({ "error": error, "error_description": description }),
-        )
-    }
-
-    fn header(mut self, name: &'static str, value: impl Into<String>) -> Self {
-        self.headers.push((name, value.into()));
-        self
-    }
-
-    fn delayed(mut self, by: Option<Duration>) -> Self {
-        self.delay = match (self.delay, by) {
-            (Some(a), Some(b)) => Some(a + b),
-            (a, b) => a.or(b),
-        };
-        self
-    }
+/// An RFC 6749 §5.2 error.
+fn oauth_error(status: u16, error: &str, description: &str) -> Reply {
+    Reply::json(
+        status,
+        json!({ "error": error, "error_description": description }),
+    )
 }
 
 /// What the authorize endpoint decided.
@@ -140,7 +100,7 @@ struct State {
     access_order: Vec<String>,
     refresh: HashMap<String, RefreshRecord>,
     refresh_order: Vec<String>,
-    faults: VecDeque<TokenFault>,
+    faults: FaultQueue<TokenFault>,
     denials: usize,
     next_grant: u64,
     last_authorize: Option<AuthorizeRequest>,
@@ -295,7 +255,7 @@ impl Provider {
         }
 
         let mut stall = None;
-        if let Some(fault) = st.faults.pop_front() {
+        if let Some(fault) = st.faults.take("") {
             match fault.reply() {
                 Some(reply) => return reply.delayed(latency),
                 None => stall = fault.stall(),
@@ -307,12 +267,12 @@ impl Provider {
             Ok(()) => match grant_type {
                 Some("authorization_code") => self.exchange(&mut st, form),
                 Some("refresh_token") => self.refresh(&mut st, form),
-                Some(_) => Reply::oauth_error(
+                Some(_) => oauth_error(
                     400,
                     "unsupported_grant_type",
                     "only authorization_code and refresh_token are supported",
                 ),
-                None => Reply::oauth_error(400, "invalid_request", "missing grant_type"),
+                None => oauth_error(400, "invalid_request", "missing grant_type"),
             },
         };
         reply.delayed(latency).delayed(stall)
@@ -353,7 +313,7 @@ impl Provider {
 
     fn exchange(&self, st: &mut State, form: &[(String, String)]) -> Reply {
         let Some(code) = param(form, "code") else {
-            return Reply::oauth_error(400, "invalid_request", "missing code");
+            return oauth_error(400, "invalid_request", "missing code");
         };
         let verifier = param(form, "code_verifier");
         if let Some(v) = verifier {
@@ -361,19 +321,19 @@ impl Provider {
         }
         let now = self.now();
         let Some(record) = st.codes.get_mut(code) else {
-            return Reply::oauth_error(400, "invalid_grant", "unknown authorization code");
+            return oauth_error(400, "invalid_grant", "unknown authorization code");
         };
         if record.used {
-            return Reply::oauth_error(400, "invalid_grant", "authorization code already used");
+            return oauth_error(400, "invalid_grant", "authorization code already used");
         }
         // Any redemption attempt spends the code, so a failed one cannot be retried with
         // guessed values.
         record.used = true;
         if now >= record.expires_at {
-            return Reply::oauth_error(400, "invalid_grant", "authorization code expired");
+            return oauth_error(400, "invalid_grant", "authorization code expired");
         }
         if param(form, "redirect_uri") != Some(record.redirect_uri.as_str()) {
-            return Reply::oauth_error(
+            return oauth_error(
                 400,
                 "invalid_grant",
                 "redirect_uri differs from the authorization request",
@@ -394,22 +354,22 @@ impl Provider {
     fn refresh(&self, st: &mut State, form: &[(String, String)]) -> Reply {
         let c = &self.config;
         let Some(token) = param(form, "refresh_token") else {
-            return Reply::oauth_error(400, "invalid_request", "missing refresh_token");
+            return oauth_error(400, "invalid_request", "missing refresh_token");
         };
         let Some(record) = st.refresh.get_mut(token) else {
-            return Reply::oauth_error(400, "invalid_grant", "unknown refresh token");
+            return oauth_error(400, "invalid_grant", "unknown refresh token");
         };
         match record.status {
             RefreshStatus::Current => {}
             RefreshStatus::Rotated => {
-                return Reply::oauth_error(
+                return oauth_error(
                     400,
                     "invalid_grant",
                     "refresh token was rotated and is no longer valid",
                 );
             }
             RefreshStatus::Revoked => {
-                return Reply::oauth_error(400, "invalid_grant", "refresh token was revoked");
+                return oauth_error(400, "invalid_grant", "refresh token was revoked");
             }
         }
         let (grant, scopes) = (record.grant, record.scopes.clone());
@@ -512,7 +472,7 @@ impl Provider {
 
     /// Queues `fault` for the next `times` token requests.
     pub(crate) fn push_faults(&self, fault: TokenFault, times: usize) {
-        self.lock().faults.extend(std::iter::repeat_n(fault, times));
+        self.lock().faults.push("", fault, times);
     }
 
     // ---- revoke ----------------------------------------------------------------------------
@@ -526,7 +486,7 @@ impl Provider {
             return reply;
         }
         let Some(token) = param(form, "token") else {
-            return Reply::oauth_error(400, "invalid_request", "missing token");
+            return oauth_error(400, "invalid_request", "missing token");
         };
         if let Some(record) = st.access.get_mut(token) {
             record.revoked = true;
@@ -537,12 +497,7 @@ impl Provider {
                 access.revoked = true;
             }
         }
-        Reply {
-            status: 200,
-            headers: Vec::new(),
-            body: ReplyBody::Empty,
-            delay: None,
-        }
+        Reply::empty(200)
     }
 
     // ---- userinfo --------------------------------------------------------------------------
@@ -563,7 +518,7 @@ impl Provider {
             token.is_some_and(|t| self.access_valid(&st, t))
         };
         if !valid {
-            return Reply::oauth_error(
+            return oauth_error(
                 401,
                 "invalid_token",
                 "the access token is missing, unknown, expired or revoked",
@@ -649,9 +604,9 @@ fn reject(error: &str, description: &str) -> AuthorizeOutcome {
 
 fn invalid_client(method: ClientAuth, description: &str) -> Reply {
     match method {
-        ClientAuth::Basic => Reply::oauth_error(401, "invalid_client", description)
+        ClientAuth::Basic => oauth_error(401, "invalid_client", description)
             .header("www-authenticate", "Basic realm=\"oauth\""),
-        ClientAuth::RequestBody => Reply::oauth_error(400, "invalid_client", description),
+        ClientAuth::RequestBody => oauth_error(400, "invalid_client", description),
     }
 }
 
@@ -660,19 +615,15 @@ fn invalid_client(method: ClientAuth, description: &str) -> Reply {
 fn check_pkce(challenge: Option<&Challenge>, verifier: Option<&str>) -> Result<(), Reply> {
     match (challenge, verifier) {
         (None, None) => Ok(()),
-        (None, Some(_)) => Err(Reply::oauth_error(
+        (None, Some(_)) => Err(oauth_error(
             400,
             "invalid_grant",
             "code_verifier sent, but the authorization request had no code_challenge",
         )),
-        (Some(_), None) => Err(Reply::oauth_error(
-            400,
-            "invalid_request",
-            "missing code_verifier",
-        )),
+        (Some(_), None) => Err(oauth_error(400, "invalid_request", "missing code_verifier")),
         (Some(challenge), Some(verifier)) => {
             if !is_valid_verifier(verifier) {
-                return Err(Reply::oauth_error(
+                return Err(oauth_error(
                     400,
                     "invalid_request",
                     "code_verifier must be 43 to 128 characters of [A-Za-z0-9-._~]",
@@ -685,7 +636,7 @@ fn check_pkce(challenge: Option<&Challenge>, verifier: Option<&str>) -> Result<(
             if expected == challenge.value {
                 Ok(())
             } else {
-                Err(Reply::oauth_error(
+                Err(oauth_error(
                     400,
                     "invalid_grant",
                     "code_verifier does not match code_challenge",
@@ -723,23 +674,14 @@ impl TokenFault {
     /// The reply that replaces normal processing, or `None` when the request is processed.
     fn reply(&self) -> Option<Reply> {
         Some(match self {
-            Self::ServerError => Reply::oauth_error(500, "server_error", "simulated outage"),
+            Self::ServerError => oauth_error(500, "server_error", "simulated outage"),
             Self::RateLimited { retry_after } => {
-                Reply::oauth_error(429, "rate_limited", "simulated rate limit")
+                oauth_error(429, "rate_limited", "simulated rate limit")
                     .header("retry-after", retry_after.as_secs().to_string())
             }
-            Self::InvalidGrant => {
-                Reply::oauth_error(400, "invalid_grant", "simulated invalid_grant")
-            }
-            Self::InvalidClient => {
-                Reply::oauth_error(401, "invalid_client", "simulated invalid_client")
-            }
-            Self::MalformedBody => Reply {
-                status: 200,
-                headers: Vec::new(),
-                body: ReplyBody::Text("text/html", "<html>not json</html>".to_owned()),
-                delay: None,
-            },
+            Self::InvalidGrant => oauth_error(400, "invalid_grant", "simulated invalid_grant"),
+            Self::InvalidClient => oauth_error(401, "invalid_client", "simulated invalid_client"),
+            Self::MalformedBody => Reply::text(200, "text/html", "<html>not json</html>"),
             Self::Stall(_) => return None,
         })
     }

@@ -5,7 +5,8 @@ use std::sync::Arc;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
-use super::provider::{AuthorizeOutcome, Provider, Reply, ReplyBody};
+use super::provider::{AuthorizeOutcome, Provider};
+use crate::sim::Reply;
 
 /// Mounts the authorize, token, revocation and userinfo endpoints on `server`.
 pub(crate) async fn mount(server: &MockServer, provider: &Arc<Provider>) {
@@ -57,36 +58,16 @@ impl Respond for Route {
         };
         let reply = match self.endpoint {
             Endpoint::Authorize => match self.provider.authorize(&query()) {
-                AuthorizeOutcome::Redirect(to) => {
-                    return ResponseTemplate::new(302).insert_header("location", to.as_str());
-                }
-                AuthorizeOutcome::Reject(e) => {
-                    return ResponseTemplate::new(400).set_body_json(serde_json::json!({
-                        "error": e.error,
-                        "error_description": e.description,
-                    }));
-                }
+                AuthorizeOutcome::Redirect(to) => Reply::redirect(&to),
+                AuthorizeOutcome::Reject(e) => Reply::json(
+                    400,
+                    serde_json::json!({ "error": e.error, "error_description": e.description }),
+                ),
             },
             Endpoint::Token => self.provider.token(authorization, &form()),
             Endpoint::Revoke => self.provider.revoke(authorization, &form()),
             Endpoint::Userinfo => self.provider.userinfo(authorization, &query()),
         };
-        into_template(reply)
+        reply.into_template()
     }
-}
-
-fn into_template(reply: Reply) -> ResponseTemplate {
-    let mut template = ResponseTemplate::new(reply.status);
-    template = match reply.body {
-        ReplyBody::Empty => template,
-        ReplyBody::Json(value) => template.set_body_json(value),
-        ReplyBody::Text(mime, text) => template.set_body_raw(text, mime),
-    };
-    for (name, value) in reply.headers {
-        template = template.insert_header(name, value.as_str());
-    }
-    if let Some(delay) = reply.delay {
-        template = template.set_delay(delay);
-    }
-    template
 }

@@ -1,0 +1,21 @@
+//! The simulator core: what every platform simulator ([`OAuthSimulator`](crate::OAuthSimulator),
+//! [`GraphSimulator`](crate::meta::GraphSimulator) and the ones to come) builds on instead of
+//! writing again.
+//!
+//! - [`SimServer`]: the loopback mock server, its address and the [`CatchAll`](crate::CatchAll)
+//!   that reports every request no route matched.
+//! - [`authorize`]: the browser step: check the authorize URL points at the simulator's dialog,
+//!   run the dialog, and read the `(code, state)` or the refusal off the redirect.
+//! - [`Reply`]: a JSON (or text, or empty) answer with headers and a delay, turned into a
+//!   wiremock response in one place.
+//! - [`FaultQueue`]: faults queued by the test, each used once, matched by path.
+
+mod browser;
+mod faults;
+mod reply;
+mod server;
+
+pub use browser::{AuthorizeError, authorize};
+pub use faults::FaultQueue;
+pub use reply::{Body, Reply};
+pub use server::SimServer;
