@@ -226,3 +226,32 @@ async fn the_https_rule_holds_above_any_transport() {
     assert_eq!(err.kind(), ErrorKind::Config);
     assert_eq!(calls.load(Ordering::SeqCst), 0);
 }
+
+#[tokio::test]
+async fn documented_operation_windows_space_calls_before_the_platform_refuses_them() {
+    use socialconnect_core::http::{PlatformLimits, Window};
+    use socialconnect_core::id::PlatformId;
+    let http = HttpClient::builder()
+        .rate_limits(
+            PlatformId::TIKTOK,
+            PlatformLimits::default()
+                .with_operation("post.init", Window::new(2, Duration::from_millis(300))),
+        )
+        .transport(|_req: TransportRequest| async { Ok(TransportResponse::new(200, "{}")) })
+        .build()
+        .unwrap();
+    let send = |op: &'static str| {
+        http.send(
+            ApiRequest::post(url("/v2/post/publish/video/init/"))
+                .platform(PlatformId::TIKTOK)
+                .operation(op),
+        )
+    };
+    let start = std::time::Instant::now();
+    send("post.init").await.unwrap();
+    send("post.init").await.unwrap();
+    send("creator.info").await.unwrap();
+    assert!(start.elapsed() < Duration::from_millis(100));
+    send("post.init").await.unwrap();
+    assert!(start.elapsed() >= Duration::from_millis(120));
+}

@@ -274,7 +274,12 @@ impl HttpClient {
             }
             inner
                 .limiters
-                .acquire(req.platform.as_ref(), req.app.as_deref(), req.connection)
+                .acquire(
+                    req.platform.as_ref(),
+                    req.app.as_deref(),
+                    req.connection,
+                    &req.operation,
+                )
                 .await;
             let outcome = self.attempt(&req).await;
             span.record("attempts", attempt);

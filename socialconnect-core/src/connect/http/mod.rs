@@ -13,7 +13,7 @@ mod url_policy;
 
 pub use client::{DEFAULT_BODY_LIMIT, HttpClient, HttpClientBuilder};
 pub use hyper_transport::HyperTransport;
-pub use ratelimit::{PlatformLimits, RateLimit};
+pub use ratelimit::{PlatformLimits, RateLimit, Window};
 pub use request::{ApiRequest, ApiResponse, ByteStream, StreamingBody};
 pub use retry::{RetryPolicy, retry_after};
 pub use transport::{

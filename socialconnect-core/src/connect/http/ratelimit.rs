@@ -1,6 +1,8 @@
-//! Client-side rate limiting: a limiter per (platform, app) and per connection, plus
-//! platform-announced pauses ("blocked until") fed from `Retry-After` and usage headers.
+//! Client-side rate limiting: a limiter per (platform, app) and per connection, documented
+//! per-operation windows (TikTok's 6 post inits a minute), plus platform-announced pauses
+//! ("blocked until") fed from `Retry-After` and usage headers.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex};
@@ -37,13 +39,79 @@ impl RateLimit {
     }
 }
 
+/// A documented window: at most `calls` calls per `per`, spaced evenly once the window's
+/// allowance is spent (so the platform never sees the call that would be refused).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    /// Calls allowed in one window.
+    pub calls: NonZeroU32,
+    /// The window's length.
+    pub per: Duration,
+}
+
+impl Window {
+    /// `calls` per `per` (zero calls is raised to one; a zero window to one millisecond).
+    pub fn new(calls: u32, per: Duration) -> Self {
+        Self {
+            calls: NonZeroU32::new(calls).unwrap_or(NonZeroU32::MIN),
+            per: per.max(Duration::from_millis(1)),
+        }
+    }
+
+    /// `calls` per minute, as platforms document them (TikTok: 6/min on post init).
+    pub fn per_minute(calls: u32) -> Self {
+        Self::new(calls, Duration::from_secs(60))
+    }
+
+    fn limiter(&self) -> DefaultDirectRateLimiter {
+        let period = (self.per / self.calls.get()).max(Duration::from_nanos(1));
+        let quota = Quota::with_period(period)
+            .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))
+            .allow_burst(self.calls);
+        RateLimiter::direct(quota)
+    }
+}
+
 /// The limits for one platform.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PlatformLimits {
     /// Across all calls made for one app (client id) on the platform.
     pub per_app: Option<RateLimit>,
     /// Across all calls made for one connection.
     pub per_connection: Option<RateLimit>,
+    /// Documented windows keyed by the request's operation name
+    /// ([`ApiRequest::operation`](super::ApiRequest::operation)): a name ending in `.` covers
+    /// every operation it prefixes (`video.` → `video.list`, `video.query`), any other name
+    /// only itself. Every matching window applies. Counted per connection when the request
+    /// has one (platforms count these per user token), per app otherwise.
+    pub per_operation: Vec<(Cow<'static, str>, Window)>,
+}
+
+impl PlatformLimits {
+    /// Adds a documented window for `operation` (see [`PlatformLimits::per_operation`]).
+    pub fn with_operation(
+        mut self,
+        operation: impl Into<Cow<'static, str>>,
+        window: Window,
+    ) -> Self {
+        self.per_operation.push((operation.into(), window));
+        self
+    }
+}
+
+fn covers(pattern: &str, operation: &str) -> bool {
+    if pattern.ends_with('.') {
+        operation.starts_with(pattern)
+    } else {
+        operation == pattern
+    }
+}
+
+/// Whose allowance an operation window counts against.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Holder {
+    App(String),
+    Connection(ConnectionId),
 }
 
 #[derive(Debug, Default)]
@@ -51,6 +119,7 @@ pub(crate) struct Limiters {
     config: HashMap<PlatformId, PlatformLimits>,
     apps: Mutex<HashMap<(PlatformId, String), Arc<DefaultDirectRateLimiter>>>,
     connections: Mutex<HashMap<(PlatformId, ConnectionId), Arc<DefaultDirectRateLimiter>>>,
+    operations: Mutex<HashMap<(PlatformId, Holder, usize), Arc<DefaultDirectRateLimiter>>>,
     blocked_until: Mutex<HashMap<PlatformId, Instant>>,
 }
 
@@ -79,19 +148,21 @@ impl Limiters {
             .unwrap_or(Duration::ZERO)
     }
 
-    /// Waits until the platform pause is over and both limiters admit one request.
+    /// Waits until the platform pause is over and every limiter that applies (app, connection,
+    /// the operation's windows) admits one request.
     pub(crate) async fn acquire(
         &self,
         platform: Option<&PlatformId>,
         app: Option<&str>,
         connection: Option<ConnectionId>,
+        operation: &str,
     ) {
         let Some(platform) = platform else { return };
         let pause = self.blocked_for(platform);
         if !pause.is_zero() {
             tokio::time::sleep(pause).await;
         }
-        let Some(limits) = self.config.get(platform).copied() else {
+        let Some(limits) = self.config.get(platform) else {
             return;
         };
         if let Some(limit) = limits.per_app {
@@ -118,6 +189,26 @@ impl Limiters {
             };
             limiter.until_ready().await;
         }
+        for (index, (pattern, window)) in limits.per_operation.iter().enumerate() {
+            if !covers(pattern, operation) {
+                continue;
+            }
+            let holder = match connection {
+                Some(c) => Holder::Connection(c),
+                None => Holder::App(app.unwrap_or_default().to_owned()),
+            };
+            let limiter = {
+                let mut map = self.operations.lock().unwrap_or_else(|p| p.into_inner());
+                if map.len() >= MAX_CONNECTION_LIMITERS {
+                    // As for connections: idle windows go and come back with a full allowance.
+                    map.retain(|_, l| Arc::strong_count(l) > 1);
+                }
+                map.entry((platform.clone(), holder, index))
+                    .or_insert_with(|| Arc::new(window.limiter()))
+                    .clone()
+            };
+            limiter.until_ready().await;
+        }
     }
 }
 
@@ -133,16 +224,76 @@ mod tests {
             PlatformLimits {
                 per_app: Some(RateLimit::new(20, 2)),
                 per_connection: None,
+                per_operation: Vec::new(),
             },
         );
         let l = Limiters::new(config);
         let start = std::time::Instant::now();
         for _ in 0..4 {
-            l.acquire(Some(&PlatformId::FACEBOOK), Some("app"), None)
+            l.acquire(Some(&PlatformId::FACEBOOK), Some("app"), None, "x")
                 .await;
         }
         // Two in the burst, then two more at 20/s: at least ~50 ms each.
         assert!(start.elapsed() >= Duration::from_millis(80));
+    }
+
+    #[tokio::test]
+    async fn operation_windows_space_only_the_operations_they_cover() {
+        let mut config = HashMap::new();
+        config.insert(
+            PlatformId::TIKTOK,
+            PlatformLimits::default()
+                .with_operation("post.init", Window::new(2, Duration::from_millis(300)))
+                .with_operation("video.", Window::new(3, Duration::from_millis(300))),
+        );
+        let l = Limiters::new(config);
+        let conn = ConnectionId::generate();
+        let tiktok = Some(&PlatformId::TIKTOK);
+
+        // Two inits fit the window; the third waits for a slot (300 ms / 2 = 150 ms).
+        let start = std::time::Instant::now();
+        for _ in 0..2 {
+            l.acquire(tiktok, Some("app"), Some(conn), "post.init")
+                .await;
+        }
+        assert!(start.elapsed() < Duration::from_millis(100));
+        l.acquire(tiktok, Some("app"), Some(conn), "post.init")
+            .await;
+        assert!(start.elapsed() >= Duration::from_millis(120));
+
+        // Other operations, and another connection, are not held back by it.
+        let start = std::time::Instant::now();
+        for _ in 0..3 {
+            l.acquire(tiktok, Some("app"), Some(conn), "creator.info")
+                .await;
+        }
+        l.acquire(
+            tiktok,
+            Some("app"),
+            Some(ConnectionId::generate()),
+            "post.init",
+        )
+        .await;
+        // A prefix window covers every operation under it, together.
+        l.acquire(tiktok, Some("app"), Some(conn), "video.list")
+            .await;
+        l.acquire(tiktok, Some("app"), Some(conn), "video.query")
+            .await;
+        l.acquire(tiktok, Some("app"), Some(conn), "video.list")
+            .await;
+        assert!(start.elapsed() < Duration::from_millis(100));
+        l.acquire(tiktok, Some("app"), Some(conn), "video.query")
+            .await;
+        assert!(start.elapsed() >= Duration::from_millis(80));
+    }
+
+    #[test]
+    fn windows_refuse_zeros() {
+        let w = Window::new(0, Duration::ZERO);
+        assert_eq!((w.calls.get(), w.per), (1, Duration::from_millis(1)));
+        assert_eq!(Window::per_minute(6).per, Duration::from_secs(60));
+        assert!(covers("video.", "video.list") && !covers("video.", "videos"));
+        assert!(covers("post.init", "post.init") && !covers("post.init", "post.init2"));
     }
 
     #[tokio::test]
