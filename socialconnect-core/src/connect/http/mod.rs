@@ -10,6 +10,7 @@ mod reqwest_transport;
 pub(crate) mod retry;
 mod transport;
 mod url_policy;
+mod usage;
 
 pub use client::{DEFAULT_BODY_LIMIT, HttpClient, HttpClientBuilder};
 pub use hyper_transport::HyperTransport;
@@ -21,3 +22,4 @@ pub use transport::{
     TransportRequest, TransportResponse,
 };
 pub use url_policy::check_url;
+pub use usage::{Usage, UsageHeaders, UsagePolicy};
