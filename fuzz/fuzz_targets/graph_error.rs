@@ -4,5 +4,5 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let _ = socialconnect_meta::error::GraphError::parse(data);
+    let _ = socialconnect_meta::error::graph_errors().parse(data);
 });

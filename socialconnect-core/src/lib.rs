@@ -46,7 +46,7 @@ pub use error::{Error, ErrorKind, Result};
 #[allow(deprecated)] // the old name stays importable, with its deprecation note
 pub use hub::UpstreamRevocation;
 pub use hub::{
-    AuthorizationRequest, ConnectOptions, Connected, Disconnected, EXPORT_FORMAT, EXPORT_VERSION,
-    ErasureOutcome, PurgeReport, Refreshed, RetentionPolicy, Session, SocialConnect,
-    SocialConnectBuilder,
+    ApiCaller, AuthorizationRequest, ConnectOptions, Connected, Disconnected, EXPORT_FORMAT,
+    EXPORT_VERSION, ErasureOutcome, PurgeReport, Refreshed, RetentionPolicy, Session,
+    SocialConnect, SocialConnectBuilder,
 };

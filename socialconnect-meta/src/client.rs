@@ -1,19 +1,22 @@
 //! The Meta client: configuration, the Graph base URL with its pinned version, `appsecret_proof`,
-//! usage-header back-off and the Graph error mapping, shared by every product surface.
+//! and the kit's call path ([`ApiCaller`]) set up with Meta's usage headers and Graph error
+//! table, shared by every product surface.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use hmac::{KeyInit, Mac};
 use serde::de::DeserializeOwned;
+use socialconnect_core::connect::classify::Classifiers;
+use socialconnect_core::http::UsagePolicy;
 use socialconnect_core::http::{ApiRequest, ApiResponse, HttpClient};
 use socialconnect_core::id::PlatformId;
 use socialconnect_core::secret::{AccessToken, ClientSecret};
-use socialconnect_core::{Error, Result, Session};
+use socialconnect_core::{ApiCaller, Error, Result, Session};
 use url::Url;
 
-use crate::error::response_error;
-use crate::ratelimit::UsageReport;
+use crate::error::graph_errors;
+use crate::ratelimit::MetaUsage;
 use crate::version::GRAPH_API_VERSION;
 
 /// How a Meta app is configured.
@@ -125,6 +128,7 @@ pub struct MetaClient {
 pub(crate) struct Inner {
     pub(crate) config: MetaConfig,
     pub(crate) http: HttpClient,
+    pub(crate) caller: ApiCaller,
 }
 
 /// Checks that an id from outside is a plain path segment (digits, letters, `_`, `.`, `-`),
@@ -146,8 +150,28 @@ impl MetaClient {
     /// A client for `config`, sending through `http` (share the hub's client so rate limits
     /// and the retry budget are common).
     pub fn new(config: MetaConfig, http: HttpClient) -> Self {
+        let policy = UsagePolicy {
+            threshold: config.usage_threshold,
+            default_pause: config.default_pause,
+        };
+        let app_id = config.app_id.clone();
+        let proof_key = config.appsecret_proof.then(|| config.app_secret.clone());
+        let caller = ApiCaller::new(Classifiers::new().with(graph_errors().clone()))
+            .usage_headers(MetaUsage, policy)
+            .authorizer(move |req, token| {
+                let req = req.bearer(token.clone()).app(app_id.clone());
+                match &proof_key {
+                    // As a query parameter: some POST bodies ignore it.
+                    Some(secret) => req.query(&[("appsecret_proof", proof(secret, token))]),
+                    None => req,
+                }
+            });
         Self {
-            inner: Arc::new(Inner { config, http }),
+            inner: Arc::new(Inner {
+                config,
+                http,
+                caller,
+            }),
         }
     }
 
@@ -179,26 +203,12 @@ impl MetaClient {
 
     /// `hex(HMAC-SHA256(app_secret, access_token))`.
     pub fn appsecret_proof(&self, token: &AccessToken) -> String {
-        let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(
-            self.inner.config.app_secret.expose_secret().as_bytes(),
-        )
-        .expect("HMAC takes keys of any length");
-        mac.update(token.expose_secret().as_bytes());
-        hex::encode(mac.finalize().into_bytes())
+        proof(&self.inner.config.app_secret, token)
     }
 
-    /// Adds the bearer token and, when enabled, its `appsecret_proof` (as a query parameter:
-    /// some POST bodies ignore it).
+    /// Adds the bearer token and, when enabled, its `appsecret_proof`.
     pub(crate) fn authorize(&self, req: ApiRequest, token: &AccessToken) -> ApiRequest {
-        let req = req
-            .bearer(token.clone())
-            .app(self.inner.config.app_id.clone());
-        if self.inner.config.appsecret_proof {
-            let proof = self.appsecret_proof(token);
-            req.query(&[("appsecret_proof", proof)])
-        } else {
-            req
-        }
+        self.inner.caller.authorize(req, token)
     }
 
     /// Sends through a session (logged in the usage log) with `token` (the session's own, or a
@@ -210,9 +220,7 @@ impl MetaClient {
         req: ApiRequest,
     ) -> Result<ApiResponse> {
         let token = token.unwrap_or(session.access_token());
-        let req = self.authorize(req, token);
-        let resp = session.send_with_caller_auth(req).await?;
-        self.check(&session.key().platform, resp)
+        self.inner.caller.send_as(session, token, req).await
     }
 
     /// [`MetaClient::call`] and decode the JSON body.
@@ -225,44 +233,37 @@ impl MetaClient {
         self.call(session, token, req).await?.json()
     }
 
+    /// A write that must never be sent twice (see [`ApiCaller::send_write`]).
+    pub(crate) async fn call_write<T: DeserializeOwned>(
+        &self,
+        session: &Session,
+        token: Option<&AccessToken>,
+        req: ApiRequest,
+    ) -> Result<T> {
+        let token = token.unwrap_or(session.access_token());
+        self.inner.caller.send_write_as(session, token, req).await
+    }
+
     /// Sends an app-level request (token exchange, `debug_token`) outside any session.
     pub(crate) async fn call_app(
         &self,
         platform: &PlatformId,
         req: ApiRequest,
     ) -> Result<ApiResponse> {
-        let req = req
-            .platform(platform.clone())
-            .app(self.inner.config.app_id.clone());
-        let resp = self.inner.http.send(req).await?;
-        self.check(platform, resp)
+        let req = req.app(self.inner.config.app_id.clone());
+        self.inner
+            .caller
+            .send_app(&self.inner.http, platform, req)
+            .await
     }
+}
 
-    /// Usage headers first (pause before Meta blocks us), then the status.
-    fn check(&self, platform: &PlatformId, resp: ApiResponse) -> Result<ApiResponse> {
-        let usage = UsageReport::from_headers(resp.headers());
-        let c = &self.inner.config;
-        if let Some(wait) = usage.pause(c.usage_threshold, c.default_pause) {
-            tracing::warn!(
-                platform = %platform,
-                usage_percent = usage.max_percent(),
-                wait_s = wait.as_secs(),
-                "Meta usage near its limit; pausing calls"
-            );
-            self.inner.http.pause_platform(platform, wait);
-        }
-        if resp.is_success() {
-            return Ok(resp);
-        }
-        let err = response_error(platform, &resp, usage.regain_after());
-        if let socialconnect_core::ErrorKind::Throttled {
-            retry_after: Some(wait),
-        } = err.kind()
-        {
-            self.inner.http.pause_platform(platform, wait);
-        }
-        Err(err)
-    }
+/// `hex(HMAC-SHA256(secret, token))`.
+fn proof(secret: &ClientSecret, token: &AccessToken) -> String {
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.expose_secret().as_bytes())
+        .expect("HMAC takes keys of any length");
+    mac.update(token.expose_secret().as_bytes());
+    hex::encode(mac.finalize().into_bytes())
 }
 
 #[cfg(test)]

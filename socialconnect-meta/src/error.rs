@@ -1,192 +1,90 @@
-//! The Graph error envelope and how it maps to SocialConnect's error kinds.
+//! The Graph error envelope and how it maps to SocialConnect's error kinds, as a table on the
+//! platform kit's [`ErrorMap`].
 //!
 //! Logic keys on `error.code`, `error.error_subcode` and `is_transient`, never on the HTTP
 //! status: Graph answers most errors, throttling and expired tokens included, with HTTP 400.
+//!
+//! | code | subcode | kind |
+//! |---|---|---|
+//! | 190, 102 | 458 | `ReconnectRequired` (revoked) |
+//! | 190, 102 | 459, 460, 464 | `ReconnectRequired` (session invalidated) |
+//! | 190, 102 | 463 | `ReconnectRequired` (expired) |
+//! | 190, 102 | other | `ReconnectRequired` (token rejected) |
+//! | 368 | | `PolicyBlocked`: lifts on Meta's review, not on a timer |
+//! | 4, 17, 32, 341, 613, 80000–80014 | | `Throttled` (app, user, page, custom, Business Use Case) |
+//! | 9 | 2207042 | `Throttled` (Instagram's publish limit) |
+//! | 3, 10, 200–299 | | `MissingScopes` |
+//! | 100, 506 | | `InvalidInput` |
+//! | 1, 2, or `is_transient` | | `Transient` |
+//! | none, `type` `OAuthException` | | `ReconnectRequired` (token rejected) |
+//! | anything else | | `Platform` |
 
-use std::time::Duration;
+use std::sync::LazyLock;
 
-use serde::Deserialize;
-use socialconnect_core::Error;
-use socialconnect_core::connect::decode;
-use socialconnect_core::error::{PlatformError, ReconnectReason};
-use socialconnect_core::http::ApiResponse;
-use socialconnect_core::id::PlatformId;
+use socialconnect_core::connect::envelope::{EnvelopeFormat, ErrorMap, Outcome, Rule};
+use socialconnect_core::error::ReconnectReason;
 
-/// Largest body the envelope parser looks at.
-const MAX_ERROR_BODY: usize = 64 * 1024;
-
-/// A Graph API error as Meta sends it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct GraphError {
-    /// `error.message`.
-    pub message: String,
-    /// `error.type`, e.g. `OAuthException`.
-    pub error_type: Option<String>,
-    /// `error.code` (may be negative for Instagram).
-    pub code: Option<i64>,
-    /// `error.error_subcode`.
-    pub subcode: Option<i64>,
-    /// `error.fbtrace_id`.
-    pub fbtrace_id: Option<String>,
-    /// `error.is_transient`.
-    pub is_transient: bool,
-    /// `error.error_user_title`, localized.
-    pub user_title: Option<String>,
-    /// `error.error_user_msg`, localized.
-    pub user_message: Option<String>,
+/// Graph's envelope: `{"error": {"message", "type", "code", "error_subcode", "fbtrace_id",
+/// "is_transient"}}`.
+pub fn graph_envelope() -> EnvelopeFormat {
+    EnvelopeFormat::at("/error")
+        .code("/code")
+        .subcode("/error_subcode")
+        .error_type("/type")
+        .message("/message")
+        .trace_id("/fbtrace_id")
+        .transient("/is_transient")
 }
 
-#[derive(Deserialize)]
-struct Envelope {
-    error: Wire,
-}
-
-/// Codes as numbers or numeric strings (anything else is absent); strings bounded as they
-/// are read, so a huge message is never copied whole.
-#[derive(Deserialize)]
-struct Wire {
-    #[serde(default, deserialize_with = "decode::opt_bounded_string::<_, 512>")]
-    message: Option<String>,
-    #[serde(
-        default,
-        rename = "type",
-        deserialize_with = "decode::opt_bounded_string::<_, 128>"
-    )]
-    error_type: Option<String>,
-    #[serde(default, deserialize_with = "decode::loose_i64")]
-    code: Option<i64>,
-    #[serde(default, deserialize_with = "decode::loose_i64")]
-    error_subcode: Option<i64>,
-    #[serde(default, deserialize_with = "decode::opt_bounded_string::<_, 128>")]
-    fbtrace_id: Option<String>,
-    #[serde(default, deserialize_with = "decode::lenient_bool")]
-    is_transient: Option<bool>,
-    #[serde(default, deserialize_with = "decode::opt_bounded_string::<_, 256>")]
-    error_user_title: Option<String>,
-    #[serde(default, deserialize_with = "decode::opt_bounded_string::<_, 512>")]
-    error_user_msg: Option<String>,
-}
-
-impl GraphError {
-    /// Reads `{"error": {...}}`; `None` when the body is not a Graph error envelope.
-    pub fn parse(body: &[u8]) -> Option<GraphError> {
-        if body.len() > MAX_ERROR_BODY {
-            return None;
-        }
-        let e = serde_json::from_slice::<Envelope>(body).ok()?.error;
-        Some(GraphError {
-            message: e.message.unwrap_or_else(|| "Graph API error".to_owned()),
-            error_type: e.error_type,
-            code: e.code,
-            subcode: e.error_subcode,
-            fbtrace_id: e.fbtrace_id,
-            is_transient: e.is_transient.unwrap_or(false),
-            user_title: e.error_user_title,
-            user_message: e.error_user_msg,
-        })
-    }
-
-    /// The platform details SocialConnect errors carry.
-    pub fn detail(&self, platform: &PlatformId, status: u16) -> PlatformError {
-        let mut d = PlatformError::new(Some(platform.clone()), self.message.clone())
-            .with_status(status)
-            .with_code(self.code, self.subcode);
-        if let Some(t) = &self.error_type {
-            d = d.with_type(t.clone());
-        }
-        if let Some(t) = &self.fbtrace_id {
-            d = d.with_trace_id(t.clone());
-        }
-        d
-    }
-
-    /// Maps to an error kind: 190/102 → `ReconnectRequired`, throttling codes → `Throttled`
-    /// (with `retry_after` from the usage headers), 10/3/200–299 → `MissingScopes`,
-    /// 100/506 → `InvalidInput`, 1/2/`is_transient` → `Transient`, anything else `Platform`.
-    pub fn into_error(
-        self,
-        platform: &PlatformId,
-        status: u16,
-        retry_after: Option<Duration>,
-    ) -> Error {
-        let boxed = Box::new(self.detail(platform, status));
-        let detail = Some(boxed.clone());
-        let code = self.code.unwrap_or(0);
-        match code {
-            190 | 102 => Error::ReconnectRequired {
-                reason: match self.subcode {
-                    Some(458) => ReconnectReason::Revoked,
-                    Some(459 | 460 | 464) => ReconnectReason::SessionInvalidated,
-                    Some(463) => ReconnectReason::Expired,
-                    _ => ReconnectReason::TokenRejected,
-                },
-                platform: detail,
-            },
-            // App, user, page, custom and Business Use Case throttling; 341 application limit;
-            // A policy block lifts on Meta's review, not on a timer.
-            368 => Error::PolicyBlocked { platform: detail },
-            // Instagram's 9/2207042 publish limit.
-            4 | 17 | 32 | 341 | 613 | 80_000..=80_014 => Error::Throttled {
-                retry_after,
-                platform: detail,
-            },
-            9 if self.subcode == Some(2_207_042) => Error::Throttled {
-                retry_after,
-                platform: detail,
-            },
-            3 | 10 | 200..=299 => Error::MissingScopes {
-                missing: Vec::new(),
-                platform: detail,
-            },
-            100 | 506 => Error::InvalidInput {
-                message: self.message,
-                platform: detail,
-            },
-            1 | 2 => Error::Transient {
-                message: self.message,
-                platform: detail,
-            },
-            _ if self.is_transient => Error::Transient {
-                message: self.message,
-                platform: detail,
-            },
-            _ if self.error_type.as_deref() == Some("OAuthException") && self.code.is_none() => {
-                Error::ReconnectRequired {
-                    reason: ReconnectReason::TokenRejected,
-                    platform: detail,
-                }
-            }
-            _ => Error::Platform(boxed),
-        }
-    }
-}
-
-/// The error a non-2xx Graph response stands for: the envelope when there is one, else the
-/// HTTP status alone (a 5xx to a publish is `MaybeSent`).
-pub(crate) fn response_error(
-    platform: &PlatformId,
-    resp: &ApiResponse,
-    retry_after: Option<Duration>,
-) -> Error {
-    match GraphError::parse(resp.body()) {
-        Some(g) => g.into_error(platform, resp.status(), retry_after),
-        None => resp.status_error(),
-    }
+/// The Graph error table (see the module docs), shared by every Meta surface.
+pub fn graph_errors() -> &'static ErrorMap {
+    static MAP: LazyLock<ErrorMap> = LazyLock::new(|| {
+        use Outcome::*;
+        use ReconnectReason::*;
+        let token = [190, 102];
+        ErrorMap::new(graph_envelope())
+            .rule(Rule::codes(&token).subcode(458).to(Reconnect(Revoked)))
+            .rule(
+                Rule::codes(&token)
+                    .subcodes(&[459, 460, 464])
+                    .to(Reconnect(SessionInvalidated)),
+            )
+            .rule(Rule::codes(&token).subcode(463).to(Reconnect(Expired)))
+            .rule(Rule::codes(&token).to(Reconnect(TokenRejected)))
+            .rule(Rule::code(368).to(PolicyBlocked))
+            .rule(Rule::codes(&[4, 17, 32, 341, 613]).to(Throttled))
+            .rule(Rule::code_range(80_000, 80_014).to(Throttled))
+            .rule(Rule::code(9).subcode(2_207_042).to(Throttled))
+            .rule(Rule::codes(&[3, 10]).to(MissingScopes))
+            .rule(Rule::code_range(200, 299).to(MissingScopes))
+            .rule(Rule::codes(&[100, 506]).to(InvalidInput))
+            .rule(Rule::codes(&[1, 2]).to(Transient))
+            .rule(Rule::any().transient(true).to(Transient))
+            .rule(
+                Rule::no_code()
+                    .error_type("OAuthException")
+                    .to(Reconnect(TokenRejected)),
+            )
+            .rule(Rule::any().to(Platform))
+    });
+    &MAP
 }
 
 #[cfg(test)]
 mod tests {
-    use socialconnect_core::ErrorKind;
+    use std::time::Duration;
+
+    use socialconnect_core::http::ApiResponse;
+    use socialconnect_core::id::PlatformId;
+    use socialconnect_core::{Error, ErrorKind};
 
     use super::*;
 
     fn map(body: &str) -> Error {
-        GraphError::parse(body.as_bytes()).unwrap().into_error(
-            &PlatformId::FACEBOOK,
-            400,
-            Some(Duration::from_secs(60)),
-        )
+        let resp = ApiResponse::new(400, Default::default(), body.to_owned().into());
+        graph_errors()
+            .error(&PlatformId::FACEBOOK, &resp, Some(Duration::from_secs(60)))
+            .unwrap()
     }
 
     #[test]
@@ -267,9 +165,10 @@ mod tests {
     #[test]
     fn malformed_envelopes_are_not_errors_of_their_own() {
         for body in ["", "{", "[]", r#"{"error":"x"}"#, r#"{"data":[]}"#] {
-            assert!(GraphError::parse(body.as_bytes()).is_none(), "{body}");
+            assert!(graph_errors().parse(body.as_bytes()).is_none(), "{body}");
         }
         let long = format!(r#"{{"error":{{"message":"{}"}}}}"#, "m".repeat(10_000));
-        assert!(GraphError::parse(long.as_bytes()).unwrap().message.len() <= 512);
+        let parsed = graph_errors().parse(long.as_bytes()).unwrap();
+        assert!(parsed.message.unwrap().len() <= 512);
     }
 }

@@ -34,8 +34,8 @@ use crate::model::pages::{DataWire, IdWire};
 use crate::model::paging::{Page, with_query};
 pub use crate::pages::{Insight, InsightsQuery, MetricPoint, MetricValue, Period};
 use crate::pages::{
-    fetch_page, first_or_error, graph_id, insights, require_purpose, resume_url, send_write,
-    stream_edge, text_param, web_url,
+    fetch_page, first_or_error, graph_id, insights, require_purpose, resume_url, stream_edge,
+    text_param, web_url,
 };
 use socialconnect_core::connect::poll::{self, PollOutcome, PollStep};
 
@@ -507,7 +507,7 @@ impl<'a> Instagram<'a> {
         let req = ApiRequest::post(url)
             .form(form)
             .operation("instagram.container");
-        let id: IdWire = send_write(self.client, self.session, None, req).await?;
+        let id: IdWire = self.client.call_write(self.session, None, req).await?;
         Ok(ContainerId::new(id.id))
     }
 
@@ -669,7 +669,7 @@ impl<'a> Instagram<'a> {
         let req = ApiRequest::post(url)
             .query(&[("creation_id", container_id)])
             .operation("instagram.publish");
-        let id: IdWire = send_write(self.client, self.session, None, req).await?;
+        let id: IdWire = self.client.call_write(self.session, None, req).await?;
         Ok(MediaId::new(id.id))
     }
 
@@ -809,7 +809,7 @@ impl<'a> Instagram<'a> {
         let req = ApiRequest::post(url)
             .form(&[("message", message)])
             .operation("instagram.reply");
-        let id: IdWire = send_write(self.client, self.session, None, req).await?;
+        let id: IdWire = self.client.call_write(self.session, None, req).await?;
         Ok(IgCommentId::new(id.id))
     }
 

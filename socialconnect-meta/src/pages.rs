@@ -26,7 +26,6 @@ use chrono::{DateTime, Utc};
 use futures_util::stream::BoxStream;
 use futures_util::{Stream, StreamExt};
 use serde::de::DeserializeOwned;
-use socialconnect_core::error::PlatformError;
 use socialconnect_core::http::ApiRequest;
 use socialconnect_core::id::Purpose;
 use socialconnect_core::secret::AccessToken;
@@ -121,52 +120,6 @@ pub(crate) fn require_purpose(session: &Session, needed: Purpose) -> Result<()> 
             purpose: needed,
             platform: session.key().platform.clone(),
         })
-    }
-}
-
-/// Sends a write that must not be repeated (publish, comment, send) and decodes its answer.
-///
-/// The request is marked non-idempotent, so the HTTP layer never retries it and reports a
-/// timeout or a dropped connection as `MaybeSent`. Two more cases leave the outcome unknown
-/// and are reported the same way: a 5xx answer, even one with a Graph error envelope (Graph
-/// may have acted before failing), and a 2xx answer whose body cannot be read (the write
-/// happened, but its id is lost).
-pub(crate) async fn send_write<T: DeserializeOwned>(
-    client: &MetaClient,
-    session: &Session,
-    token: Option<&AccessToken>,
-    req: ApiRequest,
-) -> Result<T> {
-    let operation = req.operation_name().to_owned();
-    let resp = match client.call(session, token, req.idempotent(false)).await {
-        Ok(resp) => resp,
-        Err(e) => return Err(unknown_outcome(e, &operation)),
-    };
-    resp.json().map_err(|e| match e {
-        Error::Decode(_) => Error::MaybeSent {
-            message: format!("{operation}: accepted, but the answer could not be read"),
-        },
-        other => other,
-    })
-}
-
-fn unknown_outcome(err: Error, operation: &str) -> Error {
-    let server_failed = |p: &PlatformError| p.http_status.is_some_and(|s| s >= 500);
-    match &err {
-        Error::Transient {
-            platform: Some(p), ..
-        }
-        | Error::Platform(p)
-            if server_failed(p) =>
-        {
-            Error::MaybeSent {
-                message: format!(
-                    "{operation}: http {} from the platform; the write may have happened",
-                    p.http_status.unwrap_or_default()
-                ),
-            }
-        }
-        _ => err,
     }
 }
 
@@ -743,8 +696,10 @@ impl<'a> Pages<'a> {
             .client
             .graph_url(&format!("{}/feed", segment(&page.id)?))?;
         let req = ApiRequest::post(url).form(&form).operation("pages.publish");
-        let id: IdWire =
-            send_write(self.client, self.session, Some(&page.access_token), req).await?;
+        let id: IdWire = self
+            .client
+            .call_write(self.session, Some(&page.access_token), req)
+            .await?;
         Ok(PostId(id.id))
     }
 
@@ -767,8 +722,10 @@ impl<'a> Pages<'a> {
             .client
             .graph_url(&format!("{}/photos", segment(&page.id)?))?;
         let req = ApiRequest::post(url).form(&form).operation("pages.photo");
-        let w: PhotoWire =
-            send_write(self.client, self.session, Some(&page.access_token), req).await?;
+        let w: PhotoWire = self
+            .client
+            .call_write(self.session, Some(&page.access_token), req)
+            .await?;
         Ok(PublishedPhoto {
             photo_id: PhotoId(w.id),
             post_id: w.post_id.map(PostId),
@@ -864,8 +821,10 @@ impl<'a> Pages<'a> {
         let req = ApiRequest::post(url)
             .form(&[("message", message)])
             .operation("pages.reply");
-        let id: IdWire =
-            send_write(self.client, self.session, Some(&page.access_token), req).await?;
+        let id: IdWire = self
+            .client
+            .call_write(self.session, Some(&page.access_token), req)
+            .await?;
         Ok(CommentId(id.id))
     }
 

@@ -15,6 +15,7 @@ use std::time::Duration;
 
 use http::HeaderMap;
 use serde::Deserialize;
+use socialconnect_core::http::{Usage, UsageHeaders, UsagePolicy};
 
 /// Largest header value parsed.
 const MAX_HEADER: usize = 16 * 1024;
@@ -166,28 +167,40 @@ impl UsageReport {
     }
 
     /// How long to pause, when any figure is at or above `threshold` percent: the longest
-    /// `estimated_time_to_regain_access` among the entries over it, else `default_pause`.
+    /// `estimated_time_to_regain_access` Meta gave, else `default_pause` (the kit's
+    /// [`UsagePolicy`] over [`UsageReport::usage`]).
     pub fn pause(&self, threshold: f64, default_pause: Duration) -> Option<Duration> {
-        let over = |f: &UsageFigures| f.max() >= threshold;
-        let mut wait: Option<Duration> = None;
-        let mut any = false;
-        for b in &self.business {
-            if over(&b.figures) || b.regain_after.is_some() {
-                any = true;
-                if let Some(r) = b.regain_after {
-                    wait = Some(wait.map_or(r, |w| w.max(r)));
-                }
-            }
+        UsagePolicy {
+            threshold,
+            default_pause,
         }
-        if self.app.iter().chain(self.page.iter()).any(over) {
-            any = true;
-        }
-        any.then(|| wait.unwrap_or(default_pause).max(Duration::from_secs(1)))
+        .pause_for(&self.usage())
+    }
+
+    /// The report as the kit's [`Usage`]: the highest figure and the longest regain time.
+    pub fn usage(&self) -> Usage {
+        Usage::new(self.max_percent(), self.regain_after())
+    }
+
+    /// Whether any usage header was present and readable.
+    pub fn is_empty(&self) -> bool {
+        self.app.is_none() && self.page.is_none() && self.business.is_empty()
     }
 
     /// The regain time Meta gave, for a throttling error's `retry_after`.
     pub fn regain_after(&self) -> Option<Duration> {
         self.business.iter().filter_map(|b| b.regain_after).max()
+    }
+}
+
+/// Meta's usage headers as the kit's [`UsageHeaders`] reader, for the call path.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct MetaUsage;
+
+impl UsageHeaders for MetaUsage {
+    fn usage(&self, headers: &HeaderMap) -> Option<Usage> {
+        let report = UsageReport::from_headers(headers);
+        (!report.is_empty()).then(|| report.usage())
     }
 }
 

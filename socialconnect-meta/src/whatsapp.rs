@@ -31,7 +31,7 @@ use crate::model::whatsapp::{
     LanguageWire, MarkReadWire, MediaRefWire, OutgoingWire, SendResponseWire, SuccessWire,
     TemplateWire, TextWire,
 };
-use crate::pages::{graph_id, require_purpose, send_write, text_param, web_url};
+use crate::pages::{graph_id, require_purpose, text_param, web_url};
 
 graph_id!(
     /// A WhatsApp message id (`wamid.…`, up to 128 characters).
@@ -420,7 +420,7 @@ impl WhatsApp<'_> {
             .client
             .graph_url(&format!("{}/messages", segment(phone_number_id)?))?;
         let req = ApiRequest::post(url).json(body)?.operation("whatsapp.send");
-        let w: SendResponseWire = send_write(self.client, self.session, None, req).await?;
+        let w: SendResponseWire = self.client.call_write(self.session, None, req).await?;
         if w.messages.is_empty() {
             // Accepted (2xx) yet without an id to track: resending could deliver it twice.
             return Err(Error::MaybeSent {
@@ -550,7 +550,7 @@ impl WhatsApp<'_> {
         let req = ApiRequest::post(url)
             .bytes(content_type, body)
             .operation("whatsapp.media");
-        let id: IdWire = send_write(self.client, self.session, None, req).await?;
+        let id: IdWire = self.client.call_write(self.session, None, req).await?;
         Ok(WaMediaId::new(id.id))
     }
 }

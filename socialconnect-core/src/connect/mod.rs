@@ -5,6 +5,8 @@
 //! | [`platform`] | the [`Platform`](platform::Platform) lifecycle trait and the OAuth dialect ([`OAuthSpec`](platform::OAuthSpec)) |
 //! | [`oauth`] | authorize URLs, PKCE, state, the token endpoint client, RFC 6749 platforms as configuration |
 //! | [`http`] | the HTTPS-only HTTP layer: timeouts, body caps, retries, rate limiting |
+//! | [`envelope`] | error envelopes as data: where a platform's error sits in a body, and an ordered table mapping it to core's kinds |
+//! | [`classify`] | the ordered response classifiers a platform plugs into the call path ([`ApiCaller`](crate::ApiCaller)) |
 //! | [`token`] | [`TokenSet`](token::TokenSet) and its expiry |
 //! | [`store`] | the token and pending-authorization storage traits |
 //! | [`webhook`] | HMAC signatures over raw bodies, schemes as data, timestamped schemes, handshakes, delivery dedupe |
@@ -17,7 +19,9 @@
 //! A contributor adding a platform touches this half of core and nothing in
 //! [`privacy`](crate::privacy).
 
+pub mod classify;
 pub mod decode;
+pub mod envelope;
 pub mod http;
 pub mod oauth;
 pub mod paging;

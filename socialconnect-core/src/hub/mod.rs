@@ -1,6 +1,7 @@
 //! The hub: consent-gated connect, callback completion, fresh-token sessions, disconnect.
 
 mod builder;
+mod caller;
 mod connection;
 mod consent;
 mod retention;
@@ -15,6 +16,7 @@ use chrono::{DateTime, Utc};
 use url::Url;
 
 pub use builder::SocialConnectBuilder;
+pub use caller::ApiCaller;
 pub use connection::ConnectOptions;
 pub use retention::{PurgeReport, RetentionPolicy};
 #[allow(deprecated)] // re-exports the deprecated alias so old paths keep compiling

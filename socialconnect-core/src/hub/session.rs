@@ -103,7 +103,37 @@ impl Session {
         self.send(req).await?.error_for_status()?.json()
     }
 
-    async fn send_prepared(&self, mut req: ApiRequest) -> Result<ApiResponse> {
+    async fn send_prepared(&self, req: ApiRequest) -> Result<ApiResponse> {
+        let by_status = |r: &ApiResponse| {
+            if r.is_success() {
+                Ok(())
+            } else {
+                Err(r.status_error())
+            }
+        };
+        Ok(self.exchange(req, &by_status).await?.0)
+    }
+
+    /// Sends a request that already carries its credentials, tagged with the platform and
+    /// connection, and logs it with the outcome `classify` gives its response.
+    pub(super) async fn exchange_with_caller_auth(
+        &self,
+        req: ApiRequest,
+        classify: &(dyn Fn(&ApiResponse) -> Result<()> + Sync),
+    ) -> Result<(ApiResponse, Result<()>)> {
+        let req = req
+            .platform(self.key.platform.clone())
+            .connection(self.key.connection);
+        self.exchange(req, classify).await
+    }
+
+    /// Sends, classifies the response with `classify`, raises alerts and writes the usage log
+    /// by that verdict. Returns the response and the verdict.
+    async fn exchange(
+        &self,
+        mut req: ApiRequest,
+        classify: &(dyn Fn(&ApiResponse) -> Result<()> + Sync),
+    ) -> Result<(ApiResponse, Result<()>)> {
         if req.app.is_none()
             && let Some(p) = self.hub.platforms.get(&self.key.platform)
         {
@@ -112,13 +142,15 @@ impl Session {
         let operation = req.operation_name().to_owned();
         let at = self.hub.clock.now();
         let started = std::time::Instant::now();
-        let result = self.hub.http.send(req).await;
+        let result = self.hub.http.send(req).await.map(|resp| {
+            let verdict = classify(&resp);
+            (resp, verdict)
+        });
         let latency = started.elapsed();
         let (outcome, status) = match &result {
-            Ok(resp) if resp.is_success() => (Outcome::Success, Some(resp.status())),
-            Ok(resp) => {
-                let error = resp.status_error();
-                self.hub.alerts.observe(&self.key, &error, at);
+            Ok((resp, Ok(()))) => (Outcome::Success, Some(resp.status())),
+            Ok((resp, Err(error))) => {
+                self.hub.alerts.observe(&self.key, error, at);
                 (
                     Outcome::Failure(kind_name(error.kind())),
                     Some(resp.status()),

@@ -385,7 +385,13 @@ impl ApiResponse {
     /// The error this response's status stands for (its body read as a generic OAuth / JSON
     /// error for the detail).
     pub fn status_error(&self) -> Error {
-        let detail = Box::new(self.generic_platform_error());
+        self.status_error_with(self.generic_platform_error())
+    }
+
+    /// The error this response's status stands for, carrying `detail` (a platform's own
+    /// envelope, read by the caller) instead of the generic reading of the body.
+    pub fn status_error_with(&self, detail: PlatformError) -> Error {
+        let detail = Box::new(detail);
         match self.status {
             401 => Error::ReconnectRequired {
                 reason: ReconnectReason::TokenRejected,
