@@ -2,7 +2,8 @@
 //! steps, passing the conformance suite.
 //!
 //! Step 1, the dialect: an RFC 6749 provider is an [`OAuthSpec`] on core's
-//! [`StandardPlatform`]. Step 2, the API client: plain functions over a [`Session`]. Step 3, the
+//! [`StandardPlatform`]. Step 2, the API client: functions over a [`Session`] through one
+//! [`ApiCaller`] with the toy's error table. Step 3, the
 //! simulator: the test kit's [`OAuthSimulator`] for OAuth, its API routes mounted from
 //! fixtures with [`JsonMock`]. Step 4: [`conformance::run`].
 
@@ -11,12 +12,14 @@ use std::time::Duration;
 
 use chrono::Utc;
 use serde::Deserialize;
-use socialconnect_core::Session;
+use socialconnect_core::connect::classify::Classifiers;
+use socialconnect_core::connect::envelope::{EnvelopeFormat, ErrorMap, Outcome, Rule};
 use socialconnect_core::http::{ApiRequest, HttpClient};
 use socialconnect_core::id::{PlatformId, Purpose, Scope};
 use socialconnect_core::oauth::{OAuthClient, StandardPlatform};
 use socialconnect_core::platform::{OAuthSpec, Platform};
 use socialconnect_core::secret::ClientSecret;
+use socialconnect_core::{ApiCaller, Session};
 use socialconnect_testkit::conformance::{self, Operation, Suite};
 use socialconnect_testkit::{JsonMock, ManualClock, OAuthSimulator, fixture};
 use url::Url;
@@ -83,16 +86,31 @@ struct Notes {
 #[derive(Clone)]
 struct ToyClient {
     base: Url,
+    caller: ApiCaller,
 }
 
 impl ToyClient {
+    /// The toy's errors: `{"error": {"code": 12, "message": "..."}}`; code 12 is its quota.
+    fn new(base: Url) -> Self {
+        let errors = ErrorMap::new(
+            EnvelopeFormat::at("/error")
+                .code("/code")
+                .message("/message"),
+        )
+        .rule(Rule::code(12).to(Outcome::Throttled));
+        Self {
+            base,
+            caller: ApiCaller::new(Classifiers::new().with(errors)),
+        }
+    }
+
     fn url(&self, path: &str) -> Url {
         self.base.join(path).expect("a relative API path")
     }
 
     async fn notes(&self, session: &Session) -> socialconnect_core::Result<Vec<String>> {
         let req = ApiRequest::get(self.url("api/v1/notes")).operation("toy.notes");
-        let notes: Notes = session.send_json(req).await?;
+        let notes: Notes = self.caller.send_json(session, req).await?;
         Ok(notes.notes.into_iter().map(|n| n.id).collect())
     }
 
@@ -104,7 +122,7 @@ impl ToyClient {
         let req = ApiRequest::post(self.url("api/v1/notes"))
             .json(&serde_json::json!({ "text": text }))?
             .operation("toy.create_note");
-        let note: Note = session.send_json(req).await?;
+        let note: Note = self.caller.send_write(session, req).await?;
         Ok(note.id)
     }
 }
@@ -135,9 +153,7 @@ async fn toy_simulator(clock: Arc<ManualClock>) -> OAuthSimulator {
 async fn the_toy_platform_passes_the_conformance_suite() {
     let clock = Arc::new(ManualClock::new(Utc::now()));
     let sim = toy_simulator(clock.clone()).await;
-    let client = ToyClient {
-        base: sim.base_url(),
-    };
+    let client = ToyClient::new(sim.base_url());
 
     let (app, platform_clock) = (ToyApp::of(&sim), clock.clone());
     let read_client = client.clone();
@@ -171,4 +187,39 @@ async fn the_toy_platform_passes_the_conformance_suite() {
     println!("{report}");
     report.assert_passed();
     assert!(report.case_count() >= 40, "{} cases", report.case_count());
+}
+
+#[tokio::test]
+async fn the_toy_quota_error_is_a_rate_limit_with_its_code_kept() {
+    let clock = Arc::new(ManualClock::new(Utc::now()));
+    let sim = toy_simulator(clock.clone()).await;
+    let harness = socialconnect_testkit::Harness::builder()
+        .platform(Arc::new(toy_platform(
+            &ToyApp::of(&sim),
+            &socialconnect_testkit::test_http_client(),
+            clock.clone(),
+        )))
+        .clock(clock)
+        .build();
+    let connected = harness
+        .connect(&toy_id(), &Scope::parse_list("notes.read"), |url| {
+            sim.authorize(url)
+        })
+        .await;
+    let session = harness
+        .session(&connected.key, Purpose::ReadingContent)
+        .await;
+    JsonMock::new("GET", "/api/v1/notes", fixture!("toy/error_quota"))
+        .status(400)
+        .priority(1)
+        .mount(sim.server())
+        .await;
+    let client = ToyClient::new(sim.base_url());
+    let err = client.notes(&session).await.unwrap_err();
+    assert!(matches!(
+        err.kind(),
+        socialconnect_core::ErrorKind::Throttled { .. }
+    ));
+    let detail = err.platform_error().expect("the toy's envelope is kept");
+    assert_eq!((detail.code, detail.http_status), (Some(12), Some(400)));
 }
