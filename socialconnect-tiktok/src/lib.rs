@@ -1,3 +1,25 @@
-//! `socialconnect-tiktok`: TikTok Login Kit, Display API and Content Posting API connector.
+//! `socialconnect-tiktok`: TikTok Login Kit (OAuth v2), the Display API and the Content
+//! Posting API, on the SocialConnect platform kit.
 //!
-//! This crate is filled by a later issue; it exports nothing yet.
+//! | module | holds |
+//! |---|---|
+//! | [`TikTokConfig`], [`TikTokClient`] | the app's key, secret and hosts; the call path every surface shares |
+//! | [`TikTokLogin`] | Login Kit as a core [`Platform`](socialconnect_core::platform::Platform): the OAuth dialect as configuration |
+//! | [`display`] | user info and the video list and query |
+//! | [`error`] | TikTok's error envelope as a table on the kit's `ErrorMap` |
+//! | [`rate_limits`] | the documented windows, for the HTTP client |
+//! | [`model`] | wire types |
+//!
+//! Facts come from `../shared/platforms/tiktok-linkedin-pinterest.md` §1; where a fact is
+//! UNCONFIRMED, the parser is tolerant and a comment says so.
+
+mod client;
+pub mod display;
+pub mod error;
+mod limits;
+pub mod model;
+mod oauth;
+
+pub use client::{AppKind, TikTokClient, TikTokConfig};
+pub use limits::rate_limits;
+pub use oauth::{TikTokLogin, scopes};

@@ -186,7 +186,13 @@ impl OAuthClient {
             .idempotent(true)
             .operation("oauth.revoke");
         let resp = self.http.send(req).await?;
-        if resp.is_success() {
+        // A lenient platform (TikTok) may answer 200 with a flat OAuth error: the `error` key
+        // decides, whatever the status. An empty body or `{}` is a success.
+        let error_in_success = self.spec.token_dialect == TokenDialect::Lenient
+            && resp
+                .json::<TokenResponseBody>()
+                .is_ok_and(|b| b.error.is_some());
+        if resp.is_success() && !error_in_success {
             return Ok(Revocation::Revoked);
         }
         Err(self.error_from_response(&resp, Grant::Revoke))
