@@ -3,14 +3,10 @@
 //!
 //! | operations | window |
 //! |---|---|
-//! | `user.info`, `video.list`, `video.query` | 600 per minute |
+//! | `user.info`, `video.list`, `video.query` | 600 per minute per app |
 //! | `post.creator_info` | 20 per minute per user |
 //! | `post.init` (video, inbox and photo init) | 6 per minute per user |
 //! | `post.status` | 30 per minute per user |
-//!
-//! The kit counts an operation window per connection when the request has one: the Display
-//! API's 600/min is documented per app, so counting it per user is stricter only when one
-//! user alone comes near it.
 
 use socialconnect_core::http::{PlatformLimits, Window};
 
@@ -18,9 +14,9 @@ use socialconnect_core::http::{PlatformLimits, Window};
 /// `HttpClient::builder().rate_limits(PlatformId::TIKTOK, socialconnect_tiktok::rate_limits())`.
 pub fn rate_limits() -> PlatformLimits {
     PlatformLimits::default()
-        .with_operation("user.info", Window::per_minute(600))
-        .with_operation("video.list", Window::per_minute(600))
-        .with_operation("video.query", Window::per_minute(600))
+        .with_app_operation("user.info", Window::per_minute(600))
+        .with_app_operation("video.list", Window::per_minute(600))
+        .with_app_operation("video.query", Window::per_minute(600))
         .with_operation("post.creator_info", Window::per_minute(20))
         .with_operation("post.init", Window::per_minute(6))
         .with_operation("post.status", Window::per_minute(30))

@@ -85,6 +85,10 @@ pub struct PlatformLimits {
     /// only itself. Every matching window applies. Counted per connection when the request
     /// has one (platforms count these per user token), per app otherwise.
     pub per_operation: Vec<(Cow<'static, str>, Window)>,
+    /// Documented windows keyed like [`per_operation`](Self::per_operation) but always counted
+    /// across the whole app (TikTok's 600/min on Display API reads), whichever connection
+    /// makes the call.
+    pub per_app_operation: Vec<(Cow<'static, str>, Window)>,
 }
 
 impl PlatformLimits {
@@ -95,6 +99,17 @@ impl PlatformLimits {
         window: Window,
     ) -> Self {
         self.per_operation.push((operation.into(), window));
+        self
+    }
+
+    /// Adds a documented window for `operation` counted per app (see
+    /// [`PlatformLimits::per_app_operation`]).
+    pub fn with_app_operation(
+        mut self,
+        operation: impl Into<Cow<'static, str>>,
+        window: Window,
+    ) -> Self {
+        self.per_app_operation.push((operation.into(), window));
         self
     }
 }
@@ -189,13 +204,16 @@ impl Limiters {
             };
             limiter.until_ready().await;
         }
-        for (index, (pattern, window)) in limits.per_operation.iter().enumerate() {
+        let app_holder = || Holder::App(app.unwrap_or_default().to_owned());
+        let per_user = limits.per_operation.iter().map(|w| (w, false));
+        let per_app = limits.per_app_operation.iter().map(|w| (w, true));
+        for (index, ((pattern, window), counted_per_app)) in per_user.chain(per_app).enumerate() {
             if !covers(pattern, operation) {
                 continue;
             }
             let holder = match connection {
-                Some(c) => Holder::Connection(c),
-                None => Holder::App(app.unwrap_or_default().to_owned()),
+                Some(c) if !counted_per_app => Holder::Connection(c),
+                _ => app_holder(),
             };
             let limiter = {
                 let mut map = self.operations.lock().unwrap_or_else(|p| p.into_inner());
@@ -225,6 +243,7 @@ mod tests {
                 per_app: Some(RateLimit::new(20, 2)),
                 per_connection: None,
                 per_operation: Vec::new(),
+                per_app_operation: Vec::new(),
             },
         );
         let l = Limiters::new(config);
@@ -285,6 +304,30 @@ mod tests {
         l.acquire(tiktok, Some("app"), Some(conn), "video.query")
             .await;
         assert!(start.elapsed() >= Duration::from_millis(80));
+    }
+
+    #[tokio::test]
+    async fn an_app_window_counts_every_connection_together() {
+        let mut config = HashMap::new();
+        config.insert(
+            PlatformId::TIKTOK,
+            PlatformLimits::default()
+                .with_app_operation("video.list", Window::new(2, Duration::from_millis(400))),
+        );
+        let l = Limiters::new(config);
+        let tiktok = Some(&PlatformId::TIKTOK);
+        let start = std::time::Instant::now();
+        // Three users, one app: the third call waits for a slot (400 ms / 2 = 200 ms).
+        for _ in 0..3 {
+            l.acquire(
+                tiktok,
+                Some("app"),
+                Some(ConnectionId::generate()),
+                "video.list",
+            )
+            .await;
+        }
+        assert!(start.elapsed() >= Duration::from_millis(150));
     }
 
     #[test]
