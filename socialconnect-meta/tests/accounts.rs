@@ -9,8 +9,8 @@ use serde_json::{Value, json};
 use socialconnect_core::ErrorKind;
 use socialconnect_core::id::Purpose;
 use socialconnect_meta::MetaProduct;
-use wiremock::matchers::{method, path, query_param, query_param_is_missing};
-use wiremock::{Mock, ResponseTemplate};
+use socialconnect_testkit::JsonMock;
+use wiremock::matchers::{query_param, query_param_is_missing};
 
 /// Page `n` of `count` accounts, ids `{n}000…`; the last has an Instagram account when `ig`.
 fn accounts(n: u32, count: u32, ig: bool) -> Vec<Value> {
@@ -31,8 +31,8 @@ fn accounts(n: u32, count: u32, ig: bool) -> Vec<Value> {
         .collect()
 }
 
-/// A page whose `after` cursor is the one in `next` (Meta repeats it there).
-fn page(data: Vec<Value>, next: Option<String>) -> ResponseTemplate {
+/// A page of `/me/accounts` whose `after` cursor is the one in `next` (Meta repeats it there).
+fn page(data: Vec<Value>, next: Option<String>) -> JsonMock {
     let after = next
         .as_deref()
         .and_then(|n| n.rsplit("after=").next())
@@ -41,7 +41,7 @@ fn page(data: Vec<Value>, next: Option<String>) -> ResponseTemplate {
     if let Some(next) = next {
         body["paging"]["next"] = Value::String(next);
     }
-    ResponseTemplate::new(200).set_body_json(body)
+    JsonMock::new("GET", graph("me/accounts"), body)
 }
 
 impl Env {
@@ -56,28 +56,21 @@ impl Env {
 
     /// Three pages: 100, 100 and 3 accounts; only the last one has an Instagram account.
     async fn mount_three_pages(&self) {
-        let p = graph("me/accounts");
-        Mock::given(method("GET"))
-            .and(path(p.clone()))
+        page(accounts(1, 100, false), Some(self.next("c1")))
             .and(query_param_is_missing("after"))
             .and(query_param("limit", "100"))
-            .respond_with(page(accounts(1, 100, false), Some(self.next("c1"))))
             .mount(&self.server)
             .await;
-        Mock::given(method("GET"))
-            .and(path(p.clone()))
+        page(accounts(2, 100, false), Some(self.next("c2")))
             .and(query_param("after", "c1"))
             // The token goes as a header with a fresh proof, never in the query.
             .and(query_param_is_missing("access_token"))
             .and(query_param("appsecret_proof", self.proof(USER_TOKEN)))
-            .respond_with(page(accounts(2, 100, false), Some(self.next("c2"))))
             .mount(&self.server)
             .await;
-        Mock::given(method("GET"))
-            .and(path(p))
+        page(accounts(3, 3, true), None)
             .and(query_param("after", "c2"))
             .and(query_param_is_missing("access_token"))
-            .respond_with(page(accounts(3, 3, true), None))
             .mount(&self.server)
             .await;
     }
@@ -139,17 +132,12 @@ async fn one_page_account_is_looked_up_only_as_far_as_needed() {
 #[tokio::test]
 async fn a_repeating_accounts_page_stops_with_an_error() {
     let env = env().await;
-    let p = graph("me/accounts");
-    Mock::given(method("GET"))
-        .and(path(p.clone()))
+    page(accounts(1, 2, false), Some(env.next("same")))
         .and(query_param_is_missing("after"))
-        .respond_with(page(accounts(1, 2, false), Some(env.next("same"))))
         .mount(&env.server)
         .await;
-    Mock::given(method("GET"))
-        .and(path(p))
+    page(accounts(2, 2, false), Some(env.next("same")))
         .and(query_param("after", "same"))
-        .respond_with(page(accounts(2, 2, false), Some(env.next("same"))))
         .mount(&env.server)
         .await;
     let s = env
@@ -168,14 +156,12 @@ async fn a_repeating_accounts_page_stops_with_an_error() {
 #[tokio::test]
 async fn a_next_off_the_graph_host_is_refused() {
     let env = env().await;
-    Mock::given(method("GET"))
-        .and(path(graph("me/accounts")))
-        .respond_with(page(
-            accounts(1, 1, false),
-            Some("https://attacker.example/v26.0/me/accounts?after=x".into()),
-        ))
-        .mount(&env.server)
-        .await;
+    page(
+        accounts(1, 1, false),
+        Some("https://attacker.example/v26.0/me/accounts?after=x".into()),
+    )
+    .mount(&env.server)
+    .await;
     let s = env
         .session(MetaProduct::Facebook, Purpose::Publishing)
         .await;
@@ -193,14 +179,13 @@ async fn connecting_instagram_finds_an_account_past_the_first_pages() {
 
     let env = env().await;
     env.mount_three_pages().await;
-    Mock::given(method("GET"))
-        .and(path(graph("me")))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(json!({"id": "10150000000000001", "name": "Ana"})),
-        )
-        .mount(&env.server)
-        .await;
+    JsonMock::new(
+        "GET",
+        graph("me"),
+        json!({"id": "10150000000000001", "name": "Ana"}),
+    )
+    .mount(&env.server)
+    .await;
     let login = FacebookLogin::new(env.client.clone(), MetaProduct::Instagram).unwrap();
     let tokens = TokenSet::new(
         AccessToken::new(USER_TOKEN),

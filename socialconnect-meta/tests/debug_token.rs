@@ -6,19 +6,17 @@ use common::{APP_ID, APP_SECRET, env, graph};
 use socialconnect_core::secret::AccessToken;
 use socialconnect_core::token::Expiry;
 use socialconnect_meta::{FacebookLogin, MetaProduct};
-use wiremock::matchers::{header, method, path, query_param};
-use wiremock::{Mock, ResponseTemplate};
+use socialconnect_testkit::JsonMock;
+use wiremock::matchers::{header, query_param};
 
 async fn debug(body: serde_json::Value) -> socialconnect_meta::TokenInfo {
     let env = env().await;
-    Mock::given(method("GET"))
-        .and(path(graph("debug_token")))
+    JsonMock::new("GET", graph("debug_token"), body)
         .and(query_param("input_token", "user-token-EAAB"))
         .and(header(
             "authorization",
             format!("Bearer {APP_ID}|{APP_SECRET}").as_str(),
         ))
-        .respond_with(ResponseTemplate::new(200).set_body_json(body))
         .expect(1)
         .mount(&env.server)
         .await;

@@ -15,10 +15,7 @@ use socialconnect_meta::instagram::{
 };
 use socialconnect_testkit::{JsonMock, fixture};
 use url::Url;
-use wiremock::matchers::{
-    body_string_contains, header, method, path, query_param, query_param_is_missing,
-};
-use wiremock::{Mock, ResponseTemplate};
+use wiremock::matchers::{body_string_contains, header, query_param, query_param_is_missing};
 
 const CONTAINER: &str = "17889455560051444";
 
@@ -51,10 +48,8 @@ async fn mount_container(env: &Env) {
 }
 
 async fn mount_status(env: &Env, fixture: &str, times: Option<u64>) {
-    let mock = Mock::given(method("GET"))
-        .and(path(graph(CONTAINER)))
-        .and(query_param("fields", "status_code,status"))
-        .respond_with(json(fixture));
+    let mock = JsonMock::new("GET", graph(CONTAINER), fixture!(fixture))
+        .and(query_param("fields", "status_code,status"));
     let mock = match times {
         Some(n) => mock.up_to_n_times(n).expect(n),
         None => mock,
@@ -209,9 +204,8 @@ async fn a_publish_answered_500_is_maybe_sent_once() {
         .session(MetaProduct::Instagram, Purpose::Publishing)
         .await;
     mount_status(&env, "instagram/status_finished", None).await;
-    Mock::given(method("POST"))
-        .and(path(graph(&format!("{IG_USER}/media_publish"))))
-        .respond_with(ResponseTemplate::new(502))
+    JsonMock::empty("POST", graph(&format!("{IG_USER}/media_publish")))
+        .status(502)
         .expect(1)
         .mount(&env.server)
         .await;
@@ -351,13 +345,15 @@ async fn reads_the_publishing_limit_from_the_response() {
         let s = env
             .session(MetaProduct::Instagram, Purpose::Publishing)
             .await;
-        Mock::given(method("GET"))
-            .and(path(graph(&format!("{IG_USER}/content_publishing_limit"))))
-            .and(query_param("fields", "quota_usage,config"))
-            .respond_with(json(fixture))
-            .expect(1)
-            .mount(&env.server)
-            .await;
+        JsonMock::new(
+            "GET",
+            graph(&format!("{IG_USER}/content_publishing_limit")),
+            fixture!(fixture),
+        )
+        .and(query_param("fields", "quota_usage,config"))
+        .expect(1)
+        .mount(&env.server)
+        .await;
         let limit = env
             .client
             .instagram(&s)
@@ -518,12 +514,15 @@ async fn graph_errors_map_to_kinds() {
         let s = env
             .session(MetaProduct::Instagram, Purpose::Publishing)
             .await;
-        Mock::given(method("POST"))
-            .and(path(graph(&format!("{IG_USER}/media"))))
-            .respond_with(graph_error(fixture))
-            .expect(1)
-            .mount(&env.server)
-            .await;
+        JsonMock::new(
+            "POST",
+            graph(&format!("{IG_USER}/media")),
+            fixture!(fixture),
+        )
+        .status(400)
+        .expect(1)
+        .mount(&env.server)
+        .await;
         let err = env
             .client
             .instagram(&s)
@@ -541,16 +540,19 @@ async fn throttling_with_a_regain_time_pauses_the_platform() {
     let s = env
         .session(MetaProduct::Instagram, Purpose::Publishing)
         .await;
-    Mock::given(method("GET"))
-        .and(path(graph(&format!("{IG_USER}/content_publishing_limit"))))
-        .respond_with(graph_error("instagram/error_buc_throttled").insert_header(
-            "x-business-use-case-usage",
-            format!(
-                r#"{{"{IG_USER}":[{{"type":"instagram","call_count":100,"total_cputime":4,"total_time":9,"estimated_time_to_regain_access":5}}]}}"#
-            )
-            .as_str(),
-        ))
-        .expect(1)
+    JsonMock::new(
+        "GET",
+        graph(&format!("{IG_USER}/content_publishing_limit")),
+        fixture!("instagram/error_buc_throttled"),
+    )
+    .status(400)
+    .header(
+        "x-business-use-case-usage",
+        &format!(
+            r#"{{"{IG_USER}":[{{"type":"instagram","call_count":100,"total_cputime":4,"total_time":9,"estimated_time_to_regain_access":5}}]}}"#
+        ),
+    )
+    .expect(1)
         .mount(&env.server)
         .await;
     let err = env

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
+use serde_json::json;
 use socialconnect_core::consent::ConsentEvent;
 use socialconnect_core::http::{HttpClient, RetryPolicy};
 use socialconnect_core::id::{ConnectionId, ConnectionKey, PlatformId, Purpose, SubjectId};
@@ -16,9 +17,9 @@ use socialconnect_core::store::{ConnectionStatus, TokenStore};
 use socialconnect_core::token::{Expiry, TokenSet};
 use socialconnect_core::{ErrorKind, SocialConnect};
 use socialconnect_meta::{FacebookLogin, MetaClient, MetaConfig, MetaProduct};
-use socialconnect_testkit::CatchAll;
-use wiremock::matchers::{body_string_contains, method, path};
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use socialconnect_testkit::{CatchAll, JsonMock};
+use wiremock::MockServer;
+use wiremock::matchers::body_string_contains;
 
 async fn setup(
     server: &MockServer,
@@ -73,21 +74,18 @@ async fn setup(
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_hundred_callers_cause_one_long_lived_exchange() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/v26.0/oauth/access_token"))
-        .and(body_string_contains("grant_type=fb_exchange_token"))
-        .and(body_string_contains("fb_exchange_token=EAAB-old"))
-        .and(body_string_contains("client_secret=app-secret"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_delay(Duration::from_millis(100))
-                .set_body_string(
-                    r#"{"access_token":"EAAB-new","token_type":"bearer","expires_in":5183944}"#,
-                ),
-        )
-        .expect(1)
-        .mount(&server)
-        .await;
+    JsonMock::new(
+        "POST",
+        "/v26.0/oauth/access_token",
+        json!({"access_token": "EAAB-new", "token_type": "bearer", "expires_in": 5183944}),
+    )
+    .and(body_string_contains("grant_type=fb_exchange_token"))
+    .and(body_string_contains("fb_exchange_token=EAAB-old"))
+    .and(body_string_contains("client_secret=app-secret"))
+    .delay(Duration::from_millis(100))
+    .expect(1)
+    .mount(&server)
+    .await;
     let catch_all = CatchAll::mount(&server).await;
     // Inside the refresh margin (5 minutes), still valid.
     let (hub, key, tokens) = setup(&server, 120).await;
@@ -148,12 +146,19 @@ async fn an_expired_token_requires_reconnecting() {
 #[tokio::test]
 async fn a_rejected_exchange_maps_the_graph_error() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/v26.0/oauth/access_token"))
-        .respond_with(ResponseTemplate::new(400).set_body_string(
-            r#"{"error":{"message":"Error validating access token: The user has not authorized application 1234.","type":"OAuthException","code":190,"error_subcode":458,"fbtrace_id":"A1b2C3"}}"#,
-        ))
-        .mount(&server)
+    JsonMock::new(
+        "POST",
+        "/v26.0/oauth/access_token",
+        json!({"error": {
+            "message": "Error validating access token: The user has not authorized application 1234.",
+            "type": "OAuthException",
+            "code": 190,
+            "error_subcode": 458,
+            "fbtrace_id": "A1b2C3",
+        }}),
+    )
+    .status(400)
+    .mount(&server)
         .await;
     let (hub, key, _tokens) = setup(&server, 120).await;
     let err = hub.session(&key, Purpose::Publishing).await.unwrap_err();

@@ -13,10 +13,7 @@ use socialconnect_meta::MetaProduct;
 use socialconnect_meta::pages::{FeedPost, InsightsQuery, MetricValue, Period, PhotoPost};
 use socialconnect_testkit::{JsonMock, fixture};
 use url::Url;
-use wiremock::matchers::{
-    body_string_contains, header, method, path, query_param, query_param_is_missing,
-};
-use wiremock::{Mock, ResponseTemplate};
+use wiremock::matchers::{body_string_contains, header, query_param, query_param_is_missing};
 
 #[tokio::test]
 async fn publishes_a_post_with_the_page_token_and_proof() {
@@ -93,14 +90,14 @@ async fn publishes_photos_with_and_without_a_post_id() {
     .up_to_n_times(1)
     .mount(&env.server)
     .await;
-    Mock::given(method("POST"))
-        .and(path(graph(&format!("{PAGE_ID}/photos"))))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_raw(r#"{"id":9007199254740995}"#, "application/json"),
-        )
-        .mount(&env.server)
-        .await;
+    // A bare JSON number past 2^53: it must not go through `f64`.
+    JsonMock::new(
+        "POST",
+        graph(&format!("{PAGE_ID}/photos")),
+        serde_json::json!({"id": 9_007_199_254_740_995_u64}),
+    )
+    .mount(&env.server)
+    .await;
     let photo = PhotoPost::from_url(Url::parse("https://cdn.example.com/cake.jpg").unwrap())
         .with_caption("Today");
     let pages = env.client.pages(&s);
@@ -315,10 +312,9 @@ async fn reads_comments_and_stops_on_a_repeated_cursor() {
     .expect(1)
     .mount(&env.server)
     .await;
-    Mock::given(method("GET"))
-        .and(path(comments.clone()))
+    JsonMock::empty("GET", comments.clone())
+        .status(500)
         .and(query_param("page", "3"))
-        .respond_with(ResponseTemplate::new(500))
         .expect(0)
         .mount(&env.server)
         .await;
@@ -374,17 +370,16 @@ async fn reads_metadata_and_backs_off_on_high_usage() {
         .session(MetaProduct::Facebook, Purpose::ReadingContent)
         .await;
     let page = env.page(&s).await;
-    Mock::given(method("GET"))
-        .and(path(graph(PAGE_ID)))
+    JsonMock::new("GET", graph(PAGE_ID), fixture!("pages/page_info"))
         .and(query_param(
             "fields",
             "id,name,username,category,fan_count,followers_count,link,about,website",
         ))
         .and(query_param("appsecret_proof", env.proof(PAGE_TOKEN)))
-        .respond_with(json("pages/page_info").insert_header(
+        .header(
             "x-app-usage",
             r#"{"call_count":95,"total_time":20,"total_cputime":12}"#,
-        ))
+        )
         .expect(1)
         .mount(&env.server)
         .await;
@@ -454,9 +449,8 @@ async fn graph_errors_map_to_kinds() {
             .session(MetaProduct::Facebook, Purpose::Publishing)
             .await;
         let page = env.page(&s).await;
-        Mock::given(method("POST"))
-            .and(path(feed.clone()))
-            .respond_with(graph_error(fixture))
+        JsonMock::new("POST", feed.clone(), fixture!(fixture))
+            .status(400)
             .expect(1)
             .mount(&env.server)
             .await;
@@ -477,22 +471,16 @@ async fn graph_errors_map_to_kinds() {
 async fn a_publish_answered_500_is_maybe_sent_and_not_repeated() {
     let feed = graph(&format!("{PAGE_ID}/feed"));
     // A bare 500, then a 500 carrying a transient Graph error: both leave the outcome unknown.
-    for resp in [
-        ResponseTemplate::new(500),
-        ResponseTemplate::new(500)
-            .set_body_json(socialconnect_testkit::fixture!("pages/error_service")),
+    for answer in [
+        JsonMock::empty("POST", feed.clone()),
+        JsonMock::new("POST", feed.clone(), fixture!("pages/error_service")),
     ] {
         let env = env().await;
         let s = env
             .session(MetaProduct::Facebook, Purpose::Publishing)
             .await;
         let page = env.page(&s).await;
-        Mock::given(method("POST"))
-            .and(path(feed.clone()))
-            .respond_with(resp)
-            .expect(1)
-            .mount(&env.server)
-            .await;
+        answer.status(500).expect(1).mount(&env.server).await;
         let err = env
             .client
             .pages(&s)
@@ -511,12 +499,15 @@ async fn a_publish_that_times_out_is_maybe_sent_and_sent_once() {
         .session(MetaProduct::Facebook, Purpose::Publishing)
         .await;
     let page = env.page(&s).await;
-    Mock::given(method("POST"))
-        .and(path(graph(&format!("{PAGE_ID}/photos"))))
-        .respond_with(json("pages/photo_created").set_delay(Duration::from_secs(3)))
-        .expect(1)
-        .mount(&env.server)
-        .await;
+    JsonMock::new(
+        "POST",
+        graph(&format!("{PAGE_ID}/photos")),
+        fixture!("pages/photo_created"),
+    )
+    .delay(Duration::from_secs(3))
+    .expect(1)
+    .mount(&env.server)
+    .await;
     let photo = PhotoPost::from_url(Url::parse("https://cdn.example.com/cake.jpg").unwrap());
     let err = env
         .client

@@ -14,8 +14,7 @@ use socialconnect_meta::whatsapp::{
 };
 use socialconnect_testkit::{JsonMock, fixture};
 use url::Url;
-use wiremock::matchers::{body_json, body_string_contains, header, method, path, query_param};
-use wiremock::{Mock, ResponseTemplate};
+use wiremock::matchers::{body_json, body_string_contains, header, query_param};
 
 fn messages() -> String {
     graph(&format!("{PHONE_ID}/messages"))
@@ -249,9 +248,8 @@ async fn an_accepted_send_without_a_message_id_is_maybe_sent() {
 async fn a_send_answered_500_is_maybe_sent_once() {
     let env = env().await;
     let s = messaging(&env).await;
-    Mock::given(method("POST"))
-        .and(path(messages()))
-        .respond_with(ResponseTemplate::new(503))
+    JsonMock::empty("POST", messages())
+        .status(503)
         .expect(1)
         .mount(&env.server)
         .await;
@@ -268,9 +266,8 @@ async fn a_send_answered_500_is_maybe_sent_once() {
 async fn a_send_that_times_out_is_maybe_sent_once() {
     let env = env_with(http(Duration::from_millis(300))).await;
     let s = messaging(&env).await;
-    Mock::given(method("POST"))
-        .and(path(messages()))
-        .respond_with(json("whatsapp/sent_text").set_delay(Duration::from_secs(3)))
+    JsonMock::new("POST", messages(), fixture!("whatsapp/sent_text"))
+        .delay(Duration::from_secs(3))
         .expect(1)
         .mount(&env.server)
         .await;
@@ -306,9 +303,8 @@ async fn graph_errors_map_to_kinds() {
     ] {
         let env = env().await;
         let s = messaging(&env).await;
-        Mock::given(method("POST"))
-            .and(path(messages()))
-            .respond_with(graph_error(fixture))
+        JsonMock::new("POST", messages(), fixture!(fixture))
+            .status(400)
             .expect(1)
             .mount(&env.server)
             .await;

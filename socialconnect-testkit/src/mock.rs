@@ -19,13 +19,19 @@
 //!     .await;
 //! # }
 //! ```
+//!
+//! A bare status with no body at all (a proxy's `502`, say) is [`JsonMock::empty`], and a slow
+//! answer takes a [`delay`](JsonMock::delay).
+
+use std::time::Duration;
 
 use serde_json::Value;
 use wiremock::matchers::{method, path};
 use wiremock::{Match, Mock, MockBuilder, MockServer, ResponseTemplate};
 
-/// A JSON answer on `method path`, with a status (default 200), headers, optional extra
-/// matchers and expectations, mounted with [`mount`](Self::mount).
+/// A JSON answer (or, with [`JsonMock::empty`], no body) on `method path`, with a status
+/// (default 200), headers, a delay, optional extra matchers and expectations, mounted with
+/// [`mount`](Self::mount).
 #[must_use = "a JsonMock does nothing until mounted"]
 pub struct JsonMock {
     given: MockBuilder,
@@ -33,6 +39,9 @@ pub struct JsonMock {
     headers: Vec<(String, String)>,
     body: Value,
     raw_body: Option<String>,
+    /// `None` for an answer without a body.
+    content_type: Option<&'static str>,
+    delay: Option<Duration>,
     up_to: Option<u64>,
     expect: Option<u64>,
     priority: Option<u8>,
@@ -56,9 +65,20 @@ impl JsonMock {
             headers: Vec::new(),
             body,
             raw_body: None,
+            content_type: Some("application/json"),
+            delay: None,
             up_to: None,
             expect: None,
             priority: None,
+        }
+    }
+
+    /// Answers `method path` with `200` and no body and no `Content-Type` at all, for a bare
+    /// status such as a gateway's `502` (set it with [`status`](Self::status)).
+    pub fn empty(http_method: &str, url_path: impl Into<String>) -> Self {
+        Self {
+            content_type: None,
+            ..Self::new(http_method, url_path, Value::Null)
         }
     }
 
@@ -82,6 +102,12 @@ impl JsonMock {
             .take()
             .unwrap_or_else(|| self.body.to_string());
         self.raw_body = Some(text.replace(placeholder, value));
+        self
+    }
+
+    /// Holds the answer back for `delay` (to run past a client's timeout, or widen a race).
+    pub fn delay(mut self, delay: Duration) -> Self {
+        self.delay = Some(delay);
         self
     }
 
@@ -116,9 +142,13 @@ impl JsonMock {
         for (name, value) in &self.headers {
             template = template.append_header(name.as_str(), value.as_str());
         }
-        let mut mock = self
-            .given
-            .respond_with(template.set_body_raw(body, "application/json"));
+        if let Some(content_type) = self.content_type {
+            template = template.set_body_raw(body, content_type);
+        }
+        if let Some(delay) = self.delay {
+            template = template.set_delay(delay);
+        }
+        let mut mock = self.given.respond_with(template);
         if let Some(n) = self.up_to {
             mock = mock.up_to_n_times(n);
         }

@@ -8,7 +8,7 @@ use chrono::{TimeDelta, TimeZone, Utc};
 use common::{http_client, send};
 use socialconnect_core::clock::Clock;
 use socialconnect_testkit::{
-    CatchAll, ManualClock, UNEXPECTED_STATUS, fixture, fixture_dir, load_fixture_bytes,
+    CatchAll, JsonMock, ManualClock, UNEXPECTED_STATUS, fixture, fixture_dir, load_fixture_bytes,
 };
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -82,4 +82,56 @@ fn manual_clock_is_shared_through_dyn_clock() {
     assert_eq!(seen_by_code_under_test.now(), start + TimeDelta::minutes(5));
     clock.set(start);
     assert_eq!(seen_by_code_under_test.now(), start);
+}
+
+#[tokio::test]
+async fn json_mock_answers_json_a_bare_status_or_late() {
+    let server = MockServer::start().await;
+    JsonMock::new(
+        "GET",
+        "/json",
+        serde_json::json!({"id": 9007199254740995u64}),
+    )
+    .header("x-trace", "t1")
+    .expect(1)
+    .mount(&server)
+    .await;
+    JsonMock::empty("POST", "/bare")
+        .status(502)
+        .expect(1)
+        .mount(&server)
+        .await;
+    JsonMock::new("GET", "/slow", serde_json::json!({}))
+        .delay(std::time::Duration::from_millis(300))
+        .mount(&server)
+        .await;
+    let http = http_client();
+
+    let resp = http
+        .get(format!("{}/json", server.uri()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.headers()["content-type"], "application/json");
+    assert_eq!(resp.headers()["x-trace"], "t1");
+    // The id past 2^53 goes out exactly as given.
+    assert_eq!(resp.text().await.unwrap(), r#"{"id":9007199254740995}"#);
+
+    let resp = http
+        .post(format!("{}/bare", server.uri()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 502);
+    assert!(resp.headers().get("content-type").is_none());
+    assert!(resp.bytes().await.unwrap().is_empty());
+
+    let started = std::time::Instant::now();
+    let resp = http
+        .get(format!("{}/slow", server.uri()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert!(started.elapsed() >= std::time::Duration::from_millis(300));
 }

@@ -19,8 +19,8 @@ use socialconnect_meta::{
 };
 use socialconnect_testkit::{CatchAll, Harness, JsonMock, fixture};
 use url::Url;
+use wiremock::MockServer;
 use wiremock::matchers::{header, query_param};
-use wiremock::{MockServer, ResponseTemplate};
 
 pub const APP_ID: &str = "1234567890";
 pub const APP_SECRET: &str = "app-secret-for-tests";
@@ -100,25 +100,7 @@ pub fn graph(rest: &str) -> String {
     format!("/{GRAPH_API_VERSION}/{rest}")
 }
 
-/// A JSON response from a fixture file.
-pub fn json(name: &str) -> ResponseTemplate {
-    ResponseTemplate::new(200).set_body_json(socialconnect_testkit::fixture!(name))
-}
-
-/// A Graph error response (HTTP 400, as Graph sends most errors) from a fixture file.
-pub fn graph_error(name: &str) -> ResponseTemplate {
-    ResponseTemplate::new(400).set_body_json(socialconnect_testkit::fixture!(name))
-}
-
 impl Env {
-    /// A fixture whose `{{BASE}}` placeholders (in `next` URLs) name this server.
-    pub fn json_at(&self, name: &str) -> ResponseTemplate {
-        let text = socialconnect_testkit::fixture!(name)
-            .to_string()
-            .replace("{{BASE}}", &self.server.uri());
-        ResponseTemplate::new(200).set_body_raw(text, "application/json")
-    }
-
     /// A session on a stored connection of `product` (token stored directly, never
     /// expiring), with consent recorded for account connection and `purpose`.
     pub async fn session(&self, product: MetaProduct, purpose: Purpose) -> Session {

@@ -1,15 +1,14 @@
 //! Configuration of the simulated Graph API.
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use socialconnect_core::clock::{Clock, SystemClock};
-
 use super::GraphSimulator;
+use crate::sim::SimBuilder;
 
-/// Everything the simulated Graph API is configured with; fixed once the server starts.
+/// The Graph simulator's own settings (beside the shared ones of [`SimBuilder`]), set through
+/// [`GraphSimulatorBuilder`]; fixed once the server starts.
 #[derive(Debug, Clone)]
-pub(crate) struct Config {
+pub struct GraphSettings {
     pub(crate) version: String,
     pub(crate) app_id: String,
     pub(crate) app_secret: String,
@@ -23,19 +22,15 @@ pub(crate) struct Config {
     pub(crate) instagram_username: String,
     pub(crate) instagram_linked: bool,
     pub(crate) phone_number_id: String,
-    pub(crate) redirect_uris: Vec<String>,
-    pub(crate) granted_scopes: Option<Vec<String>>,
     pub(crate) short_lived_lifetime: Duration,
     pub(crate) long_lived_lifetime: Duration,
-    pub(crate) token_latency: Option<Duration>,
     pub(crate) polls_in_progress: u32,
     pub(crate) publishing_quota: u32,
     pub(crate) require_appsecret_proof: bool,
     pub(crate) seeded_posts: usize,
-    pub(crate) clock: Arc<dyn Clock>,
 }
 
-impl Default for Config {
+impl Default for GraphSettings {
     fn default() -> Self {
         type B = GraphSimulatorBuilder;
         Self {
@@ -52,16 +47,12 @@ impl Default for Config {
             instagram_username: "sandbox.bakery".to_owned(),
             instagram_linked: true,
             phone_number_id: B::DEFAULT_PHONE_NUMBER_ID.to_owned(),
-            redirect_uris: Vec::new(),
-            granted_scopes: None,
             short_lived_lifetime: Duration::from_secs(3600),
             long_lived_lifetime: Duration::from_secs(B::LONG_LIVED_EXPIRES_IN),
-            token_latency: None,
             polls_in_progress: 1,
             publishing_quota: 50,
             require_appsecret_proof: false,
             seeded_posts: 0,
-            clock: Arc::new(SystemClock),
         }
     }
 }
@@ -74,12 +65,10 @@ impl Default for Config {
 /// redirect URI; the requested scopes granted; short-lived user tokens valid one hour,
 /// long-lived ones 5 183 944 s; IG containers `IN_PROGRESS` for one status poll; a publishing
 /// quota of 50 per 24 h; `appsecret_proof` checked when sent but not required; no seeded
-/// posts; the system clock.
-#[derive(Debug, Default)]
-#[must_use = "a builder does nothing until `start` is awaited"]
-pub struct GraphSimulatorBuilder {
-    config: Config,
-}
+/// posts; the system clock. The redirect URIs, granted scopes, token latency and clock are the
+/// setters every simulator shares (see [`SimBuilder`]; the latency delays
+/// `oauth/access_token`, and a redirect URI not registered is refused with error 191).
+pub type GraphSimulatorBuilder = SimBuilder<GraphSettings>;
 
 impl GraphSimulatorBuilder {
     /// The Graph API version served unless told otherwise.
@@ -104,35 +93,35 @@ impl GraphSimulatorBuilder {
     /// The Graph version in every path, e.g. `v25.0` (default `v26.0`). Requests to another
     /// version hit the catch-all.
     pub fn version(mut self, version: impl Into<String>) -> Self {
-        self.config.version = version.into();
+        self.settings.version = version.into();
         self
     }
 
     /// The app id and secret the token endpoint and `appsecret_proof` check against.
     pub fn app(mut self, app_id: impl Into<String>, app_secret: impl Into<String>) -> Self {
-        self.config.app_id = app_id.into();
-        self.config.app_secret = app_secret.into();
+        self.settings.app_id = app_id.into();
+        self.settings.app_secret = app_secret.into();
         self
     }
 
     /// The Facebook user behind user tokens.
     pub fn user(mut self, id: impl Into<String>, name: impl Into<String>) -> Self {
-        self.config.user_id = id.into();
-        self.config.user_name = name.into();
+        self.settings.user_id = id.into();
+        self.settings.user_name = name.into();
         self
     }
 
     /// The user's one Page.
     pub fn page(mut self, id: impl Into<String>, name: impl Into<String>) -> Self {
-        self.config.page_id = id.into();
-        self.config.page_name = name.into();
+        self.settings.page_id = id.into();
+        self.settings.page_name = name.into();
         self
     }
 
     /// The Instagram business account linked to the Page.
     pub fn instagram_account(mut self, id: impl Into<String>, username: impl Into<String>) -> Self {
-        self.config.instagram_user_id = id.into();
-        self.config.instagram_username = username.into();
+        self.settings.instagram_user_id = id.into();
+        self.settings.instagram_username = username.into();
         self
     }
 
@@ -140,85 +129,53 @@ impl GraphSimulatorBuilder {
     /// one, `/me/accounts` omits `instagram_business_account` and the Instagram endpoints
     /// answer "unknown object".
     pub fn instagram_linked(mut self, linked: bool) -> Self {
-        self.config.instagram_linked = linked;
+        self.settings.instagram_linked = linked;
         self
     }
 
     /// The WhatsApp Business phone-number id.
     pub fn phone_number_id(mut self, id: impl Into<String>) -> Self {
-        self.config.phone_number_id = id.into();
-        self
-    }
-
-    /// Registers a valid OAuth redirect URI; once any is registered, the login dialog refuses
-    /// others (error 191). By default every absolute URI is accepted.
-    pub fn redirect_uri(mut self, uri: impl Into<String>) -> Self {
-        self.config.redirect_uris.push(uri.into());
-        self
-    }
-
-    /// Grants exactly these permissions whatever the dialog asked for, as when the user
-    /// unticks some. Tokens minted directly get them too.
-    pub fn grant_scopes<I, S>(mut self, scopes: I) -> Self
-    where
-        I: IntoIterator<Item = S>,
-        S: Into<String>,
-    {
-        self.config.granted_scopes = Some(scopes.into_iter().map(Into::into).collect());
+        self.settings.phone_number_id = id.into();
         self
     }
 
     /// How long a short-lived user token (from the code exchange) lives (default one hour).
     pub fn short_lived_token_lifetime(mut self, lifetime: Duration) -> Self {
-        self.config.short_lived_lifetime = lifetime;
+        self.settings.short_lived_lifetime = lifetime;
         self
     }
 
     /// How long a long-lived user token lives (default 5 183 944 s).
     pub fn long_lived_token_lifetime(mut self, lifetime: Duration) -> Self {
-        self.config.long_lived_lifetime = lifetime;
-        self
-    }
-
-    /// Delays every `oauth/access_token` answer by `latency`, to widen the race window of a
-    /// single-flight test.
-    pub fn token_latency(mut self, latency: Duration) -> Self {
-        self.config.token_latency = Some(latency);
+        self.settings.long_lived_lifetime = lifetime;
         self
     }
 
     /// How many status polls an IG container answers `IN_PROGRESS` before it is `FINISHED`
     /// (default 1; 0 makes containers ready at once).
     pub fn container_polls_in_progress(mut self, polls: u32) -> Self {
-        self.config.polls_in_progress = polls;
+        self.settings.polls_in_progress = polls;
         self
     }
 
     /// `config.quota_total` of `content_publishing_limit`, enforced by `media_publish`
     /// (default 50 per rolling 24 h).
     pub fn publishing_quota(mut self, quota_total: u32) -> Self {
-        self.config.publishing_quota = quota_total;
+        self.settings.publishing_quota = quota_total;
         self
     }
 
     /// Whether calls with a user, Page or system-user token must carry `appsecret_proof`
     /// (default `false`); see [`GraphSimulator::require_appsecret_proof`].
     pub fn require_appsecret_proof(mut self, require: bool) -> Self {
-        self.config.require_appsecret_proof = require;
+        self.settings.require_appsecret_proof = require;
         self
     }
 
     /// Starts with `count` published posts on the Page (`Sample post #1` oldest, one hour
     /// apart), e.g. to exercise paging.
     pub fn seed_posts(mut self, count: usize) -> Self {
-        self.config.seeded_posts = count;
-        self
-    }
-
-    /// The clock that dates tokens, codes, posts and containers (default: the system clock).
-    /// Pass the same `Arc<ManualClock>` as the code under test to expire tokens by moving time.
-    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
-        self.config.clock = clock;
+        self.settings.seeded_posts = count;
         self
     }
 
@@ -229,7 +186,7 @@ impl GraphSimulatorBuilder {
     /// On a configuration that cannot work: a version that is not one path segment, or ids
     /// that are not decimal (Graph ids are).
     pub async fn start(self) -> GraphSimulator {
-        let c = &self.config;
+        let c = &self.settings;
         assert!(
             !c.version.is_empty() && !c.version.contains(['/', '?', '#']),
             "GraphSimulator: version `{}` must be one path segment",
@@ -247,6 +204,6 @@ impl GraphSimulatorBuilder {
                 "GraphSimulator: id `{id}` must be decimal digits"
             );
         }
-        GraphSimulator::start_with(self.config).await
+        GraphSimulator::start_with(self.options, self.settings).await
     }
 }

@@ -55,7 +55,7 @@ pub(crate) fn dialog(
     let Ok(mut redirect) = Url::parse(redirect_uri) else {
         return Err(refuse(191, "The redirect_uri is not an absolute URL."));
     };
-    if !cfg.redirect_uris.is_empty() && !cfg.redirect_uris.iter().any(|r| r == redirect_uri) {
+    if !graph.options.accepts_redirect(redirect_uri) {
         return Err(refuse(
             191,
             "Can't load URL: the redirect_uri is not among the app's Valid OAuth Redirect URIs.",

@@ -21,11 +21,10 @@ use url::Url;
 use wiremock::MockServer;
 
 use crate::catch_all::UnexpectedRequest;
-use crate::sim::{self, AuthorizeError, SimServer};
+use crate::sim::{self, AuthorizeError, SimOptions, SimServer};
 
-pub use builder::GraphSimulatorBuilder;
+pub use builder::{GraphSettings, GraphSimulatorBuilder};
 
-use builder::Config;
 use state::{Counters, Graph, TokenKind, TokenStatus};
 
 /// A simulated Meta Graph API on a loopback [`MockServer`], for the offline quickstart and the
@@ -88,14 +87,14 @@ impl GraphSimulator {
         Self::builder().start().await
     }
 
-    pub(crate) async fn start_with(config: Config) -> Self {
+    pub(crate) async fn start_with(options: SimOptions, settings: GraphSettings) -> Self {
         let sim = SimServer::start().await;
-        let graph = Arc::new(Graph::new(config, sim.base_url()));
+        let graph = Arc::new(Graph::new(options, settings, sim.base_url()));
         routes::mount(sim.server(), &graph).await;
         Self { sim, graph }
     }
 
-    fn config(&self) -> &Config {
+    fn config(&self) -> &GraphSettings {
         &self.graph.config
     }
 

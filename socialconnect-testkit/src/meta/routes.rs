@@ -112,7 +112,7 @@ pub(crate) fn handle(graph: &Graph, call: &Call) -> Reply {
         dispatch(&mut cx)
     });
     let latency = match call.route.endpoint {
-        Endpoint::AccessToken => cfg.token_latency,
+        Endpoint::AccessToken => graph.options.token_latency(),
         _ => None,
     };
     usage.apply(cfg, reply).delayed(latency).delayed(stall)

@@ -13,11 +13,12 @@ use hmac::{KeyInit, Mac};
 use serde_json::{Value, json};
 use url::Url;
 
-use super::builder::Config;
+use super::builder::GraphSettings;
 use super::request::Call;
 use super::wire::{Reply, graph_error, graph_time, invalid_token, method_error};
 use super::{ContainerFault, GraphFault, RecordedRequest};
 use crate::sim::FaultQueue;
+use crate::sim::SimOptions;
 
 /// How long a login code can be redeemed.
 pub(crate) const CODE_LIFETIME: TimeDelta = TimeDelta::minutes(10);
@@ -294,7 +295,7 @@ impl State {
     }
 
     /// What `id` names.
-    pub(crate) fn object(&self, cfg: &Config, id: &str) -> Object {
+    pub(crate) fn object(&self, cfg: &GraphSettings, id: &str) -> Object {
         if id == cfg.page_id {
             return Object::Page;
         }
@@ -427,14 +428,15 @@ pub(crate) struct Caller {
 /// The simulated Graph API: configuration, address and state.
 #[derive(Debug)]
 pub(crate) struct Graph {
-    pub(crate) config: Config,
+    pub(crate) config: GraphSettings,
+    pub(crate) options: SimOptions,
     pub(crate) base: Url,
     state: Mutex<State>,
 }
 
 impl Graph {
-    pub(crate) fn new(config: Config, base: Url) -> Self {
-        let now = config.clock.now();
+    pub(crate) fn new(options: SimOptions, config: GraphSettings, base: Url) -> Self {
+        let now = options.now();
         let mut state = State {
             require_proof: config.require_appsecret_proof,
             app_usage: 1,
@@ -462,6 +464,7 @@ impl Graph {
         }
         Self {
             config,
+            options,
             base,
             state: Mutex::new(state),
         }
@@ -474,12 +477,12 @@ impl Graph {
     }
 
     pub(crate) fn now(&self) -> DateTime<Utc> {
-        self.config.clock.now()
+        self.options.now()
     }
 
     /// The scopes a login grants when it asked for `requested`.
     pub(crate) fn granted(&self, requested: Vec<String>) -> Vec<String> {
-        self.config.granted_scopes.clone().unwrap_or(requested)
+        self.options.granted(requested)
     }
 
     /// The scopes of a token minted without a dialog.
@@ -490,7 +493,7 @@ impl Graph {
 
 /// One request being answered: configuration, state (locked), the time and the call.
 pub(crate) struct Ctx<'a> {
-    pub(crate) cfg: &'a Config,
+    pub(crate) cfg: &'a GraphSettings,
     pub(crate) base: &'a Url,
     pub(crate) st: &'a mut State,
     pub(crate) now: DateTime<Utc>,
@@ -598,7 +601,7 @@ pub(crate) struct Usage {
 }
 
 impl Usage {
-    pub(crate) fn apply(&self, cfg: &Config, reply: Reply) -> Reply {
+    pub(crate) fn apply(&self, cfg: &GraphSettings, reply: Reply) -> Reply {
         let pct = self.app;
         let reply = reply.header(
             "x-app-usage",

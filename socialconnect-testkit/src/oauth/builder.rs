@@ -1,19 +1,17 @@
 //! Configuration of the simulated provider.
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use socialconnect_core::clock::{Clock, SystemClock};
-
 use super::OAuthSimulator;
+use crate::sim::SimBuilder;
 
-/// Everything the simulated provider is configured with; fixed once the server starts.
+/// The OAuth simulator's own settings (beside the shared ones of [`SimBuilder`]), set through
+/// [`OAuthSimulatorBuilder`]; fixed once the server starts.
 #[derive(Debug, Clone)]
-pub(crate) struct Config {
+pub struct OAuthSettings {
     pub(crate) client_id: String,
     pub(crate) client_secret: String,
     pub(crate) client_id_param: String,
-    pub(crate) redirect_uris: Vec<String>,
     pub(crate) access_token_lifetime: Option<Duration>,
     pub(crate) issue_refresh_tokens: bool,
     pub(crate) rotate_refresh_tokens: bool,
@@ -22,24 +20,20 @@ pub(crate) struct Config {
     pub(crate) account_id_as_number: bool,
     pub(crate) account_name: String,
     pub(crate) scope_separator: String,
-    pub(crate) granted_scopes: Option<Vec<String>>,
     pub(crate) require_pkce: bool,
-    pub(crate) token_latency: Option<Duration>,
     pub(crate) extra_token_fields: serde_json::Map<String, serde_json::Value>,
     pub(crate) authorize_path: String,
     pub(crate) token_path: String,
     pub(crate) revoke_path: String,
     pub(crate) userinfo_path: String,
-    pub(crate) clock: Arc<dyn Clock>,
 }
 
-impl Default for Config {
+impl Default for OAuthSettings {
     fn default() -> Self {
         Self {
             client_id: OAuthSimulatorBuilder::DEFAULT_CLIENT_ID.to_owned(),
             client_secret: OAuthSimulatorBuilder::DEFAULT_CLIENT_SECRET.to_owned(),
             client_id_param: "client_id".to_owned(),
-            redirect_uris: Vec::new(),
             access_token_lifetime: Some(Duration::from_secs(3600)),
             issue_refresh_tokens: true,
             rotate_refresh_tokens: true,
@@ -48,15 +42,12 @@ impl Default for Config {
             account_id_as_number: false,
             account_name: "Test User".to_owned(),
             scope_separator: " ".to_owned(),
-            granted_scopes: None,
             require_pkce: false,
-            token_latency: None,
             extra_token_fields: serde_json::Map::new(),
             authorize_path: "/oauth/authorize".to_owned(),
             token_path: "/oauth/token".to_owned(),
             revoke_path: "/oauth/revoke".to_owned(),
             userinfo_path: "/me".to_owned(),
-            clock: Arc::new(SystemClock),
         }
     }
 }
@@ -68,12 +59,9 @@ impl Default for Config {
 /// redirect URI, access tokens valid one hour, refresh tokens issued and rotated, account id
 /// `1234567890123456789` (past `f64`'s exact range) as a JSON string, space-separated scopes,
 /// PKCE optional, no latency, the system clock, and the paths `/oauth/authorize`,
-/// `/oauth/token`, `/oauth/revoke` and `/me`.
-#[derive(Debug, Default)]
-#[must_use = "a builder does nothing until `start` is awaited"]
-pub struct OAuthSimulatorBuilder {
-    config: Config,
-}
+/// `/oauth/token`, `/oauth/revoke` and `/me`. The redirect URIs, granted scopes, token latency
+/// and clock are the setters every simulator shares (see [`SimBuilder`]).
+pub type OAuthSimulatorBuilder = SimBuilder<OAuthSettings>;
 
 impl OAuthSimulatorBuilder {
     /// The client id the simulator accepts unless told otherwise.
@@ -86,79 +74,72 @@ impl OAuthSimulatorBuilder {
 
     /// The client id the provider accepts.
     pub fn client_id(mut self, id: impl Into<String>) -> Self {
-        self.config.client_id = id.into();
+        self.settings.client_id = id.into();
         self
     }
 
     /// The client secret the provider accepts.
     pub fn client_secret(mut self, secret: impl Into<String>) -> Self {
-        self.config.client_secret = secret.into();
+        self.settings.client_secret = secret.into();
         self
     }
 
     /// The name of the parameter carrying the client id on the authorize URL and in token and
     /// revocation bodies: `client_id` by default, `client_key` for TikTok.
     pub fn client_id_param(mut self, name: impl Into<String>) -> Self {
-        self.config.client_id_param = name.into();
-        self
-    }
-
-    /// Registers a redirect URI. Once at least one is registered, the authorize endpoint accepts
-    /// only exact matches; with none registered it accepts any absolute URL.
-    pub fn redirect_uri(mut self, uri: impl Into<String>) -> Self {
-        self.config.redirect_uris.push(uri.into());
+        self.settings.client_id_param = name.into();
         self
     }
 
     /// How long access tokens live; reported as `expires_in` in whole seconds and enforced by
     /// the userinfo endpoint against the simulator's clock.
     pub fn access_token_lifetime(mut self, lifetime: Duration) -> Self {
-        self.config.access_token_lifetime = Some(lifetime);
+        self.settings.access_token_lifetime = Some(lifetime);
         self
     }
 
     /// Access tokens never expire and token responses carry no `expires_in`.
     pub fn access_tokens_never_expire(mut self) -> Self {
-        self.config.access_token_lifetime = None;
+        self.settings.access_token_lifetime = None;
         self
     }
 
     /// Whether token responses carry a refresh token at all (default `true`).
     pub fn refresh_tokens(mut self, issue: bool) -> Self {
-        self.config.issue_refresh_tokens = issue;
+        self.settings.issue_refresh_tokens = issue;
         self
     }
 
     /// Whether each refresh issues a new refresh token and invalidates the one used
     /// (default `true`). Without rotation the same refresh token comes back and stays valid.
     pub fn rotate_refresh_tokens(mut self, rotate: bool) -> Self {
-        self.config.rotate_refresh_tokens = rotate;
+        self.settings.rotate_refresh_tokens = rotate;
         self
     }
 
     /// Refresh responses carry no `refresh_token`, and the one used stays valid: the client must
     /// keep its old refresh token. Takes precedence over rotation.
     pub fn omit_refresh_token_on_refresh(mut self, omit: bool) -> Self {
-        self.config.omit_refresh_token_on_refresh = omit;
+        self.settings.omit_refresh_token_on_refresh = omit;
         self
     }
 
     /// The id of the account behind every token.
     pub fn account_id(mut self, id: impl Into<String>) -> Self {
-        self.config.account_id = id.into();
+        self.settings.account_id = id.into();
         self
     }
 
     /// Whether the userinfo endpoint sends the account id as a JSON number instead of a string,
     /// as some platforms do. [`start`](Self::start) panics if the id is not a `u64` then.
     pub fn account_id_as_number(mut self, as_number: bool) -> Self {
-        self.config.account_id_as_number = as_number;
+        self.settings.account_id_as_number = as_number;
         self
     }
 
     /// The display name the userinfo endpoint answers.
     pub fn account_name(mut self, name: impl Into<String>) -> Self {
-        self.config.account_name = name.into();
+        self.settings.account_name = name.into();
         self
     }
 
@@ -166,70 +147,45 @@ impl OAuthSimulatorBuilder {
     /// (RFC 6749), `","` for platforms such as TikTok and LinkedIn. Requested scopes are read
     /// split on spaces and commas alike.
     pub fn scope_separator(mut self, separator: impl Into<String>) -> Self {
-        self.config.scope_separator = separator.into();
-        self
-    }
-
-    /// Grants exactly these scopes whatever was requested, as when the user unticks some
-    /// permissions on the consent screen. By default the requested scopes are granted.
-    pub fn grant_scopes<I, S>(mut self, scopes: I) -> Self
-    where
-        I: IntoIterator<Item = S>,
-        S: Into<String>,
-    {
-        self.config.granted_scopes = Some(scopes.into_iter().map(Into::into).collect());
+        self.settings.scope_separator = separator.into();
         self
     }
 
     /// Whether the authorize endpoint refuses requests without a `code_challenge`
     /// (default `false`; a challenge that was sent is always enforced at the token endpoint).
     pub fn require_pkce(mut self, require: bool) -> Self {
-        self.config.require_pkce = require;
-        self
-    }
-
-    /// Delays every token-endpoint response by `latency`, e.g. to widen a race window in a
-    /// single-flight refresh test.
-    pub fn token_latency(mut self, latency: Duration) -> Self {
-        self.config.token_latency = Some(latency);
+        self.settings.require_pkce = require;
         self
     }
 
     /// Adds a field to every successful token response, for platforms that send more than
     /// RFC 6749 (TikTok's `open_id`, Pinterest's `refresh_token_expires_in`, ...).
     pub fn extra_token_field(mut self, name: impl Into<String>, value: serde_json::Value) -> Self {
-        self.config.extra_token_fields.insert(name.into(), value);
+        self.settings.extra_token_fields.insert(name.into(), value);
         self
     }
 
     /// The authorize endpoint's path (default `/oauth/authorize`).
     pub fn authorize_path(mut self, path: impl Into<String>) -> Self {
-        self.config.authorize_path = path.into();
+        self.settings.authorize_path = path.into();
         self
     }
 
     /// The token endpoint's path (default `/oauth/token`).
     pub fn token_path(mut self, path: impl Into<String>) -> Self {
-        self.config.token_path = path.into();
+        self.settings.token_path = path.into();
         self
     }
 
     /// The revocation endpoint's path (default `/oauth/revoke`).
     pub fn revoke_path(mut self, path: impl Into<String>) -> Self {
-        self.config.revoke_path = path.into();
+        self.settings.revoke_path = path.into();
         self
     }
 
     /// The userinfo endpoint's path (default `/me`).
     pub fn userinfo_path(mut self, path: impl Into<String>) -> Self {
-        self.config.userinfo_path = path.into();
-        self
-    }
-
-    /// The clock that dates codes and tokens (default: the system clock). Pass the same
-    /// `Arc<ManualClock>` as the code under test to expire tokens by moving time.
-    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
-        self.config.clock = clock;
+        self.settings.userinfo_path = path.into();
         self
     }
 
@@ -241,7 +197,7 @@ impl OAuthSimulatorBuilder {
     /// same method and path, or a non-numeric account id with
     /// [`account_id_as_number`](Self::account_id_as_number).
     pub async fn start(self) -> OAuthSimulator {
-        let c = &self.config;
+        let c = &self.settings;
         for path in [
             &c.authorize_path,
             &c.token_path,
@@ -264,6 +220,6 @@ impl OAuthSimulatorBuilder {
                 c.account_id
             );
         }
-        OAuthSimulator::start_with(self.config).await
+        OAuthSimulator::start_with(self.options, self.settings).await
     }
 }

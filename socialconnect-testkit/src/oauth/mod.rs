@@ -13,16 +13,15 @@ use url::Url;
 use wiremock::MockServer;
 
 use crate::catch_all::UnexpectedRequest;
-use crate::sim::{self, SimServer};
+use crate::sim::{self, SimOptions, SimServer};
 
-pub use builder::OAuthSimulatorBuilder;
+pub use builder::{OAuthSettings, OAuthSimulatorBuilder};
 pub use client_auth::ClientAuth;
 pub use provider::pkce_s256;
 
 /// The refusal of the browser step, shared by every simulator.
 pub use crate::sim::AuthorizeError;
 
-use builder::Config;
 use provider::{AuthorizeOutcome, Provider};
 
 /// A simulated OAuth 2.0 provider on a loopback [`MockServer`].
@@ -73,9 +72,9 @@ impl OAuthSimulator {
         Self::builder().start().await
     }
 
-    pub(crate) async fn start_with(config: Config) -> Self {
+    pub(crate) async fn start_with(options: SimOptions, settings: OAuthSettings) -> Self {
         let sim = SimServer::start().await;
-        let provider = Arc::new(Provider::new(config));
+        let provider = Arc::new(Provider::new(options, settings));
         routes::mount(sim.server(), &provider).await;
         Self { sim, provider }
     }

@@ -15,9 +15,10 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use url::Url;
 
-use super::builder::Config;
+use super::builder::OAuthSettings;
 use super::client_auth::{self, ClientAuth, param};
 use super::{AuthorizeError, AuthorizeRequest, IssuedTokens, TokenFault};
+use crate::sim::SimOptions;
 use crate::sim::{FaultQueue, Reply};
 
 /// How long an authorization code can be redeemed (RFC 6749 §4.1.2 recommends at most ten
@@ -111,19 +112,21 @@ struct State {
 /// The simulated provider: configuration plus state.
 #[derive(Debug)]
 pub(crate) struct Provider {
-    config: Config,
+    config: OAuthSettings,
+    options: SimOptions,
     state: Mutex<State>,
 }
 
 impl Provider {
-    pub(crate) fn new(config: Config) -> Self {
+    pub(crate) fn new(options: SimOptions, config: OAuthSettings) -> Self {
         Self {
             config,
+            options,
             state: Mutex::default(),
         }
     }
 
-    pub(crate) fn config(&self) -> &Config {
+    pub(crate) fn config(&self) -> &OAuthSettings {
         &self.config
     }
 
@@ -134,7 +137,7 @@ impl Provider {
     }
 
     fn now(&self) -> DateTime<Utc> {
-        self.config.clock.now()
+        self.options.now()
     }
 
     // ---- authorize -------------------------------------------------------------------------
@@ -157,7 +160,7 @@ impl Provider {
         let Ok(mut redirect) = Url::parse(redirect_uri) else {
             return reject("invalid_request", "redirect_uri is not an absolute URL");
         };
-        if !c.redirect_uris.is_empty() && !c.redirect_uris.iter().any(|r| r == redirect_uri) {
+        if !self.options.accepts_redirect(redirect_uri) {
             return reject("invalid_request", "redirect_uri is not registered");
         }
 
@@ -214,10 +217,7 @@ impl Provider {
         }
 
         let code = new_secret("code");
-        let scopes = c
-            .granted_scopes
-            .clone()
-            .unwrap_or_else(|| request.scopes.clone());
+        let scopes = self.options.granted(request.scopes.clone());
         st.codes.insert(
             code.clone(),
             CodeRecord {
@@ -244,7 +244,7 @@ impl Provider {
 
     /// The token endpoint: both grants, client authentication, PKCE, rotation and faults.
     pub(crate) fn token(&self, authorization: Option<&str>, form: &[(String, String)]) -> Reply {
-        let latency = self.config.token_latency;
+        let latency = self.options.token_latency();
         let mut st = self.lock();
         st.counters.token += 1;
         let grant_type = param(form, "grant_type");

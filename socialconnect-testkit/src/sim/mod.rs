@@ -9,13 +9,19 @@
 //! - [`Reply`]: a JSON (or text, or empty) answer with headers and a delay, turned into a
 //!   wiremock response in one place.
 //! - [`FaultQueue`]: faults queued by the test, each used once, matched by path.
+//! - [`SimBuilder`]: the builder every simulator is configured with. The setters all
+//!   platforms share (redirect URIs, granted scopes, token latency, the clock) are written
+//!   once on it; a simulator adds its own settings type, setters and `start`.
 
 mod browser;
+mod builder;
 mod faults;
 mod reply;
 mod server;
 
 pub use browser::{AuthorizeError, authorize};
+pub use builder::SimBuilder;
+pub(crate) use builder::SimOptions;
 pub use faults::FaultQueue;
 pub use reply::{Body, Reply};
 pub use server::SimServer;
