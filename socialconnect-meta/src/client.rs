@@ -62,12 +62,7 @@ impl MetaConfig {
 
     /// Reads `META_APP_ID` and `META_APP_SECRET`; a clear `Config` error names a missing one.
     pub fn from_env() -> Result<Self> {
-        let var = |name: &str| {
-            std::env::var(name)
-                .ok()
-                .filter(|v| !v.trim().is_empty())
-                .ok_or_else(|| Error::config(format!("environment variable {name} is not set")))
-        };
+        let var = socialconnect_core::connect::env::required;
         Ok(Self::new(
             var("META_APP_ID")?,
             ClientSecret::new(var("META_APP_SECRET")?),

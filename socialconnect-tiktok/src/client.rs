@@ -63,12 +63,7 @@ impl TikTokConfig {
     /// Reads `TIKTOK_CLIENT_KEY` and `TIKTOK_CLIENT_SECRET`; a clear `Config` error names a
     /// missing one.
     pub fn from_env() -> Result<Self> {
-        let var = |name: &str| {
-            std::env::var(name)
-                .ok()
-                .filter(|v| !v.trim().is_empty())
-                .ok_or_else(|| Error::config(format!("environment variable {name} is not set")))
-        };
+        let var = socialconnect_core::connect::env::required;
         Ok(Self::new(
             var("TIKTOK_CLIENT_KEY")?,
             ClientSecret::new(var("TIKTOK_CLIENT_SECRET")?),

@@ -10,7 +10,7 @@
 
 use async_trait::async_trait;
 use serde::Deserialize;
-use socialconnect_core::error::{PlatformError, ReconnectReason};
+use socialconnect_core::error::PlatformError;
 use socialconnect_core::http::{ApiRequest, HttpClient};
 use socialconnect_core::id::{PlatformId, Purpose, Scope};
 use socialconnect_core::oauth::OAuthClient;
@@ -114,10 +114,7 @@ impl Platform for TikTokLogin {
     }
 
     async fn refresh(&self, tokens: &TokenSet) -> Result<TokenSet> {
-        let Some(refresh) = &tokens.refresh_token else {
-            return Err(Error::reconnect(ReconnectReason::Expired));
-        };
-        self.oauth.refresh(refresh).await
+        self.oauth.refresh_set(tokens).await
     }
 
     async fn revoke(&self, tokens: &TokenSet) -> Result<Revocation> {

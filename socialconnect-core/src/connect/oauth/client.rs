@@ -140,6 +140,15 @@ impl OAuthClient {
         }
     }
 
+    /// Refreshes `tokens` with their refresh token; a set without one cannot be refreshed and
+    /// needs the user again (`ReconnectRequired`, expired).
+    pub async fn refresh_set(&self, tokens: &TokenSet) -> Result<TokenSet> {
+        match &tokens.refresh_token {
+            Some(refresh) => self.refresh(refresh).await,
+            None => Err(Error::reconnect(crate::error::ReconnectReason::Expired)),
+        }
+    }
+
     /// Uses a refresh token.
     pub async fn refresh(&self, refresh_token: &RefreshToken) -> Result<TokenSet> {
         match self.spec.token_dialect {

@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use url::Url;
 
 use super::OAuthClient;
-use crate::error::{Error, ReconnectReason, Result};
+use crate::error::{Error, Result};
 use crate::http::ApiRequest;
 use crate::id::PlatformId;
 use crate::platform::{AccountInfo, OAuthSpec, Platform, Revocation};
@@ -67,10 +67,7 @@ impl Platform for StandardPlatform {
     }
 
     async fn refresh(&self, tokens: &TokenSet) -> Result<TokenSet> {
-        let Some(refresh) = &tokens.refresh_token else {
-            return Err(Error::reconnect(ReconnectReason::Expired));
-        };
-        self.oauth.refresh(refresh).await
+        self.oauth.refresh_set(tokens).await
     }
 
     async fn revoke(&self, tokens: &TokenSet) -> Result<Revocation> {
