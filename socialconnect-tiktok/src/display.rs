@@ -16,7 +16,7 @@ use socialconnect_core::{Error, Result, Session};
 
 use crate::client::{TikTokClient, require_purpose, require_scopes};
 use crate::model::{DataEnvelope, User, Video, VideoList};
-use crate::oauth::scopes;
+use crate::scopes;
 
 /// The most videos one list page returns, and TikTok's default.
 pub const MAX_PAGE_SIZE: u8 = 20;
@@ -182,11 +182,17 @@ pub struct Display<'a> {
     session: &'a Session,
 }
 
-impl<'a> Display<'a> {
-    pub(crate) fn new(client: &'a TikTokClient, session: &'a Session) -> Self {
-        Self { client, session }
+impl TikTokClient {
+    /// The Display API for one session.
+    pub fn display<'a>(&'a self, session: &'a Session) -> Display<'a> {
+        Display {
+            client: self,
+            session,
+        }
     }
+}
 
+impl<'a> Display<'a> {
     /// The user's profile with `fields` (refused locally when a field's scope was not
     /// granted).
     pub async fn user_info(&self, fields: &[UserField]) -> Result<User> {

@@ -8,6 +8,7 @@
 //! | [`display`] | user info and the video list and query |
 //! | [`error`] | TikTok's error envelope as a table on the kit's `ErrorMap` |
 //! | [`rate_limits`] | the documented windows, for the HTTP client |
+//! | [`scopes`] | TikTok's scope names |
 //! | [`model`] | wire types |
 //!
 //! Facts come from `../shared/platforms/tiktok-linkedin-pinterest.md` §1; where a fact is
@@ -19,7 +20,8 @@ pub mod error;
 mod limits;
 pub mod model;
 mod oauth;
+pub mod scopes;
 
 pub use client::{AppKind, TikTokClient, TikTokConfig};
 pub use limits::rate_limits;
-pub use oauth::{TikTokLogin, scopes};
+pub use oauth::TikTokLogin;

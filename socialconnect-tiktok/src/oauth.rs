@@ -24,22 +24,7 @@ use url::Url;
 
 use crate::client::{AppKind, TikTokClient};
 use crate::model::{DataEnvelope, User};
-
-/// TikTok's scope names, as the portal lists them.
-pub mod scopes {
-    /// Open id, avatar and display name.
-    pub const USER_INFO_BASIC: &str = "user.info.basic";
-    /// Bio, profile link, verification and username.
-    pub const USER_INFO_PROFILE: &str = "user.info.profile";
-    /// Follower, following, like and video counts.
-    pub const USER_INFO_STATS: &str = "user.info.stats";
-    /// The user's public videos.
-    pub const VIDEO_LIST: &str = "video.list";
-    /// Direct posting.
-    pub const VIDEO_PUBLISH: &str = "video.publish";
-    /// Uploading drafts to the user's inbox.
-    pub const VIDEO_UPLOAD: &str = "video.upload";
-}
+use crate::scopes;
 
 /// TikTok Login Kit for one app.
 #[derive(Debug, Clone)]
