@@ -9,6 +9,7 @@
 //! | [`error`] | TikTok's error envelope as a table on the kit's `ErrorMap` |
 //! | [`rate_limits`] | the documented windows, for the HTTP client |
 //! | [`model`] | wire types |
+//! | [`webhook`] | `TikTok-Signature` checks, typed events, dedupe, `authorization.removed` against the hub |
 //!
 //! Facts come from `../shared/platforms/tiktok-linkedin-pinterest.md` §1; where a fact is
 //! UNCONFIRMED, the parser is tolerant and a comment says so.
@@ -19,6 +20,7 @@ pub mod error;
 mod limits;
 pub mod model;
 mod oauth;
+pub mod webhook;
 
 pub use client::{AppKind, TikTokClient, TikTokConfig};
 pub use limits::rate_limits;
