@@ -58,11 +58,11 @@ use socialconnect_core::secret::WebhookSecret;
 use socialconnect_core::webhook::{self as kit, TimestampedScheme};
 use socialconnect_core::{Error, ErrorKind};
 
+use crate::client::TikTokConfig;
 pub use crate::model::{
     MAX_EVENT_NAME_BYTES, MAX_KEPT_CONTENT_BYTES, PortabilityReady, PostOutcome, RemovalReason,
     TikTokEvent, UnknownEvent, WebhookEvent,
 };
-use crate::client::TikTokConfig;
 use crate::model::{MAX_ID_BYTES, WireEnvelope, WireIds, WireRemoval};
 
 mod removal;
@@ -417,7 +417,9 @@ pub fn parse_event_with_limit(body: &[u8], max: usize) -> Result<WebhookEvent, W
     }
     let wire: WireEnvelope = serde_json::from_slice(body).map_err(|e| {
         malformed(match e.classify() {
-            serde_json::error::Category::Data => "a field has the wrong type or the body is not an object",
+            serde_json::error::Category::Data => {
+                "a field has the wrong type or the body is not an object"
+            }
             _ => "the body is not JSON",
         })
     })?;
@@ -445,9 +447,13 @@ pub fn parse_event_with_limit(body: &[u8], max: usize) -> Result<WebhookEvent, W
     let kept = (text.len() <= MAX_KEPT_CONTENT_BYTES).then(|| content.clone());
     let parsed = match event.as_str() {
         "authorization.removed" => {
-            let wire: WireRemoval = serde_json::from_value(content).map_err(|_| MalformedContent {
-                reason: "authorization.removed content is not an object with a numeric reason",
-            })?;
+            require_object(&content)?;
+            // A reason that is not an integer (or a numeric string) reads as unknown: the
+            // authorization is gone whatever the reason says.
+            let wire: WireRemoval =
+                serde_json::from_value(content).map_err(|_| MalformedContent {
+                    reason: "authorization.removed content is not an object",
+                })?;
             TikTokEvent::AuthorizationRemoved {
                 reason: RemovalReason::from_code(wire.reason),
             }
@@ -484,14 +490,21 @@ pub fn parse_event_with_limit(body: &[u8], max: usize) -> Result<WebhookEvent, W
     })
 }
 
+/// Every documented `content` is an object (serde would also read a struct from an array).
+fn require_object(content: &serde_json::Value) -> Result<(), WebhookRejection> {
+    if content.is_object() {
+        Ok(())
+    } else {
+        Err(WebhookRejection::MalformedContent {
+            reason: "content is not a JSON object",
+        })
+    }
+}
+
 /// The optional ids of an event whose content fields are UNCONFIRMED: an object is read
 /// tolerantly; anything else is refused, since every documented content is an object.
 fn ids_of(content: serde_json::Value) -> Result<WireIds, WebhookRejection> {
-    if !content.is_object() {
-        return Err(WebhookRejection::MalformedContent {
-            reason: "content is not a JSON object",
-        });
-    }
+    require_object(&content)?;
     serde_json::from_value(content).map_err(|_| WebhookRejection::MalformedContent {
         reason: "an id in content is neither a string nor an integer",
     })

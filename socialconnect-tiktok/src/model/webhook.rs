@@ -18,8 +18,8 @@ use socialconnect_core::connect::decode;
 
 /// Longest event name kept; TikTok's are a few dozen bytes.
 pub const MAX_EVENT_NAME_BYTES: usize = 128;
-/// Longest `content` string whose JSON an [`UnknownEvent`] (or a known event's
-/// [`TikTokEvent::content`]) keeps; larger ones are reported with their name and size only.
+/// Longest `content` string whose JSON an [`UnknownEvent`], a [`PostOutcome`] or a
+/// [`PortabilityReady`] keeps; larger ones are reported without it.
 pub const MAX_KEPT_CONTENT_BYTES: usize = 16 * 1024;
 /// Longest `user_openid` or `client_key` accepted (open ids are about 40 bytes); a longer one is
 /// refused rather than cut, since a cut id would name someone else or no one.
@@ -31,7 +31,10 @@ pub(crate) const MAX_ID_BYTES: usize = 256;
 pub(crate) struct WireEnvelope {
     #[serde(default, deserialize_with = "decode::opt_id")]
     pub(crate) client_key: Option<String>,
-    #[serde(default, deserialize_with = "decode::opt_bounded_string::<_, MAX_EVENT_NAME_BYTES>")]
+    #[serde(
+        default,
+        deserialize_with = "decode::opt_bounded_string::<_, MAX_EVENT_NAME_BYTES>"
+    )]
     pub(crate) event: Option<String>,
     #[serde(default, deserialize_with = "decode::loose_i64")]
     pub(crate) create_time: Option<i64>,

@@ -12,7 +12,8 @@
 //! 2. deleted with their tokens, without a revoke call: TikTok has already revoked the token
 //!    (its docs: "the access_token for the user will have been already revoked");
 //! 3. the withdrawal of account connection on TikTok is recorded in the consent ledger, so the
-//!    ledger says why processing stopped;
+//!    ledger says why processing stopped, unless the subject still has another TikTok account
+//!    connected (consent is per subject and platform, not per connection);
 //! 4. per subject, a deletion request for TikTok is recorded (the fact sheet's guidance:
 //!    treat `authorization.removed` as the erasure trigger; TikTok's own deletion deadline
 //!    wording is UNCONFIRMED). In [`DeletionMode::AutoErase`] it is completed at once: the
@@ -62,8 +63,8 @@ pub enum Delivered {
     },
     /// A first delivery.
     First {
-        /// The event.
-        event: WebhookEvent,
+        /// The event (boxed: it is far larger than a repeat's id).
+        event: Box<WebhookEvent>,
         /// What `authorization.removed` changed; `None` for the other events.
         removal: Option<Removal>,
     },
@@ -172,7 +173,10 @@ impl TikTokWebhooks {
         match acted {
             Ok(removal) => {
                 tracing::info!(event = event.name(), "TikTok webhook handled");
-                Ok(Delivered::First { event, removal })
+                Ok(Delivered::First {
+                    event: Box::new(event),
+                    removal,
+                })
             }
             Err(e) => {
                 if let Err(forget) = self
@@ -199,14 +203,24 @@ impl TikTokWebhooks {
         let mut codes = Vec::with_capacity(subjects.len());
         for subject in &subjects {
             let now = self.hub.clock().now();
-            self.hub
-                .record_consent(ConsentEvent::withdraw(
-                    subject.clone(),
-                    Purpose::AccountConnection,
-                    Some(PlatformId::TIKTOK),
-                    now,
-                ))
-                .await?;
+            // Consent is per subject and platform, not per connection: while the subject still
+            // has another TikTok account connected, its consent stands.
+            let still_connected = self
+                .hub
+                .connections(subject)
+                .await?
+                .iter()
+                .any(|k| k.platform == PlatformId::TIKTOK);
+            if !still_connected {
+                self.hub
+                    .record_consent(ConsentEvent::withdraw(
+                        subject.clone(),
+                        Purpose::AccountConnection,
+                        Some(PlatformId::TIKTOK),
+                        now,
+                    ))
+                    .await?;
+            }
             let code = DeletionRequest::new_code();
             store
                 .record_request(DeletionRequest::new(
@@ -277,10 +291,8 @@ impl TikTokWebhooks {
     /// As [`approve`](Self::approve).
     pub async fn reject(&self, confirmation_code: &str, reason: &str) -> Result<()> {
         self.pending(confirmation_code).await?;
-        let reason = socialconnect_core::connect::decode::bounded(
-            reason.to_owned(),
-            MAX_REJECTION_REASON,
-        );
+        let reason =
+            socialconnect_core::connect::decode::bounded(reason.to_owned(), MAX_REJECTION_REASON);
         self.hub
             .deletion_requests()?
             .set_request_status(confirmation_code, DeletionStatus::Rejected { reason })
@@ -305,6 +317,8 @@ impl TikTokWebhooks {
         self.tiktok_request(code)
             .await?
             .filter(|r| r.status == DeletionStatus::Pending)
-            .ok_or_else(|| Error::invalid_input("no pending TikTok deletion request with this code"))
+            .ok_or_else(|| {
+                Error::invalid_input("no pending TikTok deletion request with this code")
+            })
     }
 }
