@@ -10,6 +10,7 @@
 //! | [`rate_limits`] | the documented windows, for the HTTP client |
 //! | [`scopes`] | TikTok's scope names |
 //! | [`model`] | wire types |
+//! | [`webhook`] | `TikTok-Signature` checks, typed events, dedupe, `authorization.removed` against the hub |
 //!
 //! Facts come from `../shared/platforms/tiktok-linkedin-pinterest.md` §1; where a fact is
 //! UNCONFIRMED, the parser is tolerant and a comment says so.
@@ -21,6 +22,7 @@ mod limits;
 pub mod model;
 mod oauth;
 pub mod scopes;
+pub mod webhook;
 
 pub use client::{AppKind, TikTokClient, TikTokConfig};
 pub use limits::rate_limits;

@@ -2,8 +2,14 @@
 //! integers, bounded strings; every field TikTok returns only on request is optional).
 
 mod display;
+mod webhook;
 
 pub use display::{User, Video, VideoList};
+pub use webhook::{
+    MAX_EVENT_NAME_BYTES, MAX_KEPT_CONTENT_BYTES, PortabilityReady, PostOutcome, RemovalReason,
+    TikTokEvent, UnknownEvent, WebhookEvent,
+};
+pub(crate) use webhook::{MAX_ID_BYTES, WireEnvelope, WireIds, WireRemoval};
 
 use serde::Deserialize;
 
