@@ -17,11 +17,10 @@
 use std::time::Duration;
 
 use serde::Serialize;
-use socialconnect_core::consent::ConsentEvent;
-use socialconnect_core::id::{ConnectionKey, PlatformId, Purpose, SubjectId};
-use socialconnect_core::platform_deletion::{DeletionRequest, DeletionStatus};
+use socialconnect_core::id::{ConnectionKey, PlatformId, SubjectId};
+use socialconnect_core::platform_deletion::DeletionStatus;
 use socialconnect_core::secret::ClientSecret;
-use socialconnect_core::{Error, Result, SocialConnect};
+use socialconnect_core::{Result, SocialConnect};
 use url::Url;
 
 use crate::client::MetaConfig;
@@ -36,17 +35,7 @@ pub const META_PLATFORMS: [PlatformId; 3] = [
     PlatformId::WHATSAPP,
 ];
 
-/// What a data-deletion request does on arrival.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-#[non_exhaustive]
-pub enum DeletionMode {
-    /// Erase at once and report the request completed.
-    #[default]
-    AutoErase,
-    /// Record it as pending; the host approves ([`MetaPrivacy::approve`]) or rejects it with a
-    /// justification ([`MetaPrivacy::reject`]).
-    ReviewQueue,
-}
+pub use socialconnect_core::platform_deletion::DeletionMode;
 
 /// The JSON Meta expects back from the data-deletion callback.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -139,37 +128,15 @@ impl MetaPrivacy {
         Ok(keys)
     }
 
-    /// Records the platform-side withdrawal of account connection in the consent ledger, so
-    /// the ledger says why processing stopped.
-    async fn record_withdrawal(&self, keys: &[ConnectionKey]) -> Result<()> {
-        let now = self.hub.clock().now();
-        let mut seen = std::collections::BTreeSet::new();
-        for k in keys {
-            if seen.insert((k.subject.clone(), k.platform.clone())) {
-                self.hub
-                    .record_consent(ConsentEvent::withdraw(
-                        k.subject.clone(),
-                        Purpose::AccountConnection,
-                        Some(k.platform.clone()),
-                        now,
-                    ))
-                    .await?;
-            }
-        }
-        Ok(())
-    }
-
     /// Handles the Deauthorize callback: marks the user's Meta connections revoked, deletes
     /// their tokens (Meta has already expired them) and records the withdrawal. Answer 200.
     pub async fn deauthorize(&self, form_body: &[u8]) -> Result<Deauthorized> {
         let request = self.verify(form_body)?;
         let keys = self.connections_of_meta_user(&request.user_id).await?;
-        self.hub.mark_revoked(&keys).await?;
         let removed = self
             .hub
-            .forget_connections(&keys, "meta.deauthorize")
+            .platform_ended_authorization(&keys, "meta.deauthorize")
             .await?;
-        self.record_withdrawal(&keys).await?;
         tracing::info!(connections = removed, "Meta deauthorize callback handled");
         Ok(Deauthorized {
             user_id: request.user_id,
@@ -184,30 +151,14 @@ impl MetaPrivacy {
         let request = self.verify(form_body)?;
         let keys = self.connections_of_meta_user(&request.user_id).await?;
         let subject = keys.first().map(|k| k.subject.clone());
-        let code = DeletionRequest::new_code();
-        let store = self.hub.deletion_requests()?.clone();
-        store
-            .record_request(DeletionRequest::new(
-                code.clone(),
-                PlatformId::FACEBOOK,
-                subject.clone(),
-                self.hub.clock().now(),
-            ))
+        let erase_now = subject.is_some() && self.mode == DeletionMode::AutoErase;
+        // Recorded pending first, so a failed erasure leaves a request to retry, not nothing.
+        let code = self
+            .hub
+            .record_platform_deletion(&PlatformId::FACEBOOK, subject, DeletionMode::ReviewQueue)
             .await?;
-        match (self.mode, subject) {
-            (_, None) => {
-                // Nothing of this user is stored: the deletion is complete as it stands.
-                store
-                    .set_request_status(
-                        &code,
-                        DeletionStatus::Completed {
-                            at: self.hub.clock().now(),
-                        },
-                    )
-                    .await?;
-            }
-            (DeletionMode::AutoErase, Some(_)) => self.erase(&code, &keys).await?,
-            (DeletionMode::ReviewQueue, Some(_)) => {}
+        if erase_now {
+            self.erase(&code, &keys).await?;
         }
         let mut url = self.status_url.clone();
         url.query_pairs_mut().append_pair("code", &code);
@@ -219,42 +170,28 @@ impl MetaPrivacy {
 
     async fn erase(&self, code: &str, keys: &[ConnectionKey]) -> Result<()> {
         self.hub
-            .forget_connections(keys, "meta.data_deletion")
+            .erase_connections(keys, "meta.data_deletion")
             .await?;
-        self.record_withdrawal(keys).await?;
         self.hub
-            .deletion_requests()?
-            .set_request_status(
-                code,
-                DeletionStatus::Completed {
-                    at: self.hub.clock().now(),
-                },
-            )
-            .await?;
-        Ok(())
+            .complete_platform_deletion(&[PlatformId::FACEBOOK], code)
+            .await
     }
 
     /// The status of a request, for the status page. `None` for an unknown code.
     pub async fn status(&self, confirmation_code: &str) -> Result<Option<DeletionStatus>> {
-        if confirmation_code.is_empty() || confirmation_code.len() > 64 {
-            return Ok(None);
-        }
         Ok(self
             .hub
-            .deletion_requests()?
-            .request(confirmation_code)
+            .platform_deletion(&[PlatformId::FACEBOOK], confirmation_code)
             .await?
             .map(|r| r.status))
     }
 
     /// Approves a pending request (review-queue mode): erases the subject's Meta connections.
     pub async fn approve(&self, confirmation_code: &str) -> Result<()> {
-        let store = self.hub.deletion_requests()?.clone();
-        let request = store
-            .request(confirmation_code)
-            .await?
-            .filter(|r| r.status == DeletionStatus::Pending)
-            .ok_or_else(|| Error::invalid_input("no pending deletion request with this code"))?;
+        let request = self
+            .hub
+            .pending_platform_deletion(&[PlatformId::FACEBOOK], confirmation_code)
+            .await?;
         let keys = match &request.subject {
             Some(subject) => self.meta_connections_of(subject).await?,
             None => Vec::new(),
@@ -262,23 +199,11 @@ impl MetaPrivacy {
         self.erase(confirmation_code, &keys).await
     }
 
-    /// Rejects a pending request with a justification the user will see.
+    /// Rejects a pending request with a justification the user will see (kept to 500 bytes).
     pub async fn reject(&self, confirmation_code: &str, reason: &str) -> Result<()> {
-        let updated = self
-            .hub
-            .deletion_requests()?
-            .set_request_status(
-                confirmation_code,
-                DeletionStatus::Rejected {
-                    reason: reason.chars().take(500).collect(),
-                },
-            )
-            .await?;
-        if updated {
-            Ok(())
-        } else {
-            Err(Error::invalid_input("no deletion request with this code"))
-        }
+        self.hub
+            .reject_platform_deletion(&[PlatformId::FACEBOOK], confirmation_code, reason)
+            .await
     }
 
     async fn meta_connections_of(&self, subject: &SubjectId) -> Result<Vec<ConnectionKey>> {

@@ -4,6 +4,7 @@ mod builder;
 mod caller;
 mod connection;
 mod consent;
+mod platform_callbacks;
 mod retention;
 mod rights;
 mod session;

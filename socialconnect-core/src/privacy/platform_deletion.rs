@@ -78,6 +78,20 @@ impl DeletionRequest {
     }
 }
 
+/// What a platform's deletion request does with the subject's data on arrival.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum DeletionMode {
+    /// Erase at once and record the request completed.
+    #[default]
+    AutoErase,
+    /// Record the request pending; the host completes it
+    /// ([`SocialConnect::complete_platform_deletion`](crate::SocialConnect::complete_platform_deletion))
+    /// or rejects it with a justification
+    /// ([`SocialConnect::reject_platform_deletion`](crate::SocialConnect::reject_platform_deletion)).
+    ReviewQueue,
+}
+
 /// Persistence of deletion requests.
 #[async_trait]
 pub trait DeletionRequestStore: Send + Sync {

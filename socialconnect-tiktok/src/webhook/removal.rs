@@ -26,31 +26,17 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use http::HeaderMap;
-use socialconnect_core::consent::ConsentEvent;
-use socialconnect_core::id::{PlatformId, Purpose, SubjectId};
-use socialconnect_core::platform_deletion::{DeletionRequest, DeletionStatus};
+use socialconnect_core::id::{PlatformId, SubjectId};
+pub use socialconnect_core::platform_deletion::DeletionMode;
+use socialconnect_core::platform_deletion::DeletionStatus;
 use socialconnect_core::webhook::{Delivery, DeliveryLog};
-use socialconnect_core::{Error, Result, SocialConnect};
+use socialconnect_core::{Result, SocialConnect};
 
 use super::{DELIVERY_PLATFORM, RemovalReason, TikTokEvent, WebhookEvent, WebhookVerifier};
 use crate::client::TikTokConfig;
 
 /// The actor recorded on the usage-log entries of connections deleted by the event.
 const ACTOR: &str = "tiktok.authorization_removed";
-/// Longest rejection justification kept.
-const MAX_REJECTION_REASON: usize = 500;
-
-/// What `authorization.removed` does with the subject's TikTok data.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-#[non_exhaustive]
-pub enum DeletionMode {
-    /// Erase at once and record the deletion request completed.
-    #[default]
-    AutoErase,
-    /// Record the deletion request pending; the host approves ([`TikTokWebhooks::approve`]) or
-    /// rejects it ([`TikTokWebhooks::reject`]).
-    ReviewQueue,
-}
 
 /// The outcome of one delivery. Answer TikTok 200 for either.
 #[derive(Debug, Clone, PartialEq)]
@@ -196,46 +182,15 @@ impl TikTokWebhooks {
             .hub
             .find_connections(&PlatformId::TIKTOK, open_id)
             .await?;
-        self.hub.mark_revoked(&keys).await?;
-        let removed = self.hub.forget_connections(&keys, ACTOR).await?;
+        let removed = self.hub.platform_ended_authorization(&keys, ACTOR).await?;
         let subjects: BTreeSet<SubjectId> = keys.iter().map(|k| k.subject.clone()).collect();
-        let store = self.hub.deletion_requests()?;
         let mut codes = Vec::with_capacity(subjects.len());
         for subject in &subjects {
-            let now = self.hub.clock().now();
-            // Consent is per subject and platform, not per connection: while the subject still
-            // has another TikTok account connected, its consent stands.
-            let still_connected = self
-                .hub
-                .connections(subject)
-                .await?
-                .iter()
-                .any(|k| k.platform == PlatformId::TIKTOK);
-            if !still_connected {
+            codes.push(
                 self.hub
-                    .record_consent(ConsentEvent::withdraw(
-                        subject.clone(),
-                        Purpose::AccountConnection,
-                        Some(PlatformId::TIKTOK),
-                        now,
-                    ))
-                    .await?;
-            }
-            let code = DeletionRequest::new_code();
-            store
-                .record_request(DeletionRequest::new(
-                    code.clone(),
-                    PlatformId::TIKTOK,
-                    Some(subject.clone()),
-                    now,
-                ))
-                .await?;
-            if self.mode == DeletionMode::AutoErase {
-                store
-                    .set_request_status(&code, DeletionStatus::Completed { at: now })
-                    .await?;
-            }
-            codes.push(code);
+                    .record_platform_deletion(&PlatformId::TIKTOK, Some(subject.clone()), self.mode)
+                    .await?,
+            );
         }
         tracing::info!(
             connections = removed,
@@ -259,7 +214,8 @@ impl TikTokWebhooks {
     /// The deletion-request store's error.
     pub async fn status(&self, confirmation_code: &str) -> Result<Option<DeletionStatus>> {
         Ok(self
-            .tiktok_request(confirmation_code)
+            .hub
+            .platform_deletion(&[PlatformId::TIKTOK], confirmation_code)
             .await?
             .map(|r| r.status))
     }
@@ -274,13 +230,9 @@ impl TikTokWebhooks {
     /// [`ErrorKind::InvalidInput`](socialconnect_core::ErrorKind::InvalidInput) when no
     /// pending TikTok request has this code; the store's error.
     pub async fn approve(&self, confirmation_code: &str) -> Result<()> {
-        self.pending(confirmation_code).await?;
-        let now = self.hub.clock().now();
         self.hub
-            .deletion_requests()?
-            .set_request_status(confirmation_code, DeletionStatus::Completed { at: now })
-            .await?;
-        Ok(())
+            .complete_platform_deletion(&[PlatformId::TIKTOK], confirmation_code)
+            .await
     }
 
     /// Rejects a pending TikTok deletion request with a justification the end user may be
@@ -290,35 +242,8 @@ impl TikTokWebhooks {
     ///
     /// As [`approve`](Self::approve).
     pub async fn reject(&self, confirmation_code: &str, reason: &str) -> Result<()> {
-        self.pending(confirmation_code).await?;
-        let reason =
-            socialconnect_core::connect::decode::bounded(reason.to_owned(), MAX_REJECTION_REASON);
         self.hub
-            .deletion_requests()?
-            .set_request_status(confirmation_code, DeletionStatus::Rejected { reason })
-            .await?;
-        Ok(())
-    }
-
-    async fn tiktok_request(&self, code: &str) -> Result<Option<DeletionRequest>> {
-        // Codes are 20 characters; anything far longer is not one, and is not looked up.
-        if code.is_empty() || code.len() > 64 {
-            return Ok(None);
-        }
-        Ok(self
-            .hub
-            .deletion_requests()?
-            .request(code)
-            .await?
-            .filter(|r| r.platform == PlatformId::TIKTOK))
-    }
-
-    async fn pending(&self, code: &str) -> Result<DeletionRequest> {
-        self.tiktok_request(code)
-            .await?
-            .filter(|r| r.status == DeletionStatus::Pending)
-            .ok_or_else(|| {
-                Error::invalid_input("no pending TikTok deletion request with this code")
-            })
+            .reject_platform_deletion(&[PlatformId::TIKTOK], confirmation_code, reason)
+            .await
     }
 }
