@@ -2,8 +2,11 @@
 //! integers, bounded strings; every field TikTok returns only on request is optional).
 
 mod display;
+mod posting;
 
 pub use display::{User, Video, VideoList};
+pub use posting::{CreatorInfo, PrivacyLevel, PublishState, PublishStatus};
+pub(crate) use posting::{CreatorInfoWire, InitWire, StatusWire};
 
 use serde::Deserialize;
 
