@@ -175,11 +175,6 @@ impl TikTokClient {
             .join(path)
             .map_err(|_| Error::config("TikTok API base URL cannot take a path"))
     }
-
-    /// The Display API for one session.
-    pub fn display<'a>(&'a self, session: &'a Session) -> crate::display::Display<'a> {
-        crate::display::Display::new(self, session)
-    }
 }
 
 /// Refuses, before any request, a session whose grant lacks one of `needed` (TikTok users may

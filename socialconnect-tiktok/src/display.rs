@@ -175,6 +175,15 @@ struct QueryData {
     videos: Vec<Video>,
 }
 
+// The accessor lives here rather than in client.rs so that client.rs imports no surface
+// (no client ↔ surface import cycle).
+impl TikTokClient {
+    /// The Display API for one session.
+    pub fn display<'a>(&'a self, session: &'a Session) -> Display<'a> {
+        Display::new(self, session)
+    }
+}
+
 /// The Display API for one session.
 #[derive(Debug, Clone, Copy)]
 pub struct Display<'a> {

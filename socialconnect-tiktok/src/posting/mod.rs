@@ -80,6 +80,8 @@ use crate::oauth::scopes;
 /// The longest publish id accepted from a caller (TikTok's look like `v_pub_file~v2-1.…`).
 const MAX_PUBLISH_ID: usize = 256;
 
+// The accessor lives here rather than in client.rs so that client.rs imports no surface
+// (no client ↔ surface import cycle).
 impl TikTokClient {
     /// The Content Posting API for one session (opened for [`Purpose::Publishing`]).
     pub fn posting<'a>(&'a self, session: &'a Session) -> Posting<'a> {
