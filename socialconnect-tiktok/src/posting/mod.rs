@@ -105,6 +105,8 @@ impl<'a> Posting<'a> {
     /// post, to drive the posting screen.
     pub async fn creator_info(&self) -> Result<CreatorInfo> {
         require_purpose(self.session, &[Purpose::Publishing])?;
+        // UNCONFIRMED by the fact sheet: the scope creator info takes (video.publish, as the
+        // direct post it prepares).
         require_scopes(self.session, &[scopes::VIDEO_PUBLISH])?;
         let req = ApiRequest::post(self.client.api_url("v2/post/publish/creator_info/query/")?)
             .json(&json!({}))?
@@ -119,6 +121,8 @@ impl<'a> Posting<'a> {
     /// The status of the post `publish_id` (scope `video.upload` or `video.publish`).
     pub async fn status(&self, publish_id: &str) -> Result<PublishStatus> {
         require_purpose(self.session, &[Purpose::Publishing])?;
+        // UNCONFIRMED by the fact sheet: the scope status takes; either posting scope is
+        // accepted, as a post of either kind has a status.
         require_any_scope(self.session, &[scopes::VIDEO_UPLOAD, scopes::VIDEO_PUBLISH])?;
         if publish_id.is_empty() || publish_id.len() > MAX_PUBLISH_ID {
             return Err(Error::invalid_input("not a TikTok publish id"));
