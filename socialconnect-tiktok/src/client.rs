@@ -34,6 +34,7 @@ pub struct TikTokConfig {
     pub(crate) api_base: Url,
     pub(crate) auth_base: Url,
     pub(crate) app_kind: AppKind,
+    pub(crate) audited: bool,
 }
 
 impl std::fmt::Debug for TikTokConfig {
@@ -43,6 +44,7 @@ impl std::fmt::Debug for TikTokConfig {
             .field("client_secret", &self.client_secret)
             .field("api_base", &self.api_base.as_str())
             .field("app_kind", &self.app_kind)
+            .field("audited", &self.audited)
             .finish_non_exhaustive()
     }
 }
@@ -57,6 +59,7 @@ impl TikTokConfig {
             api_base: Url::parse("https://open.tiktokapis.com/").expect("constant URL"),
             auth_base: Url::parse("https://www.tiktok.com/").expect("constant URL"),
             app_kind: AppKind::Web,
+            audited: false,
         }
     }
 
@@ -86,6 +89,23 @@ impl TikTokConfig {
     pub fn with_app_kind(mut self, kind: AppKind) -> Self {
         self.app_kind = kind;
         self
+    }
+
+    /// Whether TikTok has audited the app for Content Posting (default `false`).
+    ///
+    /// TikTok lets an unaudited app post only with the `SELF_ONLY` privacy level (the post is
+    /// visible to its creator alone), and refuses anything else with
+    /// `unaudited_client_can_only_post_to_private_accounts`. Until the host says its app
+    /// passed TikTok's audit, the client refuses any other level itself, before calling
+    /// TikTok; call `with_audited(true)` once the audit has passed.
+    pub fn with_audited(mut self, audited: bool) -> Self {
+        self.audited = audited;
+        self
+    }
+
+    /// Whether the host said its app passed TikTok's Content Posting audit.
+    pub fn is_audited(&self) -> bool {
+        self.audited
     }
 
     /// The client key.

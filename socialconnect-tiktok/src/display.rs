@@ -175,13 +175,8 @@ struct QueryData {
     videos: Vec<Video>,
 }
 
-/// The Display API for one session.
-#[derive(Debug, Clone, Copy)]
-pub struct Display<'a> {
-    client: &'a TikTokClient,
-    session: &'a Session,
-}
-
+// The accessor lives here rather than in client.rs so that client.rs imports no surface
+// (no client ↔ surface import cycle).
 impl TikTokClient {
     /// The Display API for one session.
     pub fn display<'a>(&'a self, session: &'a Session) -> Display<'a> {
@@ -190,6 +185,13 @@ impl TikTokClient {
             session,
         }
     }
+}
+
+/// The Display API for one session.
+#[derive(Debug, Clone, Copy)]
+pub struct Display<'a> {
+    client: &'a TikTokClient,
+    session: &'a Session,
 }
 
 impl<'a> Display<'a> {

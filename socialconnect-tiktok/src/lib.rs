@@ -6,6 +6,7 @@
 //! | [`TikTokConfig`], [`TikTokClient`] | the app's key, secret and hosts; the call path every surface shares |
 //! | [`TikTokLogin`] | Login Kit as a core [`Platform`](socialconnect_core::platform::Platform): the OAuth dialect as configuration |
 //! | [`display`] | user info and the video list and query |
+//! | [`posting`] | Content Posting: creator info, video direct posts and inbox uploads in chunks, photo posts, status |
 //! | [`error`] | TikTok's error envelope as a table on the kit's `ErrorMap` |
 //! | [`rate_limits`] | the documented windows, for the HTTP client |
 //! | [`scopes`] | TikTok's scope names |
@@ -21,6 +22,7 @@ pub mod error;
 mod limits;
 pub mod model;
 mod oauth;
+pub mod posting;
 pub mod scopes;
 pub mod webhook;
 

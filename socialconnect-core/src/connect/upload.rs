@@ -267,6 +267,11 @@ impl ChunkPlan {
                 if last > max {
                     return refuse("the last chunk would exceed its maximum");
                 }
+                // A lone chunk is also the first: it may not exceed the largest chunk (TikTok:
+                // a video over 64 MB must be sent in several chunks).
+                if count == 1 && total > rules.max_chunk {
+                    return refuse("a file larger than the largest chunk needs several chunks");
+                }
                 (count, last)
             }
         };
@@ -730,6 +735,7 @@ mod tests {
             (200 * MB, MB),      // chunk below the minimum
             (70 * MB, 70 * MB),  // over 64 MB must be chunked
             (200 * MB, 65 * MB), // chunk above the maximum
+            (100 * MB, 64 * MB), // floor → one chunk of 100 MB, over the 64 MB maximum
         ] {
             assert!(ChunkPlan::new(total, chunk, &r).is_err(), "{total} {chunk}");
         }

@@ -2,9 +2,12 @@
 //! integers, bounded strings; every field TikTok returns only on request is optional).
 
 mod display;
+mod posting;
 mod webhook;
 
 pub use display::{User, Video, VideoList};
+pub use posting::{CreatorInfo, PrivacyLevel, PublishState, PublishStatus};
+pub(crate) use posting::{CreatorInfoWire, InitWire, StatusWire};
 pub use webhook::{
     MAX_EVENT_NAME_BYTES, MAX_KEPT_CONTENT_BYTES, PortabilityReady, PostOutcome, RemovalReason,
     TikTokEvent, UnknownEvent, WebhookEvent,
