@@ -272,7 +272,11 @@ pub(crate) fn content_init(cx: &mut Cx<'_>) -> Reply {
     match info.get("photo_cover_index") {
         None | Some(Value::Null) => {}
         Some(v) => {
-            if !v.as_u64().is_some_and(|i| (i as usize) < images.len()) {
+            let in_range = v
+                .as_u64()
+                .and_then(|i| usize::try_from(i).ok())
+                .is_some_and(|i| i < images.len());
+            if !in_range {
                 return invalid_params("photo_cover_index must index photo_images");
             }
         }
