@@ -38,7 +38,7 @@ use provider::{AuthorizeOutcome, Provider};
 /// | `GET /oauth/authorize` | checks client id, redirect URI, `state`, `response_type=code`; records the PKCE challenge; answers `302` to `{redirect_uri}?code=..&state=..` |
 /// | `POST /oauth/token` | `authorization_code` (single-use code, same redirect URI, PKCE `S256`/`plain`) and `refresh_token` (rotation optional); client auth by HTTP Basic or body |
 /// | `POST /oauth/revoke` | RFC 7009; revoking a refresh token revokes its grant's access tokens |
-/// | `GET /me` | `{"id", "name"}` for a valid bearer token, else `401 {"error":"invalid_token"}` |
+/// | `GET /me` | `{"id", "name"}` for a valid bearer token, else `401 {"error":"invalid_token"}` (not mounted with [`serve_userinfo(false)`](OAuthSimulatorBuilder::serve_userinfo)) |
 ///
 /// Failures answer RFC 6749 error JSON (`invalid_grant`, `invalid_client`, `invalid_request`,
 /// ...). Every other request hits a [`CatchAll`](crate::CatchAll): it is answered `599` and the simulator panics
