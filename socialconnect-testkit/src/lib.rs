@@ -8,6 +8,9 @@
 //!   content publishing, WhatsApp Cloud API) with token checks, usage headers, fault injection
 //!   and exact counters. Platform-specific simulators live in a module named after their
 //!   platform.
+//! - [`tiktok::TikTokSimulator`]: TikTok for Developers (Login Kit with rotating refresh
+//!   tokens, the Display API, Content Posting with chunked uploads assembled and checked
+//!   against `Content-Range`, status progression, signed webhook deliveries).
 //! - [`sim`]: the simulator core every simulator builds on (server and catch-all, the browser
 //!   step, replies, fault queues).
 //! - [`CatchAll`]: a lowest-priority mock that fails the test naming any request no other mock
@@ -66,6 +69,7 @@ pub mod mock;
 pub mod oauth;
 pub mod sim;
 pub mod store_contract;
+pub mod tiktok;
 
 pub use catch_all::{CatchAll, UNEXPECTED_STATUS, UnexpectedRequest};
 pub use clock::ManualClock;

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use super::OAuthSimulator;
+use super::{ClientAuth, OAuthSimulator};
 use crate::sim::SimBuilder;
 
 /// The OAuth simulator's own settings (beside the shared ones of [`SimBuilder`]), set through
@@ -26,6 +26,12 @@ pub struct OAuthSettings {
     pub(crate) token_path: String,
     pub(crate) revoke_path: String,
     pub(crate) userinfo_path: String,
+    pub(crate) serve_userinfo: bool,
+    pub(crate) withheld_scopes: Vec<String>,
+    pub(crate) error_log_ids: bool,
+    pub(crate) revoke_reply: Option<serde_json::Value>,
+    pub(crate) revocation_ends_grant: bool,
+    pub(crate) required_client_auth: Option<ClientAuth>,
 }
 
 impl Default for OAuthSettings {
@@ -48,6 +54,12 @@ impl Default for OAuthSettings {
             token_path: "/oauth/token".to_owned(),
             revoke_path: "/oauth/revoke".to_owned(),
             userinfo_path: "/me".to_owned(),
+            serve_userinfo: true,
+            withheld_scopes: Vec::new(),
+            error_log_ids: false,
+            revoke_reply: None,
+            revocation_ends_grant: false,
+            required_client_auth: None,
         }
     }
 }
@@ -159,9 +171,63 @@ impl OAuthSimulatorBuilder {
     }
 
     /// Adds a field to every successful token response, for platforms that send more than
-    /// RFC 6749 (TikTok's `open_id`, Pinterest's `refresh_token_expires_in`, ...).
+    /// RFC 6749 (TikTok's `open_id`, Pinterest's `refresh_token_expires_in`, ...). A field named
+    /// like a standard one replaces it (TikTok's `token_type` is `"Bearer"`, not `"bearer"`).
     pub fn extra_token_field(mut self, name: impl Into<String>, value: serde_json::Value) -> Self {
         self.settings.extra_token_fields.insert(name.into(), value);
+        self
+    }
+
+    /// Withholds these scopes from every grant, whatever was requested: the user unticked them
+    /// on the consent screen, and the rest of the request is granted. Applied after
+    /// [`grant_scopes`](Self::grant_scopes).
+    pub fn withhold_scopes<I, S>(mut self, scopes: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.settings
+            .withheld_scopes
+            .extend(scopes.into_iter().map(Into::into));
+        self
+    }
+
+    /// Whether every OAuth error body (token and revocation endpoints, faults included) also
+    /// carries a fresh `log_id`, as TikTok's flat `{error, error_description, log_id}` does
+    /// (default `false`: RFC 6749's `{error, error_description}`).
+    pub fn error_log_ids(mut self, add: bool) -> Self {
+        self.settings.error_log_ids = add;
+        self
+    }
+
+    /// The JSON body of a successful revocation (default: none, RFC 7009's empty 200). TikTok
+    /// answers `{}`.
+    pub fn revoke_reply(mut self, body: serde_json::Value) -> Self {
+        self.settings.revoke_reply = Some(body);
+        self
+    }
+
+    /// Whether revoking any token of a grant (an access token included) revokes the whole grant:
+    /// its access tokens and its refresh token, as when revocation removes the app from the
+    /// user's connected apps (TikTok). Default `false`: revoking an access token revokes it
+    /// alone.
+    pub fn revocation_ends_grant(mut self, ends: bool) -> Self {
+        self.settings.revocation_ends_grant = ends;
+        self
+    }
+
+    /// Accepts client credentials only presented this way (TikTok and LinkedIn take them in
+    /// the body, never by HTTP Basic); any other way is `invalid_client`. By default both
+    /// ways are accepted.
+    pub fn require_client_auth(mut self, method: ClientAuth) -> Self {
+        self.settings.required_client_auth = Some(method);
+        self
+    }
+
+    /// Whether the userinfo endpoint is mounted at all (default `true`). A platform simulator
+    /// that serves its own "who am I" route turns it off.
+    pub fn serve_userinfo(mut self, serve: bool) -> Self {
+        self.settings.serve_userinfo = serve;
         self
     }
 
@@ -198,19 +264,19 @@ impl OAuthSimulatorBuilder {
     /// [`account_id_as_number`](Self::account_id_as_number).
     pub async fn start(self) -> OAuthSimulator {
         let c = &self.settings;
-        for path in [
-            &c.authorize_path,
-            &c.token_path,
-            &c.revoke_path,
-            &c.userinfo_path,
-        ] {
+        let userinfo = c.serve_userinfo.then_some(&c.userinfo_path);
+        for path in [&c.authorize_path, &c.token_path, &c.revoke_path]
+            .into_iter()
+            .chain(userinfo)
+        {
             assert!(
                 path.starts_with('/'),
                 "OAuthSimulator: path `{path}` must start with `/`"
             );
         }
         assert!(
-            c.authorize_path != c.userinfo_path && c.token_path != c.revoke_path,
+            (!c.serve_userinfo || c.authorize_path != c.userinfo_path)
+                && c.token_path != c.revoke_path,
             "OAuthSimulator: two endpoints share a method and path"
         );
         if c.account_id_as_number {

@@ -17,11 +17,14 @@ use crate::sim::{self, SimOptions, SimServer};
 
 pub use builder::{OAuthSettings, OAuthSimulatorBuilder};
 pub use client_auth::ClientAuth;
+pub(crate) use provider::new_log_id;
 pub use provider::pkce_s256;
 
 /// The refusal of the browser step, shared by every simulator.
 pub use crate::sim::AuthorizeError;
 
+/// The scopes of a valid access token, `None` for an unknown, expired or revoked one.
+pub(crate) type ScopeCheck = Arc<dyn Fn(&str) -> Option<Vec<String>> + Send + Sync>;
 use provider::{AuthorizeOutcome, Provider};
 
 /// A simulated OAuth 2.0 provider on a loopback [`MockServer`].
@@ -33,7 +36,7 @@ use provider::{AuthorizeOutcome, Provider};
 /// | `GET /oauth/authorize` | checks client id, redirect URI, `state`, `response_type=code`; records the PKCE challenge; answers `302` to `{redirect_uri}?code=..&state=..` |
 /// | `POST /oauth/token` | `authorization_code` (single-use code, same redirect URI, PKCE `S256`/`plain`) and `refresh_token` (rotation optional); client auth by HTTP Basic or body |
 /// | `POST /oauth/revoke` | RFC 7009; revoking a refresh token revokes its grant's access tokens |
-/// | `GET /me` | `{"id", "name"}` for a valid bearer token, else `401 {"error":"invalid_token"}` |
+/// | `GET /me` | `{"id", "name"}` for a valid bearer token, else `401 {"error":"invalid_token"}` (not mounted with [`serve_userinfo(false)`](OAuthSimulatorBuilder::serve_userinfo)) |
 ///
 /// Failures answer RFC 6749 error JSON (`invalid_grant`, `invalid_client`, `invalid_request`,
 /// ...). Every other request hits a [`CatchAll`](crate::CatchAll): it is answered `599` and the simulator panics
@@ -258,9 +261,22 @@ impl OAuthSimulator {
         self.provider.is_valid(access_token)
     }
 
+    /// The scopes granted to `access_token`, when it was issued here and is neither expired
+    /// nor revoked: what a platform simulator's API routes check a call against.
+    pub fn access_token_scopes(&self, access_token: &str) -> Option<Vec<String>> {
+        self.provider.access_token_scopes(access_token)
+    }
+
     /// Whether `refresh_token` was issued here and is neither rotated away nor revoked.
     pub fn is_refresh_token_valid(&self, refresh_token: &str) -> bool {
         self.provider.is_refresh_token_valid(refresh_token)
+    }
+
+    /// What a platform simulator's API routes, mounted on this server, check bearer tokens
+    /// with: the scopes of a valid access token, `None` for any other.
+    pub(crate) fn scope_check(&self) -> ScopeCheck {
+        let provider = Arc::clone(&self.provider);
+        Arc::new(move |token: &str| provider.access_token_scopes(token))
     }
 
     // ---- unexpected requests ---------------------------------------------------------------

@@ -73,6 +73,7 @@ struct Challenge {
 #[derive(Debug)]
 struct AccessRecord {
     grant: u64,
+    scopes: Vec<String>,
     expires_at: Option<DateTime<Utc>>,
     revoked: bool,
     force_expired: bool,
@@ -217,7 +218,12 @@ impl Provider {
         }
 
         let code = new_secret("code");
-        let scopes = self.options.granted(request.scopes.clone());
+        let scopes = self
+            .options
+            .granted(request.scopes.clone())
+            .into_iter()
+            .filter(|s| !c.withheld_scopes.contains(s))
+            .collect();
         st.codes.insert(
             code.clone(),
             CodeRecord {
@@ -296,6 +302,14 @@ impl Provider {
             ));
         };
         st.last_client_auth = Some(presented.method);
+        if c.required_client_auth
+            .is_some_and(|m| m != presented.method)
+        {
+            return Err(invalid_client(
+                presented.method,
+                "client credentials presented in a way this provider does not accept",
+            ));
+        }
         if presented.id.as_deref() != Some(c.client_id.as_str()) {
             return Err(invalid_client(
                 presented.method,
@@ -406,6 +420,7 @@ impl Provider {
             access_token.clone(),
             AccessRecord {
                 grant,
+                scopes: scopes.clone(),
                 expires_at,
                 revoked: false,
                 force_expired: false,
@@ -488,16 +503,41 @@ impl Provider {
         let Some(token) = param(form, "token") else {
             return oauth_error(400, "invalid_request", "missing token");
         };
-        if let Some(record) = st.access.get_mut(token) {
+        let grant = if let Some(record) = st.access.get_mut(token) {
             record.revoked = true;
+            let grant = record.grant;
+            self.config.revocation_ends_grant.then_some(grant)
         } else if let Some(record) = st.refresh.get_mut(token) {
             record.status = RefreshStatus::Revoked;
-            let grant = record.grant;
+            Some(record.grant)
+        } else {
+            None
+        };
+        if let Some(grant) = grant {
             for access in st.access.values_mut().filter(|a| a.grant == grant) {
                 access.revoked = true;
             }
+            for refresh in st.refresh.values_mut().filter(|r| r.grant == grant) {
+                if refresh.status == RefreshStatus::Current {
+                    refresh.status = RefreshStatus::Revoked;
+                }
+            }
         }
-        Reply::empty(200)
+        match &self.config.revoke_reply {
+            Some(body) => Reply::json(200, body.clone()),
+            None => Reply::empty(200),
+        }
+    }
+
+    /// The last touch on every answer: a `log_id` on error bodies when configured.
+    pub(crate) fn finish(&self, mut reply: Reply) -> Reply {
+        if self.config.error_log_ids
+            && let Some(Value::Object(body)) = reply.json_mut()
+            && body.get("error").is_some_and(Value::is_string)
+        {
+            body.insert("log_id".into(), json!(new_log_id()));
+        }
+        reply
     }
 
     // ---- userinfo --------------------------------------------------------------------------
@@ -544,6 +584,14 @@ impl Provider {
 
     pub(crate) fn is_valid(&self, access_token: &str) -> bool {
         self.access_valid(&self.lock(), access_token)
+    }
+
+    pub(crate) fn access_token_scopes(&self, access_token: &str) -> Option<Vec<String>> {
+        let st = self.lock();
+        if !self.access_valid(&st, access_token) {
+            return None;
+        }
+        st.access.get(access_token).map(|a| a.scopes.clone())
     }
 
     pub(crate) fn is_refresh_token_valid(&self, refresh_token: &str) -> bool {
@@ -662,6 +710,12 @@ fn bearer_token(header: &str) -> Option<&str> {
     scheme
         .eq_ignore_ascii_case("bearer")
         .then_some(token.trim())
+}
+
+/// A fresh request id in the shape of TikTok's `log_id` (a UTC timestamp and random hex).
+pub(crate) fn new_log_id() -> String {
+    let hex = uuid::Uuid::new_v4().simple().to_string();
+    format!("{}{}", Utc::now().format("%Y%m%d%H%M%S"), &hex[..18]).to_uppercase()
 }
 
 /// A fresh unguessable value such as `at-3f2c...`, the prefix telling token kinds apart in

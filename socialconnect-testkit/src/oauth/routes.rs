@@ -8,16 +8,19 @@ use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 use super::provider::{AuthorizeOutcome, Provider};
 use crate::sim::Reply;
 
-/// Mounts the authorize, token, revocation and userinfo endpoints on `server`.
+/// Mounts the authorize, token, revocation and (unless turned off) userinfo endpoints on
+/// `server`.
 pub(crate) async fn mount(server: &MockServer, provider: &Arc<Provider>) {
     let c = provider.config();
-    let routes: [(&str, &str, Endpoint); 4] = [
+    let routes = [
         ("GET", &c.authorize_path, Endpoint::Authorize),
         ("POST", &c.token_path, Endpoint::Token),
         ("POST", &c.revoke_path, Endpoint::Revoke),
-        ("GET", &c.userinfo_path, Endpoint::Userinfo),
     ];
-    for (verb, route, endpoint) in routes {
+    let userinfo = c
+        .serve_userinfo
+        .then_some(("GET", &c.userinfo_path, Endpoint::Userinfo));
+    for (verb, route, endpoint) in routes.into_iter().chain(userinfo) {
         Mock::given(method(verb))
             .and(path(route))
             .respond_with(Route {
@@ -68,6 +71,6 @@ impl Respond for Route {
             Endpoint::Revoke => self.provider.revoke(authorization, &form()),
             Endpoint::Userinfo => self.provider.userinfo(authorization, &query()),
         };
-        reply.into_template()
+        self.provider.finish(reply).into_template()
     }
 }
