@@ -1,27 +1,17 @@
 //! The TikTok simulator over real loopback HTTP: Login Kit, the Display API, Content Posting
-//! with a chunked upload, error injection, webhook signatures, and the conformance suite.
+//! with a chunked upload, error injection and webhook signatures. The conformance suite runs
+//! against it from `socialconnect-tiktok`, with the real platform crate.
 
 mod common;
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use chrono::{TimeDelta, Utc};
 use common::{Answer, REDIRECT, http_client, send};
 use hmac::{Hmac, KeyInit, Mac};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
-use socialconnect_core::connect::classify::Classifiers;
-use socialconnect_core::connect::envelope::{EnvelopeFormat, ErrorMap, Outcome, Rule};
-use socialconnect_core::error::ReconnectReason;
-use socialconnect_core::http::ApiRequest;
-use socialconnect_core::id::{PlatformId, Purpose, Scope};
-use socialconnect_core::oauth::{OAuthClient, StandardPlatform};
-use socialconnect_core::platform::{ClientAuth, OAuthSpec, Platform, TokenDialect};
-use socialconnect_core::secret::ClientSecret;
-use socialconnect_core::{ApiCaller, Session};
 use socialconnect_testkit::ManualClock;
-use socialconnect_testkit::conformance::{self, Operation, Suite};
 use socialconnect_testkit::tiktok::{SIGNATURE_HEADER, TikTokSimulator, WebhookEvent};
 use url::Url;
 
@@ -895,128 +885,4 @@ async fn webhook_deliveries_are_signed_over_t_dot_body_with_the_client_secret() 
     assert!(stale.signature.starts_with(&format!("t={},", now - 3600)));
     let body: Value = serde_json::from_slice(&stale.body).expect("JSON");
     assert_eq!(body["event"], json!("video.publish.completed"));
-}
-
-// ---- the conformance suite -----------------------------------------------------------------
-
-/// A minimal TikTok client written from the fact sheet for the suite's fault matrix: a read
-/// (user info) and a write (a pulled direct post), through core's call path with TikTok's
-/// envelope.
-#[derive(Clone)]
-struct MiniClient {
-    base: Url,
-    caller: ApiCaller,
-}
-
-impl MiniClient {
-    fn new(base: Url) -> Self {
-        let errors = ErrorMap::new(
-            EnvelopeFormat::at("/error")
-                .code("/code")
-                .message("/message")
-                .trace_id("/log_id")
-                .success_code("ok"),
-        )
-        .errors_in_success_bodies()
-        .rule(
-            Rule::text("access_token_invalid")
-                .to(Outcome::Reconnect(ReconnectReason::TokenRejected)),
-        )
-        .rule(Rule::text("rate_limit_exceeded").to(Outcome::Throttled));
-        Self {
-            base,
-            caller: ApiCaller::new(Classifiers::new().with(errors)),
-        }
-    }
-
-    async fn open_id(&self, session: &Session) -> socialconnect_core::Result<()> {
-        let mut url = self.base.join("v2/user/info/").expect("a path");
-        url.query_pairs_mut().append_pair("fields", "open_id");
-        let req = ApiRequest::get(url).operation("tiktok.user_info");
-        let body: Value = self.caller.send_json(session, req).await?;
-        assert!(body["data"]["user"]["open_id"].is_string(), "{body}");
-        Ok(())
-    }
-
-    async fn post(&self, session: &Session) -> socialconnect_core::Result<()> {
-        let url = self
-            .base
-            .join("v2/post/publish/video/init/")
-            .expect("a path");
-        let req = ApiRequest::post(url)
-            .json(&json!({
-                "post_info": { "privacy_level": "SELF_ONLY" },
-                "source_info": { "source": "PULL_FROM_URL", "video_url": "https://cdn.example/v.mp4" },
-            }))?
-            .operation("tiktok.video_init");
-        let body: Value = self.caller.send_write(session, req).await?;
-        assert!(body["data"]["publish_id"].is_string(), "{body}");
-        Ok(())
-    }
-}
-
-/// Login Kit as core's standard platform in TikTok's dialect, the account read from
-/// `/v2/user/info/`, and the mini client's read and write: the whole suite against the
-/// simulator.
-#[tokio::test]
-async fn the_simulator_passes_the_conformance_suite() {
-    let clock = Arc::new(ManualClock::new(Utc::now()));
-    let sim = TikTokSimulator::builder()
-        .clock(clock.clone())
-        .access_token_lifetime(Duration::from_secs(2 * 3600))
-        .start()
-        .await;
-    let (authorize, token, revoke) = (sim.authorize_url(), sim.token_url(), sim.revoke_url());
-    let mut me = sim.base_url().join("/v2/user/info/").expect("path");
-    me.query_pairs_mut()
-        .append_pair("fields", "open_id,display_name");
-    let (key, secret) = (sim.client_key().to_owned(), sim.client_secret().to_owned());
-    let platform_clock = clock.clone();
-    let (reader, writer) = (
-        MiniClient::new(sim.base_url()),
-        MiniClient::new(sim.base_url()),
-    );
-    let suite = Suite::new(PlatformId::TIKTOK, clock, move |http| {
-        let spec = OAuthSpec::new(PlatformId::TIKTOK, &key, authorize.clone(), token.clone())
-            .with_client_id_param("client_key")
-            .with_scope_separator(",")
-            .with_client_auth(ClientAuth::RequestBody)
-            .with_token_dialect(TokenDialect::Lenient)
-            .with_revoke_url(revoke.clone());
-        let oauth = OAuthClient::new(
-            spec,
-            ClientSecret::new(secret.clone()),
-            http.clone(),
-            platform_clock.clone(),
-        );
-        Arc::new(
-            StandardPlatform::new(oauth, me.clone())
-                .with_account_fields("/data/user/open_id", Some("/data/user/display_name")),
-        ) as Arc<dyn Platform>
-    })
-    .scopes(&Scope::parse_list("user.info.basic,video.publish"))
-    .read(Operation::new(
-        "user info",
-        "GET",
-        "/v2/user/info/",
-        Purpose::ReadingContent,
-        move |s| {
-            let c = reader.clone();
-            async move { c.open_id(&s).await }
-        },
-    ))
-    .write(Operation::new(
-        "direct post",
-        "POST",
-        "/v2/post/publish/video/init/",
-        Purpose::Publishing,
-        move |s| {
-            let c = writer.clone();
-            async move { c.post(&s).await }
-        },
-    ));
-    let report = conformance::run(&sim, suite).await;
-    println!("{report}");
-    report.assert_passed();
-    assert!(report.case_count() >= 40, "{} cases", report.case_count());
 }
