@@ -5,7 +5,7 @@
 //! | [`platform`] | the [`Platform`](platform::Platform) lifecycle trait and the OAuth dialect ([`OAuthSpec`](platform::OAuthSpec)) |
 //! | [`oauth`] | authorize URLs, PKCE, state, the token endpoint client, RFC 6749 platforms as configuration |
 //! | [`http`] | the HTTPS-only HTTP layer: timeouts, body caps, retries, rate limiting |
-//! | [`env`] | a platform app's settings from the environment, with a `Config` error naming a missing one |
+//! | [`env`](mod@env) | a platform app's settings from the environment, with a `Config` error naming a missing one |
 //! | [`envelope`] | error envelopes as data: where a platform's error sits in a body, and an ordered table mapping it to core's kinds |
 //! | [`classify`] | the ordered response classifiers a platform plugs into the call path ([`ApiCaller`](crate::ApiCaller)) |
 //! | [`token`] | [`TokenSet`](token::TokenSet) and its expiry |

@@ -1,5 +1,6 @@
 //! The offline quickstart: one end user's whole life with SocialConnect, against a simulated
-//! Meta Graph API on loopback, with the encrypted SQLite store. No credentials, no network.
+//! Meta Graph API and a simulated TikTok API on loopback, with the encrypted SQLite store. No
+//! credentials, no network.
 //!
 //! ```sh
 //! cargo run -p examples --bin quickstart
@@ -10,6 +11,9 @@
 //! `SOCIALCONNECT_KEYRING` (`*k1:<base64 of 32 random bytes>`), run the same command, open the
 //! printed login URL, and paste the URL the browser was redirected to. The program then posts
 //! to the first Page the user manages and to its linked Instagram account, so use a test Page.
+//! The TikTok steps run in the sandbox only.
+
+mod tiktok;
 
 use std::io::BufRead;
 use std::process::ExitCode;
@@ -35,15 +39,16 @@ use socialconnect_meta::{FacebookLogin, MetaClient, MetaConfig, MetaProduct};
 use socialconnect_store::EncryptedStore;
 use socialconnect_store::keys::LocalKeyring;
 use socialconnect_testkit::meta::GraphSimulator;
+use tiktok::TikTokSandbox;
 use url::Url;
 
-const STEPS: usize = 11;
+const STEPS: usize = 15;
 
-fn step(n: usize, text: impl std::fmt::Display) {
+pub(crate) fn step(n: usize, text: impl std::fmt::Display) {
     println!("[{n:>2}/{STEPS}] {text}");
 }
 
-fn detail(text: impl std::fmt::Display) {
+pub(crate) fn detail(text: impl std::fmt::Display) {
     println!("        {text}");
 }
 
@@ -113,9 +118,19 @@ async fn run() -> Result<()> {
         "records sealed with AES-256-GCM under a per-user data key; the key vault sits beside it (.keys)",
     );
 
-    let http = HttpClient::builder().build()?;
+    let http = HttpClient::builder()
+        .rate_limits(PlatformId::TIKTOK, socialconnect_tiktok::rate_limits())
+        .build()?;
     let client = MetaClient::new(config.clone(), http.clone());
-    let hub = SocialConnect::builder()
+    let tiktok = match &mode {
+        Mode::Offline(_) => Some(TikTokSandbox::start(&http).await),
+        Mode::Real { .. } => None,
+    };
+    let mut builder = SocialConnect::builder();
+    if let Some(tt) = &tiktok {
+        builder = builder.platform(Arc::new(tt.platform()?));
+    }
+    let hub = builder
         .http(http)
         .platform(Arc::new(FacebookLogin::new(
             client.clone(),
@@ -137,7 +152,11 @@ async fn run() -> Result<()> {
 
     let subject = SubjectId::new("quickstart-user-1")?;
     let now = hub.clock().now();
-    for platform in [PlatformId::FACEBOOK, PlatformId::INSTAGRAM] {
+    let mut platforms = vec![PlatformId::FACEBOOK, PlatformId::INSTAGRAM];
+    if tiktok.is_some() {
+        platforms.push(PlatformId::TIKTOK);
+    }
+    for platform in platforms {
         for purpose in [
             Purpose::AccountConnection,
             Purpose::Publishing,
@@ -157,7 +176,7 @@ async fn run() -> Result<()> {
     }
     step(
         3,
-        "Age-checked and recorded consent: connection, publishing, analytics on Facebook and Instagram",
+        "Age-checked and recorded consent: connection, publishing, analytics on Facebook, Instagram and TikTok",
     );
 
     let fb = connect(
@@ -270,6 +289,21 @@ async fn run() -> Result<()> {
         ));
     }
 
+    let tt = match &tiktok {
+        Some(sandbox) => {
+            let tt = sandbox.connect(&hub, &subject, 8).await?;
+            sandbox.post_video(&hub, &tt, &dir, 9).await?;
+            sandbox.list_videos(&hub, &tt, 10).await?;
+            Some(tt)
+        }
+        None => {
+            for n in 8..=10 {
+                step(n, "TikTok: runs in the sandbox only (skipped)");
+            }
+            None
+        }
+    };
+
     // Export first, while the user's connections still exist, so the export shows what it
     // holds; Meta's data-deletion callback below erases the Meta connections.
     let mut export = Vec::new();
@@ -278,7 +312,7 @@ async fn run() -> Result<()> {
     let doc: serde_json::Value =
         serde_json::from_slice(&export).map_err(|e| Error::storage("re-reading the export", e))?;
     step(
-        8,
+        11,
         format!(
             "Exported the user's data: {} bytes of JSON ({} connections, {} consent records, {} usage-log entries, no tokens)",
             export.len(),
@@ -305,7 +339,7 @@ async fn run() -> Result<()> {
     );
     let deletion = privacy.data_deletion(body.as_bytes()).await?;
     step(
-        9,
+        12,
         format!(
             "Handled a signed data-deletion callback: answered {}",
             deletion.to_json()
@@ -317,9 +351,14 @@ async fn run() -> Result<()> {
         privacy.status(&deletion.confirmation_code).await?
     ));
 
+    match (&tiktok, &tt) {
+        (Some(sandbox), Some(_)) => sandbox.authorization_removed(&hub, 13).await?,
+        _ => step(13, "TikTok: runs in the sandbox only (skipped)"),
+    }
+
     let erased = hub.erase(&subject, "quickstart-operator").await?;
     step(
-        10,
+        14,
         format!(
             "Erased the user: {}",
             erased
@@ -341,7 +380,7 @@ async fn run() -> Result<()> {
 
     let left = hub.connections(&subject).await?.len() + hub.ledger().history(&subject).await?.len();
     step(
-        11,
+        15,
         format!(
             "Checked: {left} records of the user left; removing {}",
             dir.display()
@@ -351,6 +390,9 @@ async fn run() -> Result<()> {
     let _ = std::fs::remove_dir_all(&dir);
     if let Mode::Offline(sim) = &mode {
         sim.assert_no_unexpected();
+    }
+    if let Some(sandbox) = &tiktok {
+        sandbox.assert_no_unexpected();
     }
     Ok(())
 }
