@@ -3,27 +3,25 @@
 //! and inbox init, the chunked transfer (exact `Content-Range`, a retried chunk, a resumed
 //! upload), photo posts, writes sent once, and status polling.
 
-use std::sync::Arc;
+mod common;
+
+use common::{Env, USER_TOKEN};
 use std::time::Duration;
 
-use chrono::Utc;
 use proptest::prelude::*;
 use serde_json::json;
 use socialconnect_core::connect::poll::{PollBudget, PollOutcome};
 use socialconnect_core::connect::upload::{ChunkPlan, ChunkRules};
-use socialconnect_core::id::{PlatformId, Purpose, Scope};
-use socialconnect_core::secret::{AccessToken, ClientSecret};
-use socialconnect_core::token::{Expiry, TokenSet};
+use socialconnect_core::id::Purpose;
 use socialconnect_core::{ErrorKind, Session};
-use socialconnect_testkit::{CatchAll, Harness, JsonMock, ManualClock, fixture, test_http_client};
+use socialconnect_testkit::{CatchAll, JsonMock, fixture};
 use socialconnect_tiktok::model::{PrivacyLevel, PublishState};
 use socialconnect_tiktok::posting::{PhotoPost, VideoPost, VideoSource};
-use socialconnect_tiktok::{TikTokClient, TikTokConfig, TikTokLogin};
+use std::sync::Arc;
 use url::Url;
 use wiremock::matchers::{body_json, header, method, path};
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use wiremock::{Mock, ResponseTemplate};
 
-const TOKEN: &str = "act.tiktok-user-token";
 const CREATOR: &str = "/v2/post/publish/creator_info/query/";
 const VIDEO_INIT: &str = "/v2/post/publish/video/init/";
 const INBOX_INIT: &str = "/v2/post/publish/inbox/video/init/";
@@ -39,52 +37,15 @@ const RANGES: [&str; 2] = [
     "bytes 5242880-10999999/11000000",
 ];
 
-struct Env {
-    server: MockServer,
-    catch_all: CatchAll,
-    client: TikTokClient,
-    harness: Harness,
-}
-
 async fn env(audited: bool) -> Env {
-    let server = MockServer::start().await;
-    let catch_all = CatchAll::mount(&server).await;
-    let base = Url::parse(&format!("{}/", server.uri())).unwrap();
-    let config = TikTokConfig::new("tiktok-client-key", ClientSecret::new("tiktok-secret"))
-        .with_api_base(base.clone())
-        .with_auth_base(base)
-        .with_audited(audited);
-    let http = test_http_client();
-    let client = TikTokClient::new(config, http.clone());
-    let clock = Arc::new(ManualClock::new(Utc::now()));
-    let login = TikTokLogin::new(client.clone(), http.clone(), clock.clone()).unwrap();
-    let harness = Harness::builder()
-        .http(http)
-        .clock(clock)
-        .platform(Arc::new(login))
-        .build();
-    Env {
-        server,
-        catch_all,
-        client,
-        harness,
-    }
+    common::env_with(|c| c.with_audited(audited)).await
 }
 
 impl Env {
-    /// A session on a stored TikTok connection whose grant holds `scopes` (comma-separated).
-    async fn session(&self, scopes: &str, purpose: Purpose) -> Session {
-        let tokens = TokenSet::new(AccessToken::new(TOKEN), Expiry::Never, Utc::now())
-            .with_scopes(Scope::parse_list(scopes));
-        self.harness
-            .session_with_tokens(&PlatformId::TIKTOK, &tokens, purpose)
-            .await
-    }
-
     async fn publisher(&self) -> Session {
         self.session(
-            "user.info.basic,video.publish,video.upload",
             Purpose::Publishing,
+            "user.info.basic,video.publish,video.upload",
         )
         .await
     }
@@ -114,7 +75,7 @@ impl Env {
 }
 
 fn bearer() -> wiremock::matchers::HeaderExactMatcher {
-    header("authorization", format!("Bearer {TOKEN}").as_str())
+    header("authorization", format!("Bearer {USER_TOKEN}").as_str())
 }
 
 /// A file of `len` bytes, each its offset mod 251 (a prime), so a misplaced range shows.
@@ -256,7 +217,7 @@ async fn an_unaudited_app_may_post_self_only_and_nothing_else() {
 async fn purpose_and_scopes_are_checked_before_any_request() {
     let env = env(true).await;
     let reading = env
-        .session("video.publish,video.upload", Purpose::ReadingContent)
+        .session(Purpose::ReadingContent, "video.publish,video.upload")
         .await;
     let err = env
         .client
@@ -265,11 +226,11 @@ async fn purpose_and_scopes_are_checked_before_any_request() {
         .await
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::ConsentRequired);
-    let drafts_only = env.session("video.upload", Purpose::Publishing).await;
+    let drafts_only = env.session(Purpose::Publishing, "video.upload").await;
     let posting = env.client.posting(&drafts_only);
     let err = posting.creator_info().await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::MissingScopes);
-    let publish_only = env.session("video.publish", Purpose::Publishing).await;
+    let publish_only = env.session(Purpose::Publishing, "video.publish").await;
     let err = env
         .client
         .posting(&publish_only)
@@ -277,7 +238,7 @@ async fn purpose_and_scopes_are_checked_before_any_request() {
         .await
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::MissingScopes);
-    let none = env.session("user.info.basic", Purpose::Publishing).await;
+    let none = env.session(Purpose::Publishing, "user.info.basic").await;
     let err = env.client.posting(&none).status("p1").await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::MissingScopes);
     assert!(env.server.received_requests().await.unwrap().is_empty());
@@ -537,7 +498,7 @@ async fn an_init_answered_500_is_maybe_sent_after_exactly_one_request() {
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::MaybeSent, "{err}");
     assert_eq!(env.requests_to(VIDEO_INIT).await.len(), 1);
-    assert!(!err.to_string().contains(TOKEN));
+    assert!(!err.to_string().contains(USER_TOKEN));
     env.catch_all.assert_no_unexpected();
 }
 

@@ -41,12 +41,19 @@ pub fn http() -> HttpClient {
 }
 
 pub async fn env() -> Env {
+    env_with(|config| config).await
+}
+
+/// [`env`] with the client's configuration adjusted by `configure` (an audited app, say).
+pub async fn env_with(configure: impl FnOnce(TikTokConfig) -> TikTokConfig) -> Env {
     let server = MockServer::start().await;
     let catch_all = CatchAll::mount(&server).await;
     let base = Url::parse(&format!("{}/", server.uri())).unwrap();
-    let config = TikTokConfig::new(CLIENT_KEY, ClientSecret::new(CLIENT_SECRET))
-        .with_api_base(base.clone())
-        .with_auth_base(base);
+    let config = configure(
+        TikTokConfig::new(CLIENT_KEY, ClientSecret::new(CLIENT_SECRET))
+            .with_api_base(base.clone())
+            .with_auth_base(base),
+    );
     let http = http();
     let client = TikTokClient::new(config, http.clone());
     let clock = Arc::new(ManualClock::new(Utc::now()));
