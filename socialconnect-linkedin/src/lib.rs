@@ -1,3 +1,30 @@
-//! `socialconnect-linkedin`: LinkedIn OAuth, Posts API, images and organization statistics.
+//! `socialconnect-linkedin`: LinkedIn's 3-legged OAuth, the versioned REST API and Rest.li
+//! encoding, on the SocialConnect platform kit.
 //!
-//! This crate is filled by a later issue; it exports nothing yet.
+//! | module | holds |
+//! |---|---|
+//! | [`LinkedInConfig`], [`LinkedInClient`] | the app's id, secret, hosts and pinned `LinkedIn-Version`; the call path every surface shares (`LinkedIn-Version` and `X-Restli-Protocol-Version` on every `/rest/*` call) |
+//! | [`LinkedInLogin`] | OAuth as a core [`Platform`](socialconnect_core::platform::Platform), identity through OIDC `userinfo` |
+//! | [`posts`] | posts as a member or an organization, delete |
+//! | [`organizations`] | the organizations a member administers, the posting-role check |
+//! | [`urn`] | URNs as a typed value; path and Rest.li encodings |
+//! | [`little_text`] | post commentary: escaping and mentions |
+//! | [`error`] | LinkedIn's error body as a table on the kit's `ErrorMap`, the sunset-version and day-limit classifiers |
+//! | [`version`] | the pinned version and its sunset table |
+//!
+//! Facts come from `../shared/platforms/tiktok-linkedin-pinterest.md` §2; where a fact is
+//! UNCONFIRMED, the parser is tolerant and a comment says so.
+
+mod client;
+pub mod error;
+pub mod little_text;
+mod oauth;
+pub mod organizations;
+pub mod posts;
+pub mod urn;
+pub mod version;
+
+pub use client::{LinkedInClient, LinkedInConfig, RESTLI_PROTOCOL_VERSION};
+pub use oauth::{LinkedInLogin, scopes};
+pub use urn::Urn;
+pub use version::LINKEDIN_VERSION;

@@ -144,16 +144,28 @@ impl ApiCaller {
         req: ApiRequest,
     ) -> Result<T> {
         let operation = req.operation_name().to_owned();
-        let resp = self
-            .send_as(session, token, req.idempotent(false))
-            .await
-            .map_err(|e| unknown_outcome(e, &operation))?;
+        let resp = self.send_write_response(session, token, req).await?;
         resp.json().map_err(|e| match e {
             Error::Decode(_) => Error::MaybeSent {
                 message: format!("{operation}: accepted, but the answer could not be read"),
             },
             other => other,
         })
+    }
+
+    /// [`ApiCaller::send_write_as`] for a platform whose answer is not a JSON body (LinkedIn's
+    /// 201 with the new id in a header): the same never-resend rule and `MaybeSent` mapping,
+    /// and the accepted response handed back to read.
+    pub async fn send_write_response(
+        &self,
+        session: &Session,
+        token: &AccessToken,
+        req: ApiRequest,
+    ) -> Result<ApiResponse> {
+        let operation = req.operation_name().to_owned();
+        self.send_as(session, token, req.idempotent(false))
+            .await
+            .map_err(|e| unknown_outcome(e, &operation))
     }
 
     /// Sends an app-level request (a token exchange, a token inspection) outside any session:
