@@ -27,6 +27,7 @@ pub struct OAuthSettings {
     pub(crate) revoke_path: String,
     pub(crate) userinfo_path: String,
     pub(crate) serve_userinfo: bool,
+    pub(crate) userinfo_id_field: String,
     pub(crate) withheld_scopes: Vec<String>,
     pub(crate) error_log_ids: bool,
     pub(crate) revoke_reply: Option<serde_json::Value>,
@@ -55,6 +56,7 @@ impl Default for OAuthSettings {
             revoke_path: "/oauth/revoke".to_owned(),
             userinfo_path: "/me".to_owned(),
             serve_userinfo: true,
+            userinfo_id_field: "id".to_owned(),
             withheld_scopes: Vec::new(),
             error_log_ids: false,
             revoke_reply: None,
@@ -240,6 +242,13 @@ impl OAuthSimulatorBuilder {
     /// The token endpoint's path (default `/oauth/token`).
     pub fn token_path(mut self, path: impl Into<String>) -> Self {
         self.settings.token_path = path.into();
+        self
+    }
+
+    /// The name of the account id in the userinfo answer: `id` by default, `sub` for an OIDC
+    /// `userinfo` endpoint (LinkedIn).
+    pub fn userinfo_id_field(mut self, name: impl Into<String>) -> Self {
+        self.settings.userinfo_id_field = name.into();
         self
     }
 

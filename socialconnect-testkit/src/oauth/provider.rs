@@ -571,7 +571,10 @@ impl Provider {
         } else {
             json!(c.account_id)
         };
-        Reply::json(200, json!({ "id": id, "name": c.account_name }))
+        let mut body = serde_json::Map::new();
+        body.insert(c.userinfo_id_field.clone(), id);
+        body.insert("name".to_owned(), json!(c.account_name));
+        Reply::json(200, serde_json::Value::Object(body))
     }
 
     // ---- inspection and control ------------------------------------------------------------
