@@ -11,6 +11,7 @@
 //! | [`little_text`] | post commentary: escaping and mentions |
 //! | [`error`] | LinkedIn's error body as a table on the kit's `ErrorMap`, the sunset-version and day-limit classifiers |
 //! | [`version`] | the pinned version and its sunset table |
+//! | [`webhook`] | the `challengeCode` validation, `X-LI-Signature`, typed social-action notifications, dedupe |
 //!
 //! Facts come from `../shared/platforms/tiktok-linkedin-pinterest.md` §2; where a fact is
 //! UNCONFIRMED, the parser is tolerant and a comment says so.
@@ -23,6 +24,7 @@ pub mod organizations;
 pub mod posts;
 pub mod urn;
 pub mod version;
+pub mod webhook;
 
 pub use client::{LinkedInClient, LinkedInConfig, RESTLI_PROTOCOL_VERSION};
 pub use oauth::{LinkedInLogin, scopes};
