@@ -6,6 +6,7 @@
 //! | [`LinkedInConfig`], [`LinkedInClient`] | the app's id, secret, hosts and pinned `LinkedIn-Version`; the call path every surface shares (`LinkedIn-Version` and `X-Restli-Protocol-Version` on every `/rest/*` call) |
 //! | [`LinkedInLogin`] | OAuth as a core [`Platform`](socialconnect_core::platform::Platform), identity through OIDC `userinfo` |
 //! | [`posts`] | posts as a member or an organization, delete |
+//! | [`images`] | image upload: initialize, one streamed `PUT`, status until `AVAILABLE` |
 //! | [`organizations`] | the organizations a member administers, the posting-role check |
 //! | [`urn`] | URNs as a typed value; path and Rest.li encodings |
 //! | [`little_text`] | post commentary: escaping and mentions |
@@ -18,6 +19,7 @@
 
 mod client;
 pub mod error;
+pub mod images;
 pub mod little_text;
 mod oauth;
 pub mod organizations;

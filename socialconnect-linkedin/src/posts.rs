@@ -38,6 +38,7 @@ pub struct Post {
     commentary: LittleText,
     visibility: Visibility,
     reshare_disabled: bool,
+    images: Vec<Urn>,
 }
 
 impl Post {
@@ -48,6 +49,7 @@ impl Post {
             commentary: commentary.into(),
             visibility: Visibility::Public,
             reshare_disabled: false,
+            images: Vec::new(),
         }
     }
 
@@ -63,8 +65,20 @@ impl Post {
         self
     }
 
+    /// With one uploaded image ([`LinkedInClient::initialize_image_upload`]).
+    pub fn with_image(mut self, image: Urn) -> Self {
+        self.images = vec![image];
+        self
+    }
+
+    /// With several uploaded images (a multi-image post).
+    pub fn with_images(mut self, images: Vec<Urn>) -> Self {
+        self.images = images;
+        self
+    }
+
     fn body(&self) -> serde_json::Value {
-        json!({
+        let mut body = json!({
             "author": self.author,
             "commentary": self.commentary.as_str(),
             "visibility": self.visibility.as_str(),
@@ -75,7 +89,16 @@ impl Post {
             },
             "lifecycleState": "PUBLISHED",
             "isReshareDisabledByAuthor": self.reshare_disabled,
-        })
+        });
+        match self.images.as_slice() {
+            [] => {}
+            [one] => body["content"] = json!({ "media": { "id": one } }),
+            many => {
+                let images: Vec<_> = many.iter().map(|id| json!({ "id": id })).collect();
+                body["content"] = json!({ "multiImage": { "images": images } });
+            }
+        }
+        body
     }
 }
 

@@ -1,0 +1,172 @@
+//! Images: `initializeUpload` → one `PUT` of the bytes → the image's status until
+//! `AVAILABLE`; the image URN then goes into a post ([`Post::with_image`](crate::posts::Post::with_image),
+//! [`Post::with_images`](crate::posts::Post::with_images)).
+
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use serde_json::json;
+use socialconnect_core::connect::decode;
+use socialconnect_core::connect::poll::{PollBudget, PollOutcome, PollStep, poll};
+use socialconnect_core::http::{ApiRequest, StreamingBody};
+use socialconnect_core::{Error, Result, Session};
+use url::Url;
+
+use crate::client::LinkedInClient;
+use crate::urn::Urn;
+
+/// Where to send an image's bytes, from `initializeUpload`.
+#[derive(Clone)]
+pub struct ImageUpload {
+    /// The image's URN, for the post.
+    pub image: Urn,
+    upload_url: Url,
+    /// Until when the upload URL works, when LinkedIn said.
+    pub upload_url_expires_at: Option<DateTime<Utc>>,
+}
+
+impl std::fmt::Debug for ImageUpload {
+    // The upload URL is a capability: its query is not shown.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ImageUpload")
+            .field("image", &self.image)
+            .field("upload_host", &self.upload_url.host_str())
+            .finish_non_exhaustive()
+    }
+}
+
+/// An image's processing status. The enum values are UNCONFIRMED by LinkedIn's docs; an
+/// unknown one is kept by name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ImageStatus {
+    /// The bytes have not arrived.
+    WaitingUpload,
+    /// Being processed.
+    Processing,
+    /// Ready to post.
+    Available,
+    /// Processing failed.
+    ProcessingFailed,
+    /// A status this crate does not know.
+    Other(String),
+}
+
+impl ImageStatus {
+    fn from_name(name: &str) -> Self {
+        match name {
+            "WAITING_UPLOAD" => Self::WaitingUpload,
+            "PROCESSING" => Self::Processing,
+            "AVAILABLE" => Self::Available,
+            "PROCESSING_FAILED" => Self::ProcessingFailed,
+            other => Self::Other(other.to_owned()),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct InitWire {
+    value: InitValue,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct InitValue {
+    #[serde(deserialize_with = "decode::bounded_string::<_, 4096>")]
+    upload_url: String,
+    image: Urn,
+    #[serde(default, deserialize_with = "decode::opt_unix_millis")]
+    upload_url_expires_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Deserialize)]
+struct StatusWire {
+    #[serde(default, deserialize_with = "decode::opt_bounded_string::<_, 64>")]
+    status: Option<String>,
+}
+
+impl LinkedInClient {
+    /// Asks LinkedIn for an upload slot for an image owned by `owner` (a member or an
+    /// organization). A write: sent once.
+    pub async fn initialize_image_upload(
+        &self,
+        session: &Session,
+        owner: &Urn,
+    ) -> Result<ImageUpload> {
+        let req = self
+            .rest(http::Method::POST, "images?action=initializeUpload")?
+            .json(&json!({ "initializeUploadRequest": { "owner": owner } }))?
+            .operation("images.initialize");
+        let init: InitWire = self.caller().send_write(session, req).await?;
+        let upload_url = self.checked_upload_url(&init.value.upload_url)?;
+        Ok(ImageUpload {
+            image: init.value.image,
+            upload_url,
+            upload_url_expires_at: init.value.upload_url_expires_at,
+        })
+    }
+
+    /// Sends the image's bytes in one `PUT`, streamed (the same bytes again on a retry).
+    pub async fn upload_image(
+        &self,
+        session: &Session,
+        upload: &ImageUpload,
+        body: StreamingBody,
+    ) -> Result<()> {
+        let req = ApiRequest::new(http::Method::PUT, upload.upload_url.clone())
+            .streaming_body(body)
+            .idempotent(true)
+            .operation("images.upload");
+        self.caller().send(session, req).await?;
+        Ok(())
+    }
+
+    /// The image's status.
+    pub async fn image_status(&self, session: &Session, image: &Urn) -> Result<ImageStatus> {
+        let req = self
+            .rest(
+                http::Method::GET,
+                &format!("images/{}", image.path_segment()),
+            )?
+            .operation("images.status");
+        let wire: StatusWire = self.caller().send_json(session, req).await?;
+        Ok(ImageStatus::from_name(wire.status.as_deref().unwrap_or("")))
+    }
+
+    /// Polls the image under `budget` until `AVAILABLE` (done) or `PROCESSING_FAILED`.
+    pub async fn wait_for_image(
+        &self,
+        session: &Session,
+        image: &Urn,
+        budget: &PollBudget,
+    ) -> Result<PollOutcome<Urn, ImageStatus>> {
+        poll(budget, |_| async move {
+            Ok(match self.image_status(session, image).await? {
+                ImageStatus::Available => PollStep::Done(image.clone()),
+                ImageStatus::ProcessingFailed => PollStep::Failed(ImageStatus::ProcessingFailed),
+                status => PollStep::Pending {
+                    status,
+                    retry_after: None,
+                },
+            })
+        })
+        .await
+    }
+
+    /// The upload URL LinkedIn handed back, accepted only on the API's own host or a
+    /// `linkedin.com` host: the session's token goes with it.
+    fn checked_upload_url(&self, text: &str) -> Result<Url> {
+        let refuse = || Error::invalid_input("LinkedIn's upload URL is not on a LinkedIn host");
+        let url = Url::parse(text).map_err(|_| refuse())?;
+        let host = url.host_str().ok_or_else(refuse)?;
+        let api = &self.config().api_base;
+        let same_api = Some(host) == api.host_str()
+            && url.port_or_known_default() == api.port_or_known_default();
+        let linkedin =
+            url.scheme() == "https" && (host == "linkedin.com" || host.ends_with(".linkedin.com"));
+        if same_api || linkedin {
+            Ok(url)
+        } else {
+            Err(refuse())
+        }
+    }
+}
