@@ -8,6 +8,7 @@
 //! | [`posts`] | posts as a member or an organization, delete |
 //! | [`images`] | image upload: initialize, one streamed `PUT`, status until `AVAILABLE` |
 //! | [`organizations`] | the organizations a member administers, the posting-role check |
+//! | [`statistics`] | organization share statistics, follower facets, gains and total |
 //! | [`urn`] | URNs as a typed value; path and Rest.li encodings |
 //! | [`little_text`] | post commentary: escaping and mentions |
 //! | [`error`] | LinkedIn's error body as a table on the kit's `ErrorMap`, the sunset-version and day-limit classifiers |
@@ -24,6 +25,7 @@ pub mod little_text;
 mod oauth;
 pub mod organizations;
 pub mod posts;
+pub mod statistics;
 pub mod urn;
 pub mod version;
 pub mod webhook;
