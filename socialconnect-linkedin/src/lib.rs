@@ -5,6 +5,7 @@
 //! |---|---|
 //! | [`LinkedInConfig`], [`LinkedInClient`] | the app's id, secret, hosts and pinned `LinkedIn-Version`; the call path every surface shares (`LinkedIn-Version` and `X-Restli-Protocol-Version` on every `/rest/*` call) |
 //! | [`LinkedInLogin`] | OAuth as a core [`Platform`](socialconnect_core::platform::Platform), identity through OIDC `userinfo` |
+//! | [`comments`] | comments on a post through `socialActions`: list with paging, create |
 //! | [`posts`] | posts as a member or an organization, delete |
 //! | [`images`] | image upload: initialize, one streamed `PUT`, status until `AVAILABLE` |
 //! | [`organizations`] | the organizations a member administers, the posting-role check |
@@ -19,6 +20,7 @@
 //! UNCONFIRMED, the parser is tolerant and a comment says so.
 
 mod client;
+pub mod comments;
 pub mod error;
 pub mod images;
 pub mod little_text;
