@@ -1,4 +1,4 @@
-//! Comments on a post through `socialActions`: list (`start`/`count` paging) and create.
+//! Comments on a post through `socialActions`: list (either paging style) and create.
 //! The response fields beyond the documented create body are UNCONFIRMED and read
 //! tolerantly.
 
@@ -10,6 +10,7 @@ use socialconnect_core::connect::paging::{Cursor, Page};
 use socialconnect_core::{Error, Result, Session};
 
 use crate::client::LinkedInClient;
+use crate::paging::{self, Collection};
 use crate::urn::Urn;
 
 /// Page size for comment listings.
@@ -64,12 +65,6 @@ impl From<CommentWire> for Comment {
     }
 }
 
-#[derive(Deserialize)]
-struct CommentsPage {
-    #[serde(default, deserialize_with = "decode::null_as_default")]
-    elements: Vec<CommentWire>,
-}
-
 impl LinkedInClient {
     /// One page of the comments on `post` from `cursor` (`None`: the first); pass the page's
     /// `next` back to continue (a short page is the end).
@@ -79,27 +74,15 @@ impl LinkedInClient {
         post: &Urn,
         cursor: Option<&Cursor>,
     ) -> Result<Page<Comment>> {
-        let start = match cursor {
-            None => 0,
-            Some(Cursor::Offset { start, .. }) => *start,
-            Some(_) => return Err(Error::invalid_input("not a LinkedIn offset cursor")),
-        };
+        let paging = paging::query(cursor, PAGE)?;
         let req = self
             .rest(
                 http::Method::GET,
-                &format!(
-                    "socialActions/{}/comments?start={start}&count={PAGE}",
-                    post.path_segment()
-                ),
+                &format!("socialActions/{}/comments?{paging}", post.path_segment()),
             )?
             .operation("comments.list");
-        let page: CommentsPage = self.caller().send_json(session, req).await?;
-        let returned = page.elements.len();
-        let comments = page.elements.into_iter().map(Comment::from).collect();
-        Ok(Page::new(
-            comments,
-            Cursor::next_offset(start, PAGE, returned, None),
-        ))
+        let page: Collection<CommentWire> = self.caller().send_json(session, req).await?;
+        Ok(page.into_page(cursor, PAGE, Comment::from))
     }
 
     /// Comments on `post` as `actor` (the member, or an organization they administer). Sent

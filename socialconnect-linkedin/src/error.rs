@@ -14,12 +14,12 @@
 //! | 429 (101) | `Throttled`; until the next midnight UTC when the message names a DAY limit |
 
 use std::sync::LazyLock;
-use std::time::Duration;
 
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use socialconnect_core::connect::classify::{Exchange, Verdict};
 use socialconnect_core::connect::envelope::{EnvelopeFormat, ErrorMap, Outcome, Rule};
 use socialconnect_core::error::{PlatformError, ReconnectReason};
+use socialconnect_core::http::until_next_midnight;
 use socialconnect_core::{Error, ErrorKind};
 
 /// LinkedIn's error body, read from the root.
@@ -98,19 +98,6 @@ pub fn day_limit(x: &Exchange<'_>) -> Verdict {
     })
 }
 
-/// The time from `now` to the next 00:00 UTC (at least one second).
-pub fn until_next_midnight(now: DateTime<Utc>) -> Duration {
-    let tomorrow = now.date_naive().succ_opt().unwrap_or(now.date_naive());
-    let midnight = tomorrow
-        .and_hms_opt(0, 0, 0)
-        .map(|t| t.and_utc())
-        .unwrap_or(now);
-    (midnight - now)
-        .to_std()
-        .unwrap_or(Duration::ZERO)
-        .max(Duration::from_secs(1))
-}
-
 /// The resource and method LinkedIn names in an `ACCESS_DENIED` message ("Not enough
 /// permissions to access: posts.CREATE.20240101"), for a host's message to the member.
 pub fn denied_resource(err: &Error) -> Option<(String, String)> {
@@ -127,6 +114,8 @@ pub fn denied_resource(err: &Error) -> Option<(String, String)> {
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use chrono::TimeZone;
     use socialconnect_core::http::ApiResponse;
     use socialconnect_core::id::PlatformId;

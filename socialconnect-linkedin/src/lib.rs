@@ -6,8 +6,10 @@
 //! | [`LinkedInConfig`], [`LinkedInClient`] | the app's id, secret, hosts and pinned `LinkedIn-Version`; the call path every surface shares (`LinkedIn-Version` and `X-Restli-Protocol-Version` on every `/rest/*` call) |
 //! | [`LinkedInLogin`] | OAuth as a core [`Platform`](socialconnect_core::platform::Platform), identity through OIDC `userinfo` |
 //! | [`comments`] | comments on a post through `socialActions`: list with paging, create |
+//! | `paging` | both paging styles: `start`/`count` with `paging`, `pageSize`/`pageToken` with `metadata.nextPageToken` |
 //! | [`posts`] | posts as a member or an organization, delete |
 //! | [`images`] | image upload: initialize, one streamed `PUT`, status until `AVAILABLE` |
+//! | [`rate_limits`] | the host's daily budgets per app and per member (LinkedIn sends no rate headers) |
 //! | [`organizations`] | the organizations a member administers, the posting-role check |
 //! | [`statistics`] | organization share statistics, follower facets, gains and total |
 //! | [`urn`] | URNs as a typed value; path and Rest.li encodings |
@@ -23,9 +25,11 @@ mod client;
 pub mod comments;
 pub mod error;
 pub mod images;
+mod limits;
 pub mod little_text;
 mod oauth;
 pub mod organizations;
+mod paging;
 pub mod posts;
 pub mod statistics;
 pub mod urn;
@@ -33,6 +37,7 @@ pub mod version;
 pub mod webhook;
 
 pub use client::{LinkedInClient, LinkedInConfig, RESTLI_PROTOCOL_VERSION};
+pub use limits::rate_limits;
 pub use oauth::{LinkedInLogin, scopes};
 pub use urn::Urn;
 pub use version::LINKEDIN_VERSION;

@@ -8,6 +8,7 @@ use socialconnect_core::id::PlatformId;
 use socialconnect_core::{Error, Result, Session};
 
 use crate::client::LinkedInClient;
+use crate::paging::{self, Collection};
 use crate::urn::Urn;
 
 /// Page size for the ACL listing (LinkedIn's default is 10).
@@ -48,53 +49,28 @@ struct AclWire {
     state: Option<String>,
 }
 
-#[derive(Deserialize)]
-struct PagingWire {
-    #[serde(default, deserialize_with = "decode::loose_u64")]
-    start: Option<u64>,
-    #[serde(default, deserialize_with = "decode::loose_u64")]
-    total: Option<u64>,
-}
-
-#[derive(Deserialize)]
-struct AclPage {
-    #[serde(default, deserialize_with = "decode::null_as_default")]
-    elements: Vec<AclWire>,
-    #[serde(default)]
-    paging: Option<PagingWire>,
-}
-
 impl LinkedInClient {
-    /// One page of the member's organization roles from `start`, with the next cursor
-    /// (`start`/`count` paging; a short page is the end).
+    /// One page of the member's organization roles at `cursor` (`None`: the first), with the
+    /// next cursor (either of LinkedIn's paging styles: `start`/`count`, or `pageToken` when the answer
+    /// carries `metadata.nextPageToken`).
     pub async fn organization_roles_page(
         &self,
         session: &Session,
-        start: u64,
+        cursor: Option<&Cursor>,
     ) -> Result<Page<OrganizationRole>> {
+        let paging = paging::query(cursor, PAGE)?;
         let req = self
             .rest(
                 http::Method::GET,
-                &format!("organizationAcls?q=roleAssignee&start={start}&count={PAGE}"),
+                &format!("organizationAcls?q=roleAssignee&{paging}"),
             )?
             .operation("organization.acls");
-        let page: AclPage = self.caller().send_json(session, req).await?;
-        let returned = page.elements.len();
-        let total = page.paging.as_ref().and_then(|p| p.total);
-        let at = page.paging.as_ref().and_then(|p| p.start).unwrap_or(start);
-        let roles = page
-            .elements
-            .into_iter()
-            .map(|w| OrganizationRole {
-                organization: w.organization,
-                role: w.role,
-                state: w.state.unwrap_or_default(),
-            })
-            .collect();
-        Ok(Page::new(
-            roles,
-            Cursor::next_offset(at, PAGE, returned, total),
-        ))
+        let page: Collection<AclWire> = self.caller().send_json(session, req).await?;
+        Ok(page.into_page(cursor, PAGE, |w| OrganizationRole {
+            organization: w.organization,
+            role: w.role,
+            state: w.state.unwrap_or_default(),
+        }))
     }
 
     /// Every organization role of the member, page after page, within `budget`.
@@ -104,12 +80,7 @@ impl LinkedInClient {
         budget: PageBudget,
     ) -> Result<Collected<OrganizationRole>> {
         let fetch = |cursor: Option<Cursor>| async move {
-            let start = match cursor {
-                None => 0,
-                Some(Cursor::Offset { start, .. }) => start,
-                Some(_) => return Err(Error::invalid_input("not a LinkedIn offset cursor")),
-            };
-            self.organization_roles_page(session, start).await
+            self.organization_roles_page(session, cursor.as_ref()).await
         };
         Pages::new(PlatformId::LINKEDIN, fetch)
             .budget(budget)

@@ -85,3 +85,58 @@ async fn a_failed_comment_is_maybe_sent_once_and_an_empty_one_is_refused_locally
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::MaybeSent);
 }
+
+#[tokio::test]
+async fn a_listing_answered_with_page_tokens_follows_them_to_the_end_through_the_kit_stream() {
+    use futures_util::StreamExt;
+    use socialconnect_core::connect::paging::Pages;
+    use socialconnect_core::id::PlatformId;
+
+    let env = env().await;
+    let session = env.session(Purpose::Publishing).await;
+    JsonMock::new("GET", PATH, fixture!("comments/token_page1"))
+        .and(query_param("start", "0"))
+        .expect(1)
+        .mount(&env.server)
+        .await;
+    // The token goes back encoded, with the page size, in place of start/count.
+    JsonMock::new("GET", PATH, fixture!("comments/token_page2"))
+        .and(query_param("pageToken", "dXJuOmxpOmNvbW1lbnQ6MTAw+/="))
+        .and(query_param("pageSize", "50"))
+        .expect(1)
+        .mount(&env.server)
+        .await;
+    let (client, post, session) = (&env.client, post(), &session);
+    let pages = Pages::new(PlatformId::LINKEDIN, |cursor| {
+        let post = post.clone();
+        async move { client.comments_page(session, &post, cursor.as_ref()).await }
+    });
+    let texts: Vec<String> = pages
+        .into_items()
+        .map(|c| c.unwrap().text.unwrap())
+        .collect()
+        .await;
+    assert_eq!(texts, ["First", "Second"]);
+}
+
+#[tokio::test]
+async fn a_page_token_repeated_by_linkedin_ends_the_walk_with_an_error() {
+    use socialconnect_core::connect::paging::Pages;
+    use socialconnect_core::id::PlatformId;
+
+    let env = env().await;
+    let session = env.session(Purpose::Publishing).await;
+    JsonMock::new("GET", PATH, fixture!("comments/token_page1"))
+        .up_to_n_times(2)
+        .mount(&env.server)
+        .await;
+    let (client, post, session) = (&env.client, post(), &session);
+    let err = Pages::new(PlatformId::LINKEDIN, |cursor| {
+        let post = post.clone();
+        async move { client.comments_page(session, &post, cursor.as_ref()).await }
+    })
+    .collect()
+    .await
+    .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Platform, "{err}");
+}

@@ -61,7 +61,7 @@ async fn linkedin_login_passes_the_conformance_suite() {
         Purpose::ReadingContent,
         move |s| {
             let client = LinkedInClient::new(read_config.clone(), s.http().clone());
-            async move { client.organization_roles_page(&s, 0).await }
+            async move { client.organization_roles_page(&s, None).await }
         },
     ));
     let write_config = config.clone();

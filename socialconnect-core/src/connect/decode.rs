@@ -295,6 +295,40 @@ pub fn opt_bounded_string<'de, D: Deserializer<'de>, const N: usize>(
     Ok(Option::<Wrap<N>>::deserialize(d)?.map(|w| w.0))
 }
 
+/// A string of at most `N` bytes, kept whole: a longer one is an error rather than cut (for
+/// cursors and tokens, which a cut would silently break). Use as
+/// `#[serde(deserialize_with = "decode::exact_string::<_, 2048>")]`.
+pub fn exact_string<'de, D: Deserializer<'de>, const N: usize>(d: D) -> Result<String, D::Error> {
+    d.deserialize_str(ExactVisitor::<N>)
+}
+
+/// Like [`exact_string`] for an optional field: `null` is `None`. Use with
+/// `#[serde(default)]`.
+pub fn opt_exact_string<'de, D: Deserializer<'de>, const N: usize>(
+    d: D,
+) -> Result<Option<String>, D::Error> {
+    #[derive(Deserialize)]
+    struct Wrap<const M: usize>(#[serde(deserialize_with = "exact_string::<_, M>")] String);
+    Ok(Option::<Wrap<N>>::deserialize(d)?.map(|w| w.0))
+}
+
+struct ExactVisitor<const N: usize>;
+
+impl<'de, const N: usize> Visitor<'de> for ExactVisitor<N> {
+    type Value = String;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "a string of at most {N} bytes")
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<String, E> {
+        if v.len() > N {
+            return Err(E::invalid_length(v.len(), &self));
+        }
+        Ok(v.to_owned())
+    }
+}
+
 struct BoundedVisitor<const N: usize>;
 
 impl<'de, const N: usize> Visitor<'de> for BoundedVisitor<N> {
@@ -472,6 +506,22 @@ mod tests {
         assert_eq!(s, "日");
         assert_eq!(bounded("short".into(), 100), "short");
         assert_eq!(bounded("€".into(), 2), "");
+    }
+
+    #[test]
+    fn exact_strings_are_kept_whole_or_refused() {
+        #[derive(Debug, Deserialize)]
+        struct Cursor {
+            #[serde(default, deserialize_with = "opt_exact_string::<_, 4>")]
+            next: Option<String>,
+        }
+        let ok: Cursor = serde_json::from_str(r#"{"next":"abcd"}"#).unwrap();
+        assert_eq!(ok.next.as_deref(), Some("abcd"));
+        let none: Cursor = serde_json::from_str(r#"{"next":null}"#).unwrap();
+        assert_eq!(none.next, None);
+        assert!(serde_json::from_str::<Cursor>(r#"{"next":"abcde"}"#).is_err());
+        assert!(serde_json::from_str::<Cursor>(r#"{"next":"\u00e9\u00e9\u00e9"}"#).is_err());
+        assert!(serde_json::from_str::<Cursor>(r#"{"next":7}"#).is_err());
     }
 
     #[derive(Debug, Deserialize)]

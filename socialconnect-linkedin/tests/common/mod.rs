@@ -39,13 +39,17 @@ pub fn http() -> HttpClient {
 }
 
 pub async fn env() -> Env {
+    env_with(http()).await
+}
+
+/// As [`env`], sending through `http` (with the host's rate limits, say).
+pub async fn env_with(http: HttpClient) -> Env {
     let server = MockServer::start().await;
     let catch_all = CatchAll::mount(&server).await;
     let base = Url::parse(&format!("{}/", server.uri())).unwrap();
     let config = LinkedInConfig::new(CLIENT_ID, ClientSecret::new(CLIENT_SECRET))
         .with_api_base(base.clone())
         .with_auth_base(base);
-    let http = http();
     let client = LinkedInClient::new(config, http.clone());
     let clock = Arc::new(ManualClock::new(Utc::now()));
     let login = LinkedInLogin::new(&client, clock.clone()).unwrap();

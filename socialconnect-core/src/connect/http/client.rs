@@ -235,6 +235,12 @@ impl HttpClient {
         self.inner.limiters.blocked_for(platform)
     }
 
+    /// Today's (UTC) counts against `platform`'s daily budgets
+    /// ([`PlatformLimits::per_day`]), one per budget and holder (the app, or a connection).
+    pub fn daily_usage(&self, platform: &PlatformId) -> Vec<super::DailyUsage> {
+        self.inner.limiters.daily_usage(platform)
+    }
+
     /// Sends a request, retrying where safe, and returns the final response whatever its
     /// status. Transport failures are errors: `Transient` when nothing can have happened
     /// upstream or the request was idempotent, `MaybeSent` when a non-idempotent request may
@@ -272,6 +278,13 @@ impl HttpClient {
                     });
                 }
             }
+            // Every attempt is a call the platform counts.
+            inner.limiters.charge_daily(
+                req.platform.as_ref(),
+                req.app.as_deref(),
+                req.connection,
+                &req.operation,
+            )?;
             inner
                 .limiters
                 .acquire(

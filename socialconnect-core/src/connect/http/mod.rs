@@ -2,6 +2,7 @@
 //! and the [`Transport`] seam underneath.
 
 mod client;
+mod daily;
 mod hyper_transport;
 mod ratelimit;
 mod request;
@@ -13,6 +14,7 @@ mod url_policy;
 mod usage;
 
 pub use client::{DEFAULT_BODY_LIMIT, HttpClient, HttpClientBuilder};
+pub use daily::{DailyBudget, DailyUsage, until_next_midnight};
 pub use hyper_transport::HyperTransport;
 pub use ratelimit::{PlatformLimits, RateLimit, Window};
 pub use request::{ApiRequest, ApiResponse, ByteStream, StreamingBody};

@@ -11,7 +11,10 @@ use std::time::Duration;
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use tokio::time::Instant;
 
+use crate::error::Result;
 use crate::id::{ConnectionId, PlatformId};
+
+use super::daily::{DailyBudget, DailyCounters, DailyUsage};
 
 /// The most per-connection limiters kept; past this the idle ones are dropped.
 const MAX_CONNECTION_LIMITERS: usize = 10_000;
@@ -89,6 +92,9 @@ pub struct PlatformLimits {
     /// across the whole app (TikTok's 600/min on Display API reads), whichever connection
     /// makes the call.
     pub per_app_operation: Vec<(Cow<'static, str>, Window)>,
+    /// Budgets of calls per UTC day, per app and per connection, that the platform counts
+    /// without saying (LinkedIn's day limits): a call over one is refused before it is sent.
+    pub per_day: Vec<DailyBudget>,
 }
 
 impl PlatformLimits {
@@ -112,9 +118,15 @@ impl PlatformLimits {
         self.per_app_operation.push((operation.into(), window));
         self
     }
+
+    /// Adds a daily budget (see [`PlatformLimits::per_day`]).
+    pub fn with_daily(mut self, budget: DailyBudget) -> Self {
+        self.per_day.push(budget);
+        self
+    }
 }
 
-fn covers(pattern: &str, operation: &str) -> bool {
+pub(crate) fn covers(pattern: &str, operation: &str) -> bool {
     if pattern.ends_with('.') {
         operation.starts_with(pattern)
     } else {
@@ -136,6 +148,7 @@ pub(crate) struct Limiters {
     connections: Mutex<HashMap<(PlatformId, ConnectionId), Arc<DefaultDirectRateLimiter>>>,
     operations: Mutex<HashMap<(PlatformId, Holder, usize), Arc<DefaultDirectRateLimiter>>>,
     blocked_until: Mutex<HashMap<PlatformId, Instant>>,
+    daily: DailyCounters,
 }
 
 impl Limiters {
@@ -153,6 +166,35 @@ impl Limiters {
         if until > *entry {
             *entry = until;
         }
+    }
+
+    /// Counts one call against `platform`'s daily budgets, or refuses it when one is spent.
+    pub(crate) fn charge_daily(
+        &self,
+        platform: Option<&PlatformId>,
+        app: Option<&str>,
+        connection: Option<ConnectionId>,
+        operation: &str,
+    ) -> Result<()> {
+        let Some((platform, limits)) = platform.and_then(|p| Some((p, self.config.get(p)?))) else {
+            return Ok(());
+        };
+        self.daily.charge(
+            platform,
+            &limits.per_day,
+            app,
+            connection,
+            operation,
+            chrono::Utc::now(),
+        )
+    }
+
+    /// Today's counts against `platform`'s daily budgets.
+    pub(crate) fn daily_usage(&self, platform: &PlatformId) -> Vec<DailyUsage> {
+        self.config.get(platform).map_or_else(Vec::new, |limits| {
+            self.daily
+                .usage(platform, &limits.per_day, chrono::Utc::now())
+        })
     }
 
     /// How long `platform` is still paused for.
@@ -244,6 +286,7 @@ mod tests {
                 per_connection: None,
                 per_operation: Vec::new(),
                 per_app_operation: Vec::new(),
+                per_day: Vec::new(),
             },
         );
         let l = Limiters::new(config);
