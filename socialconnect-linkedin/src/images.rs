@@ -6,12 +6,13 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::json;
 use socialconnect_core::connect::decode;
-use socialconnect_core::connect::poll::{PollBudget, PollOutcome, PollStep, poll};
+use socialconnect_core::connect::poll::{PollBudget, PollOutcome, poll};
 use socialconnect_core::http::{ApiRequest, StreamingBody};
-use socialconnect_core::{Error, Result, Session};
+use socialconnect_core::{Result, Session};
 use url::Url;
 
 use crate::client::LinkedInClient;
+use crate::media::{MediaStatus, StatusWire};
 use crate::urn::Urn;
 
 /// Where to send an image's bytes, from `initializeUpload`.
@@ -34,35 +35,6 @@ impl std::fmt::Debug for ImageUpload {
     }
 }
 
-/// An image's processing status. The enum values are UNCONFIRMED by LinkedIn's docs; an
-/// unknown one is kept by name.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum ImageStatus {
-    /// The bytes have not arrived.
-    WaitingUpload,
-    /// Being processed.
-    Processing,
-    /// Ready to post.
-    Available,
-    /// Processing failed.
-    ProcessingFailed,
-    /// A status this crate does not know.
-    Other(String),
-}
-
-impl ImageStatus {
-    fn from_name(name: &str) -> Self {
-        match name {
-            "WAITING_UPLOAD" => Self::WaitingUpload,
-            "PROCESSING" => Self::Processing,
-            "AVAILABLE" => Self::Available,
-            "PROCESSING_FAILED" => Self::ProcessingFailed,
-            other => Self::Other(other.to_owned()),
-        }
-    }
-}
-
 #[derive(Deserialize)]
 struct InitWire {
     value: InitValue,
@@ -76,12 +48,6 @@ struct InitValue {
     image: Urn,
     #[serde(default, deserialize_with = "decode::opt_unix_millis")]
     upload_url_expires_at: Option<DateTime<Utc>>,
-}
-
-#[derive(Deserialize)]
-struct StatusWire {
-    #[serde(default, deserialize_with = "decode::opt_bounded_string::<_, 64>")]
-    status: Option<String>,
 }
 
 impl LinkedInClient {
@@ -121,7 +87,7 @@ impl LinkedInClient {
     }
 
     /// The image's status.
-    pub async fn image_status(&self, session: &Session, image: &Urn) -> Result<ImageStatus> {
+    pub async fn image_status(&self, session: &Session, image: &Urn) -> Result<MediaStatus> {
         let req = self
             .rest(
                 http::Method::GET,
@@ -129,7 +95,7 @@ impl LinkedInClient {
             )?
             .operation("images.status");
         let wire: StatusWire = self.caller().send_json(session, req).await?;
-        Ok(ImageStatus::from_name(wire.status.as_deref().unwrap_or("")))
+        Ok(wire.status())
     }
 
     /// Polls the image under `budget` until `AVAILABLE` (done) or `PROCESSING_FAILED`.
@@ -138,35 +104,10 @@ impl LinkedInClient {
         session: &Session,
         image: &Urn,
         budget: &PollBudget,
-    ) -> Result<PollOutcome<Urn, ImageStatus>> {
+    ) -> Result<PollOutcome<Urn, MediaStatus>> {
         poll(budget, |_| async move {
-            Ok(match self.image_status(session, image).await? {
-                ImageStatus::Available => PollStep::Done(image.clone()),
-                ImageStatus::ProcessingFailed => PollStep::Failed(ImageStatus::ProcessingFailed),
-                status => PollStep::Pending {
-                    status,
-                    retry_after: None,
-                },
-            })
+            Ok(self.image_status(session, image).await?.step(image))
         })
         .await
-    }
-
-    /// The upload URL LinkedIn handed back, accepted only on the API's own host or a
-    /// `linkedin.com` host: the session's token goes with it.
-    fn checked_upload_url(&self, text: &str) -> Result<Url> {
-        let refuse = || Error::invalid_input("LinkedIn's upload URL is not on a LinkedIn host");
-        let url = Url::parse(text).map_err(|_| refuse())?;
-        let host = url.host_str().ok_or_else(refuse)?;
-        let api = &self.config().api_base;
-        let same_api = Some(host) == api.host_str()
-            && url.port_or_known_default() == api.port_or_known_default();
-        let linkedin =
-            url.scheme() == "https" && (host == "linkedin.com" || host.ends_with(".linkedin.com"));
-        if same_api || linkedin {
-            Ok(url)
-        } else {
-            Err(refuse())
-        }
     }
 }

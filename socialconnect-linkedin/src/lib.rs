@@ -10,6 +10,8 @@
 //! | [`posts`] | posts as a member or an organization, delete |
 //! | [`images`] | image upload: initialize, one streamed `PUT`, status until `AVAILABLE` |
 //! | [`rate_limits`] | the host's daily budgets per app and per member (LinkedIn sends no rate headers) |
+//! | [`videos`] | video upload: initialize with the size, one streamed `PUT` per part, finalize with the etags, status |
+//! | [`media`] | the processing status images and videos share |
 //! | [`organizations`] | the organizations a member administers, the posting-role check |
 //! | [`statistics`] | organization share statistics, follower facets, gains and total |
 //! | [`urn`] | URNs as a typed value; path and Rest.li encodings |
@@ -27,6 +29,7 @@ pub mod error;
 pub mod images;
 mod limits;
 pub mod little_text;
+pub mod media;
 mod oauth;
 pub mod organizations;
 mod paging;
@@ -34,6 +37,7 @@ pub mod posts;
 pub mod statistics;
 pub mod urn;
 pub mod version;
+pub mod videos;
 pub mod webhook;
 
 pub use client::{LinkedInClient, LinkedInConfig, RESTLI_PROTOCOL_VERSION};

@@ -39,6 +39,7 @@ pub struct Post {
     visibility: Visibility,
     reshare_disabled: bool,
     images: Vec<Urn>,
+    video: Option<Urn>,
 }
 
 impl Post {
@@ -50,6 +51,7 @@ impl Post {
             visibility: Visibility::Public,
             reshare_disabled: false,
             images: Vec::new(),
+            video: None,
         }
     }
 
@@ -68,12 +70,21 @@ impl Post {
     /// With one uploaded image ([`LinkedInClient::initialize_image_upload`]).
     pub fn with_image(mut self, image: Urn) -> Self {
         self.images = vec![image];
+        self.video = None;
         self
     }
 
     /// With several uploaded images (a multi-image post).
     pub fn with_images(mut self, images: Vec<Urn>) -> Self {
         self.images = images;
+        self.video = None;
+        self
+    }
+
+    /// With an uploaded video ([`LinkedInClient::upload_video`]), in place of any images.
+    pub fn with_video(mut self, video: Urn) -> Self {
+        self.video = Some(video);
+        self.images.clear();
         self
     }
 
@@ -91,7 +102,11 @@ impl Post {
             "isReshareDisabledByAuthor": self.reshare_disabled,
         });
         match self.images.as_slice() {
-            [] => {}
+            [] => {
+                if let Some(video) = &self.video {
+                    body["content"] = json!({ "media": { "id": video } });
+                }
+            }
             [one] => body["content"] = json!({ "media": { "id": one } }),
             many => {
                 let images: Vec<_> = many.iter().map(|id| json!({ "id": id })).collect();

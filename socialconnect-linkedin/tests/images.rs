@@ -13,7 +13,7 @@ use socialconnect_core::connect::poll::{PollBudget, PollOutcome};
 use socialconnect_core::http::{ByteStream, StreamingBody};
 use socialconnect_core::id::Purpose;
 use socialconnect_linkedin::Urn;
-use socialconnect_linkedin::images::ImageStatus;
+use socialconnect_linkedin::media::MediaStatus;
 use socialconnect_linkedin::posts::Post;
 use socialconnect_testkit::{JsonMock, fixture};
 use wiremock::matchers::{body_json, header, method, path, path_regex};
@@ -174,7 +174,7 @@ async fn an_upload_url_off_linkedin_is_refused_and_a_failed_image_is_an_outcome(
         matches!(
             outcome,
             PollOutcome::Failed {
-                status: ImageStatus::ProcessingFailed,
+                status: MediaStatus::ProcessingFailed,
                 ..
             }
         ),

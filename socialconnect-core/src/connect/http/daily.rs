@@ -19,7 +19,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use crate::error::{Error, PlatformError, Result};
 use crate::id::{ConnectionId, PlatformId};
 
-use super::ratelimit::covers;
+use super::operation::covers;
 
 /// The most counters kept; past this, the counters of earlier days go first.
 const MAX_COUNTERS: usize = 100_000;

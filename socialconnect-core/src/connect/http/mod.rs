@@ -4,6 +4,7 @@
 mod client;
 mod daily;
 mod hyper_transport;
+mod operation;
 mod ratelimit;
 mod request;
 #[cfg(feature = "reqwest")]

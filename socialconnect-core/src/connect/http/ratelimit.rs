@@ -15,6 +15,7 @@ use crate::error::Result;
 use crate::id::{ConnectionId, PlatformId};
 
 use super::daily::{DailyBudget, DailyCounters, DailyUsage};
+use super::operation::covers;
 
 /// The most per-connection limiters kept; past this the idle ones are dropped.
 const MAX_CONNECTION_LIMITERS: usize = 10_000;
@@ -123,14 +124,6 @@ impl PlatformLimits {
     pub fn with_daily(mut self, budget: DailyBudget) -> Self {
         self.per_day.push(budget);
         self
-    }
-}
-
-pub(crate) fn covers(pattern: &str, operation: &str) -> bool {
-    if pattern.ends_with('.') {
-        operation.starts_with(pattern)
-    } else {
-        operation == pattern
     }
 }
 
