@@ -262,4 +262,18 @@ pub trait Platform: Send + Sync {
     fn scopes_for(&self, _purpose: crate::id::Purpose) -> Vec<Scope> {
         Vec::new()
     }
+
+    /// When the grant behind `tokens` ends for good, whatever refreshing does, so the end user
+    /// can be asked to reconnect ahead of it. Default: the refresh token's end when there is
+    /// one (a rotated refresh token carries its own), unknown otherwise (a platform may extend
+    /// a grant without a refresh token, as Meta re-exchanges long-lived tokens). A platform
+    /// whose grant ends with its access token when there is no refresh token (LinkedIn) says
+    /// so.
+    fn grant_ends(&self, tokens: &TokenSet) -> crate::token::Expiry {
+        if tokens.refresh_token.is_some() {
+            tokens.refresh_expires
+        } else {
+            crate::token::Expiry::Unknown
+        }
+    }
 }

@@ -225,11 +225,16 @@ impl SocialConnect {
             )
             .await
             .inspect_err(|e| self.inner.alerts.observe(key, e, self.inner.clock.now()))?;
+        let grant_ends = platform.grant_ends(&tokens);
+        self.inner
+            .alerts
+            .check_grant_end(key, grant_ends, self.inner.clock.now());
         Ok(Session {
             hub: self.inner.clone(),
             key: key.clone(),
             purpose,
             tokens,
+            grant_ends,
             client: ClientInfo::default(),
         })
     }

@@ -1,6 +1,7 @@
 //! A session: a fresh token for one connection and purpose, and an HTTP handle that logs.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use serde::de::DeserializeOwned;
 
@@ -11,9 +12,9 @@ use crate::access_log::{ClientInfo, Outcome, UsageEntry};
 use crate::alert::{Alert, AlertCounter, AlertSink, AlertThresholds, Threshold};
 use crate::error::{Error, ErrorKind, ReconnectReason, Result};
 use crate::http::{ApiRequest, ApiResponse, HttpClient};
-use crate::id::{ConnectionKey, Purpose};
+use crate::id::{ConnectionId, ConnectionKey, Purpose};
 use crate::secret::AccessToken;
-use crate::token::TokenSet;
+use crate::token::{Expiry, TokenSet};
 
 /// What a session is for: one connection, one purpose, a token that was fresh when it opened.
 ///
@@ -26,6 +27,7 @@ pub struct Session {
     pub(super) key: ConnectionKey,
     pub(super) purpose: Purpose,
     pub(super) tokens: TokenSet,
+    pub(super) grant_ends: Expiry,
     pub(super) client: ClientInfo,
 }
 
@@ -64,6 +66,13 @@ impl Session {
     /// The token set (scopes, expiry, account id).
     pub fn tokens(&self) -> &TokenSet {
         &self.tokens
+    }
+
+    /// When the connection's grant ends for good, whatever refreshing does (see
+    /// [`Platform::grant_ends`](crate::platform::Platform::grant_ends)): the date to ask the
+    /// end user to reconnect by.
+    pub fn grant_ends(&self) -> Expiry {
+        self.grant_ends
     }
 
     /// The hub's HTTP client.
@@ -189,7 +198,13 @@ pub(crate) struct HubAlerts {
     sink: Arc<dyn AlertSink>,
     reconnect: AlertCounter,
     rate_limit: AlertCounter,
+    reconnect_warning: TimeDelta,
+    /// The grant end each connection was last warned about.
+    warned: Mutex<HashMap<ConnectionId, DateTime<Utc>>>,
 }
+
+/// The most connections remembered as warned; past this, those whose grant ended are dropped.
+const MAX_WARNED: usize = 100_000;
 
 /// A platform's rate-limit exhaustion is reported at most once per this window: a throttled
 /// platform answers every call with 429 until the window resets, and one alert says it all.
@@ -201,7 +216,33 @@ impl HubAlerts {
             sink,
             reconnect: AlertCounter::new(thresholds.reconnect_required),
             rate_limit: AlertCounter::new(Threshold::new(1, RATE_LIMIT_ALERT_WINDOW)),
+            reconnect_warning: thresholds.reconnect_warning,
+            warned: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Raises [`Alert::ReconnectSoon`] when `key`'s grant ends within the warning window, once
+    /// per connection and end.
+    pub(crate) fn check_grant_end(&self, key: &ConnectionKey, ends: Expiry, now: DateTime<Utc>) {
+        let Expiry::At(ends_at) = ends else { return };
+        if ends_at - now > self.reconnect_warning {
+            return;
+        }
+        {
+            let mut warned = self.warned.lock().unwrap_or_else(|p| p.into_inner());
+            if warned.get(&key.connection) == Some(&ends_at) {
+                return;
+            }
+            if warned.len() >= MAX_WARNED {
+                warned.retain(|_, end| *end > now);
+            }
+            warned.insert(key.connection, ends_at);
+        }
+        self.raise(&Alert::ReconnectSoon {
+            platform: key.platform.clone(),
+            connection: key.connection,
+            ends_at,
+        });
     }
 
     /// Delivers one alert.

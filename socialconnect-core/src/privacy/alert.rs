@@ -51,6 +51,19 @@ pub enum Alert {
         /// How many times within the window (the threshold that was crossed).
         count: u32,
     },
+    /// A connection's grant ends soon and cannot be extended by refreshing (LinkedIn's refresh
+    /// token counts down from the original grant; a grant with no refresh token ends with its
+    /// access token): ask the end user to reconnect before `ends_at`. Raised once per
+    /// connection and end, by the first session opened inside
+    /// [`AlertThresholds::reconnect_warning`].
+    ReconnectSoon {
+        /// The platform.
+        platform: PlatformId,
+        /// The connection.
+        connection: ConnectionId,
+        /// When the grant ends.
+        ends_at: DateTime<Utc>,
+    },
     /// A platform's rate limit is exhausted for the app.
     RateLimitExhausted {
         /// The platform.
@@ -86,6 +99,7 @@ impl Alert {
         match self {
             Alert::TokenRevokedByPlatform { .. } => "token_revoked_by_platform",
             Alert::RepeatedReconnectRequired { .. } => "repeated_reconnect_required",
+            Alert::ReconnectSoon { .. } => "reconnect_soon",
             Alert::RateLimitExhausted { .. } => "rate_limit_exhausted",
             Alert::RepeatedApiKeyFailures { .. } => "repeated_api_key_failures",
             Alert::ConsentChainBroken { .. } => "consent_chain_broken",
@@ -104,6 +118,15 @@ impl fmt::Display for Alert {
             Alert::RepeatedReconnectRequired { connection, count } => write!(
                 f,
                 "connection {connection} needed reconnecting {count} times"
+            ),
+            Alert::ReconnectSoon {
+                platform,
+                connection,
+                ends_at,
+            } => write!(
+                f,
+                "{platform} connection {connection} must be reconnected before {}",
+                ends_at.to_rfc3339()
             ),
             Alert::RateLimitExhausted {
                 platform,
@@ -160,6 +183,18 @@ impl AlertSink for TracingAlerts {
             Alert::RepeatedReconnectRequired { connection, count } => {
                 tracing::warn!(target: T, alert = name, %connection, count, "{alert}")
             }
+            Alert::ReconnectSoon {
+                platform,
+                connection,
+                ends_at,
+            } => tracing::warn!(
+                target: T,
+                alert = name,
+                %platform,
+                %connection,
+                ends_at = %ends_at.to_rfc3339(),
+                "{alert}"
+            ),
             Alert::RateLimitExhausted {
                 platform,
                 retry_after,
@@ -240,6 +275,10 @@ pub struct AlertThresholds {
     /// Reconnect-required errors on one connection before
     /// [`Alert::RepeatedReconnectRequired`] (default: 3 within 24 hours).
     pub reconnect_required: Threshold,
+    /// How far ahead of a grant's hard end (a refresh token that counts down from the original
+    /// grant, like LinkedIn's; or an access token with no refresh token) a session raises
+    /// [`Alert::ReconnectSoon`] (default: 30 days).
+    pub reconnect_warning: TimeDelta,
 }
 
 impl Default for AlertThresholds {
@@ -247,6 +286,7 @@ impl Default for AlertThresholds {
         Self {
             api_key_failures: Threshold::new(5, TimeDelta::minutes(10)),
             reconnect_required: Threshold::new(3, TimeDelta::hours(24)),
+            reconnect_warning: TimeDelta::days(30),
         }
     }
 }
@@ -255,6 +295,12 @@ impl AlertThresholds {
     /// Sets the API-key failure threshold.
     pub fn with_api_key_failures(mut self, count: u32, window: TimeDelta) -> Self {
         self.api_key_failures = Threshold::new(count, window);
+        self
+    }
+
+    /// Sets how far ahead of a grant's end [`Alert::ReconnectSoon`] is raised.
+    pub fn with_reconnect_warning(mut self, ahead: TimeDelta) -> Self {
+        self.reconnect_warning = ahead;
         self
     }
 

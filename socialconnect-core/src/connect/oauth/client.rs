@@ -140,10 +140,14 @@ impl OAuthClient {
         }
     }
 
-    /// Refreshes `tokens` with their refresh token; a set without one cannot be refreshed and
-    /// needs the user again (`ReconnectRequired`, expired).
+    /// Refreshes `tokens` with their refresh token; a set without one, or whose refresh token
+    /// has passed its end, cannot be refreshed and needs the user again (`ReconnectRequired`,
+    /// expired) — nothing is sent.
     pub async fn refresh_set(&self, tokens: &TokenSet) -> Result<TokenSet> {
         match &tokens.refresh_token {
+            Some(_) if tokens.refresh_expires.is_past(self.clock.now()) => {
+                Err(Error::reconnect(crate::error::ReconnectReason::Expired))
+            }
             Some(refresh) => self.refresh(refresh).await,
             None => Err(Error::reconnect(crate::error::ReconnectReason::Expired)),
         }
