@@ -1,9 +1,9 @@
-//! The test kit's conformance suite against LinkedIn sign-in and the versioned REST API: the
-//! kit's OAuth simulator in LinkedIn's dialect (its paths, OIDC `sub`), the read the
-//! organization-role listing, the write a member post.
+//! The test kit's conformance suite against LinkedIn sign-in and the versioned REST API, on the
+//! kit's LinkedIn simulator (the sign-in dialect, the `LinkedIn-Version` and Rest.li protocol
+//! checks, bearer and scope checks): the read the organization-role listing, the write a
+//! member post.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use chrono::Utc;
 use socialconnect_core::id::{PlatformId, Purpose, Scope};
@@ -11,35 +11,18 @@ use socialconnect_core::platform::Platform;
 use socialconnect_core::secret::ClientSecret;
 use socialconnect_linkedin::posts::Post;
 use socialconnect_linkedin::{LinkedInClient, LinkedInConfig, LinkedInLogin, Urn};
+use socialconnect_testkit::ManualClock;
 use socialconnect_testkit::conformance::{self, Operation, Suite};
-use socialconnect_testkit::{JsonMock, ManualClock, OAuthSimulator, fixture};
-use wiremock::matchers::{method, path};
-use wiremock::{Mock, ResponseTemplate};
+use socialconnect_testkit::linkedin::LinkedInSimulator;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn linkedin_login_passes_the_conformance_suite() {
     let clock = Arc::new(ManualClock::new(Utc::now()));
-    let sim = OAuthSimulator::builder()
+    let sim = LinkedInSimulator::builder()
         .clock(clock.clone())
-        .authorize_path("/oauth/v2/authorization")
-        .token_path("/oauth/v2/accessToken")
-        .revoke_path("/oauth/v2/revoke")
-        .userinfo_path("/v2/userinfo")
-        .userinfo_id_field("sub")
-        .access_token_lifetime(Duration::from_secs(60 * 24 * 3600))
+        .organization("2414183", "Sim Bakery", "ADMINISTRATOR", "APPROVED")
+        .organization("999", "Pending Co", "ADMINISTRATOR", "REQUESTED")
         .start()
-        .await;
-    JsonMock::new(
-        "GET",
-        "/rest/organizationAcls",
-        fixture!("conformance/acls"),
-    )
-    .mount(sim.server())
-    .await;
-    Mock::given(method("POST"))
-        .and(path("/rest/posts"))
-        .respond_with(ResponseTemplate::new(201).insert_header("x-restli-id", "urn:li:share:1"))
-        .mount(sim.server())
         .await;
     let config = LinkedInConfig::new(sim.client_id(), ClientSecret::new(sim.client_secret()))
         .with_api_base(sim.base_url())
@@ -51,7 +34,9 @@ async fn linkedin_login_passes_the_conformance_suite() {
         Arc::new(LinkedInLogin::new(&client, platform_clock.clone()).expect("sign-in"))
             as Arc<dyn Platform>
     })
-    .scopes(&Scope::parse_list("openid profile w_member_social"));
+    .scopes(&Scope::parse_list(
+        "openid profile w_member_social r_organization_social",
+    ));
 
     let read_config = config.clone();
     let suite = suite.read(Operation::new(
@@ -65,6 +50,7 @@ async fn linkedin_login_passes_the_conformance_suite() {
         },
     ));
     let write_config = config.clone();
+    let member = Urn::person(sim.member_sub()).expect("the simulator's member");
     let suite = suite.write(Operation::new(
         "post as the member",
         "POST",
@@ -72,18 +58,17 @@ async fn linkedin_login_passes_the_conformance_suite() {
         Purpose::Publishing,
         move |s| {
             let client = LinkedInClient::new(write_config.clone(), s.http().clone());
+            let author = member.clone();
             async move {
-                let author =
-                    Urn::person(&s.key().subject.to_string()).or_else(|_| Urn::person("member"))?;
                 client
-                    .create_post(&s, &Post::new(author, "conformance"))
+                    .create_post(&s, &Post::new(author, "conformance (on the simulator)"))
                     .await
             }
         },
     ));
 
     let report = conformance::run(&sim, suite).await;
-    println!("{report}");
     report.assert_passed();
     assert!(report.case_count() >= 40, "{} cases", report.case_count());
+    sim.assert_no_unexpected();
 }

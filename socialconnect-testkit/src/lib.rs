@@ -11,6 +11,9 @@
 //! - [`tiktok::TikTokSimulator`]: TikTok for Developers (Login Kit with rotating refresh
 //!   tokens, the Display API, Content Posting with chunked uploads assembled and checked
 //!   against `Content-Range`, status progression, signed webhook deliveries).
+//! - [`linkedin::LinkedInSimulator`]: LinkedIn (OAuth with OIDC `userinfo`, the versioned
+//!   REST API with its version and Rest.li checks, posts, image and multipart video uploads,
+//!   organization roles and statistics, comments, signed webhook notifications).
 //! - [`sim`]: the simulator core every simulator builds on (server and catch-all, the browser
 //!   step, replies, fault queues).
 //! - [`CatchAll`]: a lowest-priority mock that fails the test naming any request no other mock
@@ -64,6 +67,7 @@ pub mod clock;
 pub mod conformance;
 pub mod fixtures;
 pub mod harness;
+pub mod linkedin;
 pub mod meta;
 pub mod mock;
 pub mod oauth;

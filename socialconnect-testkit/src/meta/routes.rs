@@ -12,6 +12,7 @@ use super::state::{Ctx, Graph, Object, State, Usage};
 use super::wire::{ErrorField, Params, Reply, graph_error, invalid_param, unknown_object};
 use super::{GraphFault, instagram, login, pages, whatsapp};
 use crate::catch_all::UNEXPECTED_STATUS;
+use crate::sim;
 
 /// Mounts the Graph routes on `server`.
 pub(crate) async fn mount(server: &MockServer, graph: &Arc<Graph>) {
@@ -49,12 +50,9 @@ impl Respond for Responder {
             return ResponseTemplate::new(UNEXPECTED_STATUS);
         };
         let header = |name: &str| request.headers.get(name).and_then(|v| v.to_str().ok());
-        let bearer = header("authorization").and_then(|h| {
-            let (scheme, token) = h.trim_start().split_once(' ')?;
-            scheme
-                .eq_ignore_ascii_case("bearer")
-                .then(|| token.trim().to_owned())
-        });
+        let bearer = header("authorization")
+            .and_then(sim::bearer_token)
+            .map(str::to_owned);
         let params = Params::parse(
             request.url.query_pairs().into_owned().collect(),
             header("content-type"),

@@ -9,7 +9,6 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use chrono::{DateTime, TimeDelta, Utc};
-use hmac::{KeyInit, Mac};
 use serde_json::{Value, json};
 use url::Url;
 
@@ -383,10 +382,7 @@ pub(crate) fn problem(record: &TokenRecord, now: DateTime<Utc>) -> Option<(Optio
 
 /// `hex(HMAC-SHA256(app_secret, token))`.
 pub(crate) fn appsecret_proof(app_secret: &str, token: &str) -> String {
-    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(app_secret.as_bytes())
-        .expect("HMAC takes keys of any length");
-    mac.update(token.as_bytes());
-    hex::encode(mac.finalize().into_bytes())
+    crate::sim::hmac_sha256_hex(app_secret.as_bytes(), &[token.as_bytes()])
 }
 
 /// The token kinds an endpoint accepts.

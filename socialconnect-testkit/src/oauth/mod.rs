@@ -17,6 +17,7 @@ use crate::sim::{self, SimOptions, SimServer};
 
 pub use builder::{OAuthSettings, OAuthSimulatorBuilder};
 pub use client_auth::ClientAuth;
+pub(crate) use provider::TokenState;
 pub(crate) use provider::new_log_id;
 pub use provider::pkce_s256;
 
@@ -25,6 +26,10 @@ pub use crate::sim::AuthorizeError;
 
 /// The scopes of a valid access token, `None` for an unknown, expired or revoked one.
 pub(crate) type ScopeCheck = Arc<dyn Fn(&str) -> Option<Vec<String>> + Send + Sync>;
+
+/// The state of an access token, for simulators whose platform tells an expired or revoked
+/// token from an unknown one.
+pub(crate) type TokenCheck = Arc<dyn Fn(&str) -> TokenState + Send + Sync>;
 use provider::{AuthorizeOutcome, Provider};
 
 /// A simulated OAuth 2.0 provider on a loopback [`MockServer`].
@@ -277,6 +282,13 @@ impl OAuthSimulator {
     pub(crate) fn scope_check(&self) -> ScopeCheck {
         let provider = Arc::clone(&self.provider);
         Arc::new(move |token: &str| provider.access_token_scopes(token))
+    }
+
+    /// What a platform simulator's API routes check bearer tokens with when the platform
+    /// answers an expired or revoked token differently from an unknown one.
+    pub(crate) fn token_check(&self) -> TokenCheck {
+        let provider = Arc::clone(&self.provider);
+        Arc::new(move |token: &str| provider.token_state(token))
     }
 
     // ---- unexpected requests ---------------------------------------------------------------

@@ -18,8 +18,7 @@ use url::Url;
 use super::builder::OAuthSettings;
 use super::client_auth::{self, ClientAuth, param};
 use super::{AuthorizeError, AuthorizeRequest, IssuedTokens, TokenFault};
-use crate::sim::SimOptions;
-use crate::sim::{FaultQueue, Reply};
+use crate::sim::{self, FaultQueue, Reply, SimOptions};
 
 /// How long an authorization code can be redeemed (RFC 6749 §4.1.2 recommends at most ten
 /// minutes).
@@ -553,7 +552,7 @@ impl Provider {
             let mut st = self.lock();
             st.counters.userinfo += 1;
             let token = authorization
-                .and_then(bearer_token)
+                .and_then(sim::bearer_token)
                 .or_else(|| param(query, "access_token"));
             token.is_some_and(|t| self.access_valid(&st, t))
         };
@@ -587,6 +586,19 @@ impl Provider {
 
     pub(crate) fn is_valid(&self, access_token: &str) -> bool {
         self.access_valid(&self.lock(), access_token)
+    }
+
+    /// What the provider knows of `access_token`: its scopes while active, else why not.
+    pub(crate) fn token_state(&self, access_token: &str) -> TokenState {
+        let st = self.lock();
+        match st.access.get(access_token) {
+            None => TokenState::Unknown,
+            Some(a) if a.revoked => TokenState::Revoked,
+            Some(a) if a.force_expired || a.expires_at.is_some_and(|at| self.now() >= at) => {
+                TokenState::Expired
+            }
+            Some(a) => TokenState::Active(a.scopes.clone()),
+        }
     }
 
     pub(crate) fn access_token_scopes(&self, access_token: &str) -> Option<Vec<String>> {
@@ -633,6 +645,19 @@ impl Provider {
     pub(crate) fn last_client_auth(&self) -> Option<ClientAuth> {
         self.lock().last_client_auth
     }
+}
+
+/// An access token as the provider sees it, for a platform simulator's bearer check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum TokenState {
+    /// Issued here, neither expired nor revoked, with these scopes.
+    Active(Vec<String>),
+    /// Issued here and past its lifetime (or expired by the test).
+    Expired,
+    /// Issued here and revoked.
+    Revoked,
+    /// Never issued here.
+    Unknown,
 }
 
 /// What a refresh does with the refresh token it used.
@@ -708,13 +733,6 @@ fn is_valid_verifier(v: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'))
 }
 
-fn bearer_token(header: &str) -> Option<&str> {
-    let (scheme, token) = header.trim_start().split_once(' ')?;
-    scheme
-        .eq_ignore_ascii_case("bearer")
-        .then_some(token.trim())
-}
-
 /// A fresh request id in the shape of TikTok's `log_id` (a UTC timestamp and random hex).
 pub(crate) fn new_log_id() -> String {
     let hex = uuid::Uuid::new_v4().simple().to_string();
@@ -769,12 +787,5 @@ mod tests {
         assert!(!is_valid_verifier(&"a".repeat(42)));
         assert!(!is_valid_verifier(&"a".repeat(129)));
         assert!(!is_valid_verifier(&format!("{}+", "a".repeat(43))));
-    }
-
-    #[test]
-    fn bearer_parsing() {
-        assert_eq!(bearer_token("Bearer abc"), Some("abc"));
-        assert_eq!(bearer_token("bearer  abc "), Some("abc"));
-        assert_eq!(bearer_token("Basic abc"), None);
     }
 }

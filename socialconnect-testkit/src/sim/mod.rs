@@ -9,6 +9,8 @@
 //! - [`Reply`]: a JSON (or text, or empty) answer with headers and a delay, turned into a
 //!   wiremock response in one place.
 //! - [`FaultQueue`]: faults queued by the test, each used once, matched by path.
+//! - [`bearer_token`], [`json_body`], [`hmac_sha256_hex`]: the bearer token, a JSON body and
+//!   the hex HMAC-SHA256 of webhook signatures, read and computed one way for every simulator.
 //! - [`SimBuilder`]: the builder every simulator is configured with. The setters all
 //!   platforms share (redirect URIs, granted scopes, token latency, the clock) are written
 //!   once on it; a simulator adds its own settings type, setters and `start`.
@@ -17,6 +19,7 @@ mod browser;
 mod builder;
 mod faults;
 mod reply;
+mod request;
 mod server;
 
 pub use browser::{AuthorizeError, authorize};
@@ -24,4 +27,5 @@ pub use builder::SimBuilder;
 pub(crate) use builder::SimOptions;
 pub use faults::FaultQueue;
 pub use reply::{Body, Reply};
+pub use request::{bearer_token, hmac_sha256_hex, json_body};
 pub use server::SimServer;

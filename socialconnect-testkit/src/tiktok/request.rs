@@ -57,10 +57,7 @@ pub(crate) struct Call<'a> {
 impl Call<'_> {
     /// The body as JSON: `Ok(None)` for an empty body, `Err` for one that is not JSON.
     pub(crate) fn json(&self) -> Result<Option<Value>, serde_json::Error> {
-        if self.body.iter().all(u8::is_ascii_whitespace) {
-            return Ok(None);
-        }
-        serde_json::from_slice(self.body).map(Some)
+        crate::sim::json_body(self.body)
     }
 
     /// A query parameter.

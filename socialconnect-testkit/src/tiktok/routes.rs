@@ -10,7 +10,7 @@ use super::request::{Call, Route};
 use super::state::{Api, Cx, PostMode, Recorded};
 use super::{display, posting, upload, wire};
 use crate::catch_all::UNEXPECTED_STATUS;
-use crate::sim::Reply;
+use crate::sim::{self, Reply};
 
 /// Mounts the API and upload routes on `server`.
 pub(crate) async fn mount(server: &MockServer, api: &Arc<Api>) {
@@ -43,12 +43,9 @@ impl Respond for Responder {
             return ResponseTemplate::new(UNEXPECTED_STATUS);
         };
         let header = |name: &str| request.headers.get(name).and_then(|v| v.to_str().ok());
-        let bearer = header("authorization").and_then(|h| {
-            let (scheme, token) = h.trim_start().split_once(' ')?;
-            scheme
-                .eq_ignore_ascii_case("bearer")
-                .then(|| token.trim().to_owned())
-        });
+        let bearer = header("authorization")
+            .and_then(sim::bearer_token)
+            .map(str::to_owned);
         let call = Call {
             route,
             path,

@@ -2,9 +2,7 @@
 //! POSTed): the JSON envelope with `content` as a JSON string, and the `TikTok-Signature`
 //! header over `t + "." + body`.
 
-use hmac::{Hmac, KeyInit, Mac};
 use serde_json::{Value, json};
-use sha2::Sha256;
 
 /// The header a delivery's signature travels in.
 pub const SIGNATURE_HEADER: &str = "TikTok-Signature";
@@ -89,16 +87,15 @@ pub(crate) fn deliver(
 
 /// `hex(HMAC-SHA256(key = client_secret, msg = t + "." + body))`.
 fn sign(client_secret: &str, timestamp: i64, body: &[u8]) -> String {
-    let mut mac = Hmac::<Sha256>::new_from_slice(client_secret.as_bytes())
-        .expect("HMAC takes keys of any length");
-    mac.update(timestamp.to_string().as_bytes());
-    mac.update(b".");
-    mac.update(body);
-    hex::encode(mac.finalize().into_bytes())
+    let t = timestamp.to_string();
+    crate::sim::hmac_sha256_hex(client_secret.as_bytes(), &[t.as_bytes(), b".", body])
 }
 
 #[cfg(test)]
 mod tests {
+    use hmac::{Hmac, KeyInit, Mac};
+    use sha2::Sha256;
+
     use super::*;
 
     #[test]

@@ -11,14 +11,16 @@
 //! `SOCIALCONNECT_KEYRING` (`*k1:<base64 of 32 random bytes>`), run the same command, open the
 //! printed login URL, and paste the URL the browser was redirected to. The program then posts
 //! to the first Page the user manages and to its linked Instagram account, so use a test Page.
-//! The TikTok steps run in the sandbox only.
+//! The TikTok and LinkedIn steps run in the sandbox only.
 
+mod linkedin;
 mod tiktok;
 
 use std::io::BufRead;
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use linkedin::LinkedInSandbox;
 use socialconnect_core::access_log::AccessLog;
 use socialconnect_core::age::{AgeAttestation, AgeBand, Jurisdiction};
 use socialconnect_core::consent::{CollectionMethod, ConsentEvent, ConsentLedger, ConsentRequest};
@@ -42,7 +44,7 @@ use socialconnect_testkit::meta::GraphSimulator;
 use tiktok::TikTokSandbox;
 use url::Url;
 
-const STEPS: usize = 15;
+const STEPS: usize = 20;
 
 pub(crate) fn step(n: usize, text: impl std::fmt::Display) {
     println!("[{n:>2}/{STEPS}] {text}");
@@ -126,9 +128,16 @@ async fn run() -> Result<()> {
         Mode::Offline(_) => Some(TikTokSandbox::start(&http).await),
         Mode::Real { .. } => None,
     };
+    let linkedin = match &mode {
+        Mode::Offline(_) => Some(LinkedInSandbox::start(&http).await),
+        Mode::Real { .. } => None,
+    };
     let mut builder = SocialConnect::builder();
     if let Some(tt) = &tiktok {
         builder = builder.platform(Arc::new(tt.platform()?));
+    }
+    if let Some(li) = &linkedin {
+        builder = builder.platform(Arc::new(li.platform()?));
     }
     let hub = builder
         .http(http)
@@ -156,6 +165,9 @@ async fn run() -> Result<()> {
     if tiktok.is_some() {
         platforms.push(PlatformId::TIKTOK);
     }
+    if linkedin.is_some() {
+        platforms.push(PlatformId::LINKEDIN);
+    }
     for platform in platforms {
         for purpose in [
             Purpose::AccountConnection,
@@ -176,7 +188,7 @@ async fn run() -> Result<()> {
     }
     step(
         3,
-        "Age-checked and recorded consent: connection, publishing, analytics on Facebook, Instagram and TikTok",
+        "Age-checked and recorded consent: connection, publishing, analytics on Facebook, Instagram, TikTok and LinkedIn",
     );
 
     let fb = connect(
@@ -304,6 +316,21 @@ async fn run() -> Result<()> {
         }
     };
 
+    match &linkedin {
+        Some(sandbox) => {
+            let li = sandbox.connect(&hub, &subject, 11).await?;
+            let org = sandbox.organizations(&hub, &li, 12).await?;
+            sandbox.post_with_image(&hub, &li, 13).await?;
+            sandbox.post_as_organization(&hub, &li, &org, 14).await?;
+            sandbox.statistics(&hub, &li, &org, 15).await?;
+        }
+        None => {
+            for n in 11..=15 {
+                step(n, "LinkedIn: runs in the sandbox only (skipped)");
+            }
+        }
+    }
+
     // Export first, while the user's connections still exist, so the export shows what it
     // holds; Meta's data-deletion callback below erases the Meta connections.
     let mut export = Vec::new();
@@ -312,7 +339,7 @@ async fn run() -> Result<()> {
     let doc: serde_json::Value =
         serde_json::from_slice(&export).map_err(|e| Error::storage("re-reading the export", e))?;
     step(
-        11,
+        16,
         format!(
             "Exported the user's data: {} bytes of JSON ({} connections, {} consent records, {} usage-log entries, no tokens)",
             export.len(),
@@ -339,7 +366,7 @@ async fn run() -> Result<()> {
     );
     let deletion = privacy.data_deletion(body.as_bytes()).await?;
     step(
-        12,
+        17,
         format!(
             "Handled a signed data-deletion callback: answered {}",
             deletion.to_json()
@@ -352,13 +379,13 @@ async fn run() -> Result<()> {
     ));
 
     match (&tiktok, &tt) {
-        (Some(sandbox), Some(_)) => sandbox.authorization_removed(&hub, 13).await?,
-        _ => step(13, "TikTok: runs in the sandbox only (skipped)"),
+        (Some(sandbox), Some(_)) => sandbox.authorization_removed(&hub, 18).await?,
+        _ => step(18, "TikTok: runs in the sandbox only (skipped)"),
     }
 
     let erased = hub.erase(&subject, "quickstart-operator").await?;
     step(
-        14,
+        19,
         format!(
             "Erased the user: {}",
             erased
@@ -380,7 +407,7 @@ async fn run() -> Result<()> {
 
     let left = hub.connections(&subject).await?.len() + hub.ledger().history(&subject).await?.len();
     step(
-        15,
+        20,
         format!(
             "Checked: {left} records of the user left; removing {}",
             dir.display()
@@ -392,6 +419,9 @@ async fn run() -> Result<()> {
         sim.assert_no_unexpected();
     }
     if let Some(sandbox) = &tiktok {
+        sandbox.assert_no_unexpected();
+    }
+    if let Some(sandbox) = &linkedin {
         sandbox.assert_no_unexpected();
     }
     Ok(())
