@@ -32,8 +32,22 @@ pub struct Comment {
 
 #[derive(Deserialize)]
 struct CommentWire {
-    #[serde(default, alias = "$URN", deserialize_with = "decode::opt_id")]
+    // Responses carry `id`, `$URN` and `commentUrn` side by side (UNCONFIRMED which): each is
+    // read on its own, so two present at once are not a duplicate field.
+    #[serde(default, deserialize_with = "decode::opt_id")]
     id: Option<String>,
+    #[serde(
+        default,
+        rename = "$URN",
+        deserialize_with = "decode::opt_bounded_string::<_, 512>"
+    )]
+    urn: Option<String>,
+    #[serde(
+        default,
+        rename = "commentUrn",
+        deserialize_with = "decode::opt_bounded_string::<_, 512>"
+    )]
+    comment_urn: Option<String>,
     #[serde(default, deserialize_with = "decode::opt_bounded_string::<_, 512>")]
     actor: Option<String>,
     #[serde(default)]
@@ -57,7 +71,7 @@ struct CreatedWire {
 impl From<CommentWire> for Comment {
     fn from(w: CommentWire) -> Self {
         Comment {
-            id: w.id,
+            id: w.id.or(w.comment_urn).or(w.urn),
             actor: w.actor,
             text: w.message.and_then(|m| m.text),
             created_at: w.created.and_then(|c| c.time),

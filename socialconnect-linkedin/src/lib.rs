@@ -12,6 +12,7 @@
 //! | [`rate_limits`] | the host's daily budgets per app and per member (LinkedIn sends no rate headers) |
 //! | [`videos`] | video upload: initialize with the size, one streamed `PUT` per part, finalize with the etags, status |
 //! | [`media`] | the processing status images and videos share |
+//! | [`member`] | the member behind a token: typed OIDC `userinfo` (`locale` in either shape), token introspection |
 //! | [`organizations`] | the organizations a member administers, the posting-role check |
 //! | [`statistics`] | organization share statistics, follower facets, gains and total |
 //! | [`urn`] | URNs as a typed value; path and Rest.li encodings |
@@ -30,6 +31,7 @@ pub mod images;
 mod limits;
 pub mod little_text;
 pub mod media;
+pub mod member;
 mod oauth;
 pub mod organizations;
 mod paging;

@@ -18,7 +18,7 @@ use socialconnect_core::platform::{
     AccountInfo, OAuthSpec, PkceMode, Platform, Revocation, TokenDialect,
 };
 use socialconnect_core::secret::{AuthCode, PkceVerifier};
-use socialconnect_core::token::TokenSet;
+use socialconnect_core::token::{Expiry, TokenSet};
 use socialconnect_core::{Error, Result};
 use url::Url;
 
@@ -117,6 +117,17 @@ impl Platform for LinkedInLogin {
 
     async fn account(&self, tokens: &TokenSet) -> Result<AccountInfo> {
         self.standard.account(tokens).await
+    }
+
+    /// With a refresh token (apps approved for programmatic refresh), the grant ends with it:
+    /// it counts down from the original grant, 365 days, and a refresh never extends it.
+    /// Without one, it ends with the 60-day access token.
+    fn grant_ends(&self, tokens: &TokenSet) -> Expiry {
+        if tokens.refresh_token.is_some() {
+            tokens.refresh_expires
+        } else {
+            tokens.access_expires
+        }
     }
 
     fn scopes_for(&self, purpose: Purpose) -> Vec<Scope> {

@@ -27,13 +27,18 @@ pub struct OrganizationRole {
 }
 
 impl OrganizationRole {
-    /// Whether the role lets the member post as the organization (an approved
-    /// `ADMINISTRATOR`, `DIRECT_SPONSORED_CONTENT_POSTER` or `RECRUITING_POSTER`).
+    /// Whether the role lets the member post as the organization: an approved
+    /// `ADMINISTRATOR`, `DIRECT_SPONSORED_CONTENT_POSTER` or `RECRUITING_POSTER` (the fact
+    /// sheet, from the Share API page), or `CONTENT_ADMINISTRATOR` (the Videos API page lists
+    /// `w_organization_social` as open to the "content admin").
     pub fn can_post(&self) -> bool {
         self.state == "APPROVED"
             && matches!(
                 self.role.as_str(),
-                "ADMINISTRATOR" | "DIRECT_SPONSORED_CONTENT_POSTER" | "RECRUITING_POSTER"
+                "ADMINISTRATOR"
+                    | "DIRECT_SPONSORED_CONTENT_POSTER"
+                    | "RECRUITING_POSTER"
+                    | "CONTENT_ADMINISTRATOR"
             )
     }
 }
@@ -110,7 +115,8 @@ impl LinkedInClient {
                     Some(PlatformId::LINKEDIN),
                     format!(
                         "the member holds no approved posting role (ADMINISTRATOR, \
-                         DIRECT_SPONSORED_CONTENT_POSTER, RECRUITING_POSTER) on {organization}"
+                         DIRECT_SPONSORED_CONTENT_POSTER, RECRUITING_POSTER, \
+                         CONTENT_ADMINISTRATOR) on {organization}"
                     ),
                 ))),
             })

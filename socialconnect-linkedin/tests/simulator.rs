@@ -231,7 +231,8 @@ async fn the_simulators_refusals_come_back_typed() {
     assert_eq!(err.kind(), ErrorKind::MissingScopes);
     assert!(sim.posts().is_empty());
 
-    // Last: after a day limit the client holds back its LinkedIn calls until midnight UTC.
+    // Last: a day limit on one resource is throttled until midnight UTC; it does not pause
+    // LinkedIn's other resources.
     sim.fail_next_day_limit("/rest/posts");
     let err = env
         .client
@@ -247,6 +248,15 @@ async fn the_simulators_refusals_come_back_typed() {
         ),
         "{err:?}"
     );
+    let roles = env
+        .client
+        .organization_roles(
+            &session,
+            socialconnect_core::connect::paging::PageBudget::default(),
+        )
+        .await
+        .unwrap();
+    assert!(!roles.items.is_empty());
 
     // A sunset version pin is a configuration error naming the version.
     let old = env_with_old_version().await;

@@ -229,6 +229,27 @@ impl Harness {
         tokens: &TokenSet,
         purpose: Purpose,
     ) -> Session {
+        match self
+            .try_session_with_tokens(platform, tokens, purpose)
+            .await
+        {
+            Ok(session) => session,
+            Err(e) => panic!("no session on {platform}: {e}"),
+        }
+    }
+
+    /// Like [`session_with_tokens`](Self::session_with_tokens), returning the hub's error
+    /// (tokens that cannot be refreshed, say).
+    ///
+    /// # Panics
+    ///
+    /// When the memory store refuses the tokens.
+    pub async fn try_session_with_tokens(
+        &self,
+        platform: &PlatformId,
+        tokens: &TokenSet,
+        purpose: Purpose,
+    ) -> Result<Session> {
         let key = ConnectionKey::new(
             self.subject.clone(),
             platform.clone(),
@@ -240,7 +261,7 @@ impl Harness {
             .await
             .expect("the memory token store stores");
         self.grant(Purpose::AccountConnection, Some(platform)).await;
-        self.session(&key, purpose).await
+        self.try_session(&key, purpose).await
     }
 }
 

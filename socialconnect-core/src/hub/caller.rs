@@ -182,7 +182,7 @@ impl ApiCaller {
     }
 
     /// The call path after the answer arrived: usage headers first (pause before the platform
-    /// refuses), then the classifiers; a rate limit with a known wait pauses the platform.
+    /// refuses), then the classifiers; a rate limit with a wait the platform announced pauses the platform.
     pub fn check(
         &self,
         http: &HttpClient,
@@ -201,10 +201,12 @@ impl ApiCaller {
             retry_after: wait,
         };
         let verdict = self.classifiers.classify(&exchange);
+        // Only a wait the platform announced (usage headers, `Retry-After`) pauses the whole
+        // platform; a wait a classifier worked out itself (LinkedIn's day limit, which holds
+        // for one resource and one app or member) is the caller's to honour.
         if let Err(e) = &verdict
-            && let ErrorKind::Throttled {
-                retry_after: Some(wait),
-            } = e.kind()
+            && let ErrorKind::Throttled { .. } = e.kind()
+            && let Some(wait) = wait
             && wait > Duration::ZERO
         {
             http.pause_platform(platform, wait);

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use chrono::Utc;
 use socialconnect_core::Session;
+use socialconnect_core::alert::{AlertThresholds, RecordingAlerts};
 use socialconnect_core::http::{HttpClient, RetryPolicy};
 use socialconnect_core::id::{PlatformId, Purpose, Scope};
 use socialconnect_core::secret::{AccessToken, ClientSecret};
@@ -44,6 +45,15 @@ pub async fn env() -> Env {
 
 /// As [`env`], sending through `http` (with the host's rate limits, say).
 pub async fn env_with(http: HttpClient) -> Env {
+    env_full(http, None).await
+}
+
+/// As [`env`], with the hub's alerts going to `alerts`.
+pub async fn env_alerting(alerts: Arc<RecordingAlerts>) -> Env {
+    env_full(http(), Some(alerts)).await
+}
+
+async fn env_full(http: HttpClient, alerts: Option<Arc<RecordingAlerts>>) -> Env {
     let server = MockServer::start().await;
     let catch_all = CatchAll::mount(&server).await;
     let base = Url::parse(&format!("{}/", server.uri())).unwrap();
@@ -53,11 +63,14 @@ pub async fn env_with(http: HttpClient) -> Env {
     let client = LinkedInClient::new(config, http.clone());
     let clock = Arc::new(ManualClock::new(Utc::now()));
     let login = LinkedInLogin::new(&client, clock.clone()).unwrap();
-    let harness = Harness::builder()
+    let mut harness = Harness::builder()
         .http(http)
         .clock(clock)
-        .platform(Arc::new(login))
-        .build();
+        .platform(Arc::new(login));
+    if let Some(sink) = alerts {
+        harness = harness.configure(move |b| b.alerts(sink, AlertThresholds::default()));
+    }
+    let harness = harness.build();
     Env {
         server,
         catch_all,
