@@ -131,3 +131,41 @@ async fn a_refresh_token_past_its_end_is_reconnect_required_without_a_request() 
     assert_eq!(err.kind(), ErrorKind::ReconnectRequired, "{err}");
     env.catch_all.assert_no_unexpected();
 }
+
+#[tokio::test]
+async fn tokens_of_a_thousand_characters_and_more_are_kept_whole() {
+    use socialconnect_core::platform::Platform;
+    use socialconnect_core::secret::AuthCode;
+
+    let env = env().await;
+    let access = format!("AQV{}", "x".repeat(1200));
+    let refresh = format!("AQX{}", "y".repeat(1000));
+    JsonMock::new(
+        "POST",
+        "/oauth/v2/accessToken",
+        serde_json::json!({
+            "access_token": access,
+            "expires_in": 5_184_000,
+            "refresh_token": refresh,
+            "refresh_token_expires_in": 31_536_000,
+            "scope": "openid,profile,w_member_social"
+        }),
+    )
+    .and(body_string_contains("grant_type=authorization_code"))
+    .expect(1)
+    .mount(&env.server)
+    .await;
+    let login = socialconnect_linkedin::LinkedInLogin::new(
+        &env.client,
+        Arc::new(socialconnect_core::clock::SystemClock),
+    )
+    .unwrap();
+    let redirect = url::Url::parse("https://host.example/callback").unwrap();
+    let set = login
+        .exchange_code(&AuthCode::new("code"), &redirect, None)
+        .await
+        .unwrap();
+    assert_eq!(set.access_token.expose_secret(), access);
+    assert_eq!(set.refresh_token.unwrap().expose_secret(), refresh);
+    assert!(matches!(set.refresh_expires, Expiry::At(_)));
+}

@@ -1,6 +1,6 @@
 //! End to end on the kit's LinkedIn simulator, through the crate's public API and the hub: a
 //! member connects, lists the organizations they administer, uploads an image and posts with
-//! it, posts and comments as the organization, reads its statistics; and the simulator's
+//! it, posts and comments as the organization, reads its statistics; uploads a video in parts and posts it; and the simulator's
 //! refusals come back as typed errors.
 
 mod common;
@@ -286,4 +286,50 @@ async fn env_with_old_version() -> (Env, socialconnect_core::Result<Urn>) {
         .create_post(&session, &Post::new(member, "x"))
         .await;
     (env, result)
+}
+
+#[tokio::test]
+async fn a_video_goes_up_in_parts_to_the_simulator_and_is_posted_once_available() {
+    use std::io::Write;
+
+    let env = env(None).await;
+    let (sim, client) = (&env.sim, &env.client);
+    let connected = env
+        .harness
+        .connect(&PlatformId::LINKEDIN, &Scope::parse_list(SCOPES), |url| {
+            sim.authorize(url)
+        })
+        .await;
+    let session = env
+        .harness
+        .session(&connected.key, Purpose::Publishing)
+        .await;
+    let member = Urn::parse(&sim.member_urn()).unwrap();
+    // Over two 4 MiB parts: three PUTs, each to its own URL.
+    let mut file = tempfile::NamedTempFile::new().unwrap();
+    file.write_all(&vec![7u8; 9 * 1024 * 1024]).unwrap();
+    file.flush().unwrap();
+    let video = client
+        .upload_video(&session, &member, file.path())
+        .await
+        .unwrap();
+    let budget = PollBudget::new(Duration::from_millis(5)).max_attempts(20);
+    let outcome = client
+        .wait_for_video(&session, &video, &budget)
+        .await
+        .unwrap();
+    assert!(matches!(outcome, PollOutcome::Done { .. }), "{outcome:?}");
+    assert_eq!(
+        sim.video_status(video.as_str()).as_deref(),
+        Some("AVAILABLE")
+    );
+    client
+        .create_post(
+            &session,
+            &Post::new(member, "Launch video").with_video(video),
+        )
+        .await
+        .unwrap();
+    assert_eq!(sim.posts().len(), 1);
+    sim.assert_no_unexpected();
 }
