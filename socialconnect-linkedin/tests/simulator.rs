@@ -1,7 +1,7 @@
 //! End to end on the kit's LinkedIn simulator, through the crate's public API and the hub: a
 //! member connects, lists the organizations they administer, uploads an image and posts with
-//! it, posts and comments as the organization, reads its statistics; uploads a video in parts and posts it; and the simulator's
-//! refusals come back as typed errors.
+//! it, posts and comments as the organization, reads its statistics; uploads a video in parts
+//! and posts it; and the simulator's refusals come back as typed errors.
 
 mod common;
 
