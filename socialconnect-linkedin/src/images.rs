@@ -6,13 +6,13 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::json;
 use socialconnect_core::connect::decode;
-use socialconnect_core::connect::poll::{PollBudget, PollOutcome, poll};
+use socialconnect_core::connect::poll::{PollBudget, PollOutcome};
 use socialconnect_core::http::{ApiRequest, StreamingBody};
 use socialconnect_core::{Result, Session};
 use url::Url;
 
 use crate::client::LinkedInClient;
-use crate::media::{MediaStatus, StatusWire};
+use crate::media::{Asset, MediaStatus};
 use crate::urn::Urn;
 
 /// Where to send an image's bytes, from `initializeUpload`.
@@ -88,14 +88,7 @@ impl LinkedInClient {
 
     /// The image's status.
     pub async fn image_status(&self, session: &Session, image: &Urn) -> Result<MediaStatus> {
-        let req = self
-            .rest(
-                http::Method::GET,
-                &format!("images/{}", image.path_segment()),
-            )?
-            .operation("images.status");
-        let wire: StatusWire = self.caller().send_json(session, req).await?;
-        Ok(wire.status())
+        self.asset_status(session, Asset::Image, image).await
     }
 
     /// Polls the image under `budget` until `AVAILABLE` (done) or `PROCESSING_FAILED`.
@@ -105,9 +98,7 @@ impl LinkedInClient {
         image: &Urn,
         budget: &PollBudget,
     ) -> Result<PollOutcome<Urn, MediaStatus>> {
-        poll(budget, |_| async move {
-            Ok(self.image_status(session, image).await?.step(image))
-        })
-        .await
+        self.wait_for_asset(session, Asset::Image, image, budget)
+            .await
     }
 }

@@ -16,7 +16,7 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::json;
 use socialconnect_core::connect::decode;
-use socialconnect_core::connect::poll::{PollBudget, PollOutcome, poll};
+use socialconnect_core::connect::poll::{PollBudget, PollOutcome};
 use socialconnect_core::connect::upload::{
     ChunkPlan, ChunkRules, ChunkedUpload, UploadInterrupted,
 };
@@ -27,7 +27,7 @@ use socialconnect_core::{Error, Result, Session};
 use url::Url;
 
 use crate::client::LinkedInClient;
-use crate::media::{MediaStatus, StatusWire};
+use crate::media::{Asset, MediaStatus};
 use crate::urn::Urn;
 
 /// The largest part accepted from LinkedIn's instructions (its parts are 4 MiB).
@@ -263,14 +263,7 @@ impl LinkedInClient {
 
     /// The video's status.
     pub async fn video_status(&self, session: &Session, video: &Urn) -> Result<MediaStatus> {
-        let req = self
-            .rest(
-                http::Method::GET,
-                &format!("videos/{}", video.path_segment()),
-            )?
-            .operation("videos.status");
-        let wire: StatusWire = self.caller().send_json(session, req).await?;
-        Ok(wire.status())
+        self.asset_status(session, Asset::Video, video).await
     }
 
     /// Polls the video under `budget` until `AVAILABLE` (done) or `PROCESSING_FAILED`.
@@ -280,10 +273,8 @@ impl LinkedInClient {
         video: &Urn,
         budget: &PollBudget,
     ) -> Result<PollOutcome<Urn, MediaStatus>> {
-        poll(budget, |_| async move {
-            Ok(self.video_status(session, video).await?.step(video))
-        })
-        .await
+        self.wait_for_asset(session, Asset::Video, video, budget)
+            .await
     }
 }
 
