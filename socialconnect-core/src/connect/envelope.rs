@@ -60,6 +60,7 @@ pub struct EnvelopeFormat {
     error_type: Option<String>,
     message: Option<String>,
     trace_id: Option<String>,
+    trace_header: Option<String>,
     transient: Option<String>,
     success_code: Option<String>,
 }
@@ -102,6 +103,13 @@ impl EnvelopeFormat {
     /// The platform's request or trace id (Meta `fbtrace_id`, TikTok `log_id`).
     pub fn trace_id(mut self, pointer: &str) -> Self {
         self.trace_id = Some(pointer.to_owned());
+        self
+    }
+
+    /// A response header carrying the request id when the body has none (Pinterest's
+    /// `x-pinterest-rid`), kept in the error for the platform's support.
+    pub fn trace_header(mut self, name: &str) -> Self {
+        self.trace_header = Some(name.to_ascii_lowercase());
         self
     }
 
@@ -445,7 +453,18 @@ impl ErrorMap {
             return None;
         }
         let outcome = self.outcome(&envelope, status).unwrap_or(Outcome::ByStatus);
-        let detail = Box::new(envelope.detail(platform, status));
+        let mut detail = envelope.detail(platform, status);
+        if detail.trace_id.is_none()
+            && let Some(id) = self
+                .format
+                .trace_header
+                .as_deref()
+                .and_then(|h| resp.header(h))
+                .filter(|id| !id.is_empty())
+        {
+            detail = detail.with_trace_id(id);
+        }
+        let detail = Box::new(detail);
         let message = detail.message.clone();
         Some(match outcome {
             Outcome::Reconnect(reason) => Error::ReconnectRequired {

@@ -24,9 +24,9 @@ use super::operation::covers;
 /// The most counters kept; past this, the counters of earlier days go first.
 const MAX_COUNTERS: usize = 100_000;
 
-/// A budget of calls per UTC day for the operations `operation` names: a name ending in `.`
-/// covers every operation it prefixes (`posts.` → `posts.create`, `posts.delete`), any other
-/// name only itself.
+/// A budget of calls per UTC day for the operations `operation` names: the empty name covers
+/// every operation, a name ending in `.` every operation it prefixes (`posts.` →
+/// `posts.create`, `posts.delete`), any other name only itself.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DailyBudget {
     /// The operation name or prefix counted.

@@ -1,10 +1,12 @@
-//! Operation-name patterns, shared by the rate windows and the daily budgets: a pattern ending
-//! in `.` covers every operation it prefixes (`video.` → `video.list`, `video.query`), any other
-//! pattern only itself.
+//! Operation-name patterns, shared by the rate windows and the daily budgets: the empty pattern
+//! covers every operation, a pattern ending in `.` every operation it prefixes (`video.` →
+//! `video.list`, `video.query`), any other pattern only itself.
 
 /// Whether `pattern` covers `operation`.
 pub(crate) fn covers(pattern: &str, operation: &str) -> bool {
-    if pattern.ends_with('.') {
+    if pattern.is_empty() {
+        true
+    } else if pattern.ends_with('.') {
         operation.starts_with(pattern)
     } else {
         operation == pattern
@@ -21,5 +23,6 @@ mod tests {
         assert!(!covers("video.", "videos.list"));
         assert!(covers("post.init", "post.init"));
         assert!(!covers("post.init", "post.init.photo"));
+        assert!(covers("", "anything.at_all"));
     }
 }

@@ -84,7 +84,7 @@ pub struct PlatformLimits {
     /// Across all calls made for one connection.
     pub per_connection: Option<RateLimit>,
     /// Documented windows keyed by the request's operation name
-    /// ([`ApiRequest::operation`](super::ApiRequest::operation)): a name ending in `.` covers
+    /// ([`ApiRequest::operation`](super::ApiRequest::operation)): the empty name covers every operation, a name ending in `.` covers
     /// every operation it prefixes (`video.` → `video.list`, `video.query`), any other name
     /// only itself. Every matching window applies. Counted per connection when the request
     /// has one (platforms count these per user token), per app otherwise.
