@@ -3,6 +3,7 @@
 
 use serde::Deserialize;
 use socialconnect_core::connect::decode;
+use socialconnect_core::connect::upload::check_upload_url;
 use socialconnect_core::connect::poll::{PollBudget, PollOutcome, PollStep, poll};
 use socialconnect_core::{Error, Result, Session};
 use url::Url;
@@ -122,18 +123,6 @@ impl LinkedInClient {
     /// or an `https` `linkedin.com` host: the member's bytes go there, and for images the
     /// session's token with them.
     pub(crate) fn checked_upload_url(&self, text: &str) -> Result<Url> {
-        let refuse = || Error::invalid_input("LinkedIn's upload URL is not on a LinkedIn host");
-        let url = Url::parse(text).map_err(|_| refuse())?;
-        let host = url.host_str().ok_or_else(refuse)?;
-        let api = &self.config().api_base;
-        let same_api = Some(host) == api.host_str()
-            && url.port_or_known_default() == api.port_or_known_default();
-        let linkedin =
-            url.scheme() == "https" && (host == "linkedin.com" || host.ends_with(".linkedin.com"));
-        if same_api || linkedin {
-            Ok(url)
-        } else {
-            Err(refuse())
-        }
+        check_upload_url("LinkedIn", text, &self.config().api_base, &["linkedin.com"])
     }
 }

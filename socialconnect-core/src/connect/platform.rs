@@ -85,6 +85,9 @@ pub struct OAuthSpec {
     /// authorization callback must carry an equal `iss` parameter (RFC 9207), which defends
     /// against mix-up attacks between providers.
     pub issuer: Option<String>,
+    /// Extra fixed form fields sent with every refresh grant (Pinterest's
+    /// `continuous_refresh=true` for apps created before its continuous refresh tokens).
+    pub extra_refresh_params: Vec<(String, String)>,
 }
 
 impl OAuthSpec {
@@ -109,6 +112,7 @@ impl OAuthSpec {
             extra_authorize_params: Vec::new(),
             token_dialect: TokenDialect::Rfc6749,
             issuer: None,
+            extra_refresh_params: Vec::new(),
         }
     }
 
@@ -182,6 +186,14 @@ impl OAuthSpec {
             .push((name.into(), value.into()));
         self
     }
+
+    /// Adds a fixed form field to every refresh grant. The grant's own fields
+    /// (`grant_type`, `refresh_token`, the client's credentials) cannot be overridden: a
+    /// field of that name is ignored.
+    pub fn with_refresh_param(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.extra_refresh_params.push((name.into(), value.into()));
+        self
+    }
 }
 
 /// The platform account a connection acts as.
@@ -224,6 +236,18 @@ pub enum Revocation {
         /// Why (the error's text, never holding a token).
         reason: String,
     },
+}
+
+impl std::fmt::Display for Revocation {
+    /// The words a disconnect or erasure report shows: `revoked upstream`, `upstream revoke
+    /// not offered`, `upstream revoke failed: …`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Revocation::Revoked => f.write_str("revoked upstream"),
+            Revocation::NotOffered => f.write_str("upstream revoke not offered"),
+            Revocation::Failed { reason } => write!(f, "upstream revoke failed: {reason}"),
+        }
+    }
 }
 
 /// The former name of [`Revocation`] (its `Unsupported` is now [`Revocation::NotOffered`]).

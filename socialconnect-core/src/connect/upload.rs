@@ -588,6 +588,42 @@ fn short_ack(resp: &ApiResponse, chunk: ChunkRange, end: u64) -> Error {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Upload hosts
+
+/// An upload URL a platform handed back, accepted only on the API's own origin (a simulator
+/// on loopback) or over `https` on one of `domains` or a subdomain of one: the user's bytes go
+/// there, sometimes with a token.
+///
+/// # Errors
+///
+/// `InvalidInput` naming `platform` for anything else, or a URL that does not parse.
+pub fn check_upload_url(
+    platform: &str,
+    text: &str,
+    api_base: &url::Url,
+    domains: &[&str],
+) -> Result<url::Url> {
+    let refuse = || Error::invalid_input(format!("{platform}'s upload URL is not on a {platform} host"));
+    let url = url::Url::parse(text).map_err(|_| refuse())?;
+    let host = url.host_str().ok_or_else(refuse)?;
+    let same_api = url.scheme() == api_base.scheme()
+        && Some(host) == api_base.host_str()
+        && url.port_or_known_default() == api_base.port_or_known_default();
+    let on_domain = url.scheme() == "https"
+        && domains.iter().any(|d| {
+            host == *d
+                || host
+                    .strip_suffix(d)
+                    .is_some_and(|rest| rest.ends_with('.'))
+        });
+    if (same_api || on_domain) && url.username().is_empty() && url.password().is_none() {
+        Ok(url)
+    } else {
+        Err(refuse())
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Multipart forms
 
 /// A `multipart/form-data` body: text fields, then one file streamed from disk. For
@@ -692,6 +728,21 @@ mod tests {
     use super::*;
 
     const MB: u64 = 1_000_000;
+
+    #[test]
+    fn upload_urls_stay_on_the_api_origin_or_the_platform_domains() {
+        let api = url::Url::parse("http://127.0.0.1:4000/").unwrap();
+        let ok = |u: &str| check_upload_url("X", u, &api, &["x.com", "s3.amazonaws.com"]).is_ok();
+        assert!(ok("http://127.0.0.1:4000/upload/1"));
+        assert!(ok("https://up.x.com/a"));
+        assert!(ok("https://bucket.s3.amazonaws.com/"));
+        assert!(!ok("http://up.x.com/a"), "not https");
+        assert!(!ok("https://evilx.com/a"));
+        assert!(!ok("https://x.com.evil.org/a"));
+        assert!(!ok("http://127.0.0.1:4001/"), "another port");
+        assert!(!ok("https://user:pw@up.x.com/"));
+        assert!(!ok("not a url"));
+    }
 
     #[test]
     fn tiktok_plans() {

@@ -52,6 +52,33 @@ type Rfc6749Client = oauth2::Client<
     EndpointSet,
 >;
 
+/// Which token-endpoint step an answer belongs to, for a [`TokenErrorReader`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TokenStep {
+    /// The authorization-code exchange.
+    Code,
+    /// A refresh grant.
+    Refresh,
+    /// A revocation request.
+    Revoke,
+}
+
+impl TokenStep {
+    fn of(grant: Grant) -> Self {
+        match grant {
+            Grant::Refresh => TokenStep::Refresh,
+            Grant::Revoke => TokenStep::Revoke,
+            Grant::Code | Grant::Authorize => TokenStep::Code,
+        }
+    }
+}
+
+/// Reads a platform's own error body from a token endpoint that does not answer in RFC 6749's
+/// `{error, error_description}` (Pinterest's `{code, message}`). Asked only when the answer
+/// carries no OAuth `error` and no access token; `None` leaves the kit's generic error.
+pub type TokenErrorReader = Arc<dyn Fn(TokenStep, &ApiResponse) -> Option<Error> + Send + Sync>;
+
 /// An OAuth 2.0 client for one platform app: its spec, its secret, the shared HTTP client.
 #[derive(Clone)]
 pub struct OAuthClient {
@@ -59,6 +86,7 @@ pub struct OAuthClient {
     secret: ClientSecret,
     http: HttpClient,
     clock: Arc<dyn Clock>,
+    error_reader: Option<TokenErrorReader>,
 }
 
 impl std::fmt::Debug for OAuthClient {
@@ -67,6 +95,7 @@ impl std::fmt::Debug for OAuthClient {
             .field("platform", &self.spec.platform)
             .field("client_id", &self.spec.client_id)
             .field("secret", &self.secret)
+            .field("error_reader", &self.error_reader.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -84,7 +113,38 @@ impl OAuthClient {
             secret,
             http,
             clock,
+            error_reader: None,
         }
+    }
+
+    /// Reads the token endpoint's errors with `reader` where they are not RFC 6749's (see
+    /// [`TokenErrorReader`]).
+    pub fn with_error_reader(
+        mut self,
+        reader: impl Fn(TokenStep, &ApiResponse) -> Option<Error> + Send + Sync + 'static,
+    ) -> Self {
+        self.error_reader = Some(Arc::new(reader));
+        self
+    }
+
+    /// The spec's extra refresh fields, without any that would override the grant's own.
+    fn extra_refresh_params(&self) -> impl Iterator<Item = (&str, &str)> {
+        let reserved = [
+            "grant_type",
+            "refresh_token",
+            "client_id",
+            "client_secret",
+            self.spec.client_id_param,
+        ];
+        self.spec
+            .extra_refresh_params
+            .iter()
+            .filter(move |(name, _)| !reserved.contains(&name.as_str()))
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+    }
+
+    fn read_platform_error(&self, step: TokenStep, resp: &ApiResponse) -> Option<Error> {
+        self.error_reader.as_ref().and_then(|read| read(step, resp))
     }
 
     /// The spec.
@@ -161,17 +221,19 @@ impl OAuthClient {
                 let token = oauth2::RefreshToken::new(refresh_token.expose_secret().to_owned());
                 let status = Arc::new(AtomicU16::new(0));
                 let transport = self.transport("oauth.refresh", status.clone());
-                let resp = client
-                    .exchange_refresh_token(&token)
-                    .request_async(&transport)
-                    .await;
+                let mut req = client.exchange_refresh_token(&token);
+                for (name, value) in self.extra_refresh_params() {
+                    req = req.add_extra_param(name.to_owned(), value.to_owned());
+                }
+                let resp = req.request_async(&transport).await;
                 self.rfc6749_result(resp, Grant::Refresh, &status)
             }
             TokenDialect::Lenient => {
-                let form = vec![
+                let mut form = vec![
                     ("grant_type", "refresh_token"),
                     ("refresh_token", refresh_token.expose_secret()),
                 ];
+                form.extend(self.extra_refresh_params());
                 self.lenient_token_request("oauth.refresh", Grant::Refresh, form)
                     .await
             }
@@ -397,13 +459,22 @@ impl OAuthClient {
         if resp.status() >= 500 || resp.status() == 429 {
             return Err(resp.status_error());
         }
+        let step = TokenStep::of(grant);
         let body: TokenResponseBody = match resp.json() {
             Ok(body) => body,
             Err(_) if !resp.is_success() => {
-                return Err(not_an_oauth_response(&self.spec.platform, resp.status()));
+                return Err(self
+                    .read_platform_error(step, &resp)
+                    .unwrap_or_else(|| not_an_oauth_response(&self.spec.platform, resp.status())));
             }
             Err(e) => return Err(e),
         };
+        if body.error.is_none()
+            && body.access_token.is_none()
+            && let Some(e) = self.read_platform_error(step, &resp)
+        {
+            return Err(e);
+        }
         body.into_token_set(&self.spec.platform, grant, resp.status(), self.clock.now())
     }
 
@@ -420,7 +491,9 @@ impl OAuthClient {
                 body.log_id.as_deref(),
             );
         }
-        resp.status_error()
+        let step = TokenStep::of(grant);
+        self.read_platform_error(step, resp)
+            .unwrap_or_else(|| resp.status_error())
     }
 }
 

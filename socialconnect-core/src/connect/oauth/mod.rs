@@ -13,6 +13,6 @@ pub use authorize::{
     RESERVED_AUTHORIZE_PARAMS, authorize_url, authorize_url_with, check_authorize_params,
 };
 pub use callback::{Callback, MAX_CALLBACK_LEN};
-pub use client::OAuthClient;
+pub use client::{OAuthClient, TokenErrorReader, TokenStep};
 pub use pkce::{challenge_s256, new_state, new_verifier, state_hash};
-pub use standard::StandardPlatform;
+pub use standard::{GrantEnd, RevokeToken, StandardPlatform};

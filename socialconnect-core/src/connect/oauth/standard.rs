@@ -7,19 +7,54 @@ use url::Url;
 
 use super::OAuthClient;
 use crate::error::{Error, Result};
+use crate::hub::ApiCaller;
 use crate::http::ApiRequest;
-use crate::id::PlatformId;
+use crate::id::{PlatformId, Purpose, Scope};
 use crate::platform::{AccountInfo, OAuthSpec, Platform, Revocation};
 use crate::secret::{AuthCode, PkceVerifier};
-use crate::token::TokenSet;
+use crate::token::{Expiry, TokenSet};
 
-/// An RFC 6749 platform: the OAuth client plus an account endpoint read with JSON pointers.
+/// Which token a [`StandardPlatform`] revokes (when its spec has an RFC 7009 endpoint).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum RevokeToken {
+    /// The refresh token when there is one, which ends the whole grant at RFC 7009 servers;
+    /// else the access token (default).
+    #[default]
+    RefreshFirst,
+    /// Always the access token (TikTok, LinkedIn: revoking it ends the grant).
+    Access,
+}
+
+/// When a [`StandardPlatform`]'s grant ends for good (its [`Platform::grant_ends`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum GrantEnd {
+    /// With the refresh token, unknown without one (the trait's default).
+    #[default]
+    RefreshToken,
+    /// With the refresh token, or with the access token when there is none (LinkedIn).
+    RefreshElseAccess,
+    /// Never on its own: every refresh renews the refresh token's life (Pinterest's
+    /// continuous refresh), so there is no end to warn the user about; a grant left unused
+    /// past its refresh token's end shows as `ReconnectRequired` at the next refresh.
+    Renewed,
+}
+
+/// An RFC 6749 platform: the OAuth client plus an account endpoint read with JSON pointers,
+/// and the platform's choices as configuration: which token to revoke, the scopes each
+/// purpose needs, when the grant ends, and the call path (error classifiers) of the account
+/// call.
 #[derive(Debug, Clone)]
 pub struct StandardPlatform {
     oauth: OAuthClient,
     account_url: Url,
     id_pointer: String,
     name_pointer: Option<String>,
+    revoke_token: RevokeToken,
+    grant_end: GrantEnd,
+    scopes: Vec<(Purpose, Vec<Scope>)>,
+    caller: Option<ApiCaller>,
 }
 
 impl StandardPlatform {
@@ -30,7 +65,46 @@ impl StandardPlatform {
             account_url,
             id_pointer: "/id".to_owned(),
             name_pointer: Some("/name".to_owned()),
+            revoke_token: RevokeToken::default(),
+            grant_end: GrantEnd::default(),
+            scopes: Vec::new(),
+            caller: None,
         }
+    }
+
+    /// Which token [`Platform::revoke`] sends.
+    pub fn with_revoke_token(mut self, token: RevokeToken) -> Self {
+        self.revoke_token = token;
+        self
+    }
+
+    /// When the grant ends ([`Platform::grant_ends`]).
+    pub fn with_grant_end(mut self, end: GrantEnd) -> Self {
+        self.grant_end = end;
+        self
+    }
+
+    /// The scopes each purpose needs ([`Platform::scopes_for`]); a purpose not listed needs
+    /// none known. A name that is not a valid scope is a `Config` error.
+    pub fn with_scopes(mut self, table: &[(Purpose, &[&str])]) -> Result<Self> {
+        let mut scopes = Vec::with_capacity(table.len());
+        for (purpose, names) in table {
+            let names = names
+                .iter()
+                .map(|n| Scope::new(*n).map_err(|_| Error::config("invalid scope name in the purpose table")))
+                .collect::<Result<Vec<_>>>()?;
+            scopes.push((*purpose, names));
+        }
+        self.scopes = scopes;
+        Ok(self)
+    }
+
+    /// Sends the account call through `caller`, so the platform's error classifiers read its
+    /// answer (an authentication error becomes `ReconnectRequired` in the platform's terms).
+    /// Without one, the answer is judged by its HTTP status alone.
+    pub fn with_account_caller(mut self, caller: ApiCaller) -> Self {
+        self.caller = Some(caller);
+        self
     }
 
     /// Where in the account response the id and the display name are (RFC 6901 pointers,
@@ -71,14 +145,32 @@ impl Platform for StandardPlatform {
     }
 
     async fn revoke(&self, tokens: &TokenSet) -> Result<Revocation> {
-        // Revoking the refresh token ends the whole grant at RFC 7009 servers.
-        match &tokens.refresh_token {
-            Some(r) => self.oauth.revoke(r.expose_secret(), "refresh_token").await,
-            None => {
+        match (&tokens.refresh_token, self.revoke_token) {
+            (Some(r), RevokeToken::RefreshFirst) => {
+                self.oauth.revoke(r.expose_secret(), "refresh_token").await
+            }
+            _ => {
                 self.oauth
                     .revoke(tokens.access_token.expose_secret(), "access_token")
                     .await
             }
+        }
+    }
+
+    fn scopes_for(&self, purpose: Purpose) -> Vec<Scope> {
+        self.scopes
+            .iter()
+            .find(|(p, _)| *p == purpose)
+            .map(|(_, s)| s.clone())
+            .unwrap_or_default()
+    }
+
+    fn grant_ends(&self, tokens: &TokenSet) -> Expiry {
+        match (self.grant_end, tokens.refresh_token.is_some()) {
+            (GrantEnd::Renewed, _) => Expiry::Unknown,
+            (_, true) => tokens.refresh_expires,
+            (GrantEnd::RefreshElseAccess, false) => tokens.access_expires,
+            (GrantEnd::RefreshToken, false) => Expiry::Unknown,
         }
     }
 
@@ -88,7 +180,14 @@ impl Platform for StandardPlatform {
             .app(self.oauth.spec().client_id.clone())
             .operation("oauth.account")
             .bearer(tokens.access_token.clone());
-        let resp = self.oauth.http().send(req).await?.error_for_status()?;
+        let resp = match &self.caller {
+            Some(caller) => {
+                caller
+                    .send_app(self.oauth.http(), &self.id(), req)
+                    .await?
+            }
+            None => self.oauth.http().send(req).await?.error_for_status()?,
+        };
         let value: serde_json::Value = resp.json()?;
         let id = match value.pointer(&self.id_pointer) {
             Some(serde_json::Value::String(s)) if !s.is_empty() => s.clone(),
