@@ -14,6 +14,9 @@
 //! - [`linkedin::LinkedInSimulator`]: LinkedIn (OAuth with OIDC `userinfo`, the versioned
 //!   REST API with its version and Rest.li checks, posts, image and multipart video uploads,
 //!   organization roles and statistics, comments, signed webhook notifications).
+//! - [`pinterest::PinterestSimulator`]: Pinterest API v5 (OAuth with HTTP Basic client auth
+//!   and continuous refresh, boards and sections, pins of every media kind, S3-style video
+//!   uploads with status progression, account and pin analytics, `{code, message}` errors).
 //! - [`sim`]: the simulator core every simulator builds on (server and catch-all, the browser
 //!   step, replies, fault queues).
 //! - [`CatchAll`]: a lowest-priority mock that fails the test naming any request no other mock
@@ -71,6 +74,7 @@ pub mod linkedin;
 pub mod meta;
 pub mod mock;
 pub mod oauth;
+pub mod pinterest;
 pub mod sim;
 pub mod store_contract;
 pub mod tiktok;
@@ -81,6 +85,6 @@ pub use fixtures::{fixture_path, load_fixture, load_fixture_bytes};
 pub use harness::{Harness, HarnessBuilder, test_http_client};
 pub use mock::JsonMock;
 pub use oauth::{
-    AuthorizeError, AuthorizeRequest, ClientAuth, IssuedTokens, OAuthSimulator,
+    AuthorizeError, AuthorizeRequest, ClientAuth, IssuedTokens, OAuthErrorFormat, OAuthSimulator,
     OAuthSimulatorBuilder, TokenFault, pkce_s256,
 };

@@ -2,8 +2,8 @@
 
 use std::time::Duration;
 
-use super::{ClientAuth, OAuthSimulator};
-use crate::sim::SimBuilder;
+use super::{ClientAuth, OAuthErrorFormat, OAuthSimulator};
+use crate::sim::{Reply, SimBuilder};
 
 /// The OAuth simulator's own settings (beside the shared ones of [`SimBuilder`]), set through
 /// [`OAuthSimulatorBuilder`]; fixed once the server starts.
@@ -33,6 +33,16 @@ pub struct OAuthSettings {
     pub(crate) revoke_reply: Option<serde_json::Value>,
     pub(crate) revocation_ends_grant: bool,
     pub(crate) required_client_auth: Option<ClientAuth>,
+    pub(crate) error_format: OAuthErrorFormat,
+    pub(crate) access_token_prefix: String,
+    pub(crate) refresh_token_prefix: String,
+    pub(crate) grant_type_field: Option<String>,
+    pub(crate) refresh_token_lifetime: Option<Duration>,
+    pub(crate) refresh_expires_in_field: Option<String>,
+    pub(crate) refresh_expires_at_field: Option<String>,
+    pub(crate) required_refresh_param: Option<(String, String)>,
+    pub(crate) revocation_refusal: Option<Reply>,
+    pub(crate) request_id_header: Option<String>,
 }
 
 impl Default for OAuthSettings {
@@ -62,6 +72,16 @@ impl Default for OAuthSettings {
             revoke_reply: None,
             revocation_ends_grant: false,
             required_client_auth: None,
+            error_format: OAuthErrorFormat::Rfc6749,
+            access_token_prefix: "at-".to_owned(),
+            refresh_token_prefix: "rt-".to_owned(),
+            grant_type_field: None,
+            refresh_token_lifetime: None,
+            refresh_expires_in_field: None,
+            refresh_expires_at_field: None,
+            required_refresh_param: None,
+            revocation_refusal: None,
+            request_id_header: None,
         }
     }
 }
@@ -261,6 +281,81 @@ impl OAuthSimulatorBuilder {
     /// The userinfo endpoint's path (default `/me`).
     pub fn userinfo_path(mut self, path: impl Into<String>) -> Self {
         self.settings.userinfo_path = path.into();
+        self
+    }
+
+    /// The shape of every error body the token and revocation endpoints send (faults
+    /// included): RFC 6749's `{error, error_description}` by default, or
+    /// [`OAuthErrorFormat::CodeMessage`] for platforms such as Pinterest.
+    pub fn error_format(mut self, format: OAuthErrorFormat) -> Self {
+        self.settings.error_format = format;
+        self
+    }
+
+    /// What access and refresh tokens start with (default `at-` and `rt-`; Pinterest's are
+    /// `pina_` and `pinr_`), followed by 32 random hex digits.
+    pub fn token_prefixes(mut self, access: impl Into<String>, refresh: impl Into<String>) -> Self {
+        self.settings.access_token_prefix = access.into();
+        self.settings.refresh_token_prefix = refresh.into();
+        self
+    }
+
+    /// Adds a field named `name` to every successful token response carrying the grant type
+    /// that produced it (`authorization_code` or `refresh_token`): Pinterest's
+    /// `response_type` discriminator.
+    pub fn grant_type_field(mut self, name: impl Into<String>) -> Self {
+        self.settings.grant_type_field = Some(name.into());
+        self
+    }
+
+    /// How long each refresh token may be used, from its own issue (default: for ever). An
+    /// expired one answers `invalid_grant`. With rotation every refresh therefore starts a
+    /// fresh lifetime, as Pinterest's continuous refresh tokens do.
+    pub fn refresh_token_lifetime(mut self, lifetime: Duration) -> Self {
+        self.settings.refresh_token_lifetime = Some(lifetime);
+        self
+    }
+
+    /// Reports the refresh token's lifetime in token responses that carry one: its remaining
+    /// seconds in the field `expires_in` (when given) and its end as unix seconds in the field
+    /// `expires_at` (when given), both computed when the token is issued from
+    /// [`refresh_token_lifetime`](Self::refresh_token_lifetime). Nothing is reported without a
+    /// lifetime.
+    pub fn refresh_token_expiry_fields(
+        mut self,
+        expires_in: Option<&str>,
+        expires_at: Option<&str>,
+    ) -> Self {
+        self.settings.refresh_expires_in_field = expires_in.map(str::to_owned);
+        self.settings.refresh_expires_at_field = expires_at.map(str::to_owned);
+        self
+    }
+
+    /// Refuses a refresh grant unless its form carries `name=value` (`invalid_request`; the
+    /// refresh token stays valid), as Pinterest does for apps that must opt in to continuous
+    /// refresh. The parameters of the last refresh request are kept either way
+    /// ([`OAuthSimulator::last_refresh_params`]).
+    pub fn require_refresh_param(
+        mut self,
+        name: impl Into<String>,
+        value: impl Into<String>,
+    ) -> Self {
+        self.settings.required_refresh_param = Some((name.into(), value.into()));
+        self
+    }
+
+    /// Refuses every revocation of a correctly authenticated client with `reply`, revoking
+    /// nothing: for platforms whose users' tokens cannot be revoked by API (Pinterest revokes
+    /// only system-user tokens). Revocation requests are still counted.
+    pub fn refuse_revocations(mut self, reply: Reply) -> Self {
+        self.settings.revocation_refusal = Some(reply);
+        self
+    }
+
+    /// Adds a response header `name` with a fresh random hex request id to every answer of
+    /// the OAuth endpoints (Pinterest's `x-pinterest-rid`).
+    pub fn request_id_header(mut self, name: impl Into<String>) -> Self {
+        self.settings.request_id_header = Some(name.into());
         self
     }
 

@@ -17,6 +17,7 @@ use crate::sim::{self, SimOptions, SimServer};
 
 pub use builder::{OAuthSettings, OAuthSimulatorBuilder};
 pub use client_auth::ClientAuth;
+
 pub(crate) use provider::TokenState;
 pub(crate) use provider::new_log_id;
 pub use provider::pkce_s256;
@@ -245,6 +246,12 @@ impl OAuthSimulator {
         self.provider.last_code_verifier()
     }
 
+    /// The form parameters of the most recent `refresh_token` grant request, whatever its
+    /// outcome (the client secret, when sent in the body, left out).
+    pub fn last_refresh_params(&self) -> Option<Vec<(String, String)>> {
+        self.provider.last_refresh_params()
+    }
+
     /// How the client authenticated on the most recent token or revocation request.
     pub fn last_client_auth(&self) -> Option<ClientAuth> {
         self.provider.last_client_auth()
@@ -309,6 +316,24 @@ impl OAuthSimulator {
     pub fn assert_no_unexpected(&self) {
         self.sim.assert_no_unexpected();
     }
+}
+
+/// The shape of the token and revocation endpoints' error bodies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum OAuthErrorFormat {
+    /// RFC 6749 §5.2: `{"error": "invalid_grant", "error_description": "…"}`.
+    #[default]
+    Rfc6749,
+    /// Pinterest's `{"code": <int>, "message": "…"}`, the RFC error mapped by kind:
+    /// `invalid_client` → `401 {"code": 2, "message": "Authentication failed."}`;
+    /// `rate_limited` → `429 {"code": 8, "message": "Rate limit exceeded."}` (its
+    /// `Retry-After` kept); `server_error` → the status kept, `code` mirroring it; every other
+    /// error (`invalid_grant` for a dead code or refresh token, `invalid_request`,
+    /// `unsupported_grant_type`, …) → `400 {"code": 1, "message": "Invalid parameters: …"}`.
+    /// Simulator choices: the fact sheet records the codes, not which one each token-endpoint
+    /// failure gets.
+    CodeMessage,
 }
 
 /// A failure injected on the token endpoint with [`OAuthSimulator::fail_token_requests`].
@@ -390,4 +415,7 @@ pub struct IssuedTokens {
     pub expires_in: Option<u64>,
     /// The granted scopes.
     pub scopes: Vec<String>,
+    /// When the refresh token stops working, when it has a
+    /// [lifetime](OAuthSimulatorBuilder::refresh_token_lifetime).
+    pub refresh_token_expires_at: Option<chrono::DateTime<chrono::Utc>>,
 }

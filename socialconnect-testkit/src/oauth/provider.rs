@@ -17,7 +17,7 @@ use url::Url;
 
 use super::builder::OAuthSettings;
 use super::client_auth::{self, ClientAuth, param};
-use super::{AuthorizeError, AuthorizeRequest, IssuedTokens, TokenFault};
+use super::{AuthorizeError, AuthorizeRequest, IssuedTokens, OAuthErrorFormat, TokenFault};
 use crate::sim::{self, FaultQueue, Reply, SimOptions};
 
 /// How long an authorization code can be redeemed (RFC 6749 §4.1.2 recommends at most ten
@@ -90,6 +90,7 @@ struct RefreshRecord {
     grant: u64,
     scopes: Vec<String>,
     status: RefreshStatus,
+    expires_at: Option<DateTime<Utc>>,
 }
 
 /// Everything that changes while the simulator runs.
@@ -107,6 +108,7 @@ struct State {
     last_authorize: Option<AuthorizeRequest>,
     last_code_verifier: Option<String>,
     last_client_auth: Option<ClientAuth>,
+    last_refresh_params: Option<Vec<(String, String)>>,
 }
 
 /// The simulated provider: configuration plus state.
@@ -216,7 +218,7 @@ impl Provider {
             return refuse(redirect, "access_denied", "the user denied the request");
         }
 
-        let code = new_secret("code");
+        let code = new_secret("code-");
         let scopes = self
             .options
             .granted(request.scopes.clone())
@@ -255,7 +257,15 @@ impl Provider {
         let grant_type = param(form, "grant_type");
         match grant_type {
             Some("authorization_code") => st.counters.exchange += 1,
-            Some("refresh_token") => st.counters.refresh += 1,
+            Some("refresh_token") => {
+                st.counters.refresh += 1;
+                st.last_refresh_params = Some(
+                    form.iter()
+                        .filter(|(k, _)| k != "client_secret")
+                        .cloned()
+                        .collect(),
+                );
+            }
             _ => {}
         }
 
@@ -359,7 +369,7 @@ impl Provider {
         let grant = st.next_grant;
         st.next_grant += 1;
         let issued = self.issue(st, grant, scopes, None);
-        Reply::json(200, self.token_body(&issued))
+        Reply::json(200, self.token_body(&issued, "authorization_code"))
             .header("cache-control", "no-store")
             .header("pragma", "no-cache")
     }
@@ -369,9 +379,13 @@ impl Provider {
         let Some(token) = param(form, "refresh_token") else {
             return oauth_error(400, "invalid_request", "missing refresh_token");
         };
+        let now = self.now();
         let Some(record) = st.refresh.get_mut(token) else {
             return oauth_error(400, "invalid_grant", "unknown refresh token");
         };
+        if record.expires_at.is_some_and(|at| now >= at) {
+            return oauth_error(400, "invalid_grant", "refresh token expired");
+        }
         match record.status {
             RefreshStatus::Current => {}
             RefreshStatus::Rotated => {
@@ -385,6 +399,15 @@ impl Provider {
                 return oauth_error(400, "invalid_grant", "refresh token was revoked");
             }
         }
+        if let Some((name, value)) = &c.required_refresh_param
+            && param(form, name) != Some(value.as_str())
+        {
+            return oauth_error(
+                400,
+                "invalid_request",
+                &format!("this app must send {name}={value} on every refresh"),
+            );
+        }
         let (grant, scopes) = (record.grant, record.scopes.clone());
         let keep = if c.omit_refresh_token_on_refresh {
             Keep::Omit
@@ -395,7 +418,7 @@ impl Provider {
             Keep::Same(token.to_owned())
         };
         let issued = self.issue(st, grant, scopes, Some(keep));
-        Reply::json(200, self.token_body(&issued))
+        Reply::json(200, self.token_body(&issued, "refresh_token"))
             .header("cache-control", "no-store")
             .header("pragma", "no-cache")
     }
@@ -410,7 +433,7 @@ impl Provider {
         keep: Option<Keep>,
     ) -> IssuedTokens {
         let c = &self.config;
-        let access_token = new_secret("at");
+        let access_token = new_secret(&c.access_token_prefix);
         // A lifetime too long to date is treated as never expiring.
         let expires_at = c
             .access_token_lifetime
@@ -427,20 +450,29 @@ impl Provider {
         );
         st.access_order.push(access_token.clone());
 
+        let mut refresh_token_expires_at = None;
         let refresh_token = match keep {
             _ if !c.issue_refresh_tokens => None,
             Some(Keep::Omit) => None,
-            Some(Keep::Same(token)) => Some(token),
+            Some(Keep::Same(token)) => {
+                refresh_token_expires_at = st.refresh.get(&token).and_then(|r| r.expires_at);
+                Some(token)
+            }
             None | Some(Keep::Rotate) => {
-                let token = new_secret("rt");
+                let token = new_secret(&c.refresh_token_prefix);
+                let expires_at = c
+                    .refresh_token_lifetime
+                    .and_then(|d| self.now().checked_add_signed(TimeDelta::from_std(d).ok()?));
                 st.refresh.insert(
                     token.clone(),
                     RefreshRecord {
                         grant,
                         scopes: scopes.clone(),
                         status: RefreshStatus::Current,
+                        expires_at,
                     },
                 );
+                refresh_token_expires_at = expires_at;
                 st.refresh_order.push(token.clone());
                 Some(token)
             }
@@ -450,10 +482,11 @@ impl Provider {
             refresh_token,
             expires_in: c.access_token_lifetime.map(|d| d.as_secs()),
             scopes,
+            refresh_token_expires_at,
         }
     }
 
-    fn token_body(&self, issued: &IssuedTokens) -> Value {
+    fn token_body(&self, issued: &IssuedTokens, grant_type: &str) -> Value {
         let c = &self.config;
         let mut body = serde_json::Map::new();
         body.insert("access_token".into(), json!(issued.access_token));
@@ -463,6 +496,18 @@ impl Provider {
         }
         if let Some(refresh) = &issued.refresh_token {
             body.insert("refresh_token".into(), json!(refresh));
+            if let Some(at) = issued.refresh_token_expires_at {
+                if let Some(name) = &c.refresh_expires_in_field {
+                    let left = (at - self.now()).num_seconds().max(0);
+                    body.insert(name.clone(), json!(left));
+                }
+                if let Some(name) = &c.refresh_expires_at_field {
+                    body.insert(name.clone(), json!(at.timestamp()));
+                }
+            }
+        }
+        if let Some(name) = &c.grant_type_field {
+            body.insert(name.clone(), json!(grant_type));
         }
         if !issued.scopes.is_empty() {
             body.insert(
@@ -499,6 +544,9 @@ impl Provider {
         if let Err(reply) = self.authenticate(&mut st, authorization, form) {
             return reply;
         }
+        if let Some(refusal) = &self.config.revocation_refusal {
+            return refusal.clone();
+        }
         let Some(token) = param(form, "token") else {
             return oauth_error(400, "invalid_request", "missing token");
         };
@@ -528,13 +576,21 @@ impl Provider {
         }
     }
 
-    /// The last touch on every answer: a `log_id` on error bodies when configured.
+    /// The last touch on every answer: error bodies in the configured format (with a `log_id`
+    /// when configured), and the request-id header when configured.
     pub(crate) fn finish(&self, mut reply: Reply) -> Reply {
-        if self.config.error_log_ids
+        let c = &self.config;
+        if c.error_format == OAuthErrorFormat::CodeMessage {
+            reply = code_message(reply);
+        }
+        if c.error_log_ids
             && let Some(Value::Object(body)) = reply.json_mut()
             && body.get("error").is_some_and(Value::is_string)
         {
             body.insert("log_id".into(), json!(new_log_id()));
+        }
+        if let Some(name) = &c.request_id_header {
+            reply = reply.header(name, uuid::Uuid::new_v4().simple().to_string());
         }
         reply
     }
@@ -642,6 +698,10 @@ impl Provider {
         self.lock().last_code_verifier.clone()
     }
 
+    pub(crate) fn last_refresh_params(&self) -> Option<Vec<(String, String)>> {
+        self.lock().last_refresh_params.clone()
+    }
+
     pub(crate) fn last_client_auth(&self) -> Option<ClientAuth> {
         self.lock().last_client_auth
     }
@@ -742,7 +802,41 @@ pub(crate) fn new_log_id() -> String {
 /// A fresh unguessable value such as `at-3f2c...`, the prefix telling token kinds apart in
 /// test output.
 fn new_secret(prefix: &str) -> String {
-    format!("{prefix}-{}", uuid::Uuid::new_v4().simple())
+    format!("{prefix}{}", uuid::Uuid::new_v4().simple())
+}
+
+/// An RFC 6749 error reply rewritten as [`OAuthErrorFormat::CodeMessage`]; any other reply
+/// unchanged.
+fn code_message(mut reply: Reply) -> Reply {
+    let Some(Value::Object(body)) = reply.json_mut() else {
+        return reply;
+    };
+    let Some(error) = body.get("error").and_then(Value::as_str).map(str::to_owned) else {
+        return reply;
+    };
+    let description = body
+        .get("error_description")
+        .and_then(Value::as_str)
+        .unwrap_or(&error)
+        .to_owned();
+    let (status, code, message) = match error.as_str() {
+        "invalid_client" => (401, 2, "Authentication failed.".to_owned()),
+        "rate_limited" => (429, 8, "Rate limit exceeded.".to_owned()),
+        "server_error" => (
+            reply.status,
+            i64::from(reply.status),
+            format!("Internal error: {description}"),
+        ),
+        _ => (400, 1, format!("Invalid parameters: {description}")),
+    };
+    let mut reply = Reply {
+        body: crate::sim::Body::Json(json!({ "code": code, "message": message })),
+        ..reply
+    }
+    .with_status(status);
+    // RFC 6749's Basic challenge belongs to its error format only.
+    reply.headers.retain(|(k, _)| k != "www-authenticate");
+    reply
 }
 
 impl TokenFault {
