@@ -3,9 +3,9 @@
 
 use serde::Deserialize;
 use socialconnect_core::connect::decode;
-use socialconnect_core::connect::upload::check_upload_url;
 use socialconnect_core::connect::poll::{PollBudget, PollOutcome, PollStep, poll};
-use socialconnect_core::{Error, Result, Session};
+use socialconnect_core::connect::upload::check_upload_url;
+use socialconnect_core::{Result, Session};
 use url::Url;
 
 use crate::client::LinkedInClient;

@@ -159,7 +159,9 @@ struct DayWire {
 
 /// A metrics object: numbers kept, `null` values skipped, names bounded; anything else is an
 /// error. `null` for the whole object is empty.
-fn metrics<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<BTreeMap<String, f64>, D::Error> {
+fn metrics<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<BTreeMap<String, f64>, D::Error> {
     use serde::de::Error as _;
     let raw: Option<BTreeMap<String, Option<serde_json::Number>>> = Option::deserialize(d)?;
     let mut out = BTreeMap::new();
@@ -188,8 +190,8 @@ pub fn parse(body: &[u8]) -> Result<Analytics> {
             excerpt: None,
         }))
     };
-    let raw: BTreeMap<String, GroupWire> =
-        serde_json::from_slice(body).map_err(|e| decode_error(decode::bounded(e.to_string(), 256)))?;
+    let raw: BTreeMap<String, GroupWire> = serde_json::from_slice(body)
+        .map_err(|e| decode_error(decode::bounded(e.to_string(), 256)))?;
     if raw.len() > MAX_GROUPS {
         return Err(decode_error(format!("more than {MAX_GROUPS} split groups")));
     }
@@ -288,7 +290,8 @@ impl AnalyticsQuery {
         let identifier = |s: &str| {
             !s.is_empty()
                 && s.len() <= 64
-                && s.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+                && s.bytes()
+                    .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
         };
         let names = self
             .metric_types
@@ -296,7 +299,9 @@ impl AnalyticsQuery {
             .chain(&self.split_field)
             .chain(&self.app_types);
         if names.clone().any(|n| !identifier(n)) || self.metric_types.len() > 32 {
-            return refuse("metric, split and app names are upper-case identifiers (at most 32 metrics)");
+            return refuse(
+                "metric, split and app names are upper-case identifiers (at most 32 metrics)",
+            );
         }
         Ok(())
     }
@@ -328,8 +333,13 @@ impl PinterestClient {
         query: &AnalyticsQuery,
     ) -> Result<Analytics> {
         query.check(chrono::Utc::now().date_naive())?;
-        self.analytics(session, "user_account/analytics", query, "user_account.analytics")
-            .await
+        self.analytics(
+            session,
+            "user_account/analytics",
+            query,
+            "user_account.analytics",
+        )
+        .await
     }
 
     /// A Pin's analytics with its lifetime metrics (`pins:read`); `metric_types` is required.
@@ -346,7 +356,8 @@ impl PinterestClient {
         }
         query.check(chrono::Utc::now().date_naive())?;
         let path = format!("pins/{}/analytics", path_id("pin", pin_id)?);
-        self.analytics(session, &path, query, "pins.analytics").await
+        self.analytics(session, &path, query, "pins.analytics")
+            .await
     }
 
     async fn analytics(
@@ -358,7 +369,9 @@ impl PinterestClient {
     ) -> Result<Analytics> {
         let mut url = self.url(path)?;
         url.query_pairs_mut().extend_pairs(query.pairs());
-        let req = socialconnect_core::http::ApiRequest::get(url).operation(operation);
+        let req = socialconnect_core::http::ApiRequest::get(url)
+            .operation(operation)
+            .not_retried_when(crate::error::is_anti_spam);
         let resp = self.caller().send(session, req).await?;
         parse(resp.body())
     }
@@ -377,25 +390,41 @@ mod tests {
         let today = day(2026, 12, 7);
         let ok = AnalyticsQuery::new(day(2026, 9, 8), today);
         assert!(ok.check(today).is_ok(), "exactly 90 days back");
-        assert!(AnalyticsQuery::new(day(2026, 9, 7), today).check(today).is_err());
-        assert!(AnalyticsQuery::new(today, day(2026, 12, 6)).check(today).is_err());
+        assert!(
+            AnalyticsQuery::new(day(2026, 9, 7), today)
+                .check(today)
+                .is_err()
+        );
+        assert!(
+            AnalyticsQuery::new(today, day(2026, 12, 6))
+                .check(today)
+                .is_err()
+        );
         let bad_metric = AnalyticsQuery::new(day(2026, 12, 1), today).metrics(&["IMPRESSION&x=1"]);
         assert!(bad_metric.check(today).is_err());
     }
 
     #[test]
     fn provisional_days_are_never_final() {
-        let a = parse(br#"{"all":{"daily_metrics":[
+        let a = parse(
+            br#"{"all":{"daily_metrics":[
             {"date":"2026-12-01","data_status":"READY","metrics":{"IMPRESSION":10,"SAVE":null}},
             {"date":"2026-12-02","data_status":"ESTIMATE","metrics":{"IMPRESSION":4.5}},
             {"date":"2026-12-03","data_status":"SOMETHING_NEW","metrics":{"IMPRESSION":1}}],
-            "summary_metrics":{"IMPRESSION":15.5}}}"#)
+            "summary_metrics":{"IMPRESSION":15.5}}}"#,
+        )
         .unwrap();
         let g = &a.groups["all"];
         assert_eq!(g.daily[0].get("IMPRESSION"), Some(Reading::Final(10.0)));
         assert_eq!(g.daily[0].get("SAVE"), None);
-        assert_eq!(g.daily[1].get("IMPRESSION"), Some(Reading::Provisional(4.5)));
-        assert_eq!(g.daily[2].get("IMPRESSION"), Some(Reading::Provisional(1.0)));
+        assert_eq!(
+            g.daily[1].get("IMPRESSION"),
+            Some(Reading::Provisional(4.5))
+        );
+        assert_eq!(
+            g.daily[2].get("IMPRESSION"),
+            Some(Reading::Provisional(1.0))
+        );
         assert!(!g.is_final());
         assert!(parse(b"[]").is_err());
         assert!(parse(br#"{"all":{"daily_metrics":[{"date":"12/01/2026"}]}}"#).is_err());

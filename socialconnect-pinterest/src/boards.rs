@@ -301,7 +301,8 @@ impl PinterestClient {
     ) -> Result<Page<Section>> {
         let path = format!("boards/{}/sections", path_id("board", board_id)?);
         let listing = Listing::new(path, page_size, "boards.sections.list");
-        self.list_page(session, &listing, cursor, |s: Section| s).await
+        self.list_page(session, &listing, cursor, |s: Section| s)
+            .await
     }
 
     /// Creates a section on a board (`boards:write`). Sent once.

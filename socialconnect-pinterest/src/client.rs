@@ -99,7 +99,8 @@ impl PinterestClient {
     pub fn new(config: PinterestConfig, http: HttpClient) -> Self {
         Self {
             inner: Arc::new(Inner {
-                caller: ApiCaller::new(classifiers()),
+                // No deauthorization callback: a 401 code 2 is how a removed app shows.
+                caller: ApiCaller::new(classifiers()).marks_rejected_tokens(true),
                 config,
                 http,
             }),
@@ -136,7 +137,9 @@ impl PinterestClient {
         path: &str,
         operation: &'static str,
     ) -> Result<ApiRequest> {
-        Ok(ApiRequest::new(method, self.url(path)?).operation(operation))
+        Ok(ApiRequest::new(method, self.url(path)?)
+            .operation(operation)
+            .not_retried_when(crate::error::is_anti_spam))
     }
 }
 

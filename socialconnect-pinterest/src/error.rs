@@ -24,6 +24,7 @@ use socialconnect_core::Error;
 use socialconnect_core::connect::classify::{Classifiers, Exchange, Verdict};
 use socialconnect_core::connect::envelope::{EnvelopeFormat, ErrorMap, Outcome, Rule};
 use socialconnect_core::error::ReconnectReason;
+use socialconnect_core::http::ApiResponse;
 
 /// The request-id header Pinterest answers with.
 pub const REQUEST_ID_HEADER: &str = "x-pinterest-rid";
@@ -51,21 +52,26 @@ pub fn api_errors() -> &'static ErrorMap {
     &MAP
 }
 
-/// A 429 that is anti-spam (its `message` or `message_detail` says spam) is a policy block:
-/// waiting does not lift it, so it is not retried.
-pub fn anti_spam(x: &Exchange<'_>) -> Verdict {
-    if x.response.status() != 429 {
-        return Verdict::Continue;
+/// Whether `resp` is an anti-spam 429: its `message` or `message_detail` says spam. Every
+/// request of this crate is marked not to be retried on one (`ApiRequest::not_retried_when`).
+pub fn is_anti_spam(resp: &ApiResponse) -> bool {
+    if resp.status() != 429 {
+        return false;
     }
-    let Ok(body) = serde_json::from_slice::<serde_json::Value>(x.response.body()) else {
-        return Verdict::Continue;
+    let Ok(body) = serde_json::from_slice::<serde_json::Value>(resp.body()) else {
+        return false;
     };
-    let says_spam = ["/message", "/message_detail"].iter().any(|p| {
+    ["/message", "/message_detail"].iter().any(|p| {
         body.pointer(p)
             .and_then(|v| v.as_str())
             .is_some_and(|m| m.to_ascii_lowercase().contains("spam"))
-    });
-    if !says_spam {
+    })
+}
+
+/// A 429 that is anti-spam (its `message` or `message_detail` says spam) is a policy block:
+/// waiting does not lift it, so it is not retried.
+pub fn anti_spam(x: &Exchange<'_>) -> Verdict {
+    if !is_anti_spam(x.response) {
         return Verdict::Continue;
     }
     // The table's error for it carries the message, the code and the request id.
@@ -89,7 +95,6 @@ mod tests {
     use std::time::Duration;
 
     use socialconnect_core::ErrorKind;
-    use socialconnect_core::http::ApiResponse;
     use socialconnect_core::id::PlatformId;
 
     use super::*;

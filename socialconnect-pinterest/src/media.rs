@@ -206,7 +206,10 @@ impl PinterestClient {
         let upload = self.register_video(session).await?;
         self.upload_media_file(session, &upload, path, "video/mp4")
             .await?;
-        match self.wait_for_media(session, &upload.media_id, budget).await? {
+        match self
+            .wait_for_media(session, &upload.media_id, budget)
+            .await?
+        {
             PollOutcome::Done { value, .. } => Ok(value),
             PollOutcome::Failed { .. } => Err(media_error(format!(
                 "Pinterest could not process video media {}",

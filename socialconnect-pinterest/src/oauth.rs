@@ -93,7 +93,10 @@ impl PinterestClient {
             .with_grant_end(GrantEnd::Renewed)
             .with_scopes(&[
                 (Purpose::AccountConnection, &[USER_ACCOUNTS_READ]),
-                (Purpose::Publishing, &[BOARDS_READ, BOARDS_WRITE, PINS_WRITE]),
+                (
+                    Purpose::Publishing,
+                    &[BOARDS_READ, BOARDS_WRITE, PINS_WRITE],
+                ),
                 (Purpose::ReadingContent, &[BOARDS_READ, PINS_READ]),
                 (Purpose::Analytics, &[USER_ACCOUNTS_READ, PINS_READ]),
             ])

@@ -26,7 +26,10 @@ pub const MAX_PAGE_SIZE: u32 = 250;
 struct Paginated<T> {
     #[serde(default = "Vec::new", deserialize_with = "decode::null_as_default")]
     items: Vec<T>,
-    #[serde(default, deserialize_with = "decode::opt_exact_string::<_, MAX_BOOKMARK>")]
+    #[serde(
+        default,
+        deserialize_with = "decode::opt_exact_string::<_, MAX_BOOKMARK>"
+    )]
     bookmark: Option<String>,
 }
 
@@ -86,7 +89,9 @@ impl PinterestClient {
                 Some(_) => return Err(Error::invalid_input("not a Pinterest bookmark cursor")),
             }
         }
-        let req = socialconnect_core::http::ApiRequest::get(url).operation(listing.operation);
+        let req = socialconnect_core::http::ApiRequest::get(url)
+            .operation(listing.operation)
+            .not_retried_when(crate::error::is_anti_spam);
         let page: Paginated<W> = self.caller().send_json(session, req).await?;
         Ok(Page::new(
             page.items.into_iter().map(convert).collect(),
@@ -100,7 +105,8 @@ mod tests {
     use super::*;
 
     fn read(body: &str) -> Result<Option<Cursor>, serde_json::Error> {
-        serde_json::from_str::<Paginated<serde_json::Value>>(body).map(|p| Cursor::token(p.bookmark))
+        serde_json::from_str::<Paginated<serde_json::Value>>(body)
+            .map(|p| Cursor::token(p.bookmark))
     }
 
     #[test]
@@ -108,12 +114,18 @@ mod tests {
         assert_eq!(read(r#"{"items":[],"bookmark":null}"#).unwrap(), None);
         assert_eq!(read(r#"{"items":[]}"#).unwrap(), None);
         assert_eq!(read(r#"{"items":[],"bookmark":""}"#).unwrap(), None);
-        assert_eq!(read(r#"{"items":null,"bookmark":"b2"}"#).unwrap(), Some(Cursor::Token("b2".into())));
+        assert_eq!(
+            read(r#"{"items":null,"bookmark":"b2"}"#).unwrap(),
+            Some(Cursor::Token("b2".into()))
+        );
     }
 
     #[test]
     fn an_oversized_bookmark_is_an_error_not_a_cut() {
-        let body = format!(r#"{{"items":[],"bookmark":"{}"}}"#, "b".repeat(MAX_BOOKMARK + 1));
+        let body = format!(
+            r#"{{"items":[],"bookmark":"{}"}}"#,
+            "b".repeat(MAX_BOOKMARK + 1)
+        );
         assert!(read(&body).is_err());
     }
 

@@ -85,8 +85,9 @@ impl ImageBytes {
                 bytes.len()
             )));
         }
-        let kind = ImageType::sniff(&bytes)
-            .ok_or_else(|| Error::invalid_input("a Pinterest image sent as bytes is JPEG or PNG"))?;
+        let kind = ImageType::sniff(&bytes).ok_or_else(|| {
+            Error::invalid_input("a Pinterest image sent as bytes is JPEG or PNG")
+        })?;
         Ok(Self { kind, bytes })
     }
 
@@ -367,10 +368,7 @@ impl NewPin {
     /// `InvalidInput` naming the first field out of bounds (never its text).
     pub fn body(&self) -> Result<Value> {
         let mut body = Map::new();
-        body.insert(
-            "board_id".into(),
-            path_id("board", &self.board_id)?.into(),
-        );
+        body.insert("board_id".into(), path_id("board", &self.board_id)?.into());
         if let Some(s) = &self.board_section_id {
             body.insert("board_section_id".into(), path_id("section", s)?.into());
         }

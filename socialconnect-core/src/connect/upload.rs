@@ -603,19 +603,20 @@ pub fn check_upload_url(
     api_base: &url::Url,
     domains: &[&str],
 ) -> Result<url::Url> {
-    let refuse = || Error::invalid_input(format!("{platform}'s upload URL is not on a {platform} host"));
+    let refuse = || {
+        Error::invalid_input(format!(
+            "{platform}'s upload URL is not on a {platform} host"
+        ))
+    };
     let url = url::Url::parse(text).map_err(|_| refuse())?;
     let host = url.host_str().ok_or_else(refuse)?;
     let same_api = url.scheme() == api_base.scheme()
         && Some(host) == api_base.host_str()
         && url.port_or_known_default() == api_base.port_or_known_default();
     let on_domain = url.scheme() == "https"
-        && domains.iter().any(|d| {
-            host == *d
-                || host
-                    .strip_suffix(d)
-                    .is_some_and(|rest| rest.ends_with('.'))
-        });
+        && domains
+            .iter()
+            .any(|d| host == *d || host.strip_suffix(d).is_some_and(|rest| rest.ends_with('.')));
     if (same_api || on_domain) && url.username().is_empty() && url.password().is_none() {
         Ok(url)
     } else {

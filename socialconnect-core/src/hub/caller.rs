@@ -41,6 +41,7 @@ pub struct ApiCaller {
     classifiers: Classifiers,
     usage: Option<(Arc<dyn UsageHeaders>, UsagePolicy)>,
     authorizer: Arc<Authorizer>,
+    mark_rejected: bool,
 }
 
 impl std::fmt::Debug for ApiCaller {
@@ -60,7 +61,18 @@ impl ApiCaller {
             classifiers,
             usage: None,
             authorizer: Arc::new(|req: ApiRequest, token: &AccessToken| req.bearer(token.clone())),
+            mark_rejected: false,
         }
+    }
+
+    /// Marks a connection as needing reconnection as soon as the platform rejects its token
+    /// on a call (`ReconnectRequired` with [`TokenRejected`](crate::error::ReconnectReason::TokenRejected)
+    /// or [`Revoked`](crate::error::ReconnectReason::Revoked)), for a platform with no
+    /// deauthorization callback, where that answer is the only sign a user removed the app
+    /// (Pinterest's 401 code 2). Off by default: elsewhere the refresh engine decides.
+    pub fn marks_rejected_tokens(mut self, mark: bool) -> Self {
+        self.mark_rejected = mark;
+        self
     }
 
     /// Reads the platform's usage headers with `reader` on every answer and pauses the
@@ -107,6 +119,16 @@ impl ApiCaller {
         let http = session.http().clone();
         let check = |resp: &ApiResponse| self.check(&http, &platform, resp);
         let (resp, verdict) = session.exchange_with_caller_auth(req, &check).await?;
+        if let Err(Error::ReconnectRequired {
+            reason:
+                crate::error::ReconnectReason::TokenRejected | crate::error::ReconnectReason::Revoked,
+            ..
+        }) = &verdict
+            && self.mark_rejected
+            && let Err(e) = session.mark_reconnect_required().await
+        {
+            tracing::warn!(error = %e, "could not mark the connection as needing reconnection");
+        }
         verdict.map(|()| resp)
     }
 

@@ -107,6 +107,23 @@ impl Session {
         self.send_with_caller_auth(req).await
     }
 
+    /// Marks the session's connection as needing reconnection (the platform rejected its
+    /// token and will not take it again): later sessions are refused with
+    /// `ReconnectRequired` until the end user connects again.
+    pub(crate) async fn mark_reconnect_required(&self) -> Result<()> {
+        let since = self.hub.clock.now();
+        self.hub
+            .tokens
+            .set_status(
+                &self.key,
+                crate::store::ConnectionStatus::ReconnectRequired { since },
+            )
+            .await?;
+        self.hub.refresher.invalidate(&self.key);
+        tracing::warn!(platform = %self.key.platform, connection = %self.key.connection, "the platform rejected the token; reconnection required");
+        Ok(())
+    }
+
     /// Sends, maps a non-2xx status to an error, and decodes the JSON body.
     pub async fn send_json<T: DeserializeOwned>(&self, req: ApiRequest) -> Result<T> {
         self.send(req).await?.error_for_status()?.json()

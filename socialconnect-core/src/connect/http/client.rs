@@ -308,8 +308,9 @@ impl HttpClient {
                             .limiters
                             .block_until(platform, tokio::time::Instant::now() + wait);
                     }
-                    let retryable =
-                        req.idempotent && matches!(resp.status, 429 | 500 | 502 | 503 | 504);
+                    let retryable = req.idempotent
+                        && matches!(resp.status, 429 | 500 | 502 | 503 | 504)
+                        && !req.final_answer.is_some_and(|is_final| is_final(&resp));
                     if retryable
                         && attempt < inner.retry.max_attempts
                         && wait_hint.is_none_or(|w| w <= inner.retry.max_retry_after)

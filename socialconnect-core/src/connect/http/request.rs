@@ -102,6 +102,7 @@ pub struct ApiRequest {
     pub(crate) connection: Option<ConnectionId>,
     pub(crate) sensitive_response: bool,
     pub(crate) timeout: Option<Duration>,
+    pub(crate) final_answer: Option<fn(&ApiResponse) -> bool>,
 }
 
 impl std::fmt::Debug for ApiRequest {
@@ -139,7 +140,16 @@ impl ApiRequest {
             connection: None,
             sensitive_response: false,
             timeout: None,
+            final_answer: None,
         }
+    }
+
+    /// Marks answers that must not be retried even where their status would be (Pinterest's
+    /// anti-spam 429: waiting does not lift it, and repeating the request looks like more
+    /// spam). `is_final` sees each answer before the HTTP layer decides to retry.
+    pub fn not_retried_when(mut self, is_final: fn(&ApiResponse) -> bool) -> Self {
+        self.final_answer = Some(is_final);
+        self
     }
 
     /// A GET request.

@@ -7,8 +7,8 @@ use url::Url;
 
 use super::OAuthClient;
 use crate::error::{Error, Result};
-use crate::hub::ApiCaller;
 use crate::http::ApiRequest;
+use crate::hub::ApiCaller;
 use crate::id::{PlatformId, Purpose, Scope};
 use crate::platform::{AccountInfo, OAuthSpec, Platform, Revocation};
 use crate::secret::{AuthCode, PkceVerifier};
@@ -91,7 +91,10 @@ impl StandardPlatform {
         for (purpose, names) in table {
             let names = names
                 .iter()
-                .map(|n| Scope::new(*n).map_err(|_| Error::config("invalid scope name in the purpose table")))
+                .map(|n| {
+                    Scope::new(*n)
+                        .map_err(|_| Error::config("invalid scope name in the purpose table"))
+                })
                 .collect::<Result<Vec<_>>>()?;
             scopes.push((*purpose, names));
         }
@@ -181,11 +184,7 @@ impl Platform for StandardPlatform {
             .operation("oauth.account")
             .bearer(tokens.access_token.clone());
         let resp = match &self.caller {
-            Some(caller) => {
-                caller
-                    .send_app(self.oauth.http(), &self.id(), req)
-                    .await?
-            }
+            Some(caller) => caller.send_app(self.oauth.http(), &self.id(), req).await?,
             None => self.oauth.http().send(req).await?.error_for_status()?,
         };
         let value: serde_json::Value = resp.json()?;
