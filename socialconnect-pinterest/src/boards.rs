@@ -137,6 +137,15 @@ impl From<BoardWire> for Board {
     }
 }
 
+/// Reads one board as the API answers it (`POST /v5/boards`, an item of `GET /v5/boards`).
+///
+/// # Errors
+///
+/// `Decode` for anything but a board object with an id.
+pub fn parse_board(body: &[u8]) -> Result<Board> {
+    socialconnect_core::Error::decode_json::<BoardWire>(body).map(Board::from)
+}
+
 /// A board section.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[non_exhaustive]

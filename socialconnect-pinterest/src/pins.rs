@@ -526,6 +526,15 @@ impl From<PinWire> for Pin {
     }
 }
 
+/// Reads one Pin as the API answers it (`POST /v5/pins`, `GET /v5/pins/{id}`).
+///
+/// # Errors
+///
+/// `Decode` for anything but a Pin object with an id.
+pub fn parse_pin(body: &[u8]) -> Result<Pin> {
+    socialconnect_core::Error::decode_json::<PinWire>(body).map(Pin::from)
+}
+
 impl PinterestClient {
     /// Creates a Pin (`pins:write`, and `boards:read` for the board). Sent once: a timeout,
     /// a dropped connection or a 5xx is `MaybeSent` — look for the Pin on the board before
