@@ -1,6 +1,6 @@
 //! The offline quickstart runs to the end, its export (made before Meta's data-deletion
-//! callback erases the Meta connections) shows the user's connections, and it shows the TikTok
-//! and LinkedIn steps.
+//! callback erases the Meta connections) shows the user's connections, and it shows the TikTok,
+//! LinkedIn and Pinterest steps.
 
 use std::process::Command;
 
@@ -27,9 +27,9 @@ fn quickstart_exports_before_the_deletion_callback() {
         .position(|l| l.contains("data-deletion callback"))
         .unwrap_or_else(|| panic!("no deletion step in:\n{stdout}"));
     assert!(export < deletion, "{stdout}");
-    // Facebook, Instagram, TikTok and LinkedIn were connected: the export holds all four.
+    // Facebook, Instagram, TikTok, LinkedIn and Pinterest were connected: the export holds all five.
     assert!(
-        lines[export].contains("(4 connections,"),
+        lines[export].contains("(5 connections,"),
         "{}",
         lines[export]
     );
@@ -70,14 +70,38 @@ fn quickstart_shows_the_linkedin_steps() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{stdout}");
     for expected in [
-        "[11/20] Connected LinkedIn through OpenID sign-in",
-        "[12/20] Listed the member's LinkedIn organization roles: 2 roles, administers urn:li:organization:2414183",
+        "[11/25] Connected LinkedIn through OpenID sign-in",
+        "[12/25] Listed the member's LinkedIn organization roles: 2 roles, administers urn:li:organization:2414183",
         "urn:li:organization:100 ANALYST (APPROVED, may post: false)",
-        "[13/20] Posted on LinkedIn as the member with an image: urn:li:ugcPost:",
+        "[13/25] Posted on LinkedIn as the member with an image: urn:li:ugcPost:",
         "(image AVAILABLE after 2 polls)",
-        "[14/20] Posted on LinkedIn as the organization urn:li:organization:2414183: urn:li:share:",
-        "[15/20] Read the organization's LinkedIn statistics: 3200 impressions, 90 clicks, 18342 followers",
-        "[20/20] Checked: 0 records of the user left",
+        "[14/25] Posted on LinkedIn as the organization urn:li:organization:2414183: urn:li:share:",
+        "[15/25] Read the organization's LinkedIn statistics: 3200 impressions, 90 clicks, 18342 followers",
+        "[25/25] Checked: 0 records of the user left",
+    ] {
+        assert!(
+            stdout.contains(expected),
+            "{expected:?} missing in:\n{stdout}"
+        );
+    }
+}
+
+#[test]
+fn quickstart_shows_the_pinterest_steps() {
+    let out = Command::new(env!("CARGO_BIN_EXE_quickstart"))
+        .env_remove("META_APP_ID")
+        .output()
+        .expect("the quickstart binary runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    for expected in [
+        "[16/25] Connected Pinterest through OAuth with HTTP Basic client auth",
+        "upstream revoke not offered for user tokens",
+        "[17/25] Created a Pinterest board: SocialConnect quickstart",
+        "[18/25] Pinned an image on Pinterest: Pin ",
+        "[19/25] Uploaded a small video and pinned it on Pinterest: media ",
+        "[20/25] Read the Pin's Pinterest analytics: 1 groups, ",
+        "days not yet final",
     ] {
         assert!(
             stdout.contains(expected),

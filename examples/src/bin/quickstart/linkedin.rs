@@ -17,9 +17,8 @@ use socialconnect_linkedin::posts::Post;
 use socialconnect_linkedin::statistics::{Granularity, TimeWindow};
 use socialconnect_linkedin::{LinkedInClient, LinkedInConfig, LinkedInLogin, Urn};
 use socialconnect_testkit::linkedin::LinkedInSimulator;
-use url::Url;
 
-use crate::{detail, step};
+use crate::{connect_in_sandbox, detail, step};
 
 /// The organization the sandbox member administers.
 const ORG_ID: &str = "2414183";
@@ -58,22 +57,15 @@ impl LinkedInSandbox {
         subject: &SubjectId,
         n: usize,
     ) -> Result<Connected> {
-        let redirect = Url::parse("https://host.example/oauth/linkedin").expect("constant URL");
-        let scopes = Scope::parse_list(
+        let li = connect_in_sandbox(
+            hub,
+            subject,
+            PlatformId::LINKEDIN,
             "openid profile w_member_social w_organization_social rw_organization_admin",
-        );
-        let auth = hub
-            .connect(subject, &PlatformId::LINKEDIN, &scopes, &redirect)
-            .await?;
-        let (code, state) = self.sim.authorize(&auth.url);
-        let mut landed = redirect.clone();
-        landed
-            .query_pairs_mut()
-            .append_pair("code", &code)
-            .append_pair("state", &state);
-        let li = hub
-            .complete_callback(subject, &redirect, landed.as_str())
-            .await?;
+            "https://host.example/oauth/linkedin",
+            |url| self.sim.authorize(url),
+        )
+        .await?;
         step(
             n,
             format!(

@@ -14,6 +14,7 @@
 //! The TikTok and LinkedIn steps run in the sandbox only.
 
 mod linkedin;
+mod pinterest;
 mod tiktok;
 
 use std::io::BufRead;
@@ -21,6 +22,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use linkedin::LinkedInSandbox;
+use pinterest::PinterestSandbox;
 use socialconnect_core::access_log::AccessLog;
 use socialconnect_core::age::{AgeAttestation, AgeBand, Jurisdiction};
 use socialconnect_core::consent::{CollectionMethod, ConsentEvent, ConsentLedger, ConsentRequest};
@@ -44,7 +46,7 @@ use socialconnect_testkit::meta::GraphSimulator;
 use tiktok::TikTokSandbox;
 use url::Url;
 
-const STEPS: usize = 20;
+const STEPS: usize = 25;
 
 pub(crate) fn step(n: usize, text: impl std::fmt::Display) {
     println!("[{n:>2}/{STEPS}] {text}");
@@ -132,12 +134,19 @@ async fn run() -> Result<()> {
         Mode::Offline(_) => Some(LinkedInSandbox::start(&http).await),
         Mode::Real { .. } => None,
     };
+    let pinterest = match &mode {
+        Mode::Offline(_) => Some(PinterestSandbox::start(&http).await),
+        Mode::Real { .. } => None,
+    };
     let mut builder = SocialConnect::builder();
     if let Some(tt) = &tiktok {
         builder = builder.platform(Arc::new(tt.platform()?));
     }
     if let Some(li) = &linkedin {
         builder = builder.platform(Arc::new(li.platform()?));
+    }
+    if let Some(pin) = &pinterest {
+        builder = builder.platform(Arc::new(pin.platform()?));
     }
     let hub = builder
         .http(http)
@@ -168,6 +177,9 @@ async fn run() -> Result<()> {
     if linkedin.is_some() {
         platforms.push(PlatformId::LINKEDIN);
     }
+    if pinterest.is_some() {
+        platforms.push(PlatformId::PINTEREST);
+    }
     for platform in platforms {
         for purpose in [
             Purpose::AccountConnection,
@@ -188,7 +200,7 @@ async fn run() -> Result<()> {
     }
     step(
         3,
-        "Age-checked and recorded consent: connection, publishing, analytics on Facebook, Instagram, TikTok and LinkedIn",
+        "Age-checked and recorded consent: connection, publishing, analytics on Facebook, Instagram, TikTok, LinkedIn and Pinterest",
     );
 
     let fb = connect(
@@ -331,6 +343,21 @@ async fn run() -> Result<()> {
         }
     }
 
+    match &pinterest {
+        Some(sandbox) => {
+            let pin = sandbox.connect(&hub, &subject, 16).await?;
+            let board = sandbox.create_board(&hub, &pin, 17).await?;
+            sandbox.pin_image(&hub, &pin, &board, 18).await?;
+            let video = sandbox.pin_video(&hub, &pin, &board, &dir, 19).await?;
+            sandbox.pin_analytics(&hub, &pin, &video, 20).await?;
+        }
+        None => {
+            for n in 16..=20 {
+                step(n, "Pinterest: runs in the sandbox only (skipped)");
+            }
+        }
+    }
+
     // Export first, while the user's connections still exist, so the export shows what it
     // holds; Meta's data-deletion callback below erases the Meta connections.
     let mut export = Vec::new();
@@ -339,7 +366,7 @@ async fn run() -> Result<()> {
     let doc: serde_json::Value =
         serde_json::from_slice(&export).map_err(|e| Error::storage("re-reading the export", e))?;
     step(
-        16,
+        21,
         format!(
             "Exported the user's data: {} bytes of JSON ({} connections, {} consent records, {} usage-log entries, no tokens)",
             export.len(),
@@ -366,7 +393,7 @@ async fn run() -> Result<()> {
     );
     let deletion = privacy.data_deletion(body.as_bytes()).await?;
     step(
-        17,
+        22,
         format!(
             "Handled a signed data-deletion callback: answered {}",
             deletion.to_json()
@@ -379,13 +406,13 @@ async fn run() -> Result<()> {
     ));
 
     match (&tiktok, &tt) {
-        (Some(sandbox), Some(_)) => sandbox.authorization_removed(&hub, 18).await?,
-        _ => step(18, "TikTok: runs in the sandbox only (skipped)"),
+        (Some(sandbox), Some(_)) => sandbox.authorization_removed(&hub, 23).await?,
+        _ => step(23, "TikTok: runs in the sandbox only (skipped)"),
     }
 
     let erased = hub.erase(&subject, "quickstart-operator").await?;
     step(
-        19,
+        24,
         format!(
             "Erased the user: {}",
             erased
@@ -407,7 +434,7 @@ async fn run() -> Result<()> {
 
     let left = hub.connections(&subject).await?.len() + hub.ledger().history(&subject).await?.len();
     step(
-        20,
+        25,
         format!(
             "Checked: {left} records of the user left; removing {}",
             dir.display()
@@ -424,7 +451,34 @@ async fn run() -> Result<()> {
     if let Some(sandbox) = &linkedin {
         sandbox.assert_no_unexpected();
     }
+    if let Some(sandbox) = &pinterest {
+        sandbox.assert_no_unexpected();
+    }
     Ok(())
+}
+
+/// Connects `platform` in the sandbox: the hub's authorize URL, `authorize` playing the
+/// browser and the consenting user (a platform simulator), the callback handed back whole.
+pub(crate) async fn connect_in_sandbox(
+    hub: &SocialConnect,
+    subject: &SubjectId,
+    platform: PlatformId,
+    scopes: &str,
+    redirect: &str,
+    authorize: impl FnOnce(&Url) -> (String, String),
+) -> Result<Connected> {
+    let redirect = Url::parse(redirect).map_err(|_| Error::config("redirect URI"))?;
+    let auth = hub
+        .connect(subject, &platform, &Scope::parse_list(scopes), &redirect)
+        .await?;
+    let (code, state) = authorize(&auth.url);
+    let mut landed = redirect.clone();
+    landed
+        .query_pairs_mut()
+        .append_pair("code", &code)
+        .append_pair("state", &state);
+    hub.complete_callback(subject, &redirect, landed.as_str())
+        .await
 }
 
 /// The app secret, to sign the callback as Meta would (in production Meta signs it).
