@@ -2,7 +2,7 @@
 //!
 //! A delivery is read as raw bytes (within the route's body limit, 413 beyond it), verified
 //! by the platform's [`WebhookReceiver`] over exactly those bytes, deduplicated through the
-//! [`DeliveryLog`], and answered at once: the verified events go into a bounded queue the
+//! [`DeliveryLog`](socialconnect_core::webhook::DeliveryLog), and answered at once: the verified events go into a bounded queue the
 //! host drains ([`WebhookEvents`]), so no platform waits on the host's own work. When the
 //! queue is full the delivery is forgotten again and answered `503` with `Retry-After`, so
 //! the platform's retry brings it back instead of it being lost.
