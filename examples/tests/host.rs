@@ -145,3 +145,69 @@ async fn serves_the_routes_and_stops_on_sigterm() {
     // No token, key or code in what the service logged.
     assert!(!stderr.contains(&key), "{stderr}");
 }
+
+/// Starts the host on loopback HTTP with extra arguments; returns it and its base URL.
+fn start(args: &[&str], dir: &std::path::Path) -> (std::process::Child, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_host"))
+        .args([
+            "--addr",
+            "127.0.0.1:0",
+            "--insecure-http-loopback",
+            "--data-dir",
+        ])
+        .arg(dir)
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let base = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("the host did not start: {line:?}"))
+        .to_owned();
+    (child, base)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn runs_on_postgresql_when_given_a_url() {
+    let Ok(server) = std::env::var("SC_TEST_PG_URL") else {
+        eprintln!("SC_TEST_PG_URL is unset: skipped (scripts/test starts a server)");
+        return;
+    };
+    let name = format!("host_{}", std::process::id());
+    let created = Command::new("psql")
+        .arg(&server)
+        .args(["-qAtc", &format!("CREATE DATABASE {name}")])
+        .status()
+        .expect("psql runs");
+    assert!(created.success());
+    let mut url: url::Url = server.parse().unwrap();
+    url.set_path(&format!("/{name}"));
+    let dir = tempfile::tempdir().unwrap();
+    let (mut child, base) = start(&["--database-url", url.as_str()], dir.path());
+    let page = reqwest::get(format!("{base}sign-in")).await.unwrap();
+    assert_eq!(page.status(), 200);
+    let _ = child.kill();
+    let _ = child.wait();
+    // The store's tables are in the new database, and no SQLite file was made.
+    let tables = Command::new("psql")
+        .arg(url.as_str())
+        .args([
+            "-qAtc",
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'",
+        ])
+        .output()
+        .unwrap();
+    let count: u32 = String::from_utf8_lossy(&tables.stdout)
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(count > 0);
+    assert!(!dir.path().join("socialconnect.db").exists());
+}
