@@ -31,24 +31,7 @@ pub(crate) fn status(kind: &ErrorKind) -> StatusCode {
 
 /// The stable name of an error kind in JSON answers.
 pub(crate) fn kind_name(kind: &ErrorKind) -> &'static str {
-    match kind {
-        ErrorKind::ReconnectRequired => "reconnect_required",
-        ErrorKind::Throttled { .. } => "throttled",
-        ErrorKind::PolicyBlocked => "policy_blocked",
-        ErrorKind::MissingScopes => "missing_scopes",
-        ErrorKind::ConsentRequired => "consent_required",
-        ErrorKind::InvalidInput => "invalid_input",
-        ErrorKind::Transient => "transient",
-        ErrorKind::MaybeSent => "maybe_sent",
-        ErrorKind::Platform => "platform",
-        ErrorKind::Storage => "storage",
-        ErrorKind::Crypto => "crypto",
-        ErrorKind::Config => "config",
-        ErrorKind::AgeRestricted => "age_restricted",
-        ErrorKind::Unauthorized => "unauthorized",
-        ErrorKind::AuthorizationDenied => "authorization_denied",
-        _ => "error",
-    }
+    kind.as_str()
 }
 
 /// A page for an error met while serving a browser.

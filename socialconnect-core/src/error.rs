@@ -58,6 +58,30 @@ pub enum ErrorKind {
     AuthorizationDenied,
 }
 
+impl ErrorKind {
+    /// A stable snake_case name (`reconnect_required`, `throttled`, …): what the usage log
+    /// records and what JSON answers carry.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            ErrorKind::ReconnectRequired => "reconnect_required",
+            ErrorKind::Throttled { .. } => "throttled",
+            ErrorKind::PolicyBlocked => "policy_blocked",
+            ErrorKind::MissingScopes => "missing_scopes",
+            ErrorKind::ConsentRequired => "consent_required",
+            ErrorKind::InvalidInput => "invalid_input",
+            ErrorKind::Transient => "transient",
+            ErrorKind::MaybeSent => "maybe_sent",
+            ErrorKind::Platform => "platform",
+            ErrorKind::Storage => "storage",
+            ErrorKind::Crypto => "crypto",
+            ErrorKind::Config => "config",
+            ErrorKind::AgeRestricted => "age_restricted",
+            ErrorKind::Unauthorized => "unauthorized",
+            ErrorKind::AuthorizationDenied => "authorization_denied",
+        }
+    }
+}
+
 /// Why a connection needs the end user to connect again.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]

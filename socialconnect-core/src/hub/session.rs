@@ -307,25 +307,9 @@ impl HubAlerts {
     }
 }
 
-/// A stable name for an error kind, for the usage log.
+/// A stable name for an error kind, for the usage log ([`ErrorKind::as_str`]).
 pub(crate) fn kind_name(kind: ErrorKind) -> &'static str {
-    match kind {
-        ErrorKind::ReconnectRequired => "reconnect_required",
-        ErrorKind::Throttled { .. } => "throttled",
-        ErrorKind::PolicyBlocked => "policy_blocked",
-        ErrorKind::MissingScopes => "missing_scopes",
-        ErrorKind::ConsentRequired => "consent_required",
-        ErrorKind::InvalidInput => "invalid_input",
-        ErrorKind::Transient => "transient",
-        ErrorKind::MaybeSent => "maybe_sent",
-        ErrorKind::Platform => "platform",
-        ErrorKind::Storage => "storage",
-        ErrorKind::Crypto => "crypto",
-        ErrorKind::Config => "config",
-        ErrorKind::AgeRestricted => "age_restricted",
-        ErrorKind::Unauthorized => "unauthorized",
-        ErrorKind::AuthorizationDenied => "authorization_denied",
-    }
+    kind.as_str()
 }
 
 #[cfg(test)]
