@@ -198,11 +198,42 @@ async fn api_keys_show_the_secret_once() {
     let new_id = rotated["key_id"].as_str().unwrap().to_owned();
     let out = sb
         .cmd()
-        .args(["api-keys", "revoke", &new_id])
+        .args(["api-keys", "revoke", &new_id, "--json"])
         .output()
         .unwrap();
     assert!(out.status.success());
-    assert!(text(&out).contains("revoked"));
+    assert_eq!(json(&out)["revoked"], true);
+    // Text rotate and revoke, on the second key created above.
+    let out = sb
+        .cmd()
+        .args(["api-keys", "list", "--json"])
+        .output()
+        .unwrap();
+    let second = json(&out)["api_keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["scopes"][0] == "read")
+        .unwrap()["key_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let out = sb
+        .cmd()
+        .args(["api-keys", "rotate", &second])
+        .output()
+        .unwrap();
+    let t = text(&out);
+    assert!(
+        t.contains(&format!("API key {second} replaced by")) && t.contains("shown once"),
+        "{t}"
+    );
+    let out = sb
+        .cmd()
+        .args(["api-keys", "revoke", &second])
+        .output()
+        .unwrap();
+    assert!(text(&out).contains(&format!("API key {second} revoked")));
     let out = sb
         .cmd()
         .args(["api-keys", "list", "--json"])

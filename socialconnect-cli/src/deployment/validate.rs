@@ -65,9 +65,15 @@ fn reason(e: &Error) -> String {
 
 /// A TOML error as `line N: message`, without echoing the line (it could hold anything).
 fn syntax(text: &str, e: &toml::de::Error) -> Error {
-    let line = e
-        .span()
-        .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
+    // Counted over bytes: a span need not fall on a character boundary.
+    let line = e.span().map(|s| {
+        let end = s.start.min(text.len());
+        text.as_bytes()[..end]
+            .iter()
+            .filter(|b| **b == b'\n')
+            .count()
+            + 1
+    });
     let msg = e.message().trim_end();
     match line {
         Some(n) => Error::config(format!("line {n}: {msg}")),

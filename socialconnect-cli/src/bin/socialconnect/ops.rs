@@ -16,7 +16,7 @@ use crate::output::{self, Progress};
 pub(crate) async fn purge(ctx: &Context) -> Result<Outcome> {
     let store = ctx.store().await?;
     let hub = ctx.hub(&store)?;
-    let progress = Progress::new("purge", ctx.json);
+    let progress = Progress::steps("purge", ctx.json);
     let started = Instant::now();
     let report = hub.purge(hub.clock().now()).await?;
     progress.step(&format!(

@@ -66,6 +66,26 @@ impl Progress {
         }
     }
 
+    /// A job counted in steps, not items: a spinner on a terminal.
+    pub(crate) fn steps(what: &'static str, json: bool) -> Self {
+        let bar = (!json && std::io::stdout().is_terminal()).then(|| {
+            let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stdout());
+            bar.set_style(
+                ProgressStyle::with_template("{spinner} {msg} ({elapsed})")
+                    .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+            );
+            bar.set_message(what);
+            bar.enable_steady_tick(std::time::Duration::from_millis(120));
+            bar
+        });
+        Self {
+            bar,
+            started: Instant::now(),
+            to_stderr: json,
+            what,
+        }
+    }
+
     /// A step finished (for jobs counted in steps rather than items).
     pub(crate) fn step(&self, text: &str) {
         if let Some(bar) = &self.bar {
