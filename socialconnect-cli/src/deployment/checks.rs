@@ -36,3 +36,12 @@ pub(super) fn env_name(name: &str, value: String) -> Result<String> {
         ))
     }
 }
+
+/// An error's message without the kind prefix core's `Display` adds (`configuration: …`), for
+/// nesting one message in another.
+pub(super) fn reason(e: &Error) -> String {
+    match e {
+        Error::Config(m) => m.clone(),
+        other => other.to_string(),
+    }
+}

@@ -89,6 +89,7 @@ use socialconnect_core::id::{PlatformId, Purpose};
 use socialconnect_core::{Error, Result, RetentionPolicy};
 use url::Url;
 
+use checks::reason;
 pub use platforms::PlatformSettings;
 
 /// A parsed, validated deployment file. See the [module docs](self) for the format.
@@ -291,13 +292,5 @@ impl Deployment {
     /// The children's age policy.
     pub fn age(&self) -> &AgeSettings {
         &self.age
-    }
-}
-
-/// An error's message without the kind prefix core's `Display` may add.
-fn reason(e: &Error) -> String {
-    match e {
-        Error::Config(m) => m.clone(),
-        other => other.to_string(),
     }
 }

@@ -17,6 +17,26 @@ use socialconnect_store::{EncryptedStore, StoreOptions};
 
 use super::{Deployment, KeySource, StoreLocation};
 
+#[cfg(feature = "postgres")]
+async fn open_postgres(
+    url: &str,
+    keys: Arc<LocalKeyring>,
+    options: StoreOptions,
+) -> Result<EncryptedStore> {
+    EncryptedStore::open_postgres_with(url, keys, options).await
+}
+
+#[cfg(not(feature = "postgres"))]
+async fn open_postgres(
+    _url: &str,
+    _keys: Arc<LocalKeyring>,
+    _options: StoreOptions,
+) -> Result<EncryptedStore> {
+    Err(Error::config(
+        "the store is PostgreSQL, but socialconnect-cli was built without its `postgres` feature",
+    ))
+}
+
 impl Deployment {
     /// Loads the key-encryption keys from the configured source.
     ///
@@ -53,13 +73,19 @@ impl Deployment {
         if let Some(region) = &self.region {
             options = options.with_region(region);
         }
+        tracing::debug!(
+            store = match &self.store {
+                StoreLocation::Sqlite(_) => "sqlite",
+                _ => "postgres",
+            },
+            region = self.region.as_deref(),
+            "opening the deployment's store"
+        );
         match &self.store {
             StoreLocation::Sqlite(path) => {
                 EncryptedStore::open_sqlite_with(path, keys, options).await
             }
-            StoreLocation::Postgres(url) => {
-                EncryptedStore::open_postgres_with(url, keys, options).await
-            }
+            StoreLocation::Postgres(url) => open_postgres(url, keys, options).await,
             StoreLocation::PostgresFromEnv(var) => {
                 let url = socialconnect_core::connect::env::required(var)?;
                 if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
@@ -67,7 +93,7 @@ impl Deployment {
                         "environment variable {var} (store.url_env) must hold a postgres:// URL"
                     )));
                 }
-                EncryptedStore::open_postgres_with(&url, keys, options).await
+                open_postgres(&url, keys, options).await
             }
         }
     }

@@ -9,7 +9,7 @@ use socialconnect_core::id::Purpose;
 use socialconnect_core::{Error, Result, RetentionPolicy};
 use url::Url;
 
-use super::checks::{env_name, field, url_field};
+use super::checks::{env_name, field, reason, url_field};
 use super::file::{self, DeploymentFile};
 use super::platforms;
 use super::{AgeSettings, Controller, DeclaredPurpose, Deployment, KeySource, StoreLocation};
@@ -54,13 +54,6 @@ pub(super) fn parse(text: &str, base: Option<&Path>) -> Result<Deployment> {
         age: age(raw.age)?,
         platforms: platforms::settings(raw.platforms)?,
     })
-}
-
-fn reason(e: &Error) -> String {
-    match e {
-        Error::Config(m) => m.clone(),
-        other => other.to_string(),
-    }
 }
 
 /// A TOML error as `line N: message`, without echoing the line (it could hold anything).

@@ -52,9 +52,13 @@ name = "fraud_detection"
 basis = "legitimate_interest"
 justification = "Balancing test FD-1"
 
+# Tests never reach the internet: the only upstream call any command makes (the revocation
+# `erase` attempts) goes to a closed loopback port and fails at once.
 [platforms.linkedin]
 client_id = "86abc"
 client_secret_env = "LINKEDIN_CLIENT_SECRET"
+api_base = "http://127.0.0.1:9/"
+auth_base = "http://127.0.0.1:9/"
 "#;
 
 /// A deployment in a temporary directory.
