@@ -408,3 +408,45 @@ fn bad_config_exits_2_with_one_clear_line() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn doctor_fails_on_a_pinned_version_past_its_sunset() {
+    // LinkedIn 202511 was sunset on 2026-11-16 (the crate's table); an override pinning it
+    // is a failed check naming the version and its end.
+    let sb = Sandbox::sqlite();
+    let text_before = std::fs::read_to_string(&sb.config).unwrap();
+    std::fs::write(
+        &sb.config,
+        text_before.replace(
+            "client_secret_env = \"LINKEDIN_CLIENT_SECRET\"\n",
+            "client_secret_env = \"LINKEDIN_CLIENT_SECRET\"\nversion = \"202511\"\n",
+        ),
+    )
+    .unwrap();
+    let out = sb.cmd().args(["doctor", "--json"]).output().unwrap();
+    let v = json(&out);
+    let check = v["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"].as_str().unwrap().contains("API version 202511"))
+        .unwrap()
+        .clone();
+    let today = chrono::Utc::now().date_naive();
+    let end = chrono::NaiveDate::from_ymd_opt(2026, 11, 16).unwrap();
+    let expected = if (end - today).num_days() <= 0 {
+        "fail"
+    } else if (end - today).num_days() <= 90 {
+        "warn"
+    } else {
+        "ok"
+    };
+    assert_eq!(check["status"], expected, "{check}");
+    if expected == "fail" {
+        assert_eq!(out.status.code(), Some(1));
+        assert!(
+            check["detail"].as_str().unwrap().contains("2026-11-16"),
+            "{check}"
+        );
+    }
+}

@@ -178,3 +178,29 @@ async fn the_record_matches_what_the_consent_gate_enforces() {
     assert!(record.purposes.iter().any(|e| e.flag.is_some()));
     store.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_data_categories_cover_exactly_what_an_erasure_removes() {
+    let sb = Sandbox::sqlite();
+    let r = record(&sb).await;
+    let declared: std::collections::BTreeSet<&str> = r
+        .data_categories
+        .iter()
+        .flat_map(|c| c.erased_as.iter().map(String::as_str))
+        .collect();
+    // What the store actually keeps per subject, as its erasure counts it.
+    let store = sb.store().await;
+    seed(&store, "categories").await;
+    let report = store
+        .erase(&socialconnect_core::id::SubjectId::new("categories").unwrap())
+        .await
+        .unwrap();
+    store.close().await;
+    let erased: std::collections::BTreeSet<&str> =
+        report.counts.keys().map(String::as_str).collect();
+    assert_eq!(declared, erased);
+    let md = r.to_markdown();
+    for c in &r.data_categories {
+        assert!(md.contains(&format!("| {} |", c.name)), "{}", c.name);
+    }
+}

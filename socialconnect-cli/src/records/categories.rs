@@ -15,14 +15,24 @@ pub struct DataCategory {
     pub protection: String,
     /// How long it stays.
     pub retention: String,
+    /// The kinds an erasure report counts for this category (`tokens`, `usage_entries`, …):
+    /// what the store deletes of it when a subject is erased.
+    pub erased_as: Vec<String>,
 }
 
-fn category(name: &str, contents: &str, protection: &str, retention: &str) -> DataCategory {
+fn category(
+    name: &str,
+    contents: &str,
+    protection: &str,
+    retention: &str,
+    erased_as: &[&str],
+) -> DataCategory {
     DataCategory {
         name: name.to_owned(),
         contents: contents.to_owned(),
         protection: protection.to_owned(),
         retention: retention.to_owned(),
+        erased_as: erased_as.iter().map(|k| (*k).to_owned()).collect(),
     }
 }
 
@@ -36,6 +46,7 @@ pub(super) fn stored() -> Vec<DataCategory> {
             "the host's user id",
             "stored only as a keyed HMAC pseudonym; the id itself only inside sealed records",
             "until erasure",
+            &[],
         ),
         category(
             "OAuth tokens",
@@ -43,18 +54,21 @@ pub(super) fn stored() -> Vec<DataCategory> {
             SEALED,
             "until disconnect or erasure; connections needing reconnection or revoked: the \
              stale-connection period",
+            &["tokens"],
         ),
         category(
             "platform account ids",
             "the platform's id of each connected account",
             "sealed with the tokens; a keyed pseudonym for lookups by platform callbacks",
             "with the connection",
+            &[],
         ),
         category(
             "connection metadata",
             "platform, status (active, reconnect required, revoked) and its time, last update",
             "plain columns, keyed by the subject's pseudonym",
             "with the connection",
+            &[],
         ),
         category(
             "pending authorizations",
@@ -62,6 +76,7 @@ pub(super) fn stored() -> Vec<DataCategory> {
              only as its SHA-256",
             SEALED,
             "until used or expired (the state TTL, 10 minutes by default), then purged",
+            &["pending_states"],
         ),
         category(
             "consent ledger",
@@ -69,6 +84,7 @@ pub(super) fn stored() -> Vec<DataCategory> {
              hash, time, expiry, scopes, jurisdiction, collection method, age verification",
             "sealed; rows hash-chained (tamper evident)",
             "until erasure, which leaves hash-only tombstones keeping the chain verifiable",
+            &["consent_records"],
         ),
         category(
             "usage log",
@@ -77,24 +93,28 @@ pub(super) fn stored() -> Vec<DataCategory> {
              user agent as the host supplied them",
             SEALED,
             "the usage-log period, then purged",
+            &["usage_entries"],
         ),
         category(
             "profiles",
             "email and username the host supplied (rectification)",
             SEALED,
             "until erasure",
+            &["profiles"],
         ),
         category(
             "platform deletion requests",
             "confirmation code, platform, status, times, and the subject while pending",
             "the subject sealed; cleared when the request completes",
             "kept as proof of handling, without the subject once completed",
+            &["deletion_requests"],
         ),
         category(
             "erasure receipts",
             "the subject's keyed pseudonym, time, counts removed, upstream revocation outcomes",
             "no personal data beyond the pseudonym",
             "kept, as proof of erasure",
+            &[],
         ),
         category(
             "API key hashes",
@@ -102,12 +122,21 @@ pub(super) fn stored() -> Vec<DataCategory> {
              revocation (no end-user data)",
             "the key itself is never stored",
             "until deleted by `purge` after the dead-key period, when configured",
+            &[],
         ),
         category(
             "data keys",
             "one random AES-256 key per subject",
             "wrapped by the key provider, kept in the key vault apart from the records",
             "destroyed on erasure (crypto-shredding)",
+            &["data_keys"],
+        ),
+        category(
+            "refresh leases",
+            "which process is refreshing a connection's token, and until when",
+            "plain columns; the connection id only",
+            "seconds: released after the refresh, expired otherwise",
+            &["refresh_leases"],
         ),
     ]
 }
