@@ -112,6 +112,16 @@ fn a_full_file_parses_into_what_it_says() {
         age.minimum_age(&socialconnect_core::age::Jurisdiction::new("US").unwrap()),
         14
     );
+    assert_eq!(
+        d.settings_for(&PlatformId::WHATSAPP).unwrap().name(),
+        "meta"
+    );
+    assert_eq!(
+        d.settings_for(&PlatformId::TIKTOK).unwrap().client_id(),
+        "aw1"
+    );
+    assert!(d.settings_for(&PlatformId::INSTAGRAM).is_none());
+    assert!(d.settings_for(&PlatformId::LINKEDIN).is_none());
     let meta = &d.platform_settings()[0];
     assert_eq!(meta.name(), "meta");
     assert_eq!(meta.client_secret_env(), "META_APP_SECRET");
@@ -267,4 +277,30 @@ fn from_file_resolves_relative_paths_and_names_the_file() {
         e.to_string().contains("d.toml") && e.to_string().contains("line 1"),
         "{e}"
     );
+}
+
+#[test]
+fn secrets_are_read_from_their_variables_into_secret_types() {
+    // Tests cannot set environment variables (unsafe code is forbidden): CARGO_PKG_NAME is
+    // one cargo and nextest set for every test process.
+    let text = with(
+        "verify_token_env = \"META_VERIFY_TOKEN\"",
+        "verify_token_env = \"CARGO_PKG_NAME\"",
+    )
+    .replace(
+        "client_secret_env = \"META_APP_SECRET\"",
+        "client_secret_env = \"SC_SURELY_UNSET_42\"",
+    );
+    let d = Deployment::from_toml(&text).unwrap();
+    let meta = d.settings_for(&PlatformId::FACEBOOK).unwrap();
+    let token = meta.verify_token().unwrap().unwrap();
+    assert_eq!(token.expose_secret(), "socialconnect-cli");
+    assert!(!format!("{token:?}").contains("socialconnect-cli"));
+    assert!(meta.webhook_secret().unwrap().is_none());
+    let e = meta.client_secret().unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Config);
+    assert!(e.to_string().contains("SC_SURELY_UNSET_42"), "{e}");
+    // The hub cannot be wired without it, and says which variable is missing.
+    let e = meta.meta_config().unwrap_err();
+    assert!(e.to_string().contains("SC_SURELY_UNSET_42"), "{e}");
 }

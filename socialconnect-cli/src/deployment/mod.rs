@@ -226,6 +226,12 @@ impl Deployment {
         &self.platforms
     }
 
+    /// The settings of the app serving `platform` (Meta's for `facebook`, `instagram` and
+    /// `whatsapp`), when it is enabled: where a host's webhook route finds its secrets.
+    pub fn settings_for(&self, platform: &PlatformId) -> Option<&PlatformSettings> {
+        self.platforms.iter().find(|s| s.ids().contains(platform))
+    }
+
     /// The host service's public base URL, when configured.
     pub fn redirect_base(&self) -> Option<&Url> {
         self.redirect_base.as_ref()
