@@ -44,6 +44,7 @@ mod deletion;
 mod envelope;
 pub mod keys;
 mod ledger;
+mod listing;
 mod pending;
 mod profile;
 mod receipts;
@@ -56,5 +57,6 @@ mod usage;
 #[cfg(test)]
 mod contract_tests;
 
+pub use listing::ConnectionSummary;
 pub use rotation::{RotationProgress, RotationReport};
 pub use store::{EncryptedStore, StoreOptions};

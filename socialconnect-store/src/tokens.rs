@@ -306,10 +306,10 @@ fn encode_payload(
 
 /// What a token row's opened payload holds: the subject id (none in format 1), the region
 /// (format 3 only) and the token set.
-type Payload = (Option<SubjectId>, Option<String>, TokenSet);
+pub(crate) type Payload = (Option<SubjectId>, Option<String>, TokenSet);
 
 /// Reads a token row's opened payload.
-fn decode_payload(bytes: &[u8]) -> Result<Payload> {
+pub(crate) fn decode_payload(bytes: &[u8]) -> Result<Payload> {
     let malformed = || Error::storage_msg("stored token payload is malformed");
     let (with_region, rest) = match bytes.split_first() {
         Some((&PAYLOAD_V2, rest)) => (false, rest),

@@ -250,6 +250,17 @@ impl Backend for MemoryBackend {
             .collect())
     }
 
+    async fn token_page(&self, after: &str, limit: u32) -> Result<Vec<TokenRow>> {
+        Ok(self
+            .lock()
+            .tokens
+            .range::<str, _>((std::ops::Bound::Excluded(after), std::ops::Bound::Unbounded))
+            .map(|(_, r)| r)
+            .take(limit as usize)
+            .cloned()
+            .collect())
+    }
+
     async fn try_lease(
         &self,
         conn_id: &str,

@@ -57,7 +57,6 @@ pub(crate) fn up_to(version: i64) -> &'static [Migration] {
 }
 
 /// The newest schema version this build knows.
-#[cfg(test)]
 pub(crate) fn latest() -> i64 {
     MIGRATIONS.last().map_or(0, |m| m.version)
 }

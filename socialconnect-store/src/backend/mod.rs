@@ -308,6 +308,8 @@ pub(crate) trait Backend: Send + Sync + 'static {
     /// Up to `limit` token rows with status `reconnect_required` or `revoked` since before
     /// `before` (seconds), with `conn_id > after`, ordered by conn_id.
     async fn stale_tokens(&self, before: i64, after: &str, limit: u32) -> Result<Vec<TokenRow>>;
+    /// Up to `limit` token rows with `conn_id > after`, ordered by conn_id (every status).
+    async fn token_page(&self, after: &str, limit: u32) -> Result<Vec<TokenRow>>;
     /// Takes the lease unless another owner holds one expiring after `now`.
     async fn try_lease(
         &self,

@@ -115,6 +115,11 @@ pub(crate) const STALE_TOKENS: &str = concat!(
          AND status_since < $1 AND conn_id > $2 \
      ORDER BY conn_id LIMIT $3"
 );
+pub(crate) const TOKEN_PAGE: &str = concat!(
+    "SELECT ",
+    token_columns!(),
+    " FROM sc_tokens WHERE conn_id > $1 ORDER BY conn_id LIMIT $2"
+);
 /// One statement: the conflict check and the takeover cannot interleave with another taker's.
 /// The same owner may renew its own lease.
 pub(crate) const TRY_LEASE: &str = "INSERT INTO sc_leases (conn_id, owner, expires_at) \

@@ -388,6 +388,16 @@ impl Backend for PgBackend {
         rows.iter().map(|row| rows::token(row)).collect()
     }
 
+    async fn token_page(&self, after: &str, limit_to: u32) -> Result<Vec<TokenRow>> {
+        let rows = sqlx::query(sql::TOKEN_PAGE)
+            .bind(after)
+            .bind(limit(limit_to))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db("listing connections"))?;
+        rows.iter().map(|row| rows::token(row)).collect()
+    }
+
     async fn try_lease(
         &self,
         conn_id: &str,

@@ -528,6 +528,22 @@ impl Backend for SqliteBackend {
             .await
     }
 
+    async fn token_page(&self, after: &str, limit_to: u32) -> Result<Vec<TokenRow>> {
+        const WHAT: &str = "listing connections";
+        let after = after.to_owned();
+        self.pool
+            .read(WHAT, move |c| {
+                all(
+                    c,
+                    WHAT,
+                    sql::TOKEN_PAGE,
+                    params![after, limit(limit_to)],
+                    rows::token,
+                )
+            })
+            .await
+    }
+
     async fn try_lease(
         &self,
         conn_id: &str,
