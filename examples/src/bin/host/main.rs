@@ -13,7 +13,14 @@
 //! printed demo API key calls the data-subject API under `/api/v1`. Set
 //! `SOCIALCONNECT_KEYRING` (`*k1:<base64 of 32 random bytes>`) to use a real key instead of
 //! the public demo key. The first line on stdout is `listening on <url>`.
+//!
+//! With `--config deployment.toml` (the file the `socialconnect` CLI reads; see
+//! `socialconnect_cli::deployment`) the host talks to the real platforms the file enables,
+//! with its store, keys, purposes, notice and region, at its `redirect_base`. The demo
+//! sign-in still stands in for the host's own accounts: a real host passes its own
+//! `EndUsers` to `HostRoutes`.
 
+mod deployed;
 mod sandbox;
 mod users;
 
@@ -23,9 +30,11 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::Parser;
+use socialconnect_axum::webhooks::WebhookReceiver;
 use socialconnect_axum::{
     ApiLimits, CsrfKey, DataSubjectApi, HostRoutes, PrivacyInfo, ServeOptions, Tls,
 };
+use socialconnect_cli::Deployment;
 use socialconnect_core::access_log::AccessLog;
 use socialconnect_core::apikey::{ApiKeyStore, ApiKeys};
 use socialconnect_core::clock::SystemClock;
@@ -38,6 +47,7 @@ use socialconnect_core::profile::ProfileStore;
 use socialconnect_core::receipt::ReceiptStore;
 use socialconnect_core::store::{PendingAuthStore, TokenStore};
 use socialconnect_core::{Error, Result, SocialConnect};
+use socialconnect_meta::privacy::MetaPrivacy;
 use socialconnect_store::keys::LocalKeyring;
 use socialconnect_store::{EncryptedStore, StoreOptions};
 use url::Url;
@@ -67,9 +77,13 @@ struct Args {
     /// Where the SQLite store and the demo certificate live.
     #[arg(long, default_value = "socialconnect-host-data")]
     data_dir: PathBuf,
-    /// A PostgreSQL URL to use instead of the SQLite store.
-    #[arg(long)]
+    /// A PostgreSQL URL to use instead of the SQLite store (sandbox mode).
+    #[arg(long, conflicts_with = "config")]
     database_url: Option<String>,
+    /// A deployment file (the one the `socialconnect` CLI reads): real platforms, the
+    /// deployment's store and keys, instead of the sandbox.
+    #[arg(long, env = "SOCIALCONNECT_CONFIG")]
+    config: Option<PathBuf>,
 }
 
 #[tokio::main]
@@ -88,6 +102,36 @@ async fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// The webhook receivers and Meta's privacy callbacks a mode provides.
+pub(crate) struct Receivers {
+    pub(crate) webhooks: Vec<Arc<dyn WebhookReceiver>>,
+    pub(crate) meta: Option<MetaPrivacy>,
+}
+
+/// Everything the routes need, from the sandbox or from a deployment file.
+struct Setup {
+    hub: SocialConnect,
+    store: EncryptedStore,
+    api_keys: ApiKeys,
+    base: Url,
+    platforms: Vec<PlatformId>,
+    purposes: Vec<Purpose>,
+    info: PrivacyInfo,
+    receivers: Receivers,
+    /// The simulators, kept running while the service runs.
+    sandbox: Option<sandbox::Sandbox>,
+}
+
+fn http_client() -> Result<HttpClient> {
+    HttpClient::builder()
+        .rate_limits(PlatformId::TIKTOK, socialconnect_tiktok::rate_limits())
+        .rate_limits(
+            PlatformId::PINTEREST,
+            socialconnect_pinterest::rate_limits(socialconnect_pinterest::AccessTier::Standard),
+        )
+        .build()
 }
 
 async fn open_store(args: &Args) -> Result<EncryptedStore> {
@@ -110,12 +154,10 @@ async fn open_store(args: &Args) -> Result<EncryptedStore> {
     }
 }
 
-async fn run(args: Args) -> Result<()> {
-    let store = open_store(&args).await?;
+async fn sandbox_setup(args: &Args, base: Url) -> Result<Setup> {
+    let store = open_store(args).await?;
     let sandbox = sandbox::Sandbox::start().await;
-    let http = HttpClient::builder()
-        .rate_limits(PlatformId::TIKTOK, socialconnect_tiktok::rate_limits())
-        .build()?;
+    let http = http_client()?;
     let mut builder = SocialConnect::builder();
     for platform in sandbox.platforms(&http)? {
         builder = builder.platform(platform);
@@ -142,7 +184,71 @@ async fn run(args: Args) -> Result<()> {
         ))
         .region(REGION)
         .build()?;
+    let api_keys = ApiKeys::new(
+        Arc::new(store.clone()) as Arc<dyn ApiKeyStore>,
+        Arc::new(SystemClock),
+    )
+    .with_access_log(Arc::new(store.clone()) as Arc<dyn AccessLog>);
+    let receivers = sandbox.receivers(&hub, HostRoutes::deletion_status_url(&base))?;
+    Ok(Setup {
+        hub,
+        store,
+        api_keys,
+        base,
+        platforms: vec![
+            PlatformId::FACEBOOK,
+            PlatformId::INSTAGRAM,
+            PlatformId::TIKTOK,
+            PlatformId::LINKEDIN,
+            PlatformId::PINTEREST,
+        ],
+        purposes: vec![
+            Purpose::Publishing,
+            Purpose::Analytics,
+            Purpose::FraudDetection,
+        ],
+        info: PrivacyInfo::new(
+            "SocialConnect Demo",
+            "privacy@socialconnect.invalid",
+            "your national data protection authority (EDPB list of members)",
+            "https://www.edpb.europa.eu/about-edpb/about-edpb/members_en",
+        )
+        .with_default_country("DE")
+        .with_storage(
+            "Stored in the EU (eu-central-1). What you ask us to do on a platform is sent to \
+             that platform (Meta, TikTok, LinkedIn, Pinterest), which holds it under its own \
+             privacy policy.",
+        ),
+        receivers,
+        sandbox: Some(sandbox),
+    })
+}
 
+async fn deployed_setup(path: &std::path::Path, base: Option<Url>) -> Result<Setup> {
+    let deployment = Deployment::from_file(path)?;
+    let base = base
+        .or_else(|| deployment.redirect_base().cloned())
+        .ok_or_else(|| {
+            Error::config("the deployment names no redirect_base and --public-url is not given")
+        })?;
+    let store = deployment.open_store().await?;
+    let hub = deployment.hub_builder(http_client()?, &store)?.build()?;
+    let api_keys = deployment.api_keys(&store);
+    let receivers = deployed::receivers(&deployment, &hub, HostRoutes::deletion_status_url(&base))?;
+    Ok(Setup {
+        hub,
+        store,
+        api_keys,
+        base,
+        platforms: deployed::platforms(&deployment),
+        purposes: deployment.purposes().iter().map(|p| p.purpose).collect(),
+        info: deployed::privacy_info(&deployment),
+        receivers,
+        sandbox: None,
+    })
+}
+
+async fn run(args: Args) -> Result<()> {
     let https = !args.insecure_http_loopback;
     let tls = match (&args.tls_cert, &args.tls_key) {
         (Some(cert), Some(key)) => Tls::Files {
@@ -161,67 +267,54 @@ async fn run(args: Args) -> Result<()> {
         .local_addr()
         .map_err(|e| Error::config(format!("no local address: {e}")))?;
     drop(listener);
-    let base = match &args.public_url {
-        Some(url) => url.clone(),
-        None => {
-            let scheme = if https { "https" } else { "http" };
-            let host = if addr.ip().is_loopback() {
-                "localhost".to_owned()
-            } else {
-                addr.ip().to_string()
-            };
-            Url::parse(&format!("{scheme}://{host}:{}/", addr.port()))
-                .map_err(|_| Error::config("cannot form the public URL"))?
-        }
+    let derived = {
+        let scheme = if https { "https" } else { "http" };
+        let host = if addr.ip().is_loopback() {
+            "localhost".to_owned()
+        } else {
+            addr.ip().to_string()
+        };
+        Url::parse(&format!("{scheme}://{host}:{}/", addr.port()))
+            .map_err(|_| Error::config("cannot form the public URL"))?
     };
-
-    let api_keys = Arc::new(
-        ApiKeys::new(
-            Arc::new(store.clone()) as Arc<dyn ApiKeyStore>,
-            Arc::new(SystemClock),
+    let setup = match &args.config {
+        Some(path) => deployed_setup(path, args.public_url.clone()).await?,
+        None => sandbox_setup(&args, args.public_url.clone().unwrap_or(derived)).await?,
+    };
+    let base = setup.base.clone();
+    let api_keys = Arc::new(setup.api_keys);
+    // The sandbox prints a key to try the data-subject API with; a deployment's operators
+    // issue theirs with `socialconnect api-keys create`.
+    let demo_key = if setup.sandbox.is_some() {
+        Some(
+            api_keys
+                .issue(
+                    ["export", "rectify", "erase", "consent", "read"],
+                    Some(chrono::TimeDelta::hours(12)),
+                    "host-startup",
+                )
+                .await?,
         )
-        .with_access_log(Arc::new(store.clone()) as Arc<dyn AccessLog>),
-    );
-    let demo_key = api_keys
-        .issue(
-            ["export", "rectify", "erase", "consent", "read"],
-            Some(chrono::TimeDelta::hours(12)),
-            "host-startup",
-        )
-        .await?;
+    } else {
+        None
+    };
     let users = users::DemoUsers::new(https);
-    let routes = HostRoutes::new(
-        hub.clone(),
+    let mut routes = HostRoutes::new(
+        setup.hub.clone(),
         base.clone(),
         Arc::new(users.clone()),
         CsrfKey::random(),
-        PrivacyInfo::new(
-            "SocialConnect Demo",
-            "privacy@socialconnect.invalid",
-            "your national data protection authority (EDPB list of members)",
-            "https://www.edpb.europa.eu/about-edpb/about-edpb/members_en",
-        )
-        .with_default_country("DE")
-        .with_storage(
-            "Stored in the EU (eu-central-1). What you ask us to do on a platform is sent to \
-             that platform (Meta, TikTok, LinkedIn, Pinterest), which holds it under its own \
-             privacy policy.",
-        ),
+        setup.info,
     )
-    .platforms([
-        PlatformId::FACEBOOK,
-        PlatformId::INSTAGRAM,
-        PlatformId::TIKTOK,
-        PlatformId::LINKEDIN,
-        PlatformId::PINTEREST,
-    ])
-    .purposes([
-        Purpose::Publishing,
-        Purpose::Analytics,
-        Purpose::FraudDetection,
-    ])
+    .platforms(setup.platforms)
+    .purposes(setup.purposes)
     .data_subject_api(DataSubjectApi::new(api_keys, ApiLimits::default()));
-    let routes = sandbox.mount(routes, &hub, HostRoutes::deletion_status_url(&base))?;
+    for receiver in setup.receivers.webhooks {
+        routes = routes.webhook(receiver);
+    }
+    if let Some(meta) = setup.receivers.meta {
+        routes = routes.meta_privacy(meta);
+    }
     let (routes, mut events) = routes.webhook_events(1024);
     tokio::spawn(async move {
         while let Some(event) = events.recv().await {
@@ -237,21 +330,25 @@ async fn run(args: Args) -> Result<()> {
     .await
     .map_err(|e| Error::config(format!("cannot serve: {e}")))?;
     println!("listening on {base}");
-    println!(
-        "demo API key (shown once, 12 h): {}",
-        demo_key.key.expose_secret()
-    );
-    println!(
-        "simulated platforms: Meta {}, TikTok {}, LinkedIn {}, Pinterest {}",
-        sandbox.meta.base_url(),
-        sandbox.tiktok.base_url(),
-        sandbox.linkedin.base_url(),
-        sandbox.pinterest.base_url()
-    );
+    if let Some(key) = &demo_key {
+        println!(
+            "demo API key (shown once, 12 h): {}",
+            key.key.expose_secret()
+        );
+    }
+    if let Some(sandbox) = &setup.sandbox {
+        println!(
+            "simulated platforms: Meta {}, TikTok {}, LinkedIn {}, Pinterest {}",
+            sandbox.meta.base_url(),
+            sandbox.tiktok.base_url(),
+            sandbox.linkedin.base_url(),
+            sandbox.pinterest.base_url()
+        );
+    }
     server
         .wait()
         .await
         .map_err(|e| Error::config(format!("server failed: {e}")))?;
-    store.close().await;
+    setup.store.close().await;
     Ok(())
 }

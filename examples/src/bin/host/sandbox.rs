@@ -4,7 +4,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use socialconnect_axum::HostRoutes;
 use socialconnect_axum::webhooks::{LinkedInReceiver, MetaReceiver, TikTokReceiver};
 use socialconnect_core::clock::SystemClock;
 use socialconnect_core::http::HttpClient;
@@ -23,6 +22,8 @@ use socialconnect_testkit::pinterest::PinterestSimulator;
 use socialconnect_testkit::tiktok::TikTokSimulator;
 use socialconnect_tiktok::webhook::TikTokWebhooks;
 use socialconnect_tiktok::{TikTokClient, TikTokConfig, TikTokLogin};
+
+use crate::Receivers;
 
 /// The verify token the simulated Meta app dashboard holds.
 pub(crate) const META_VERIFY_TOKEN: &str = "sandbox-verify-token";
@@ -101,26 +102,24 @@ impl Sandbox {
     }
 
     /// The webhook receivers and Meta's privacy callbacks, bound to `hub`.
-    pub(crate) fn mount(
-        &self,
-        routes: HostRoutes,
-        hub: &SocialConnect,
-        status: url::Url,
-    ) -> Result<HostRoutes> {
+    pub(crate) fn receivers(&self, hub: &SocialConnect, status: url::Url) -> Result<Receivers> {
         let deliveries = Arc::new(Deduper::new(100_000, Duration::from_secs(72 * 3600)));
-        Ok(routes
-            .webhook(Arc::new(MetaReceiver::new(
-                WebhookSecret::new(self.meta.app_secret()),
-                WebhookSecret::new(META_VERIFY_TOKEN),
-            )))
-            .webhook(Arc::new(TikTokReceiver::new(TikTokWebhooks::new(
-                hub.clone(),
-                &self.tiktok_config,
-                deliveries,
-            )?)))
-            .webhook(Arc::new(LinkedInReceiver::new(LinkedInWebhooks::new(
-                &self.linkedin_config,
-            ))))
-            .meta_privacy(MetaPrivacy::new(hub.clone(), &self.meta_config, status)?))
+        Ok(Receivers {
+            webhooks: vec![
+                Arc::new(MetaReceiver::new(
+                    WebhookSecret::new(self.meta.app_secret()),
+                    WebhookSecret::new(META_VERIFY_TOKEN),
+                )),
+                Arc::new(TikTokReceiver::new(TikTokWebhooks::new(
+                    hub.clone(),
+                    &self.tiktok_config,
+                    deliveries,
+                )?)),
+                Arc::new(LinkedInReceiver::new(LinkedInWebhooks::new(
+                    &self.linkedin_config,
+                ))),
+            ],
+            meta: Some(MetaPrivacy::new(hub.clone(), &self.meta_config, status)?),
+        })
     }
 }
