@@ -14,7 +14,8 @@
 //! revoked, expired or unknown: 401; wrong scope: 403), is counted against the key's rate and
 //! daily quota ([`ApiLimits`]; beyond them 429 with `Retry-After`), and is written to the
 //! internal-access log as `api.<operation>` with the key id as actor (an erasure under the
-//! system subject, never under the person erased).
+//! system subject, never under the person erased). The system subject's own id is refused
+//! (400): its log is the record of erasures, not a person's data.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -163,6 +164,11 @@ async fn admit(
     }
     let subject =
         SubjectId::new(subject).map_err(|_| json(&Error::invalid_input("malformed subject id")))?;
+    // The system subject files the log of erasures and key changes: exporting it would show
+    // other people's erasures, erasing it would destroy that record. No caller's subject.
+    if subject.as_str() == SYSTEM_SUBJECT {
+        return Err(json(&Error::invalid_input("reserved subject id")));
+    }
     Ok(Call {
         key,
         subject,

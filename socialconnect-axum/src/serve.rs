@@ -5,7 +5,7 @@
 //! Plain HTTP is allowed only on a loopback address and only when asked for
 //! ([`Tls::PlainLoopback`]): for tests and for a TLS-terminating proxy on the same machine.
 
-use std::future::{Future, IntoFuture};
+use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -160,32 +160,10 @@ pub async fn serve(
     };
     let make = router.into_make_service_with_connect_info::<SocketAddr>();
     let task = match options.tls {
-        Tls::PlainLoopback => {
-            let listener = tokio::net::TcpListener::from_std(listener)?;
-            tokio::spawn(async move {
-                let (stopping_tx, stopping_rx) = oneshot::channel::<()>();
-                let signal = async move {
-                    stopped.await;
-                    let _ = stopping_tx.send(());
-                };
-                let mut serving = tokio::spawn(
-                    axum::serve(listener, make)
-                        .with_graceful_shutdown(signal)
-                        .into_future(),
-                );
-                // axum waits for in-flight requests without a limit; the grace bounds it.
-                tokio::select! {
-                    result = &mut serving => result.map_err(io::Error::other)?,
-                    _ = stopping_rx => match tokio::time::timeout(grace, &mut serving).await {
-                        Ok(result) => result.map_err(io::Error::other)?,
-                        Err(_) => {
-                            serving.abort();
-                            Ok(())
-                        }
-                    },
-                }
-            })
-        }
+        // Through axum-server like HTTPS: its handle cuts the connections still open when the
+        // grace is over (aborting `axum::serve` would leave its per-connection tasks running,
+        // handlers and all, after `shutdown` returned).
+        Tls::PlainLoopback => spawn_plain(listener, make, stopped, grace)?,
         Tls::SelfSigned { dir } => {
             let (cert, key) = self_signed(&dir)?;
             spawn_tls(listener, &cert, &key, make, stopped, grace)?
@@ -199,6 +177,21 @@ pub async fn serve(
         stop: Some(stop_tx),
         task,
     })
+}
+
+fn spawn_plain(
+    listener: std::net::TcpListener,
+    make: axum::extract::connect_info::IntoMakeServiceWithConnectInfo<Router, SocketAddr>,
+    stopped: impl Future<Output = ()> + Send + 'static,
+    grace: Duration,
+) -> io::Result<JoinHandle<io::Result<()>>> {
+    let handle = axum_server::Handle::new();
+    let server = axum_server::from_tcp(listener)?.handle(handle.clone());
+    tokio::spawn(async move {
+        stopped.await;
+        handle.graceful_shutdown(Some(grace));
+    });
+    Ok(tokio::spawn(async move { server.serve(make).await }))
 }
 
 fn spawn_tls(
@@ -220,18 +213,25 @@ fn spawn_tls(
 }
 
 fn rustls_config(cert: &Path, key: &Path) -> io::Result<axum_server::tls_rustls::RustlsConfig> {
+    use rustls::pki_types::pem;
     use rustls::pki_types::pem::PemObject;
     use rustls::pki_types::{CertificateDer, PrivateKeyDer};
     let bad = |what: &str| io::Error::new(io::ErrorKind::InvalidData, what.to_owned());
+    // A file that cannot be opened keeps its own error (not found, permission denied) and
+    // names its path, rather than passing for a file of bad PEM.
+    let unreadable = |path: &Path, e: pem::Error, what: &str| match e {
+        pem::Error::Io(e) => io::Error::new(e.kind(), format!("{}: {e}", path.display())),
+        _ => bad(what),
+    };
     let certs = CertificateDer::pem_file_iter(cert)
-        .map_err(|_| bad("the certificate file cannot be read as PEM"))?
+        .map_err(|e| unreadable(cert, e, "the certificate file cannot be read as PEM"))?
         .collect::<Result<Vec<_>, _>>()
         .map_err(|_| bad("the certificate file holds a malformed certificate"))?;
     if certs.is_empty() {
         return Err(bad("the certificate file holds no certificate"));
     }
     let key = PrivateKeyDer::from_pem_file(key)
-        .map_err(|_| bad("the key file holds no readable private key"))?;
+        .map_err(|e| unreadable(key, e, "the key file holds no readable private key"))?;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut config = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
@@ -271,7 +271,15 @@ fn write_private(path: &Path, bytes: &[u8]) -> io::Result<()> {
         use std::os::unix::fs::OpenOptionsExt;
         options.mode(0o600);
     }
-    options.open(path)?.write_all(bytes)
+    let mut file = options.open(path)?;
+    // `mode` applies only when the file is created: a key file left behind (its certificate
+    // gone) keeps its old permissions unless they are set here, before the key is written.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    }
+    file.write_all(bytes)
 }
 
 /// Completes on Ctrl-C or SIGTERM: the usual shutdown signal for [`serve`].

@@ -90,21 +90,26 @@ pub(crate) async fn deliver(
         }
     };
     let count = received.events.len();
-    if let Some(queue) = &app.events {
-        for event in received.events {
-            if queue.try_send(event).is_err() {
-                for (p, id) in &received.recorded {
-                    if let Err(e) = app.deliveries.forget(p, id).await {
-                        tracing::error!(error = %e, "could not forget a webhook delivery");
-                    }
+    if let Some(queue) = &app.events
+        && count > 0
+    {
+        // Room for the whole batch or none of it: a batch queued in part and then forgotten
+        // would hand the host its first events again on the platform's retry.
+        let Ok(permits) = queue.try_reserve_many(count) else {
+            for (p, id) in &received.recorded {
+                if let Err(e) = app.deliveries.forget(p, id).await {
+                    tracing::error!(error = %e, "could not forget a webhook delivery");
                 }
-                tracing::warn!(platform, "webhook queue full: asking the platform to retry");
-                let mut response = StatusCode::SERVICE_UNAVAILABLE.into_response();
-                response
-                    .headers_mut()
-                    .insert(header::RETRY_AFTER, HeaderValue::from_static("60"));
-                return response;
             }
+            tracing::warn!(platform, "webhook queue full: asking the platform to retry");
+            let mut response = StatusCode::SERVICE_UNAVAILABLE.into_response();
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("60"));
+            return response;
+        };
+        for (permit, event) in permits.zip(received.events) {
+            permit.send(event);
         }
     }
     tracing::info!(platform, events = count, "webhook delivery accepted");

@@ -58,7 +58,16 @@ impl WebhookReceiver for MetaReceiver {
                 socialconnect_core::Error::invalid_input("the signature header is not text")
             })?),
         };
-        let batch = verify_and_parse(&self.app_secret, body, header)?;
+        // A body that is authentic but not a Meta batch (HTML, broken JSON) fails with a
+        // `Platform` decode error; it is the sender's input, refused 400 (as the crate's
+        // `rejection_status`), not a 503 that would make Meta resend it for days.
+        let batch = verify_and_parse(&self.app_secret, body, header).map_err(|e| {
+            if e.kind() == socialconnect_core::ErrorKind::Platform {
+                socialconnect_core::Error::invalid_input(format!("not a Meta webhook batch: {e}"))
+            } else {
+                e
+            }
+        })?;
         let id = hex::encode(Sha256::digest(body));
         if deliveries.record("meta", &id).await? == Delivery::Repeat {
             return Ok(Received::default());

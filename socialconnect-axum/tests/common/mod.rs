@@ -4,7 +4,7 @@
 #![allow(dead_code)] // each test file uses part of the harness
 
 use std::num::NonZeroU32;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -21,7 +21,9 @@ use socialconnect_core::clock::SystemClock;
 use socialconnect_core::consent::{ConsentLedger, LegalBasis};
 use socialconnect_core::http::HttpClient;
 use socialconnect_core::id::{PlatformId, Purpose, SubjectId};
-use socialconnect_core::platform_deletion::DeletionRequestStore;
+use socialconnect_core::platform_deletion::{
+    DeletionRequest, DeletionRequestStore, DeletionStatus,
+};
 use socialconnect_core::profile::ProfileStore;
 use socialconnect_core::receipt::ReceiptStore;
 use socialconnect_core::secret::{ClientSecret, WebhookSecret};
@@ -91,6 +93,9 @@ pub struct Host {
     pub api_keys: Arc<ApiKeys>,
     pub events: WebhookEvents,
     pub server: Server,
+    /// Every deletion request the hub recorded (the store has no per-subject query for
+    /// completed ones).
+    pub deletions: Arc<RecordedDeletions>,
     _dir: tempfile::TempDir,
 }
 
@@ -109,6 +114,10 @@ impl Host {
             .rate_limits(PlatformId::TIKTOK, socialconnect_tiktok::rate_limits())
             .build()
             .unwrap();
+        let deletions = Arc::new(RecordedDeletions {
+            inner: Arc::new(store.clone()),
+            recorded: Mutex::new(Vec::new()),
+        });
         let meta = GraphSimulator::builder().start().await;
         let meta_config = MetaConfig::new(meta.app_id(), ClientSecret::new(meta.app_secret()))
             .with_graph_base(meta.base_url())
@@ -134,7 +143,7 @@ impl Host {
             .pending_store(Arc::new(store.clone()) as Arc<dyn PendingAuthStore>)
             .consent_ledger(Arc::new(store.clone()) as Arc<dyn ConsentLedger>)
             .access_log(Arc::new(store.clone()) as Arc<dyn AccessLog>)
-            .deletion_requests(Arc::new(store.clone()) as Arc<dyn DeletionRequestStore>)
+            .deletion_requests(deletions.clone() as Arc<dyn DeletionRequestStore>)
             .profiles(Arc::new(store.clone()) as Arc<dyn ProfileStore>)
             .receipts(Arc::new(store.clone()) as Arc<dyn ReceiptStore>)
             .region("eu-central-1");
@@ -212,6 +221,7 @@ impl Host {
             api_keys,
             events,
             server,
+            deletions,
             _dir: dir,
         }
     }
@@ -277,4 +287,85 @@ pub fn tight_limits(per_day: u32) -> ApiLimits {
         NonZeroU32::new(100).unwrap(),
         NonZeroU32::new(per_day).unwrap(),
     )
+}
+
+/// The deletion-request store, remembering every request recorded through it.
+pub struct RecordedDeletions {
+    inner: Arc<dyn DeletionRequestStore>,
+    recorded: Mutex<Vec<DeletionRequest>>,
+}
+
+impl RecordedDeletions {
+    /// The requests recorded so far, as recorded (status pending).
+    pub fn recorded(&self) -> Vec<DeletionRequest> {
+        self.recorded.lock().unwrap().clone()
+    }
+}
+
+#[async_trait]
+impl DeletionRequestStore for RecordedDeletions {
+    async fn record_request(&self, request: DeletionRequest) -> socialconnect_core::Result<()> {
+        self.inner.record_request(request.clone()).await?;
+        self.recorded.lock().unwrap().push(request);
+        Ok(())
+    }
+
+    async fn request(&self, code: &str) -> socialconnect_core::Result<Option<DeletionRequest>> {
+        self.inner.request(code).await
+    }
+
+    async fn set_request_status(
+        &self,
+        code: &str,
+        status: DeletionStatus,
+    ) -> socialconnect_core::Result<bool> {
+        self.inner.set_request_status(code, status).await
+    }
+
+    async fn pending_requests(&self) -> socialconnect_core::Result<Vec<DeletionRequest>> {
+        self.inner.pending_requests().await
+    }
+}
+
+impl Host {
+    /// Connects `platform` for `user` through the routes, as a browser would: the consent
+    /// form (adult, US, the purposes in `purposes`), the platform's dialog (the simulated
+    /// user agrees), the callback. Returns the signed-in browser.
+    pub async fn connect_through_routes(
+        &self,
+        user: &str,
+        platform: &str,
+        purposes: &[&str],
+    ) -> reqwest::Client {
+        let browser = self.browser(user);
+        let form = browser
+            .get(self.url(&format!("/connect/{platform}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(form.status(), reqwest::StatusCode::OK);
+        let token = csrf(&form.text().await.unwrap());
+        let mut fields = vec![
+            ("csrf", token.as_str()),
+            ("age", "adult"),
+            ("country", "US"),
+        ];
+        fields.extend(purposes.iter().map(|p| ("purpose", *p)));
+        let to_platform = browser
+            .post(self.url(&format!("/connect/{platform}")))
+            .form(&fields)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(to_platform.status(), reqwest::StatusCode::SEE_OTHER);
+        let back = browser.get(location(&to_platform)).send().await.unwrap();
+        assert!(back.status().is_redirection(), "{}", back.status());
+        let done = browser.get(location(&back)).send().await.unwrap();
+        assert_eq!(
+            location(&done),
+            format!("/privacy?connected={platform}"),
+            "connected"
+        );
+        browser
+    }
 }
