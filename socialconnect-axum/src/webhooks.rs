@@ -96,10 +96,8 @@ pub(crate) async fn deliver(
         // Room for the whole batch or none of it: a batch queued in part and then forgotten
         // would hand the host its first events again on the platform's retry.
         let Ok(permits) = queue.try_reserve_many(count) else {
-            for (p, id) in &received.recorded {
-                if let Err(e) = app.deliveries.forget(p, id).await {
-                    tracing::error!(error = %e, "could not forget a webhook delivery");
-                }
+            if let Err(e) = receiver.forget(&received, app.deliveries.as_ref()).await {
+                tracing::error!(error = %e, "could not forget a webhook delivery; its retry will be dropped");
             }
             tracing::warn!(platform, "webhook queue full: asking the platform to retry");
             let mut response = StatusCode::SERVICE_UNAVAILABLE.into_response();

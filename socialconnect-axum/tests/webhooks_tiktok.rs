@@ -141,3 +141,45 @@ async fn unknown_platforms_are_404_and_a_platform_without_a_handshake_is_405() {
         .unwrap();
     assert_eq!(handshake.status(), StatusCode::METHOD_NOT_ALLOWED);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_tiktok_event_the_queue_cannot_take_is_handled_on_the_retry() {
+    let mut host = Host::start_with(common::Options {
+        queue: 1,
+        ..common::Options::default()
+    })
+    .await;
+    let first = host
+        .tiktok
+        .webhook(&Sent::video_publish_completed("share-1"));
+    assert_eq!(
+        post(&host, &first, &first.signature).await.status(),
+        StatusCode::OK
+    );
+    // The queue (one place) is full now: the next event is refused for a retry...
+    let second = host
+        .tiktok
+        .webhook(&Sent::video_publish_completed("share-2"));
+    let refused = post(&host, &second, &second.signature).await;
+    assert_eq!(refused.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(refused.headers().contains_key("retry-after"));
+    // ...and once the host drained the queue, the retry is a first delivery, not a repeat.
+    assert!(matches!(
+        host.events.try_recv(),
+        Ok(WebhookEvent::TikTok(_))
+    ));
+    assert_eq!(
+        post(&host, &second, &second.signature).await.status(),
+        StatusCode::OK
+    );
+    let WebhookEvent::TikTok(event) = host.events.try_recv().unwrap() else {
+        panic!("a TikTok event");
+    };
+    assert_eq!(
+        event.delivery_id(),
+        socialconnect_tiktok::webhook::parse_event(&second.body)
+            .unwrap()
+            .delivery_id()
+    );
+    assert!(matches!(host.events.try_recv(), Err(TryRecvError::Empty)));
+}

@@ -44,6 +44,20 @@ pub trait WebhookReceiver: Send + Sync + 'static {
         body: &[u8],
         deliveries: &dyn DeliveryLog,
     ) -> Result<Received>;
+
+    /// Forgets what `received` recorded, when the host's queue could not take its events, so
+    /// the platform's retry is handled instead of dropped as a repeat. By default forgets
+    /// [`Received::recorded`] in `deliveries`; a receiver keeping its own log overrides it.
+    ///
+    /// # Errors
+    ///
+    /// The delivery log's error.
+    async fn forget(&self, received: &Received, deliveries: &dyn DeliveryLog) -> Result<()> {
+        for (platform, id) in &received.recorded {
+            deliveries.forget(platform, id).await?;
+        }
+        Ok(())
+    }
 }
 
 /// What [`WebhookReceiver::receive`] found.
@@ -51,7 +65,8 @@ pub trait WebhookReceiver: Send + Sync + 'static {
 pub struct Received {
     /// First-seen events, in delivery order.
     pub events: Vec<WebhookEvent>,
-    /// Delivery-log keys recorded for them, forgotten again if they cannot be queued.
+    /// Delivery-log keys (platform, delivery id) recorded for them, forgotten again through
+    /// [`WebhookReceiver::forget`] if they cannot be queued.
     pub recorded: Vec<(String, String)>,
 }
 

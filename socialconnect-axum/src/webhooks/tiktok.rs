@@ -10,7 +10,7 @@ use socialconnect_tiktok::webhook::{Delivered, TikTokWebhooks};
 use super::{Received, WebhookEvent, WebhookReceiver};
 
 /// TikTok deliveries at `/webhooks/tiktok`, handled by the crate's [`TikTokWebhooks`] (which
-/// holds its own delivery log: the one given to `receive` is not used).
+/// holds its own delivery log: the one given to `receive` and `forget` is not used).
 pub struct TikTokReceiver {
     inner: TikTokWebhooks,
 }
@@ -47,16 +47,32 @@ impl WebhookReceiver for TikTokReceiver {
         match self.inner.handle(headers, body).await? {
             Delivered::Repeat { .. } => Ok(Received::default()),
             Delivered::First { event, removal } => {
-                if let Some(removal) = removal {
-                    tracing::info!(?removal, "TikTok authorization removed: connections erased");
-                }
+                // A removal was acted on before the answer: it is never forgotten. Any other
+                // event only reaches the host through the queue, so it is forgotten again
+                // when the queue cannot take it.
+                let recorded = match removal {
+                    Some(removal) => {
+                        tracing::info!(
+                            ?removal,
+                            "TikTok authorization removed: connections erased"
+                        );
+                        Vec::new()
+                    }
+                    None => vec![("tiktok".to_owned(), event.delivery_id())],
+                };
                 Ok(Received {
                     events: vec![WebhookEvent::TikTok(event)],
-                    // Acted on already (a removal cannot be undone): never forgotten.
-                    recorded: Vec::new(),
+                    recorded,
                 })
             }
             _ => Ok(Received::default()),
         }
+    }
+
+    async fn forget(&self, received: &Received, _deliveries: &dyn DeliveryLog) -> Result<()> {
+        for (_, delivery_id) in &received.recorded {
+            self.inner.forget(delivery_id).await?;
+        }
+        Ok(())
     }
 }

@@ -126,6 +126,18 @@ impl TikTokWebhooks {
         self
     }
 
+    /// Forgets a first delivery whose event the host could not take on (its queue was full),
+    /// so that TikTok's retry of `delivery_id` ([`WebhookEvent::delivery_id`]) is handled
+    /// rather than dropped as a repeat. Never forget an `authorization.removed` that was acted
+    /// on: acting again is harmless, but the removal is already done.
+    ///
+    /// # Errors
+    ///
+    /// The delivery log's error.
+    pub async fn forget(&self, delivery_id: &str) -> Result<()> {
+        self.deliveries.forget(DELIVERY_PLATFORM, delivery_id).await
+    }
+
     /// Handles one delivery: verifies it ([`WebhookVerifier::verify_and_parse`] at the hub's
     /// clock), records it in the delivery log, and acts on `authorization.removed`. A repeat is
     /// [`Delivered::Repeat`] and changes nothing. When acting fails, the delivery is forgotten
