@@ -162,10 +162,11 @@ fn start(args: &[&str], dir: &std::path::Path) -> (std::process::Child, String) 
         .stderr(Stdio::inherit())
         .spawn()
         .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
     let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
+    stdout.read_line(&mut line).unwrap();
+    // Keep reading what the host prints, so its stdout never closes under it.
+    std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
     let base = line
         .trim()
         .strip_prefix("listening on ")

@@ -45,9 +45,11 @@ fn start_host(data: &Path) -> (Killed, String) {
         .stderr(Stdio::inherit())
         .spawn()
         .expect("the host binary starts");
-    let stdout = child.stdout.take().unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
     let mut line = String::new();
-    BufReader::new(stdout).read_line(&mut line).unwrap();
+    stdout.read_line(&mut line).unwrap();
+    // Keep reading what the host prints, so its stdout never closes under it.
+    std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
     let url = line
         .trim()
         .strip_prefix("listening on ")

@@ -104,6 +104,14 @@ async fn main() -> ExitCode {
     }
 }
 
+/// Prints a line for the operator. A closed stdout (the reader went away) does not stop the
+/// service: the line is dropped.
+fn say(line: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{line}").and_then(|()| out.flush());
+}
+
 /// The webhook receivers and Meta's privacy callbacks a mode provides.
 pub(crate) struct Receivers {
     pub(crate) webhooks: Vec<Arc<dyn WebhookReceiver>>,
@@ -329,21 +337,21 @@ async fn run(args: Args) -> Result<()> {
     )
     .await
     .map_err(|e| Error::config(format!("cannot serve: {e}")))?;
-    println!("listening on {base}");
+    say(format_args!("listening on {base}"));
     if let Some(key) = &demo_key {
-        println!(
+        say(format_args!(
             "demo API key (shown once, 12 h): {}",
             key.key.expose_secret()
-        );
+        ));
     }
     if let Some(sandbox) = &setup.sandbox {
-        println!(
+        say(format_args!(
             "simulated platforms: Meta {}, TikTok {}, LinkedIn {}, Pinterest {}",
             sandbox.meta.base_url(),
             sandbox.tiktok.base_url(),
             sandbox.linkedin.base_url(),
             sandbox.pinterest.base_url()
-        );
+        ));
     }
     server
         .wait()
