@@ -13,30 +13,9 @@ use socialconnect_core::consent::NoticeVersion;
 use socialconnect_core::id::SubjectId;
 
 /// Connects `user`'s Facebook account through the routes, granting publishing too.
-async fn connect_facebook(host: &Host, browser: &reqwest::Client) {
-    let page = browser
-        .get(host.url("/connect/facebook"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let token = csrf(&page);
-    let to_platform = browser
-        .post(host.url("/connect/facebook"))
-        .form(&[
-            ("csrf", token.as_str()),
-            ("age", "adult"),
-            ("country", "DE"),
-            ("purpose", "publishing"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    let back = browser.get(location(&to_platform)).send().await.unwrap();
-    let done = browser.get(location(&back)).send().await.unwrap();
-    assert_eq!(location(&done), "/privacy?connected=facebook");
+async fn connect_facebook(host: &Host, user: &str) {
+    host.connect_through_routes(user, "facebook", &["publishing"])
+        .await;
 }
 
 async fn page(host: &Host, browser: &reqwest::Client) -> String {
@@ -78,7 +57,7 @@ async fn the_page_lists_connections_consents_bases_region_and_the_authority() {
     let empty = page(&host, &browser).await;
     assert!(empty.contains("id=\"no-connections\""));
     assert!(empty.contains("id=\"no-consents\""));
-    connect_facebook(&host, &browser).await;
+    connect_facebook(&host, "alice").await;
     let html = page(&host, &browser).await;
     assert!(html.contains("data-platform=\"facebook\""));
     assert!(html.contains("Publish posts for you"));
@@ -99,7 +78,7 @@ async fn the_page_lists_connections_consents_bases_region_and_the_authority() {
 async fn withdrawing_publishing_keeps_the_connection_and_withdrawing_the_connection_ends_it() {
     let host = Host::start().await;
     let browser = host.browser("bob");
-    connect_facebook(&host, &browser).await;
+    connect_facebook(&host, "bob").await;
     let subject = SubjectId::new("bob").unwrap();
     let done = post(
         &host,
@@ -136,7 +115,7 @@ async fn withdrawing_publishing_keeps_the_connection_and_withdrawing_the_connect
 async fn the_export_downloads_as_json_and_delete_needs_the_confirmation() {
     let host = Host::start().await;
     let browser = host.browser("carol");
-    connect_facebook(&host, &browser).await;
+    connect_facebook(&host, "carol").await;
     let export = post(&host, &browser, "/privacy/export", &[]).await;
     assert_eq!(export.status(), StatusCode::OK);
     assert_eq!(
@@ -170,7 +149,7 @@ async fn the_export_downloads_as_json_and_delete_needs_the_confirmation() {
 async fn every_privacy_form_refuses_a_missing_or_foreign_csrf_token() {
     let host = Host::start().await;
     let browser = host.browser("dave");
-    connect_facebook(&host, &browser).await;
+    connect_facebook(&host, "dave").await;
     let mallory = host.browser("mallory");
     let foreign = csrf(&page(&host, &mallory).await);
     for path in [
@@ -229,7 +208,7 @@ impl ReconsentHook for Outbox {
 async fn a_significant_notice_change_asks_for_consent_again_before_anything_else() {
     let host = Host::start().await;
     let browser = host.browser("erin");
-    connect_facebook(&host, &browser).await;
+    connect_facebook(&host, "erin").await;
     assert!(!page(&host, &browser).await.contains("id=\"reconsent\""));
 
     let now = host.hub.clock().now();

@@ -6,9 +6,7 @@ use socialconnect_core::Result;
 use socialconnect_core::id::{ConnectionId, ConnectionKey, Scope};
 use socialconnect_core::store::ConnectionStatus;
 
-use crate::envelope::RecordKind;
 use crate::store::{EncryptedStore, connection_key, from_secs, status_from_row};
-use crate::tokens::decode_payload;
 
 /// One stored connection as an operator sees it: who, where, in what state, with which
 /// scopes. It holds no token; `Debug` prints nothing secret.
@@ -47,24 +45,9 @@ impl EncryptedStore {
             cursor = last.conn_id.clone();
             let fetched = rows.len();
             for row in rows {
-                let Some(plaintext) = self
-                    .open_if_key(
-                        &row.subject_ref,
-                        RecordKind::Token,
-                        row.conn_id.as_bytes(),
-                        &row.dek_id,
-                        &row.sealed,
-                    )
-                    .await?
-                else {
+                let Some((subject, tokens)) = self.open_scanned(&row).await? else {
                     continue;
                 };
-                let (Some(subject), _, tokens) = decode_payload(&plaintext)? else {
-                    continue;
-                };
-                if self.subject_ref(&subject) != row.subject_ref {
-                    continue;
-                }
                 out.push(ConnectionSummary {
                     key: connection_key(&subject, &row.conn_id, &row.platform)?,
                     status: status_from_row(&row.status, row.status_since)?,

@@ -202,25 +202,9 @@ impl TokenStore for EncryptedStore {
             after = last.conn_id.clone();
             let fetched = rows.len();
             for row in rows {
-                let Some(plaintext) = self
-                    .open_if_key(
-                        &row.subject_ref,
-                        RecordKind::Token,
-                        row.conn_id.as_bytes(),
-                        &row.dek_id,
-                        &row.sealed,
-                    )
-                    .await?
-                else {
-                    continue;
-                };
-                let (Some(subject), _, _) = decode_payload(&plaintext)? else {
-                    continue;
-                };
-                if self.subject_ref(&subject) != row.subject_ref {
-                    continue;
+                if let Some((subject, _)) = self.open_scanned(&row).await? {
+                    keys.push(connection_key(&subject, &row.conn_id, &row.platform)?);
                 }
-                keys.push(connection_key(&subject, &row.conn_id, &row.platform)?);
             }
             if fetched < want as usize {
                 break;
@@ -307,6 +291,36 @@ fn encode_payload(
 /// What a token row's opened payload holds: the subject id (none in format 1), the region
 /// (format 3 only) and the token set.
 pub(crate) type Payload = (Option<SubjectId>, Option<String>, TokenSet);
+
+impl EncryptedStore {
+    /// Opens a token row found by a scan across subjects: its subject and token set, or
+    /// `None` when the subject's data key is gone (an erasure in progress), the payload names
+    /// no subject (format 1), or the row's pseudonym is not its subject's.
+    pub(crate) async fn open_scanned(
+        &self,
+        row: &TokenRow,
+    ) -> Result<Option<(SubjectId, TokenSet)>> {
+        let Some(plaintext) = self
+            .open_if_key(
+                &row.subject_ref,
+                RecordKind::Token,
+                row.conn_id.as_bytes(),
+                &row.dek_id,
+                &row.sealed,
+            )
+            .await?
+        else {
+            return Ok(None);
+        };
+        let (Some(subject), _, tokens) = decode_payload(&plaintext)? else {
+            return Ok(None);
+        };
+        if self.subject_ref(&subject) != row.subject_ref {
+            return Ok(None);
+        }
+        Ok(Some((subject, tokens)))
+    }
+}
 
 /// Reads a token row's opened payload.
 pub(crate) fn decode_payload(bytes: &[u8]) -> Result<Payload> {
