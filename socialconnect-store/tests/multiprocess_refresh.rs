@@ -1,0 +1,415 @@
+//! Single-flight refresh across separate OS processes on one PostgreSQL: 4 processes × 250
+//! concurrent callers on one expired token cause exactly one upstream refresh and all get
+//! the same fresh token; a lease holder killed with SIGKILL mid-refresh is taken over once
+//! its lease expires, and nothing is lost.
+//!
+//! The processes are this test binary run again with an ignored entry point
+//! (`refresh_child`), each with its own hub over the same database; the OAuth simulator runs
+//! in the parent and counts the refresh requests. Needs `SC_TEST_PG_URL` (`scripts/pg.sh`);
+//! skipped without it.
+//! The same holds for processes sharing one SQLite file (the store's lease is a row there too).
+#![cfg(all(feature = "postgres", feature = "sqlite", unix))]
+
+use std::collections::HashSet;
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use socialconnect_core::access_log::AccessLog;
+use socialconnect_core::age::{AgeAttestation, AgeBand, Jurisdiction};
+use socialconnect_core::clock::SystemClock;
+use socialconnect_core::consent::{ConsentEvent, ConsentLedger, ConsentRequest};
+use socialconnect_core::http::HttpClient;
+use socialconnect_core::id::{ConnectionId, ConnectionKey, PlatformId, Purpose, Scope, SubjectId};
+use socialconnect_core::keys::{KeyId, KeyProvider};
+use socialconnect_core::oauth::{OAuthClient, StandardPlatform};
+use socialconnect_core::platform::OAuthSpec;
+use socialconnect_core::secret::{AuthCode, ClientSecret};
+use socialconnect_core::store::{ConnectionStatus, PendingAuthStore, TokenStore};
+use socialconnect_core::{RefreshPolicy, SocialConnect};
+use socialconnect_store::EncryptedStore;
+use socialconnect_store::keys::LocalKeyring;
+use socialconnect_testkit::{OAuthSimulator, TokenFault};
+use sqlx::Connection;
+use url::Url;
+
+const CHILD: &str = "SC_REFRESH_CHILD";
+const PLATFORM: &str = "simulated";
+
+fn keys() -> Arc<dyn KeyProvider> {
+    Arc::new(
+        LocalKeyring::from_keys(vec![(KeyId("k1".into()), [9; 32])], KeyId("k1".into())).unwrap(),
+    )
+}
+
+/// What a process needs to build its hub: the database and the simulator's endpoints.
+struct Target {
+    db: String,
+    base: Url,
+    client_id: String,
+    client_secret: String,
+}
+
+impl Target {
+    fn from_env() -> Self {
+        let var = |n: &str| std::env::var(n).unwrap();
+        Self {
+            db: var("SC_CHILD_DB"),
+            base: var("SC_CHILD_SIM").parse().unwrap(),
+            client_id: var("SC_CHILD_CLIENT_ID"),
+            client_secret: var("SC_CHILD_CLIENT_SECRET"),
+        }
+    }
+
+    fn to_env(&self, cmd: &mut Command) {
+        cmd.env("SC_CHILD_DB", &self.db)
+            .env("SC_CHILD_SIM", self.base.as_str())
+            .env("SC_CHILD_CLIENT_ID", &self.client_id)
+            .env("SC_CHILD_CLIENT_SECRET", &self.client_secret);
+    }
+
+    /// A hub of this process over the shared database.
+    async fn hub(&self, lease: Duration) -> (SocialConnect, EncryptedStore) {
+        let store = match self.db.strip_prefix("sqlite:") {
+            Some(path) => EncryptedStore::open_sqlite(path, keys()).await.unwrap(),
+            None => EncryptedStore::open_postgres(&self.db, keys())
+                .await
+                .unwrap(),
+        };
+        let http = HttpClient::builder().build().unwrap();
+        let spec = OAuthSpec::new(
+            PlatformId::new(PLATFORM).unwrap(),
+            &self.client_id,
+            self.base.join("oauth/authorize").unwrap(),
+            self.base.join("oauth/token").unwrap(),
+        );
+        let oauth = OAuthClient::new(
+            spec,
+            ClientSecret::new(&self.client_secret),
+            http.clone(),
+            Arc::new(SystemClock),
+        );
+        let platform = StandardPlatform::new(oauth, self.base.join("me").unwrap());
+        let hub = SocialConnect::builder()
+            .http(http)
+            .platform(Arc::new(platform))
+            .token_store(Arc::new(store.clone()) as Arc<dyn TokenStore>)
+            .pending_store(Arc::new(store.clone()) as Arc<dyn PendingAuthStore>)
+            .consent_ledger(Arc::new(store.clone()) as Arc<dyn ConsentLedger>)
+            .access_log(Arc::new(store.clone()) as Arc<dyn AccessLog>)
+            .refresh_policy(RefreshPolicy::default().with_lease(lease, Duration::from_millis(25)))
+            .build()
+            .unwrap();
+        (hub, store)
+    }
+}
+
+fn key_from_env() -> ConnectionKey {
+    let var = |n: &str| std::env::var(n).unwrap();
+    ConnectionKey::new(
+        SubjectId::new(var("SC_CHILD_SUBJECT")).unwrap(),
+        PlatformId::new(PLATFORM).unwrap(),
+        ConnectionId::from_uuid(var("SC_CHILD_CONNECTION").parse().unwrap()),
+    )
+}
+
+/// Child process entry point: builds its hub, says `ready`, waits for `go` on stdin, opens
+/// `SC_CHILD_CALLERS` sessions at once and prints every token it was given.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "entry point of the child processes spawned by the multi-process refresh tests"]
+async fn refresh_child() {
+    if std::env::var_os(CHILD).is_none() {
+        return;
+    }
+    let target = Target::from_env();
+    let lease_ms: u64 = std::env::var("SC_CHILD_LEASE_MS").unwrap().parse().unwrap();
+    let callers: usize = std::env::var("SC_CHILD_CALLERS").unwrap().parse().unwrap();
+    let (hub, store) = target.hub(Duration::from_millis(lease_ms)).await;
+    let key = key_from_env();
+    println!("ready");
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line).unwrap();
+    assert_eq!(line.trim(), "go");
+    let mut tasks = Vec::with_capacity(callers);
+    for _ in 0..callers {
+        let hub = hub.clone();
+        let key = key.clone();
+        tasks.push(tokio::spawn(async move {
+            match hub.session(&key, Purpose::Publishing).await {
+                Ok(s) => s.access_token().expose_secret().to_owned(),
+                Err(e) => format!("error:{:?}", e.kind()),
+            }
+        }));
+    }
+    let mut out = std::io::stdout().lock();
+    for t in tasks {
+        writeln!(out, "token {}", t.await.unwrap()).unwrap();
+    }
+    writeln!(out, "done").unwrap();
+    out.flush().unwrap();
+    drop(out);
+    store.close().await;
+}
+
+/// One child process.
+struct Worker {
+    child: Child,
+    stdin: ChildStdin,
+    lines: std::io::Lines<BufReader<std::process::ChildStdout>>,
+}
+
+impl Worker {
+    fn spawn(target: &Target, key: &ConnectionKey, callers: usize, lease: Duration) -> Worker {
+        let mut cmd = Command::new(std::env::current_exe().unwrap());
+        cmd.args([
+            "refresh_child",
+            "--exact",
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(CHILD, "1")
+        .env("SC_CHILD_SUBJECT", key.subject.as_str())
+        .env("SC_CHILD_CONNECTION", key.connection.to_string())
+        .env("SC_CHILD_CALLERS", callers.to_string())
+        .env("SC_CHILD_LEASE_MS", lease.as_millis().to_string())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit());
+        target.to_env(&mut cmd);
+        let mut child = cmd.spawn().unwrap();
+        let stdin = child.stdin.take().unwrap();
+        let lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        Worker {
+            child,
+            stdin,
+            lines,
+        }
+    }
+
+    /// Waits for the child's `ready` (the test harness prints its own lines first).
+    fn ready(&mut self) {
+        for line in self.lines.by_ref() {
+            // libtest prints `test refresh_child ... ` on the same line first.
+            if line.unwrap().ends_with("ready") {
+                return;
+            }
+        }
+        panic!("the child ended before it was ready");
+    }
+
+    fn go(&mut self) {
+        writeln!(self.stdin, "go").unwrap();
+        self.stdin.flush().unwrap();
+    }
+
+    /// The tokens the child printed, until `done`.
+    fn tokens(&mut self) -> Vec<String> {
+        let mut tokens = Vec::new();
+        for line in self.lines.by_ref() {
+            let line = line.unwrap();
+            if line == "done" {
+                break;
+            }
+            if let Some(t) = line.strip_prefix("token ") {
+                tokens.push(t.to_owned());
+            }
+        }
+        let status = self.child.wait().unwrap();
+        assert!(status.success(), "child failed: {status:?}");
+        tokens
+    }
+}
+
+/// A fresh database on the test server, or `None` when there is none.
+async fn fresh_database() -> Option<String> {
+    let server = std::env::var("SC_TEST_PG_URL").ok()?;
+    let name = format!("mp_refresh_{}", uuid::Uuid::new_v4().simple());
+    let mut conn = sqlx::postgres::PgConnection::connect(&server)
+        .await
+        .unwrap();
+    // The name is this test's own (a UUID), never outside input.
+    sqlx::Executor::execute(
+        &mut conn,
+        sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")),
+    )
+    .await
+    .unwrap();
+    conn.close().await.unwrap();
+    let mut url: Url = server.parse().unwrap();
+    url.set_path(&format!("/{name}"));
+    Some(url.to_string())
+}
+
+/// Connects one subject through the simulator with consent for publishing; returns the key.
+async fn seed(target: &Target, sim: &OAuthSimulator) -> ConnectionKey {
+    let (hub, store) = target.hub(Duration::from_secs(30)).await;
+    let subject = SubjectId::new("mp-user").unwrap();
+    let platform = PlatformId::new(PLATFORM).unwrap();
+    let now = hub.clock().now();
+    for purpose in [Purpose::AccountConnection, Purpose::Publishing] {
+        hub.consent(ConsentRequest::new(
+            ConsentEvent::grant(subject.clone(), purpose, Some(platform.clone()), now),
+            AgeAttestation::Band(AgeBand::Adult),
+            Jurisdiction::new("DE").unwrap(),
+            now.date_naive(),
+        ))
+        .await
+        .unwrap();
+    }
+    let redirect: Url = "https://host.example/callback".parse().unwrap();
+    let auth = hub
+        .connect(
+            &subject,
+            &platform,
+            &[Scope::new("publish").unwrap()],
+            &redirect,
+        )
+        .await
+        .unwrap();
+    let (code, state) = sim.authorize(&auth.url);
+    let connected = hub
+        .complete(&subject, &redirect, &state, AuthCode::new(code))
+        .await
+        .unwrap();
+    store.close().await;
+    connected.key
+}
+
+async fn setup(sim: &OAuthSimulator) -> Option<(Target, ConnectionKey)> {
+    setup_on(sim, fresh_database().await?).await
+}
+
+async fn setup_on(sim: &OAuthSimulator, db: String) -> Option<(Target, ConnectionKey)> {
+    let target = Target {
+        db,
+        base: sim.base_url(),
+        client_id: sim.client_id().to_owned(),
+        client_secret: sim.client_secret().to_owned(),
+    };
+    let key = seed(&target, sim).await;
+    Some((target, key))
+}
+
+/// Waits until the stored access token has expired (the simulator issues 2-second tokens).
+async fn until_expired(target: &Target, key: &ConnectionKey) {
+    let (_, store) = target.hub(Duration::from_secs(30)).await;
+    let stored = store.get(key).await.unwrap().unwrap();
+    let socialconnect_core::token::Expiry::At(at) = stored.tokens.access_expires else {
+        panic!("the simulator's tokens expire");
+    };
+    store.close().await;
+    let wait = (at - chrono::Utc::now()).to_std().unwrap_or_default();
+    tokio::time::sleep(wait + Duration::from_millis(200)).await;
+}
+
+/// 4 processes × 250 callers on one expired token over `target`'s database.
+async fn four_processes_refresh_once(sim: &OAuthSimulator, target: Target, key: ConnectionKey) {
+    let mut workers: Vec<Worker> = (0..4)
+        .map(|_| Worker::spawn(&target, &key, 250, Duration::from_secs(10)))
+        .collect();
+    for w in &mut workers {
+        w.ready();
+    }
+    until_expired(&target, &key).await;
+    assert_eq!(sim.refresh_requests(), 0);
+    for w in &mut workers {
+        w.go();
+    }
+    let tokens: Vec<String> =
+        tokio::task::spawn_blocking(move || workers.iter_mut().flat_map(|w| w.tokens()).collect())
+            .await
+            .unwrap();
+
+    assert_eq!(tokens.len(), 1000);
+    assert_eq!(sim.refresh_requests(), 1, "exactly one upstream refresh");
+    let distinct: HashSet<&String> = tokens.iter().collect();
+    assert_eq!(
+        distinct.len(),
+        1,
+        "every caller got the same token: {distinct:?}"
+    );
+    assert!(sim.is_valid(&tokens[0]), "{}", tokens[0]);
+    let (_, store) = target.hub(Duration::from_secs(30)).await;
+    let stored = store.get(&key).await.unwrap().unwrap();
+    assert_eq!(stored.tokens.access_token.expose_secret(), tokens[0]);
+    let rt = stored.tokens.refresh_token.unwrap();
+    assert!(
+        sim.is_refresh_token_valid(rt.expose_secret()),
+        "the rotated refresh token is stored"
+    );
+    store.close().await;
+}
+
+fn two_second_tokens() -> socialconnect_testkit::OAuthSimulatorBuilder {
+    OAuthSimulator::builder().access_token_lifetime(Duration::from_secs(2))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn four_processes_of_250_callers_refresh_once_on_postgresql() {
+    let sim = two_second_tokens().start().await;
+    let Some((target, key)) = setup(&sim).await else {
+        eprintln!("SC_TEST_PG_URL is unset: skipped (scripts/test starts a server)");
+        return;
+    };
+    four_processes_refresh_once(&sim, target, key).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn four_processes_of_250_callers_refresh_once_on_one_sqlite_file() {
+    let sim = two_second_tokens().start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite:{}", dir.path().join("shared.db").display());
+    let (target, key) = setup_on(&sim, db).await.unwrap();
+    four_processes_refresh_once(&sim, target, key).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lease_holder_killed_mid_refresh_is_taken_over_after_its_lease() {
+    // No rotation: the killed holder's request reached the platform, and a rotating platform
+    // would have ended the old refresh token with it (its answer died with the process).
+    let sim = OAuthSimulator::builder()
+        .access_token_lifetime(Duration::from_secs(2))
+        .rotate_refresh_tokens(false)
+        .start()
+        .await;
+    let Some((target, key)) = setup(&sim).await else {
+        eprintln!("SC_TEST_PG_URL is unset: skipped (scripts/test starts a server)");
+        return;
+    };
+    let lease = Duration::from_secs(2);
+    let mut holder = Worker::spawn(&target, &key, 1, lease);
+    let mut taker = Worker::spawn(&target, &key, 20, lease);
+    holder.ready();
+    taker.ready();
+    until_expired(&target, &key).await;
+    // The holder's refresh hangs at the platform; kill it there, lease held.
+    sim.fail_token_requests(TokenFault::Stall(Duration::from_secs(60)), 1);
+    holder.go();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while sim.refresh_requests() == 0 {
+        assert!(Instant::now() < deadline, "the holder never refreshed");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    holder.child.kill().unwrap();
+    holder.child.wait().unwrap();
+
+    taker.go();
+    let tokens = tokio::task::spawn_blocking(move || taker.tokens())
+        .await
+        .unwrap();
+    assert_eq!(tokens.len(), 20);
+    assert_eq!(
+        sim.refresh_requests(),
+        2,
+        "the holder's attempt and one takeover"
+    );
+    assert_eq!(tokens.iter().collect::<HashSet<_>>().len(), 1, "{tokens:?}");
+    assert!(sim.is_valid(&tokens[0]), "{}", tokens[0]);
+    let (_, store) = target.hub(Duration::from_secs(30)).await;
+    let stored = store.get(&key).await.unwrap().unwrap();
+    assert_eq!(stored.status, ConnectionStatus::Active);
+    assert_eq!(stored.tokens.access_token.expose_secret(), tokens[0]);
+    store.close().await;
+}
