@@ -121,7 +121,8 @@ impl HostRoutes {
     }
 
     /// Where deliveries are recorded for dedupe (default: an in-process [`Deduper`] of
-    /// 100,000 ids for 72 hours; several processes need a shared log).
+    /// 100,000 ids for 72 hours). Several instances need a shared log: the encrypted store's
+    /// `EncryptedStore::delivery_log` keeps sightings in the database they share.
     pub fn delivery_log(mut self, log: Arc<dyn DeliveryLog>) -> Self {
         self.deliveries = log;
         self

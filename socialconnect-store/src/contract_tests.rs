@@ -1418,6 +1418,74 @@ async fn api_keys_service_end_to_end(kind: Kind) {
     }
 }
 
+async fn webhook_deliveries(kind: Kind) {
+    use socialconnect_core::webhook::{Delivery, DeliveryLog};
+    let Some(f) = fixture(kind).await else { return };
+    let s = f.store().await;
+    let log = s.delivery_log(chrono::Duration::hours(72));
+    assert_eq!(log.record("tiktok", "ev-1").await.unwrap(), Delivery::First);
+    assert_eq!(
+        log.record("tiktok", "ev-1").await.unwrap(),
+        Delivery::Repeat
+    );
+    // Another platform's event with the same id is another delivery.
+    assert_eq!(
+        log.record("linkedin", "ev-1").await.unwrap(),
+        Delivery::First
+    );
+    // A second store handle (another process) on the same database sees the sighting.
+    let other = f.store().await.delivery_log(chrono::Duration::hours(72));
+    if !matches!(kind, Kind::Memory) {
+        assert_eq!(
+            other.record("tiktok", "ev-1").await.unwrap(),
+            Delivery::Repeat
+        );
+    }
+    // Forgotten after a failed handling: the retry is first again.
+    log.forget("tiktok", "ev-1").await.unwrap();
+    assert_eq!(log.record("tiktok", "ev-1").await.unwrap(), Delivery::First);
+    // Concurrent deliveries of one event: exactly one is first.
+    let mut tasks = Vec::new();
+    for _ in 0..16 {
+        let log = log.clone();
+        tasks.push(tokio::spawn(async move {
+            log.record("meta", "batch-7").await.unwrap()
+        }));
+    }
+    let mut firsts = 0;
+    for t in tasks {
+        if t.await.unwrap() == Delivery::First {
+            firsts += 1;
+        }
+    }
+    assert_eq!(firsts, 1);
+    // Outside the window a sighting no longer counts, and purge deletes it.
+    f.clock.advance(chrono::Duration::hours(73));
+    assert_eq!(
+        log.record("linkedin", "ev-1").await.unwrap(),
+        Delivery::First
+    );
+    assert_eq!(
+        log.purge(f.clock.now()).await.unwrap(),
+        2,
+        "tiktok ev-1 and meta batch-7"
+    );
+    assert_eq!(
+        log.record("linkedin", "ev-1").await.unwrap(),
+        Delivery::Repeat
+    );
+    // Malformed input is refused before the database.
+    for (platform, id) in [("", "x"), ("tiktok", "")] {
+        let e = log.record(platform, id).await.unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidInput);
+    }
+    let long = "x".repeat(5000);
+    assert_eq!(
+        log.record("tiktok", &long).await.unwrap_err().kind(),
+        ErrorKind::InvalidInput
+    );
+}
+
 macro_rules! contract {
     ($kind:ident, $flavor:literal: $($test:ident),* $(,)?) => {
         $(
@@ -1438,7 +1506,7 @@ macro_rules! contract_suite {
             deletion_request_lifecycle, consent_state_and_notice, consent_erasure_alone,
             consent_cache_local_and_remote, usage_log_pages_and_actors, stale_connections,
             profiles, erasure_receipts_survive_erasure, api_keys, api_key_rotation_is_atomic,
-            api_keys_service_end_to_end);
+            api_keys_service_end_to_end, webhook_deliveries);
     };
 }
 

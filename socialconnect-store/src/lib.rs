@@ -41,6 +41,7 @@ mod backend;
 mod chain;
 mod consent_cache;
 mod deletion;
+mod deliveries;
 mod envelope;
 pub mod keys;
 mod ledger;
@@ -57,6 +58,7 @@ mod usage;
 #[cfg(test)]
 mod contract_tests;
 
+pub use deliveries::{DEFAULT_DELIVERY_WINDOW, StoreDeliveryLog};
 pub use listing::ConnectionSummary;
 pub use rotation::{RotationProgress, RotationReport};
 pub use store::{EncryptedStore, StoreOptions};

@@ -32,6 +32,8 @@ struct State {
     profiles: HashMap<SubjectRef, ProfileRow>,
     receipts: Vec<ReceiptRow>,
     api_keys: HashMap<ApiKeyId, ApiKeyRecord>,
+    /// Webhook delivery key → last sighting (microseconds).
+    deliveries: HashMap<[u8; 32], i64>,
 }
 
 /// Microseconds to a time (the store hands the backend microseconds for API-key times).
@@ -590,6 +592,29 @@ impl Backend for MemoryBackend {
         let mut all: Vec<ApiKeyRecord> = self.lock().api_keys.values().cloned().collect();
         all.sort_by_key(|r| (r.created_at, r.key_id));
         Ok(all)
+    }
+
+    async fn record_delivery(&self, key: [u8; 32], at: i64, forget_before: i64) -> Result<bool> {
+        let mut s = self.lock();
+        match s.deliveries.get(&key) {
+            Some(&seen) if seen >= forget_before => Ok(false),
+            _ => {
+                s.deliveries.insert(key, at);
+                Ok(true)
+            }
+        }
+    }
+
+    async fn forget_delivery(&self, key: [u8; 32]) -> Result<()> {
+        self.lock().deliveries.remove(&key);
+        Ok(())
+    }
+
+    async fn purge_deliveries(&self, cutoff: i64) -> Result<u64> {
+        let mut s = self.lock();
+        let before = s.deliveries.len();
+        s.deliveries.retain(|_, seen| *seen >= cutoff);
+        Ok((before - s.deliveries.len()) as u64)
     }
 
     async fn purge_api_keys(&self, cutoff: i64) -> Result<u64> {

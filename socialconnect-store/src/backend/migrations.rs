@@ -48,6 +48,14 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         #[cfg(feature = "postgres")]
         postgres: include_str!("../../migrations/postgres/0003_privacy.sql"),
     },
+    Migration {
+        version: 4,
+        description: "webhook deliveries",
+        #[cfg(feature = "sqlite")]
+        sqlite: include_str!("../../migrations/sqlite/0004_webhook_deliveries.sql"),
+        #[cfg(feature = "postgres")]
+        postgres: include_str!("../../migrations/postgres/0004_webhook_deliveries.sql"),
+    },
 ];
 
 /// The migrations up to `version`: a database as an older release left it.

@@ -394,6 +394,16 @@ pub(crate) trait Backend: Send + Sync + 'static {
     /// The receipts for `pseudonym`, in insertion order.
     async fn receipts_of(&self, pseudonym: &str) -> Result<Vec<ReceiptRow>>;
 
+    // --- webhook deliveries (see `socialconnect_core::webhook::DeliveryLog`) ---
+
+    /// Records a sighting of `key` at `at` (microseconds); true when it is the first, or the
+    /// last sighting was before `forget_before`. Atomic: of concurrent calls, one is first.
+    async fn record_delivery(&self, key: [u8; 32], at: i64, forget_before: i64) -> Result<bool>;
+    /// Forgets a sighting.
+    async fn forget_delivery(&self, key: [u8; 32]) -> Result<()>;
+    /// Deletes sightings older than `cutoff`; returns how many.
+    async fn purge_deliveries(&self, cutoff: i64) -> Result<u64>;
+
     // --- API keys (see `socialconnect_core::apikey::ApiKeyStore` for each contract) ---
     /// Refuses (InvalidInput) a duplicate id.
     async fn insert_api_key(&self, record: ApiKeyRecord) -> Result<()>;

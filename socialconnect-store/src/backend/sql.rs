@@ -279,6 +279,16 @@ pub(crate) const LIST_API_KEYS: &str = concat!(
 pub(crate) const PURGE_API_KEYS: &str = "DELETE FROM sc_api_keys \
      WHERE revoked_at <= $1 OR expires_at <= $1 OR grace_until <= $1";
 
+// --- webhook deliveries ($1 key, $2 now, $3 the time before which a sighting is forgotten) ---
+
+/// Inserts a sighting, or renews one older than `$3`: one row changed means a first delivery.
+pub(crate) const RECORD_DELIVERY: &str = "INSERT INTO sc_webhook_deliveries (delivery_key, seen_at) \
+     VALUES ($1, $2) ON CONFLICT (delivery_key) DO UPDATE SET seen_at = excluded.seen_at \
+     WHERE sc_webhook_deliveries.seen_at < $3";
+pub(crate) const FORGET_DELIVERY: &str =
+    "DELETE FROM sc_webhook_deliveries WHERE delivery_key = $1";
+pub(crate) const PURGE_DELIVERIES: &str = "DELETE FROM sc_webhook_deliveries WHERE seen_at < $1";
+
 // --- erasure (each bound to the subject pseudonym as `$1`) ---
 /// Leases first: they are found through the token rows.
 pub(crate) const ERASE_LEASES: &str = "DELETE FROM sc_leases WHERE conn_id IN \

@@ -2,7 +2,6 @@
 //! the `socialconnect` CLI reads): the real platforms, the deployment's store and keys.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use socialconnect_axum::PrivacyInfo;
 use socialconnect_axum::webhooks::{
@@ -11,7 +10,7 @@ use socialconnect_axum::webhooks::{
 use socialconnect_cli::Deployment;
 use socialconnect_core::id::PlatformId;
 use socialconnect_core::secret::WebhookSecret;
-use socialconnect_core::webhook::Deduper;
+use socialconnect_core::webhook::DeliveryLog;
 use socialconnect_core::{Result, SocialConnect};
 use socialconnect_linkedin::webhook::LinkedInWebhooks;
 use socialconnect_meta::privacy::MetaPrivacy;
@@ -45,6 +44,7 @@ pub(crate) fn receivers(
     deployment: &Deployment,
     hub: &SocialConnect,
     status: url::Url,
+    deliveries: Arc<dyn DeliveryLog>,
 ) -> Result<Receivers> {
     let mut webhooks: Vec<Arc<dyn WebhookReceiver>> = Vec::new();
     let mut meta = None;
@@ -62,11 +62,10 @@ pub(crate) fn receivers(
             meta = Some(MetaPrivacy::new(hub.clone(), &config, status.clone())?);
         }
         if let Some(config) = settings.tiktok_config()? {
-            let deliveries = Arc::new(Deduper::new(100_000, Duration::from_secs(72 * 3600)));
             webhooks.push(Arc::new(TikTokReceiver::new(TikTokWebhooks::new(
                 hub.clone(),
                 &config,
-                deliveries,
+                deliveries.clone(),
             )?)));
         }
         if let Some(config) = settings.linkedin_config()? {

@@ -46,6 +46,7 @@ use socialconnect_core::platform_deletion::DeletionRequestStore;
 use socialconnect_core::profile::ProfileStore;
 use socialconnect_core::receipt::ReceiptStore;
 use socialconnect_core::store::{PendingAuthStore, TokenStore};
+use socialconnect_core::webhook::DeliveryLog;
 use socialconnect_core::{Error, Result, SocialConnect};
 use socialconnect_meta::privacy::MetaPrivacy;
 use socialconnect_store::keys::LocalKeyring;
@@ -132,6 +133,11 @@ struct Setup {
     sandbox: Option<sandbox::Sandbox>,
 }
 
+/// Webhook dedupe in the store, shared by every instance on the same database.
+fn deliveries(store: &EncryptedStore) -> Arc<dyn DeliveryLog> {
+    Arc::new(store.delivery_log(socialconnect_store::DEFAULT_DELIVERY_WINDOW))
+}
+
 fn http_client() -> Result<HttpClient> {
     HttpClient::builder()
         .rate_limits(PlatformId::TIKTOK, socialconnect_tiktok::rate_limits())
@@ -197,7 +203,11 @@ async fn sandbox_setup(args: &Args, base: Url) -> Result<Setup> {
         Arc::new(SystemClock),
     )
     .with_access_log(Arc::new(store.clone()) as Arc<dyn AccessLog>);
-    let receivers = sandbox.receivers(&hub, HostRoutes::deletion_status_url(&base))?;
+    let receivers = sandbox.receivers(
+        &hub,
+        HostRoutes::deletion_status_url(&base),
+        deliveries(&store),
+    )?;
     Ok(Setup {
         hub,
         store,
@@ -242,7 +252,12 @@ async fn deployed_setup(path: &std::path::Path, base: Option<Url>) -> Result<Set
     let store = deployment.open_store().await?;
     let hub = deployment.hub_builder(http_client()?, &store)?.build()?;
     let api_keys = deployment.api_keys(&store);
-    let receivers = deployed::receivers(&deployment, &hub, HostRoutes::deletion_status_url(&base))?;
+    let receivers = deployed::receivers(
+        &deployment,
+        &hub,
+        HostRoutes::deletion_status_url(&base),
+        deliveries(&store),
+    )?;
     Ok(Setup {
         hub,
         store,
@@ -316,7 +331,8 @@ async fn run(args: Args) -> Result<()> {
     )
     .platforms(setup.platforms)
     .purposes(setup.purposes)
-    .data_subject_api(DataSubjectApi::new(api_keys, ApiLimits::default()));
+    .data_subject_api(DataSubjectApi::new(api_keys, ApiLimits::default()))
+    .delivery_log(deliveries(&setup.store));
     for receiver in setup.receivers.webhooks {
         routes = routes.webhook(receiver);
     }

@@ -2,14 +2,13 @@
 //! quickstart does, so the whole service can be clicked through with no credentials.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use socialconnect_axum::webhooks::{LinkedInReceiver, MetaReceiver, TikTokReceiver};
 use socialconnect_core::clock::SystemClock;
 use socialconnect_core::http::HttpClient;
 use socialconnect_core::platform::Platform;
 use socialconnect_core::secret::{ClientSecret, WebhookSecret};
-use socialconnect_core::webhook::Deduper;
+use socialconnect_core::webhook::DeliveryLog;
 use socialconnect_core::{Result, SocialConnect};
 use socialconnect_linkedin::webhook::LinkedInWebhooks;
 use socialconnect_linkedin::{LinkedInClient, LinkedInConfig, LinkedInLogin};
@@ -102,8 +101,12 @@ impl Sandbox {
     }
 
     /// The webhook receivers and Meta's privacy callbacks, bound to `hub`.
-    pub(crate) fn receivers(&self, hub: &SocialConnect, status: url::Url) -> Result<Receivers> {
-        let deliveries = Arc::new(Deduper::new(100_000, Duration::from_secs(72 * 3600)));
+    pub(crate) fn receivers(
+        &self,
+        hub: &SocialConnect,
+        status: url::Url,
+        deliveries: Arc<dyn DeliveryLog>,
+    ) -> Result<Receivers> {
         Ok(Receivers {
             webhooks: vec![
                 Arc::new(MetaReceiver::new(

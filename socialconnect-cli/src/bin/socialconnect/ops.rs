@@ -31,7 +31,13 @@ pub(crate) async fn purge(ctx: &Context) -> Result<Outcome> {
         }
         None => None,
     };
-    let total = report.total() + api_keys.unwrap_or(0);
+    // Webhook sightings past every platform's retry window (shared dedupe across instances).
+    let deliveries = store
+        .delivery_log(socialconnect_store::DEFAULT_DELIVERY_WINDOW)
+        .purge(hub.clock().now())
+        .await?;
+    progress.step(&format!("old webhook deliveries: {deliveries}"));
+    let total = report.total() + api_keys.unwrap_or(0) + deliveries;
     progress.finish();
     let secs = started.elapsed().as_secs_f64();
     if ctx.json {
@@ -40,6 +46,7 @@ pub(crate) async fn purge(ctx: &Context) -> Result<Outcome> {
             "oauth_states": report.oauth_states,
             "stale_connections": report.stale_connections,
             "dead_api_keys": api_keys,
+            "webhook_deliveries": deliveries,
             "total": total,
             "seconds": secs,
         }))?;

@@ -847,6 +847,35 @@ impl Backend for PgBackend {
         rows.iter().map(|row| rows::api_key(row)).collect()
     }
 
+    async fn record_delivery(&self, key: [u8; 32], at: i64, forget_before: i64) -> Result<bool> {
+        let done = sqlx::query(sql::RECORD_DELIVERY)
+            .bind(&key[..])
+            .bind(at)
+            .bind(forget_before)
+            .execute(&self.pool)
+            .await
+            .map_err(db("recording a webhook delivery"))?;
+        Ok(affected(&done) == 1)
+    }
+
+    async fn forget_delivery(&self, key: [u8; 32]) -> Result<()> {
+        sqlx::query(sql::FORGET_DELIVERY)
+            .bind(&key[..])
+            .execute(&self.pool)
+            .await
+            .map_err(db("forgetting a webhook delivery"))?;
+        Ok(())
+    }
+
+    async fn purge_deliveries(&self, cutoff: i64) -> Result<u64> {
+        let done = sqlx::query(sql::PURGE_DELIVERIES)
+            .bind(cutoff)
+            .execute(&self.pool)
+            .await
+            .map_err(db("purging webhook deliveries"))?;
+        Ok(affected(&done))
+    }
+
     async fn purge_api_keys(&self, cutoff: i64) -> Result<u64> {
         let done = sqlx::query(sql::PURGE_API_KEYS)
             .bind(cutoff)

@@ -1021,6 +1021,36 @@ impl Backend for SqliteBackend {
             .await
     }
 
+    async fn record_delivery(&self, key: [u8; 32], at: i64, forget_before: i64) -> Result<bool> {
+        let changed = self
+            .change(
+                "recording a webhook delivery",
+                sql::RECORD_DELIVERY,
+                owned![key.to_vec(), at, forget_before],
+            )
+            .await?;
+        Ok(changed == 1)
+    }
+
+    async fn forget_delivery(&self, key: [u8; 32]) -> Result<()> {
+        self.change(
+            "forgetting a webhook delivery",
+            sql::FORGET_DELIVERY,
+            owned![key.to_vec()],
+        )
+        .await
+        .map(drop)
+    }
+
+    async fn purge_deliveries(&self, cutoff: i64) -> Result<u64> {
+        self.change(
+            "purging webhook deliveries",
+            sql::PURGE_DELIVERIES,
+            owned![cutoff],
+        )
+        .await
+    }
+
     async fn purge_api_keys(&self, cutoff: i64) -> Result<u64> {
         self.change("purging dead API keys", sql::PURGE_API_KEYS, owned![cutoff])
             .await
