@@ -61,13 +61,14 @@ pub(crate) async fn start(
     request: Request,
 ) -> Response {
     let (parts, _) = request.into_parts();
-    let back = format!("/connect/{platform}");
-    let subject = match signed_in(&app, &parts, &back).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
+    // The platform first: `back` reaches the host's sign-in URL, so it holds known ids only.
     let id = match platform_of(&app, &platform) {
         Ok(id) => id,
+        Err(r) => return r,
+    };
+    let back = format!("/connect/{id}");
+    let subject = match signed_in(&app, &parts, &back).await {
+        Ok(s) => s,
         Err(r) => return r,
     };
     match crate::notice::needs_reconsent(&app, &subject).await {
@@ -203,13 +204,14 @@ pub(crate) async fn consent(
     request: Request,
 ) -> Response {
     let (mut parts, body) = request.into_parts();
-    let back = format!("/connect/{platform}");
-    let subject = match signed_in(&app, &parts, &back).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
+    // The platform first: `back` reaches the host's sign-in URL, so it holds known ids only.
     let id = match platform_of(&app, &platform) {
         Ok(id) => id,
+        Err(r) => return r,
+    };
+    let back = format!("/connect/{id}");
+    let subject = match signed_in(&app, &parts, &back).await {
+        Ok(s) => s,
         Err(r) => return r,
     };
     let fields = match crate::forms::read(&mut parts, body).await {

@@ -205,8 +205,14 @@ async fn export(
         Ok(call) => call,
         Err(r) => return r,
     };
+    let permit = match app.export_permit() {
+        Ok(p) => p,
+        Err(busy) => return busy,
+    };
+    // The hub logs the export itself (`privileged.export` with its outcome and this key as
+    // actor); this entry records the API call that started it.
     call.log(&app, "export", Outcome::Success, false).await;
-    let body = crate::export::body(app.hub.clone(), call.subject.clone(), call.actor());
+    let body = crate::export::body(app.hub.clone(), call.subject.clone(), call.actor(), permit);
     let mut response = (StatusCode::OK, body).into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,

@@ -1,10 +1,12 @@
 //! The hub's export as a streamed response body.
 //!
 //! [`SocialConnect::export`] writes JSON to a blocking `Write`. It runs on tokio's blocking
-//! pool, writing 64 KiB chunks into a channel of four, which the response body drains: the
-//! document is never held whole in memory, and a slow client slows the export instead of
-//! buffering it. A failure part-way ends the body with an error, so the client sees a broken
-//! transfer rather than a JSON document that looks complete.
+//! pool, writing 64 KiB chunks into a channel of four; one plain thread per export hands them
+//! to the response body. The document is never held whole in memory, and a slow client slows
+//! the export instead of buffering it. At most [`MAX_EXPORTS`] run at once (a busy answer
+//! otherwise), so exports can never take over the blocking pool the stores also use. A failure
+//! part-way — or an export that ends without saying it finished — ends the body with an
+//! error, so the client sees a broken transfer rather than a document that looks complete.
 
 use std::io;
 
@@ -19,7 +21,8 @@ const IN_FLIGHT: usize = 4;
 /// A `Write` that sends full chunks down a bounded channel.
 struct ChunkWriter {
     buffer: Vec<u8>,
-    tx: std::sync::mpsc::SyncSender<io::Result<Bytes>>,
+    tx: std::sync::mpsc::SyncSender<Piece>,
+    client_gone: bool,
 }
 
 impl ChunkWriter {
@@ -31,9 +34,10 @@ impl ChunkWriter {
             &mut self.buffer,
             Vec::with_capacity(CHUNK),
         ));
-        self.tx
-            .send(Ok(chunk))
-            .map_err(|_| io::Error::new(io::ErrorKind::BrokenPipe, "the client went away"))
+        self.tx.send(Piece::Chunk(chunk)).map_err(|_| {
+            self.client_gone = true;
+            io::Error::new(io::ErrorKind::BrokenPipe, "the client went away")
+        })
     }
 }
 
@@ -51,38 +55,68 @@ impl io::Write for ChunkWriter {
     }
 }
 
-/// The export of `subject` by `actor`, as a body that streams while it is written.
-pub(crate) fn body(hub: SocialConnect, subject: SubjectId, actor: String) -> Body {
-    let (tx, rx) = std::sync::mpsc::sync_channel::<io::Result<Bytes>>(IN_FLIGHT);
+/// How many exports may stream at once.
+pub(crate) const MAX_EXPORTS: usize = 8;
+
+/// What the export thread sends: chunks, then the end (a dropped sender without it is an
+/// error).
+enum Piece {
+    Chunk(Bytes),
+    End,
+    Failed,
+}
+
+/// The export of `subject` by `actor`, as a body that streams while it is written; `permit`
+/// (one of [`MAX_EXPORTS`]) is held until the export has finished.
+pub(crate) fn body(
+    hub: SocialConnect,
+    subject: SubjectId,
+    actor: String,
+    permit: tokio::sync::OwnedSemaphorePermit,
+) -> Body {
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Piece>(IN_FLIGHT);
     let runtime = tokio::runtime::Handle::current();
     tokio::task::spawn_blocking(move || {
+        let _permit = permit;
         let mut writer = ChunkWriter {
             buffer: Vec::with_capacity(CHUNK),
             tx: tx.clone(),
+            client_gone: false,
         };
         let result = runtime.block_on(hub.export(&subject, &actor, &mut writer));
         let result = result.and_then(|()| {
             io::Write::flush(&mut writer)
                 .map_err(|e| socialconnect_core::Error::storage("sending the export", e))
         });
-        if let Err(e) = result {
-            tracing::error!(error = %e, "export failed part-way");
-            let _ = tx.send(Err(io::Error::other("the export failed")));
+        match result {
+            Ok(()) => {
+                let _ = tx.send(Piece::End);
+            }
+            Err(e) if writer.client_gone => {
+                tracing::debug!(error = %e, "export stopped: the client went away");
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "export failed part-way");
+                let _ = tx.send(Piece::Failed);
+            }
         }
     });
-    let chunks = stream::unfold(Some(rx), |rx| async move {
-        let rx = rx?;
-        let (rx, next) = tokio::task::spawn_blocking(move || {
-            let next = rx.recv();
-            (rx, next)
-        })
-        .await
-        .ok()?;
-        match next {
-            Ok(Ok(chunk)) => Some((Ok(chunk), Some(rx))),
-            Ok(Err(e)) => Some((Err(e), None)),
-            Err(_) => None,
+    // A plain thread (not the blocking pool) moves the chunks to the async side.
+    let (out_tx, mut out_rx) = tokio::sync::mpsc::channel::<io::Result<Bytes>>(1);
+    std::thread::spawn(move || {
+        loop {
+            let item = match rx.recv() {
+                Ok(Piece::Chunk(chunk)) => Ok(chunk),
+                Ok(Piece::End) => return,
+                Ok(Piece::Failed) => Err(io::Error::other("the export failed")),
+                Err(_) => Err(io::Error::other("the export ended unfinished")),
+            };
+            let last = item.is_err();
+            if out_tx.blocking_send(item).is_err() || last {
+                return;
+            }
         }
     });
+    let chunks = stream::poll_fn(move |cx| out_rx.poll_recv(cx));
     Body::from_stream(chunks)
 }

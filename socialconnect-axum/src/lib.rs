@@ -48,7 +48,7 @@ pub mod webhooks;
 pub use csrf::{CSRF_TTL, CsrfKey};
 pub use dsr::{ApiLimits, DataSubjectApi};
 pub use info::PrivacyInfo;
-pub use routes::{DEFAULT_BODY_LIMIT, HostRoutes};
+pub use routes::{DEFAULT_BODY_LIMIT, HostRoutes, MIN_QUEUE};
 #[cfg(feature = "tls")]
 pub use serve::{ServeOptions, Server, Tls, secure, self_signed, serve, shutdown_signal};
 pub use users::EndUsers;

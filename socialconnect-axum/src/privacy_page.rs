@@ -353,7 +353,11 @@ pub(crate) async fn export(State(app): State<Arc<App>>, request: Request) -> Res
         Ok(p) => p,
         Err(r) => return r,
     };
-    let body = crate::export::body(app.hub.clone(), subject, "end-user".to_owned());
+    let permit = match app.export_permit() {
+        Ok(p) => p,
+        Err(busy) => return busy,
+    };
+    let body = crate::export::body(app.hub.clone(), subject, "end-user".to_owned(), permit);
     let mut response = (StatusCode::OK, body).into_response();
     let headers = response.headers_mut();
     headers.insert(

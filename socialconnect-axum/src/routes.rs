@@ -22,6 +22,10 @@ use crate::users::EndUsers;
 use crate::webhooks::{WebhookEvents, WebhookReceiver};
 use crate::{connect, dsr, privacy_page, webhooks};
 
+/// The smallest webhook queue accepted. Size a real one above the largest batch a platform
+/// sends (LinkedIn: 10 notifications; TikTok: one event; Meta: as many as fit the body limit).
+pub const MIN_QUEUE: usize = 1;
+
 /// Largest request body accepted by default (webhook batches are well under it).
 pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
 
@@ -128,10 +132,14 @@ impl HostRoutes {
         self
     }
 
-    /// Hands verified events to the host through a queue of `capacity`; without it, events
-    /// are verified, deduplicated, logged and dropped.
+    /// Hands verified events to the host through a queue of `capacity` (at least
+    /// [`MIN_QUEUE`]); without it, events are verified, deduplicated, logged and dropped. A
+    /// delivery is queued whole or refused with 503 for the platform to retry, so a batch
+    /// larger than the capacity could never be accepted: keep it above the largest batch a
+    /// platform sends. If the host drops its receiver, deliveries are acknowledged and their
+    /// events dropped, with an error logged.
     pub fn webhook_events(mut self, capacity: usize) -> (Self, WebhookEvents) {
-        let (tx, rx) = mpsc::channel(capacity.max(1));
+        let (tx, rx) = mpsc::channel(capacity.max(MIN_QUEUE));
         self.events = Some(tx);
         (self, rx)
     }
@@ -182,6 +190,7 @@ impl HostRoutes {
             #[cfg(feature = "meta")]
             meta: self.meta,
             api: self.api,
+            exports: Arc::new(tokio::sync::Semaphore::new(crate::export::MAX_EXPORTS)),
         });
         let router = Router::new()
             .route(

@@ -1,6 +1,8 @@
 //! Serving the router: HTTPS by default (rustls, with a self-signed certificate generated on
 //! first start for demos, or the host's own), HSTS and the other security headers, request
-//! spans, and a graceful shutdown that lets in-flight requests finish.
+//! spans, timeouts (30 s to send a request's headers, 60 s for a handler to answer; streamed
+//! bodies such as the export may run longer), and a graceful shutdown that lets in-flight
+//! requests finish.
 //!
 //! Plain HTTP is allowed only on a loopback address and only when asked for
 //! ([`Tls::PlainLoopback`]): for tests and for a TLS-terminating proxy on the same machine.
@@ -70,6 +72,10 @@ impl ServeOptions {
 /// OAuth codes and states, nor any header.
 pub fn secure(router: Router, https: bool) -> Router {
     let router = router
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            RESPONSE_TIMEOUT,
+        ))
         .layer(
             TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
                 tracing::info_span!(
@@ -179,6 +185,26 @@ pub async fn serve(
     })
 }
 
+/// How long a client may take to send a request's headers (slow clients are cut off).
+const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a handler may take to produce its response (streamed bodies may run longer).
+const RESPONSE_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// hyper enforces its header-read timeout only when given a timer.
+fn with_timeouts(
+    builder: &mut hyper_util::server::conn::auto::Builder<hyper_util::rt::TokioExecutor>,
+) {
+    builder
+        .http1()
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(HEADER_READ_TIMEOUT);
+    builder
+        .http2()
+        .timer(hyper_util::rt::TokioTimer::new())
+        .keep_alive_interval(Some(Duration::from_secs(30)))
+        .keep_alive_timeout(Duration::from_secs(20));
+}
+
 fn spawn_plain(
     listener: std::net::TcpListener,
     make: axum::extract::connect_info::IntoMakeServiceWithConnectInfo<Router, SocketAddr>,
@@ -186,7 +212,8 @@ fn spawn_plain(
     grace: Duration,
 ) -> io::Result<JoinHandle<io::Result<()>>> {
     let handle = axum_server::Handle::new();
-    let server = axum_server::from_tcp(listener)?.handle(handle.clone());
+    let mut server = axum_server::from_tcp(listener)?.handle(handle.clone());
+    with_timeouts(server.http_builder());
     tokio::spawn(async move {
         stopped.await;
         handle.graceful_shutdown(Some(grace));
@@ -204,7 +231,8 @@ fn spawn_tls(
 ) -> io::Result<JoinHandle<io::Result<()>>> {
     let config = rustls_config(cert, key)?;
     let handle = axum_server::Handle::new();
-    let server = axum_server::from_tcp_rustls(listener, config)?.handle(handle.clone());
+    let mut server = axum_server::from_tcp_rustls(listener, config)?.handle(handle.clone());
+    with_timeouts(server.http_builder());
     tokio::spawn(async move {
         stopped.await;
         handle.graceful_shutdown(Some(grace));

@@ -31,11 +31,32 @@ pub(crate) struct App {
     #[cfg(feature = "meta")]
     pub(crate) meta: Option<socialconnect_meta::privacy::MetaPrivacy>,
     pub(crate) api: Option<DataSubjectApi>,
+    /// Exports streaming now (see `export::MAX_EXPORTS`).
+    pub(crate) exports: Arc<tokio::sync::Semaphore>,
 }
 
 impl App {
     pub(crate) fn webhook(&self, platform: &str) -> Option<&Arc<dyn WebhookReceiver>> {
         self.webhooks.get(platform)
+    }
+
+    /// A place for one more streaming export, or the 503 to answer while all are taken.
+    pub(crate) fn export_permit(
+        &self,
+    ) -> std::result::Result<tokio::sync::OwnedSemaphorePermit, axum::response::Response> {
+        self.exports.clone().try_acquire_owned().map_err(|_| {
+            use axum::response::IntoResponse;
+            let mut busy = (
+                axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                "exports are busy: try again shortly",
+            )
+                .into_response();
+            busy.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from_static("5"),
+            );
+            busy
+        })
     }
 
     /// The absolute URL of one of the routes (`path` starts with `/`).

@@ -95,7 +95,21 @@ pub(crate) async fn deliver(
     {
         // Room for the whole batch or none of it: a batch queued in part and then forgotten
         // would hand the host its first events again on the platform's retry.
-        let Ok(permits) = queue.try_reserve_many(count) else {
+        let permits = match queue.try_reserve_many(count) {
+            Ok(permits) => Some(permits),
+            // The host dropped its end of the queue: nothing can be handed off, and a retry
+            // would not change that. Acknowledge, and say so loudly.
+            Err(tokio::sync::mpsc::error::TrySendError::Closed(())) => {
+                tracing::error!(
+                    platform,
+                    events = count,
+                    "webhook queue closed by the host: events dropped"
+                );
+                return StatusCode::OK.into_response();
+            }
+            Err(tokio::sync::mpsc::error::TrySendError::Full(())) => None,
+        };
+        let Some(permits) = permits else {
             if let Err(e) = receiver.forget(&received, app.deliveries.as_ref()).await {
                 tracing::error!(error = %e, "could not forget a webhook delivery; its retry will be dropped");
             }

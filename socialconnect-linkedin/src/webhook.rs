@@ -173,14 +173,27 @@ impl LinkedInWebhooks {
         body: &[u8],
         deliveries: &dyn DeliveryLog,
     ) -> Result<Vec<Notification>> {
-        let mut fresh = Vec::new();
+        let mut fresh: Vec<Notification> = Vec::new();
         for n in self.verify_and_parse(headers, body)? {
-            if deliveries
+            match deliveries
                 .record(DELIVERY_PLATFORM, &n.notification_id)
-                .await?
-                == Delivery::First
+                .await
             {
-                fresh.push(n);
+                Ok(Delivery::First) => fresh.push(n),
+                Ok(Delivery::Repeat) => {}
+                Err(e) => {
+                    // Nothing of a batch that failed part-way stays recorded: LinkedIn's
+                    // retry must bring every notification back.
+                    for done in &fresh {
+                        if let Err(forget) = deliveries
+                            .forget(DELIVERY_PLATFORM, &done.notification_id)
+                            .await
+                        {
+                            tracing::error!(error = %forget, "cannot forget a LinkedIn delivery; its retry will be dropped");
+                        }
+                    }
+                    return Err(e);
+                }
             }
         }
         Ok(fresh)

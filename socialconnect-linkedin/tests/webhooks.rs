@@ -133,6 +133,45 @@ async fn a_redelivered_batch_yields_nothing_new() {
     assert!(again.is_empty());
 }
 
+/// A delivery log over a `Deduper` that fails its third `record`.
+struct FailsThird {
+    inner: Deduper,
+    calls: std::sync::atomic::AtomicUsize,
+}
+
+#[async_trait::async_trait]
+impl socialconnect_core::webhook::DeliveryLog for FailsThird {
+    async fn record(
+        &self,
+        platform: &str,
+        event_id: &str,
+    ) -> socialconnect_core::Result<socialconnect_core::webhook::Delivery> {
+        if self.calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 2 {
+            return Err(socialconnect_core::Error::storage_msg("the log is down"));
+        }
+        self.inner.record(platform, event_id).await
+    }
+
+    async fn forget(&self, platform: &str, event_id: &str) -> socialconnect_core::Result<()> {
+        self.inner.forget(platform, event_id).await
+    }
+}
+
+#[tokio::test]
+async fn a_batch_that_fails_part_way_leaves_nothing_recorded() {
+    let body = batch();
+    let h = signed("X-LI-Signature", BATCH_SIGNATURE);
+    let log = FailsThird {
+        inner: Deduper::new(1000, Duration::from_secs(8 * 3600)),
+        calls: Default::default(),
+    };
+    let failed = hooks(SECRET).handle(&h, &body, &log).await.unwrap_err();
+    assert_eq!(failed.kind(), ErrorKind::Storage);
+    // LinkedIn's retry brings all three back.
+    let retry = hooks(SECRET).handle(&h, &body, &log).await.unwrap();
+    assert_eq!(retry.len(), 3);
+}
+
 proptest! {
     #[test]
     fn arbitrary_bodies_and_signatures_never_panic(

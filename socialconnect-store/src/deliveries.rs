@@ -4,7 +4,8 @@
 //! Core's `Deduper` remembers deliveries in one process, so with several instances behind a
 //! load balancer a redelivery that lands on another instance would be handled twice. This log
 //! keeps each sighting as a row (the SHA-256 of `platform NUL event id`, never the id itself,
-//! and its time), recorded with one atomic insert-or-ignore: of concurrent deliveries of the
+//! and its time), recorded with one atomic insert (or renewal of a sighting outside the
+//! window): of concurrent deliveries of the
 //! same event, on any instances, exactly one is first. A sighting older than the log's
 //! window counts as new again (platforms stop retrying: TikTok after 72 hours, LinkedIn after
 //! 8), and [`StoreDeliveryLog::purge`] deletes those.
@@ -40,11 +41,13 @@ impl std::fmt::Debug for StoreDeliveryLog {
 
 impl EncryptedStore {
     /// A webhook delivery log on this store, remembering sightings for `window` (see
-    /// [`DEFAULT_DELIVERY_WINDOW`]; at least one second).
+    /// [`DEFAULT_DELIVERY_WINDOW`]; clamped to between one second and a year). Run
+    /// [`StoreDeliveryLog::purge`] on a schedule (`socialconnect purge` does) to drop old
+    /// sightings.
     pub fn delivery_log(&self, window: TimeDelta) -> StoreDeliveryLog {
         StoreDeliveryLog {
             store: self.clone(),
-            window: window.max(TimeDelta::seconds(1)),
+            window: window.clamp(TimeDelta::seconds(1), TimeDelta::days(366)),
         }
     }
 }

@@ -8,6 +8,11 @@ use governor::state::keyed::HashMapStateStore;
 use governor::{Quota, RateLimiter};
 
 /// How much one API key may call: a rate (with a burst) and a daily quota.
+///
+/// Both are GCRA limits (`governor`): the quota allows `per_day` calls at once and refills at
+/// `per_day` per 24 hours, so a key idle for a day may make up to about twice `per_day` calls
+/// within the next rolling 24 hours. They are kept in this process: N instances allow N times
+/// as much.
 #[derive(Debug, Clone, Copy)]
 pub struct ApiLimits {
     per_second: NonZeroU32,

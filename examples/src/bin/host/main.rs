@@ -105,6 +105,17 @@ async fn main() -> ExitCode {
     }
 }
 
+/// A webhook event's platform, for the log (never its content).
+fn event_kind(event: &socialconnect_axum::webhooks::WebhookEvent) -> &'static str {
+    use socialconnect_axum::webhooks::WebhookEvent;
+    match event {
+        WebhookEvent::Meta(_) => "meta",
+        WebhookEvent::TikTok(_) => "tiktok",
+        WebhookEvent::LinkedIn(_) => "linkedin",
+        _ => "other",
+    }
+}
+
 /// Prints a line for the operator. A closed stdout (the reader went away) does not stop the
 /// service: the line is dropped.
 fn say(line: std::fmt::Arguments<'_>) {
@@ -321,7 +332,8 @@ async fn run(args: Args) -> Result<()> {
     } else {
         None
     };
-    let users = users::DemoUsers::new(https);
+    // Cookies are Secure whenever the public URL is HTTPS, also behind a TLS-ending proxy.
+    let users = users::DemoUsers::new(base.scheme() == "https");
     let mut routes = HostRoutes::new(
         setup.hub.clone(),
         base.clone(),
@@ -342,7 +354,8 @@ async fn run(args: Args) -> Result<()> {
     let (routes, mut events) = routes.webhook_events(1024);
     tokio::spawn(async move {
         while let Some(event) = events.recv().await {
-            tracing::info!(?event, "webhook event");
+            // The kind only: events can carry message or comment text.
+            tracing::info!(kind = event_kind(&event), "webhook event");
         }
     });
     let app = users.routes().merge(routes.router());

@@ -61,10 +61,18 @@ impl DemoUsers {
             .route("/", get(|| async { Redirect::to("/privacy") }))
             .route(
                 "/sign-in",
-                get(sign_in_page).post(move |form: Form<SignIn>| {
-                    let signer = signer.clone();
-                    async move { signer.sign_in(form.0) }
-                }),
+                get(sign_in_page).post(
+                    move |headers: axum::http::HeaderMap, form: Form<SignIn>| {
+                        let signer = signer.clone();
+                        async move {
+                            if !same_site(&headers) {
+                                return (StatusCode::FORBIDDEN, "cross-site sign-in refused")
+                                    .into_response();
+                            }
+                            signer.sign_in(form.0)
+                        }
+                    },
+                ),
             )
             .route("/sign-out", get(sign_out))
             .route("/privacy/notice", get(notice))
@@ -86,13 +94,42 @@ impl DemoUsers {
         }
         let next = form
             .next
-            .filter(|n| n.starts_with('/') && !n.starts_with("//"))
+            .filter(|n| is_local_path(n))
             .unwrap_or_else(|| "/privacy".to_owned());
         let mut response = Redirect::to(&next).into_response();
         if let Ok(value) = HeaderValue::from_str(&self.cookie(user)) {
             response.headers_mut().insert(header::SET_COOKIE, value);
         }
         response
+    }
+}
+
+/// Whether `next` is a path on this site: `/` then not `/` or `\\` (which browsers read as
+/// another host), printable ASCII only.
+fn is_local_path(next: &str) -> bool {
+    let bytes = next.as_bytes();
+    bytes.first() == Some(&b'/')
+        && !matches!(bytes.get(1), Some(b'/') | Some(b'\\'))
+        && bytes.iter().all(|b| b.is_ascii_graphic() && *b != b'\\')
+}
+
+/// Whether a form post came from this site: browsers send `Origin` (and `Sec-Fetch-Site`) on
+/// cross-site posts, so a sign-in cannot be forced from another site.
+fn same_site(headers: &axum::http::HeaderMap) -> bool {
+    // Browsers that send Fetch Metadata say it directly (`Origin` may then be `null`).
+    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+        return matches!(site, "same-origin" | "none");
+    }
+    match (
+        headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()),
+        headers.get(header::HOST).and_then(|v| v.to_str().ok()),
+    ) {
+        (Some(origin), Some(host)) => origin
+            .split_once("://")
+            .is_some_and(|(_, rest)| rest == host),
+        (Some(_), None) => false,
+        // No browser signal at all: a script or a test client, not a forged cross-site form.
+        (None, _) => true,
     }
 }
 
@@ -121,6 +158,55 @@ impl EndUsers for DemoUsers {
         let mut url = String::from("/sign-in?next=");
         url.extend(url::form_urlencoded::byte_serialize(next.as_bytes()));
         url
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_paths_on_this_site_are_followed() {
+        for ok in ["/privacy", "/connect/facebook?x=1", "/"] {
+            assert!(is_local_path(ok), "{ok}");
+        }
+        for bad in [
+            "//evil.example",
+            "/\\evil.example",
+            "/\tevil",
+            "https://evil.example",
+            "",
+            "privacy",
+            "/é",
+        ] {
+            assert!(!is_local_path(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn cross_site_sign_ins_are_refused() {
+        let mut h = axum::http::HeaderMap::new();
+        h.insert(header::HOST, HeaderValue::from_static("localhost:8443"));
+        assert!(same_site(&h));
+        h.insert(
+            header::ORIGIN,
+            HeaderValue::from_static("https://localhost:8443"),
+        );
+        assert!(same_site(&h));
+        h.insert(
+            header::ORIGIN,
+            HeaderValue::from_static("https://evil.example"),
+        );
+        assert!(!same_site(&h));
+        h.insert(
+            header::ORIGIN,
+            HeaderValue::from_static("https://localhost:8443"),
+        );
+        h.insert("sec-fetch-site", HeaderValue::from_static("cross-site"));
+        assert!(!same_site(&h));
+        h.insert(header::ORIGIN, HeaderValue::from_static("null"));
+        h.insert("sec-fetch-site", HeaderValue::from_static("same-origin"));
+        assert!(same_site(&h));
     }
 }
 
