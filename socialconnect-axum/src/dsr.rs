@@ -102,6 +102,26 @@ impl Call {
     }
 }
 
+impl Call {
+    /// Logs the call's outcome, then answers: `ok` for a success, the JSON problem otherwise.
+    async fn finish<T>(
+        &self,
+        app: &App,
+        operation: &str,
+        result: Result<T>,
+        ok: impl FnOnce(T) -> Response,
+    ) -> Response {
+        // An erasure is filed under the system subject: never a record about the erased.
+        let on_system = operation == "erase";
+        self.log(app, operation, outcome_of(&result), on_system)
+            .await;
+        match result {
+            Ok(value) => ok(value),
+            Err(e) => json(&e),
+        }
+    }
+}
+
 fn outcome_of<T>(result: &Result<T>) -> Outcome {
     match result {
         Ok(_) => Outcome::Success,
@@ -264,11 +284,10 @@ async fn rectify(
             &call.actor(),
         )
         .await;
-    call.log(&app, "rectify", outcome_of(&result), false).await;
-    match result {
-        Ok(()) => StatusCode::NO_CONTENT.into_response(),
-        Err(e) => json(&e),
-    }
+    call.finish(&app, "rectify", result, |()| {
+        StatusCode::NO_CONTENT.into_response()
+    })
+    .await
 }
 
 async fn erase(
@@ -281,11 +300,10 @@ async fn erase(
         Err(r) => return r,
     };
     let result = app.hub.erase(&call.subject, &call.actor()).await;
-    call.log(&app, "erase", outcome_of(&result), true).await;
-    match result {
-        Ok(outcome) => Json(crate::report::erasure_json(&outcome)).into_response(),
-        Err(e) => json(&e),
-    }
+    call.finish(&app, "erase", result, |outcome| {
+        Json(crate::report::erasure_json(&outcome)).into_response()
+    })
+    .await
 }
 
 #[derive(Deserialize)]
@@ -320,11 +338,10 @@ async fn withdraw(
         .hub
         .withdraw(&call.subject, purpose, platform.as_ref(), &call.actor())
         .await;
-    call.log(&app, "withdraw", outcome_of(&result), false).await;
-    match result {
-        Ok(outcome) => Json(crate::report::withdrawal_json(&outcome)).into_response(),
-        Err(e) => json(&e),
-    }
+    call.finish(&app, "withdraw", result, |outcome| {
+        Json(crate::report::withdrawal_json(&outcome)).into_response()
+    })
+    .await
 }
 
 async fn consents(
@@ -340,11 +357,10 @@ async fn consents(
         .hub
         .consent_receipts(&call.subject, &app.info.controller_info())
         .await;
-    call.log(&app, "consents", outcome_of(&result), false).await;
-    match result {
-        Ok(receipts) => Json(serde_json::json!({ "consents": receipts })).into_response(),
-        Err(e) => json(&e),
-    }
+    call.finish(&app, "consents", result, |receipts| {
+        Json(serde_json::json!({ "consents": receipts })).into_response()
+    })
+    .await
 }
 
 async fn connections(
@@ -357,13 +373,9 @@ async fn connections(
         Err(r) => return r,
     };
     let result = crate::report::connections(&app.hub, &call.subject).await;
-    call.log(&app, "connections", outcome_of(&result), false)
-        .await;
-    match result {
-        Ok(list) => Json(serde_json::json!({
-            "connections": list.iter().map(crate::report::connection_json).collect::<Vec<_>>()
-        }))
-        .into_response(),
-        Err(e) => json(&e),
-    }
+    call.finish(&app, "connections", result, |list| {
+        let list: Vec<_> = list.iter().map(crate::report::connection_json).collect();
+        Json(serde_json::json!({ "connections": list })).into_response()
+    })
+    .await
 }
