@@ -12,6 +12,12 @@ use crate::backend::{
     SubjectKeyRow, TokenRow, UsageRow,
 };
 
+/// The longest text or blob the store reads back: far above any record it writes (a sealed
+/// token set is under 10 KiB; HTTP bodies are capped at 8 MiB). The SQL backends select every
+/// such column through `substr(…, 1, MAX_VALUE_BYTES + 1)` (see `backend::sql`), and SQLite
+/// connections also carry it as `SQLITE_LIMIT_LENGTH`.
+pub(crate) const MAX_VALUE_BYTES: usize = 16 * 1024 * 1024;
+
 fn malformed(table: &str, column: &str, what: &str) -> Error {
     Error::storage_msg(format!("malformed row in {table}: column {column} {what}"))
 }
@@ -41,6 +47,8 @@ pub(crate) enum Mismatch {
     Type,
     /// A hash of another length than 32 bytes.
     Length,
+    /// Longer than [`MAX_VALUE_BYTES`].
+    Oversized,
 }
 
 /// The columns of one row of `table`, read in the order the query selects them.
@@ -82,6 +90,7 @@ impl<'r> Columns<'r> {
         move |mismatch| match mismatch {
             Mismatch::Type => malformed(table, column, "is missing or has the wrong type"),
             Mismatch::Length => malformed(table, column, "is not 32 bytes"),
+            Mismatch::Oversized => malformed(table, column, "is longer than the store reads"),
         }
     }
 
@@ -106,7 +115,8 @@ impl<'r> Columns<'r> {
 
     pub(crate) fn opt_text(&self, column: &'static str) -> Result<Option<String>> {
         let index = self.index(column);
-        self.row.opt_text(index).map_err(self.wrong_type(column))
+        let value = self.row.opt_text(index).map_err(self.wrong_type(column))?;
+        self.within_bound(column, value, String::len)
     }
 
     pub(crate) fn bytes(&self, column: &'static str) -> Result<Vec<u8>> {
@@ -116,7 +126,23 @@ impl<'r> Columns<'r> {
 
     pub(crate) fn opt_bytes(&self, column: &'static str) -> Result<Option<Vec<u8>>> {
         let index = self.index(column);
-        self.row.opt_bytes(index).map_err(self.wrong_type(column))
+        let value = self.row.opt_bytes(index).map_err(self.wrong_type(column))?;
+        self.within_bound(column, value, Vec::len)
+    }
+
+    /// `value`, unless it is longer than [`MAX_VALUE_BYTES`] (the query cut it one byte over).
+    fn within_bound<T>(
+        &self,
+        column: &'static str,
+        value: Option<T>,
+        len: impl Fn(&T) -> usize,
+    ) -> Result<Option<T>> {
+        match value {
+            Some(v) if len(&v) > MAX_VALUE_BYTES => {
+                Err(self.wrong_type(column)(Mismatch::Oversized))
+            }
+            value => Ok(value),
+        }
     }
 
     /// A 32-byte value (pseudonym, hash, digest).

@@ -1,19 +1,36 @@
 //! Every statement of the SQL backends, written once: PostgreSQL binds `$N` by position, and
 //! the SQLite backend binds the same `$N` by name (SQLite reads `$1` as a named parameter).
 //! Queries select columns in the order `backend::decode` reads them.
+//!
+//! Every text or blob column a query reads is selected through `bounded!`, which each engine's
+//! module defines for itself (the statements are expanded once per engine, see
+//! `statements!`): on PostgreSQL it is `substr(column, 1, MAX_VALUE_BYTES + 1) AS column`, so
+//! the server sends at most one byte over [`MAX_VALUE_BYTES`](super::decode::MAX_VALUE_BYTES)
+//! and a tampered row cannot make sqlx allocate more (it receives a row whole before anything
+//! can look at it); the decoder refuses the byte over as a typed error. On SQLite it is the
+//! bare column: the connection's `SQLITE_LIMIT_LENGTH` bounds every value already, and a
+//! `substr` per column costs a token read about half a microsecond (measured).
 
 /// The columns of a token row.
 macro_rules! token_columns {
     () => {
-        "conn_id, subject_ref, platform, version, status, status_since, updated_at, \
-         account_ref, dek_id, sealed"
+        concat!(
+            bounded!("conn_id", "subject_ref", "platform"),
+            ", version, ",
+            bounded!("status"),
+            ", status_since, updated_at, ",
+            bounded!("account_ref", "dek_id", "sealed")
+        )
     };
 }
 
 /// The columns of a subject key.
 macro_rules! subject_key_columns {
     () => {
-        "subject_ref, dek_id, kek_id, wrapped, created_at"
+        concat!(
+            bounded!("subject_ref", "dek_id", "kek_id", "wrapped"),
+            ", created_at"
+        )
     };
 }
 
@@ -24,11 +41,28 @@ macro_rules! deletion_columns {
     };
 }
 
+/// [`deletion_columns!`] as a query reads them.
+macro_rules! deletion_select {
+    () => {
+        concat!(
+            bounded!("code", "platform", "subject_ref", "dek_id", "sealed"),
+            ", received_at, ",
+            bounded!("status"),
+            ", status_at, ",
+            bounded!("reason")
+        )
+    };
+}
+
 /// The columns of an API key.
 macro_rules! api_key_columns {
     () => {
-        "key_id, hash, scopes, created_at, expires_at, last_used_at, revoked_at, replaced_by, \
-         grace_until"
+        concat!(
+            bounded!("key_id", "hash", "scopes"),
+            ", created_at, expires_at, last_used_at, revoked_at, ",
+            bounded!("replaced_by"),
+            ", grace_until"
+        )
     };
 }
 
@@ -39,16 +73,42 @@ macro_rules! usage_columns {
     };
 }
 
-/// The columns of a consent row.
-macro_rules! consent_columns {
+/// [`usage_columns!`] as a query reads them.
+macro_rules! usage_select {
     () => {
-        "seq, subject_ref, purpose, platform, action, recorded_at, expires_at, dek_id, sealed, \
-         row_digest, prev_hash, hash"
+        concat!(
+            bounded!("subject_ref"),
+            ", at, ",
+            bounded!("platform", "operation", "outcome"),
+            ", http_status, latency_us, ",
+            bounded!("dek_id", "sealed")
+        )
     };
 }
 
+/// The columns of a consent row.
+macro_rules! consent_columns {
+    () => {
+        concat!(
+            "seq, ",
+            bounded!("subject_ref", "purpose", "platform", "action"),
+            ", recorded_at, expires_at, ",
+            bounded!("dek_id", "sealed", "row_digest", "prev_hash", "hash")
+        )
+    };
+}
+
+/// Every statement, expanded once in each engine's module below with that module's `bounded!`
+/// (macro names in a `macro_rules!` body resolve where it is expanded).
+macro_rules! statements {
+    () => {
+
 // --- store-wide secrets ---
-pub(crate) const GET_META: &str = "SELECT name, kek_id, wrapped FROM sc_meta WHERE name = $1";
+pub(crate) const GET_META: &str = concat!(
+    "SELECT ",
+    bounded!("name", "kek_id", "wrapped"),
+    " FROM sc_meta WHERE name = $1"
+);
 pub(crate) const INSERT_META: &str = "INSERT INTO sc_meta (name, kek_id, wrapped) \
      VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING";
 pub(crate) const REWRAP_META: &str =
@@ -102,7 +162,11 @@ pub(crate) const SET_TOKEN_STATUS: &str = "UPDATE sc_tokens SET status = $2, sta
 pub(crate) const DELETE_LEASE: &str = "DELETE FROM sc_leases WHERE conn_id = $1";
 pub(crate) const DELETE_TOKEN: &str = "DELETE FROM sc_tokens WHERE conn_id = $1";
 pub(crate) const TOKENS_OF: &str =
-    "SELECT conn_id, platform FROM sc_tokens WHERE subject_ref = $1 ORDER BY conn_id";
+    concat!(
+    "SELECT ",
+    bounded!("conn_id", "platform"),
+    " FROM sc_tokens WHERE subject_ref = $1 ORDER BY conn_id"
+);
 pub(crate) const TOKENS_BY_ACCOUNT: &str = concat!(
     "SELECT ",
     token_columns!(),
@@ -134,8 +198,12 @@ pub(crate) const INSERT_PENDING: &str = "INSERT INTO sc_pending (state_hash, sub
          expires_at, dek_id, sealed) \
      VALUES ($1, $2, $3, $4, $5) ON CONFLICT (state_hash) DO NOTHING";
 /// DELETE … RETURNING: of two concurrent takers exactly one gets the row.
-pub(crate) const TAKE_PENDING: &str = "DELETE FROM sc_pending WHERE state_hash = $1 \
-     RETURNING state_hash, subject_ref, expires_at, dek_id, sealed";
+pub(crate) const TAKE_PENDING: &str = concat!(
+    "DELETE FROM sc_pending WHERE state_hash = $1 RETURNING ",
+    bounded!("state_hash", "subject_ref"),
+    ", expires_at, ",
+    bounded!("dek_id", "sealed")
+);
 pub(crate) const PURGE_PENDING: &str = "DELETE FROM sc_pending WHERE expires_at <= $1";
 pub(crate) const ERASE_PENDING: &str = "DELETE FROM sc_pending WHERE subject_ref = $1";
 
@@ -165,12 +233,15 @@ pub(crate) const CONSENT_RANGE: &str = concat!(
     consent_columns!(),
     " FROM sc_consent WHERE seq > $1 ORDER BY seq LIMIT $2"
 );
-pub(crate) const CONSENT_NOTICE_CANDIDATES: &str = "SELECT subject_ref, seq \
-     FROM sc_consent_state \
+pub(crate) const CONSENT_NOTICE_CANDIDATES: &str = concat!(
+    "SELECT ",
+    bounded!("subject_ref"),
+    ", seq FROM sc_consent_state \
      WHERE action = 'grant' AND (basis = 'consent' OR basis IS NULL) \
          AND (notice_version IS NULL OR notice_version <> $1) \
          AND (expires_at IS NULL OR expires_at > $2) \
-     ORDER BY subject_ref, seq DESC";
+     ORDER BY subject_ref, seq DESC"
+);
 pub(crate) const ERASE_CONSENT_STATE: &str = "DELETE FROM sc_consent_state WHERE subject_ref = $1";
 /// Turns a subject's consent rows into tombstones: the chain columns stay so everyone else's
 /// chain still verifies.
@@ -184,9 +255,12 @@ pub(crate) const TOMBSTONE_CONSENT: &str = "UPDATE sc_consent SET subject_ref = 
 pub(crate) fn consent_state(platforms: usize) -> String {
     let placeholders: Vec<String> = (0..platforms).map(|i| format!("${}", i + 3)).collect();
     format!(
-        "SELECT seq, action, expires_at, basis, notice_version FROM sc_consent_state \
+        "SELECT seq, {}, expires_at, {}, {} FROM sc_consent_state \
          WHERE subject_ref = $1 AND purpose = $2 AND platform IN ({}) \
          ORDER BY seq DESC LIMIT 1",
+        bounded!("action"),
+        bounded!("basis"),
+        bounded!("notice_version"),
         placeholders.join(", ")
     )
 }
@@ -199,12 +273,12 @@ pub(crate) const APPEND_USAGE: &str = concat!(
 );
 pub(crate) const USAGE_OF: &str = concat!(
     "SELECT ",
-    usage_columns!(),
+    usage_select!(),
     " FROM sc_usage_log WHERE subject_ref = $1 ORDER BY at, id"
 );
 pub(crate) const USAGE_PAGE: &str = concat!(
     "SELECT ",
-    usage_columns!(),
+    usage_select!(),
     ", id FROM sc_usage_log WHERE subject_ref = $1 AND id > $2 ORDER BY id LIMIT $3"
 );
 pub(crate) const PURGE_USAGE_BATCH: &str = "DELETE FROM sc_usage_log WHERE id IN \
@@ -219,7 +293,7 @@ pub(crate) const INSERT_DELETION_REQUEST: &str = concat!(
 );
 pub(crate) const GET_DELETION_REQUEST: &str = concat!(
     "SELECT ",
-    deletion_columns!(),
+    deletion_select!(),
     " FROM sc_deletion_requests WHERE code = $1"
 );
 pub(crate) const SET_DELETION_STATUS_CLEARING_SUBJECT: &str = "UPDATE sc_deletion_requests \
@@ -230,7 +304,7 @@ pub(crate) const SET_DELETION_STATUS: &str = "UPDATE sc_deletion_requests \
      SET status = $2, status_at = $3, reason = $4 WHERE code = $1";
 pub(crate) const PENDING_DELETION_REQUESTS: &str = concat!(
     "SELECT ",
-    deletion_columns!(),
+    deletion_select!(),
     " FROM sc_deletion_requests WHERE status = 'pending' ORDER BY received_at, code"
 );
 /// The requests stay (the host answers for them); only who they concerned goes.
@@ -243,15 +317,23 @@ pub(crate) const PUT_PROFILE: &str = "INSERT INTO sc_profiles (subject_ref, dek_
      VALUES ($1, $2, $3, $4) \
      ON CONFLICT (subject_ref) DO UPDATE SET dek_id = excluded.dek_id, \
          sealed = excluded.sealed, updated_at = excluded.updated_at";
-pub(crate) const GET_PROFILE: &str =
-    "SELECT subject_ref, dek_id, sealed, updated_at FROM sc_profiles WHERE subject_ref = $1";
+pub(crate) const GET_PROFILE: &str = concat!(
+    "SELECT ",
+    bounded!("subject_ref", "dek_id", "sealed"),
+    ", updated_at FROM sc_profiles WHERE subject_ref = $1"
+);
 pub(crate) const DELETE_PROFILE: &str = "DELETE FROM sc_profiles WHERE subject_ref = $1";
 
 // --- erasure receipts ---
 pub(crate) const INSERT_RECEIPT: &str =
     "INSERT INTO sc_erasure_receipts (pseudonym, erased_at, body) VALUES ($1, $2, $3)";
-pub(crate) const RECEIPTS_OF: &str = "SELECT pseudonym, erased_at, body \
-     FROM sc_erasure_receipts WHERE pseudonym = $1 ORDER BY id";
+pub(crate) const RECEIPTS_OF: &str = concat!(
+    "SELECT ",
+    bounded!("pseudonym"),
+    ", erased_at, ",
+    bounded!("body"),
+    " FROM sc_erasure_receipts WHERE pseudonym = $1 ORDER BY id"
+);
 
 // --- API keys ---
 pub(crate) const INSERT_API_KEY: &str = "INSERT INTO sc_api_keys (key_id, prefix, hash, scopes, \
@@ -295,3 +377,94 @@ pub(crate) const ERASE_LEASES: &str = "DELETE FROM sc_leases WHERE conn_id IN \
      (SELECT conn_id FROM sc_tokens WHERE subject_ref = $1)";
 pub(crate) const ERASE_TOKENS: &str = "DELETE FROM sc_tokens WHERE subject_ref = $1";
 pub(crate) const ERASE_SUBJECT_KEY: &str = "DELETE FROM sc_subject_keys WHERE subject_ref = $1";
+
+    };
+}
+
+/// The statements as PostgreSQL runs them: every text or blob column read is bounded.
+#[cfg(feature = "postgres")]
+pub(crate) mod postgres {
+    /// `substr(column, 1, MAX_VALUE_BYTES + 1) AS column`, or a comma-separated list of them:
+    /// one byte more than a value may hold, so an oversized value is still seen as oversized.
+    /// (`substr` counts the bytes of a `bytea` and the characters of a `text`; text is checked
+    /// again in bytes when decoded.)
+    macro_rules! bounded {
+        ($column:literal) => {
+            concat!("substr(", $column, ", 1, 16777217) AS ", $column)
+        };
+        ($first:literal $(, $column:literal)+) => {
+            concat!(bounded!($first) $(, ", ", bounded!($column))+)
+        };
+    }
+
+    statements!();
+}
+
+/// The statements as SQLite runs them: columns bare, bounded by the connection's
+/// `SQLITE_LIMIT_LENGTH`.
+#[cfg(feature = "sqlite")]
+pub(crate) mod sqlite {
+    /// The column, or a comma-separated list of them.
+    macro_rules! bounded {
+        ($column:literal) => {
+            $column
+        };
+        ($first:literal $(, $column:literal)+) => {
+            concat!($first $(, ", ", $column)+)
+        };
+    }
+
+    statements!();
+}
+
+#[cfg(all(test, feature = "postgres", feature = "sqlite"))]
+mod tests {
+    use super::{postgres, sqlite};
+    use crate::backend::decode::MAX_VALUE_BYTES;
+
+    #[test]
+    fn the_bound_in_the_sql_is_one_byte_over_the_decoders() {
+        let over = (MAX_VALUE_BYTES + 1).to_string();
+        assert!(
+            postgres::GET_TOKEN.contains(&format!("substr(sealed, 1, {over}) AS sealed")),
+            "{}",
+            postgres::GET_TOKEN
+        );
+        assert!(
+            postgres::GET_TOKEN.starts_with(&format!(
+                "SELECT substr(conn_id, 1, {over}) AS conn_id, substr(subject_ref, 1, {over}) \
+                 AS subject_ref, "
+            )),
+            "{}",
+            postgres::GET_TOKEN
+        );
+        assert!(
+            sqlite::GET_TOKEN.starts_with("SELECT conn_id, subject_ref, platform, version, "),
+            "{}",
+            sqlite::GET_TOKEN
+        );
+    }
+
+    /// Every PostgreSQL query that reads a sealed value bounds it.
+    #[test]
+    fn no_query_reads_an_unbounded_sealed_value() {
+        use postgres as p;
+        for sql in [
+            p::GET_TOKEN,
+            p::TOKEN_PAGE,
+            p::STALE_TOKENS,
+            p::TOKENS_BY_ACCOUNT,
+            p::TAKE_PENDING,
+            p::CONSENT_OF,
+            p::CONSENT_RANGE,
+            p::USAGE_OF,
+            p::USAGE_PAGE,
+            p::GET_DELETION_REQUEST,
+            p::PENDING_DELETION_REQUESTS,
+            p::GET_PROFILE,
+        ] {
+            assert!(sql.contains("AS sealed"), "{sql}");
+            assert!(!sql.contains(", sealed"), "{sql}");
+        }
+    }
+}

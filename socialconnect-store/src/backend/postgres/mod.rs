@@ -19,7 +19,7 @@ use sqlx::any::AnyPoolOptions;
 use sqlx::{Any, AnyPool, Transaction};
 
 use crate::backend::decode::{self as rows, Columns};
-use crate::backend::sql;
+use crate::backend::sql::postgres as sql;
 use crate::backend::{
     AccountRef, Backend, ConsentRow, ConsentStateRow, DeletionRow, DeletionStatusUpdate,
     ErasureCounts, MetaRow, NewConsentRow, PendingRow, ProfileRow, ReceiptRow, Rewrap,

@@ -136,6 +136,47 @@ async fn malformed_rows_are_typed_errors() {
     harness.finish().await;
 }
 
+/// A value longer than the store reads (a tampered row) is a typed error naming the column;
+/// the server sends at most one byte over the bound (every read selects `substr(…)`), so the
+/// 64 MiB planted here is never received whole.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oversized_values_are_typed_errors_not_allocations() {
+    let Some(harness) = Harness::start().await else {
+        return;
+    };
+    let b = &harness.backend;
+    for conn in ["big-sealed", "big-dek"] {
+        b.put_token(token_row(conn, 1, "meta"), None).await.unwrap();
+    }
+    let huge = 64 * 1024 * 1024;
+    sqlx::query(
+        "UPDATE sc_tokens SET sealed = convert_to(repeat('x', $1), 'UTF8') \
+         WHERE conn_id = 'big-sealed'",
+    )
+    .bind(huge)
+    .execute(&b.pool)
+    .await
+    .unwrap();
+    sqlx::query("UPDATE sc_tokens SET dek_id = repeat('y', $1) WHERE conn_id = 'big-dek'")
+        .bind(huge)
+        .execute(&b.pool)
+        .await
+        .unwrap();
+    for (conn, column) in [("big-sealed", "sealed"), ("big-dek", "dek_id")] {
+        let e = b.get_token(conn).await.unwrap_err();
+        assert_eq!(e.kind(), socialconnect_core::ErrorKind::Storage, "{e}");
+        let text = e.to_string();
+        assert!(text.contains(column) && text.contains("longer"), "{text}");
+        assert!(!text.contains("xxxx") && !text.contains("yyyy"), "{text}");
+    }
+    // A page that meets one is refused whole; the rows beside it are untouched.
+    assert_eq!(
+        b.token_page("", 10).await.unwrap_err().kind(),
+        socialconnect_core::ErrorKind::Storage
+    );
+    harness.finish().await;
+}
+
 #[tokio::test]
 async fn upgrades_from_schema_1() {
     let Some(database) = Database::create().await else {

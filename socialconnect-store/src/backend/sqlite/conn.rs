@@ -7,9 +7,10 @@ use rusqlite::limits::Limit;
 use rusqlite::{Connection, OpenFlags};
 use socialconnect_core::{Error, Result};
 
-/// The longest text or blob a connection reads or writes: far above any record the store
-/// writes (a sealed token set is under 10 KiB; HTTP bodies are capped at 8 MiB).
-pub(super) const MAX_VALUE_BYTES: i32 = 16 * 1024 * 1024;
+/// The longest text or blob a connection reads or writes: the store's bound on every value.
+// 16 MiB: the assertion below proves the cast keeps it.
+pub(super) const MAX_VALUE_BYTES: i32 = crate::backend::decode::MAX_VALUE_BYTES as i32;
+const _: () = assert!(crate::backend::decode::MAX_VALUE_BYTES <= i32::MAX as usize);
 
 /// Prepared statements kept per connection: every statement of the backend fits.
 const STATEMENT_CACHE: usize = 128;

@@ -28,7 +28,7 @@ use socialconnect_core::{Error, Result};
 use self::conn::db;
 use self::pool::Pool;
 use crate::backend::decode::{self as rows, Columns, Source};
-use crate::backend::sql;
+use crate::backend::sql::sqlite as sql;
 use crate::backend::{
     AccountRef, Backend, ConsentRow, ConsentStateRow, DeletionRow, DeletionStatusUpdate,
     ErasureCounts, MetaRow, NewConsentRow, PendingRow, ProfileRow, ReceiptRow, Rewrap,
