@@ -48,5 +48,5 @@ pub use hub::UpstreamRevocation;
 pub use hub::{
     ApiCaller, AuthorizationRequest, ConnectOptions, Connected, Disconnected, EXPORT_FORMAT,
     EXPORT_VERSION, ErasureOutcome, PurgeReport, Refreshed, RetentionPolicy, Session,
-    SocialConnect, SocialConnectBuilder,
+    SocialConnect, SocialConnectBuilder, UsageLogOptions,
 };

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use http::HeaderMap;
 use serde_json::Value;
-use socialconnect_core::access_log::{AccessLog, Outcome as LogOutcome};
+use socialconnect_core::access_log::Outcome as LogOutcome;
 use socialconnect_core::connect::classify::Classifiers;
 use socialconnect_core::connect::envelope::{EnvelopeFormat, ErrorMap, Outcome, Rule};
 use socialconnect_core::error::ReconnectReason;

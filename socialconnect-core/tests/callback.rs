@@ -8,7 +8,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::{Env, PLATFORM, env};
-use socialconnect_core::access_log::AccessLog;
 use socialconnect_core::error::ReconnectReason;
 use socialconnect_core::id::{Purpose, Scope};
 use socialconnect_core::memory::MemoryPendingAuthStore;

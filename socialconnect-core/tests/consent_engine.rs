@@ -5,7 +5,6 @@ mod common;
 
 use chrono::{Datelike, Duration as Days, NaiveDate};
 use common::{Env, PLATFORM, env_configured};
-use socialconnect_core::access_log::AccessLog;
 use socialconnect_core::age::{AgeAttestation, AgeBand, AgePolicy, Jurisdiction};
 use socialconnect_core::clock::Clock;
 use socialconnect_core::consent::{
@@ -336,6 +335,40 @@ async fn withdrawing_analytics_stops_analytics_only() {
     assert_eq!(
         last.last().unwrap().event.withdraws,
         Some(granted.receipt_id)
+    );
+}
+
+/// A session already open checks consent again before every call: the call after a
+/// withdrawal is refused and never reaches the platform, nor the usage log.
+#[tokio::test]
+async fn a_withdrawal_stops_the_next_call_of_an_open_session() {
+    let env = env_configured(|b| b).await;
+    let connected = env.connected().await;
+    consent_adult(&env, Purpose::Analytics, None).await;
+    let session = env
+        .hub
+        .session(&connected.key, Purpose::Analytics)
+        .await
+        .unwrap();
+    let me = || socialconnect_core::http::ApiRequest::get(env.sim.userinfo_url()).operation("me");
+    assert_eq!(session.send(me()).await.unwrap().status(), 200);
+
+    env.hub
+        .withdraw(
+            &env.subject,
+            Purpose::Analytics,
+            Some(&PLATFORM),
+            "self-service",
+        )
+        .await
+        .unwrap();
+    let err = session.send(me()).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::ConsentRequired);
+    let after = env.hub.access_log().entries(&env.subject).await.unwrap();
+    assert_eq!(
+        after.iter().filter(|e| e.operation == "me").count(),
+        1,
+        "the refused call was not sent"
     );
 }
 

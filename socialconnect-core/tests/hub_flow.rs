@@ -6,7 +6,7 @@ mod common;
 use std::net::{IpAddr, Ipv4Addr};
 
 use common::{PLATFORM, env};
-use socialconnect_core::access_log::{AccessLog, ClientInfo, Outcome};
+use socialconnect_core::access_log::{ClientInfo, Outcome};
 use socialconnect_core::clock::Clock;
 use socialconnect_core::consent::ConsentEvent;
 use socialconnect_core::http::ApiRequest;

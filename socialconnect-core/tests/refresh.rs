@@ -83,7 +83,6 @@ async fn hubs_sharing_a_store_refresh_once_between_them() {
         env.clock.clone(),
         env.tokens.clone(),
         env.ledger.clone(),
-        env.log.clone(),
         &env.http,
     );
     expire(&env);

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use chrono::{TimeDelta, Utc};
 use common::{PLATFORM, privacy_env_with};
-use socialconnect_core::access_log::{AccessLog, ClientInfo, Outcome, UsageEntry};
+use socialconnect_core::access_log::{ClientInfo, Outcome, UsageEntry};
 use socialconnect_core::alert::AlertThresholds;
 use socialconnect_core::clock::Clock;
 use socialconnect_core::id::{ConnectionId, ConnectionKey, Scope, SubjectId};

@@ -5,7 +5,7 @@ mod common;
 use std::net::{IpAddr, Ipv4Addr};
 
 use common::env;
-use socialconnect_core::access_log::{AccessLog, ClientInfo};
+use socialconnect_core::access_log::ClientInfo;
 use socialconnect_core::http::ApiRequest;
 use socialconnect_core::id::Purpose;
 use socialconnect_core::store::TokenStore;

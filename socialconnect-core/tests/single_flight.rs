@@ -12,7 +12,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::Utc;
 use common::{Env, env, env_with};
-use socialconnect_core::access_log::{AccessLog, Outcome};
+use socialconnect_core::access_log::Outcome;
 use socialconnect_core::clock::Clock;
 use socialconnect_core::consent::ConsentEvent;
 use socialconnect_core::id::{ConnectionId, ConnectionKey, PlatformId, Purpose, SubjectId};

@@ -261,7 +261,7 @@ impl ConsentLedger for EncryptedStore {
             Some(row) => Some(self.state_from_row(&sref, row).await?),
             None => None,
         };
-        cache.put(epoch, subject, purpose, platform, state.clone());
+        cache.put(epoch, subject, &sref, purpose, platform, state.clone());
         Ok(state)
     }
 

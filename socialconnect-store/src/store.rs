@@ -118,7 +118,7 @@ pub(crate) struct Inner {
     pub(crate) keys: Arc<dyn KeyProvider>,
     pub(crate) subjects: SubjectKeys,
     pub(crate) clock: Arc<dyn Clock>,
-    pub(crate) consent_cache: ConsentCache,
+    pub(crate) consent_cache: Arc<ConsentCache>,
     pub(crate) options: StoreOptions,
 }
 
@@ -223,6 +223,14 @@ impl EncryptedStore {
             options.key_cache_ttl,
         )
         .await?;
+        let consent_cache = Arc::new(ConsentCache::new(options.consent_cache_ttl));
+        let cache = consent_cache.clone();
+        backend
+            .watch_consent(Arc::new(move |change| match change {
+                Some(sref) => cache.invalidate_ref(&sref),
+                None => cache.invalidate_all(),
+            }))
+            .await?;
         Ok(Self {
             inner: Arc::new(Inner {
                 shared_vault: std::ptr::addr_eq(Arc::as_ptr(&backend), Arc::as_ptr(&vault)),
@@ -231,7 +239,7 @@ impl EncryptedStore {
                 keys,
                 subjects,
                 clock: options.clock.clone(),
-                consent_cache: ConsentCache::new(options.consent_cache_ttl),
+                consent_cache,
                 options,
             }),
         })

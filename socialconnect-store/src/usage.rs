@@ -87,9 +87,9 @@ impl EncryptedStore {
     }
 }
 
-#[async_trait]
-impl AccessLog for EncryptedStore {
-    async fn append(&self, entry: UsageEntry) -> Result<()> {
+impl EncryptedStore {
+    /// The row `entry` is stored as, sealed under its subject's key.
+    async fn usage_row(&self, entry: UsageEntry) -> Result<UsageRow> {
         let sref = self.subject_ref(&entry.subject);
         let at = micros(entry.at);
         let wire = UsageWire {
@@ -105,20 +105,43 @@ impl AccessLog for EncryptedStore {
         let (dek_id, sealed) = self
             .seal(&sref, RecordKind::Usage, &record_id, &plaintext)
             .await?;
-        self.inner
-            .backend
-            .append_usage(UsageRow {
-                subject_ref: sref,
-                at,
-                platform: entry.platform.as_str().to_owned(),
-                operation: entry.operation,
-                outcome: entry.outcome.as_str().to_owned(),
-                http_status: entry.http_status.map(i64::from),
-                latency_us: i64::try_from(entry.latency.as_micros()).unwrap_or(i64::MAX),
-                dek_id,
-                sealed,
-            })
-            .await
+        Ok(UsageRow {
+            subject_ref: sref,
+            at,
+            platform: entry.platform.as_str().to_owned(),
+            operation: entry.operation,
+            outcome: entry.outcome.as_str().to_owned(),
+            http_status: entry.http_status.map(i64::from),
+            latency_us: i64::try_from(entry.latency.as_micros()).unwrap_or(i64::MAX),
+            dek_id,
+            sealed,
+        })
+    }
+}
+
+#[async_trait]
+impl AccessLog for EncryptedStore {
+    async fn append(&self, entry: UsageEntry) -> Result<()> {
+        let row = self.usage_row(entry).await?;
+        self.inner.backend.append_usage(row).await
+    }
+
+    /// Seals every entry, then writes them in one transaction. An entry that cannot be sealed
+    /// (its subject's key unavailable) is left out and its error returned after the others
+    /// are written: one subject's key trouble does not cost everyone else's entries.
+    async fn append_batch(&self, entries: Vec<UsageEntry>) -> Result<()> {
+        let mut rows = Vec::with_capacity(entries.len());
+        let mut failed = None;
+        for entry in entries {
+            match self.usage_row(entry).await {
+                Ok(row) => rows.push(row),
+                Err(e) => {
+                    failed.get_or_insert(e);
+                }
+            }
+        }
+        self.inner.backend.append_usage_batch(rows).await?;
+        failed.map_or(Ok(()), Err)
     }
 
     async fn entries(&self, subject: &SubjectId) -> Result<Vec<UsageEntry>> {

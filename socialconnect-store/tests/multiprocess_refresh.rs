@@ -8,6 +8,10 @@
 //! in the parent and counts the refresh requests. Needs `SC_TEST_PG_URL` (`scripts/pg.sh`);
 //! skipped without it.
 //! The same holds for processes sharing one SQLite file (the store's lease is a row there too).
+//!
+//! Consent across instances: a withdrawal recorded by one instance stops the next call of a
+//! session already open in another, through PostgreSQL's change notification (the consent
+//! cache's TTL is an hour there, so it is not what does it).
 #![cfg(all(feature = "postgres", feature = "sqlite", unix))]
 
 use std::collections::HashSet;
@@ -28,8 +32,8 @@ use socialconnect_core::platform::OAuthSpec;
 use socialconnect_core::secret::{AuthCode, ClientSecret};
 use socialconnect_core::store::{ConnectionStatus, PendingAuthStore, TokenStore};
 use socialconnect_core::{RefreshPolicy, SocialConnect};
-use socialconnect_store::EncryptedStore;
 use socialconnect_store::keys::LocalKeyring;
+use socialconnect_store::{EncryptedStore, StoreOptions};
 use socialconnect_testkit::{OAuthSimulator, TokenFault};
 use sqlx::Connection;
 use url::Url;
@@ -71,9 +75,20 @@ impl Target {
 
     /// A hub of this process over the shared database.
     async fn hub(&self, lease: Duration) -> (SocialConnect, EncryptedStore) {
+        self.hub_with(lease, StoreOptions::default()).await
+    }
+
+    /// [`Target::hub`] with store options.
+    async fn hub_with(
+        &self,
+        lease: Duration,
+        options: StoreOptions,
+    ) -> (SocialConnect, EncryptedStore) {
         let store = match self.db.strip_prefix("sqlite:") {
-            Some(path) => EncryptedStore::open_sqlite(path, keys()).await.unwrap(),
-            None => EncryptedStore::open_postgres(&self.db, keys())
+            Some(path) => EncryptedStore::open_sqlite_with(path, keys(), options)
+                .await
+                .unwrap(),
+            None => EncryptedStore::open_postgres_with(&self.db, keys(), options)
                 .await
                 .unwrap(),
         };
@@ -412,4 +427,65 @@ async fn a_lease_holder_killed_mid_refresh_is_taken_over_after_its_lease() {
     assert_eq!(stored.status, ConnectionStatus::Active);
     assert_eq!(stored.tokens.access_token.expose_secret(), tokens[0]);
     store.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_withdrawal_in_one_instance_stops_the_next_call_in_another() {
+    let sim = OAuthSimulator::start().await;
+    let Some((target, key)) = setup(&sim).await else {
+        eprintln!("SC_TEST_PG_URL is unset: skipped (scripts/test starts a server)");
+        return;
+    };
+    let options = || StoreOptions::default().with_consent_cache_ttl(Duration::from_secs(3600));
+    let lease = Duration::from_secs(30);
+    let (a, a_store) = target.hub_with(lease, options()).await;
+    let (b, b_store) = target.hub_with(lease, options()).await;
+    let me = || {
+        socialconnect_core::http::ApiRequest::get(target.base.join("me").unwrap()).operation("me")
+    };
+    let session = b.session(&key, Purpose::Publishing).await.unwrap();
+    // Twice: the second call is answered from instance B's warm consent cache.
+    for _ in 0..2 {
+        assert_eq!(session.send(me()).await.unwrap().status(), 200);
+    }
+
+    a.withdraw(
+        &key.subject,
+        Purpose::Publishing,
+        Some(&key.platform),
+        "self-service",
+    )
+    .await
+    .unwrap();
+    // The notification arrives within milliseconds; an hour-long TTL would never expire here.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut allowed_after = 0;
+    loop {
+        match session.send(me()).await {
+            Ok(_) => allowed_after += 1,
+            Err(e) => {
+                assert_eq!(
+                    e.kind(),
+                    socialconnect_core::ErrorKind::ConsentRequired,
+                    "{e}"
+                );
+                break;
+            }
+        }
+        assert!(
+            Instant::now() < deadline,
+            "instance B still calls after the withdrawal"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    eprintln!("calls instance B still made after the withdrawal returned: {allowed_after}");
+    assert_eq!(
+        b.session(&key, Purpose::Publishing)
+            .await
+            .unwrap_err()
+            .kind(),
+        socialconnect_core::ErrorKind::ConsentRequired
+    );
+    a_store.close().await;
+    b_store.close().await;
 }

@@ -26,6 +26,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
+use socialconnect_core::access_log::AccessLog;
 use socialconnect_core::clock::Clock;
 use socialconnect_core::consent::ConsentEvent;
 use socialconnect_core::http::{HttpClient, RetryPolicy};
@@ -67,7 +68,6 @@ pub fn test_http_client() -> HttpClient {
 ///
 /// Built with [`Harness::builder`]; the fields are public so a test can inspect or share a
 /// store (a second hub over the same `tokens` plays a second process).
-#[derive(Debug)]
 #[non_exhaustive]
 pub struct Harness {
     /// The hub under test.
@@ -80,8 +80,9 @@ pub struct Harness {
     pub pending: Arc<MemoryPendingAuthStore>,
     /// The consent ledger.
     pub ledger: Arc<MemoryConsentLedger>,
-    /// The usage log.
-    pub log: Arc<MemoryAccessLog>,
+    /// The usage log, as the hub reads it (behind its write queue, so a read includes every
+    /// entry queued before it).
+    pub log: Arc<dyn AccessLog>,
     /// The end user the harness acts for ([`SUBJECT`] by default).
     pub subject: SubjectId,
     /// The redirect URI of [`connect`](Self::connect) ([`REDIRECT_URI`] by default).
@@ -109,6 +110,16 @@ impl std::fmt::Debug for HarnessBuilder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("HarnessBuilder")
             .field("platforms", &self.platforms.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for Harness {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Harness")
+            .field("hub", &self.hub)
+            .field("subject", &self.subject)
+            .field("redirect", &self.redirect)
             .finish_non_exhaustive()
     }
 }
@@ -355,12 +366,12 @@ impl HarnessBuilder {
             Err(e) => panic!("the harness hub does not build: {e}"),
         };
         Harness {
+            log: hub.access_log().clone(),
             hub,
             clock,
             tokens,
             pending,
             ledger,
-            log,
             subject: SubjectId::new(SUBJECT).expect("a valid subject id"),
             redirect: Url::parse(REDIRECT_URI).expect("a valid redirect URI"),
             http,

@@ -8,6 +8,7 @@ use std::time::Duration;
 use chrono::{DateTime, TimeZone, Utc};
 use http::{HeaderMap, HeaderName, HeaderValue};
 use proptest::prelude::*;
+use socialconnect_core::ErrorKind;
 use socialconnect_core::alert::{Alert, AlertThresholds, RecordingAlerts};
 use socialconnect_core::consent::{ConsentAction, ConsentLedger};
 use socialconnect_core::id::{ConnectionId, ConnectionKey, PlatformId, Purpose, SubjectId};
@@ -17,7 +18,6 @@ use socialconnect_core::secret::{AccessToken, ClientSecret, WebhookSecret};
 use socialconnect_core::store::{ConnectionStatus, TokenStore};
 use socialconnect_core::token::{Expiry, TokenSet};
 use socialconnect_core::webhook::{Deduper, TimestampedScheme, sign_timestamped};
-use socialconnect_core::{ErrorKind, access_log::AccessLog};
 use socialconnect_testkit::{
     Harness, ManualClock, fixture_dir, load_fixture_bytes, test_http_client,
 };

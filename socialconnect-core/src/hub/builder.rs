@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use super::retention::RetentionPolicy;
 use super::session::HubAlerts;
+use super::usage_queue::{QueuedLog, UsageLogOptions};
 use super::{HubInner, SocialConnect};
 use crate::access_log::AccessLog;
 use crate::age::AgePolicy;
@@ -42,6 +43,7 @@ pub struct SocialConnectBuilder {
     alerts: Option<(Arc<dyn AlertSink>, AlertThresholds)>,
     retention: RetentionPolicy,
     region: Option<String>,
+    usage_log: UsageLogOptions,
 }
 
 impl SocialConnectBuilder {
@@ -177,6 +179,14 @@ impl SocialConnectBuilder {
         self
     }
 
+    /// How usage-log entries are written: through a bounded queue by a background writer in
+    /// batches (the default), or with every call waiting for its entry's commit
+    /// ([`UsageLogOptions::durable`]). See [`UsageLogOptions`] for what a crash can lose.
+    pub fn usage_log(mut self, options: UsageLogOptions) -> Self {
+        self.usage_log = options;
+        self
+    }
+
     /// Builds the hub; fails with [`crate::ErrorKind::Config`] when a store is missing.
     pub fn build(self) -> Result<SocialConnect> {
         let missing = |what: &str| Error::config(format!("SocialConnect needs a {what}"));
@@ -194,13 +204,18 @@ impl SocialConnectBuilder {
         let (alert_sink, thresholds) = self
             .alerts
             .unwrap_or_else(|| (Arc::new(TracingAlerts), AlertThresholds::default()));
+        let usage_queue = Arc::new(QueuedLog::new(
+            self.log.ok_or_else(|| missing("access log"))?,
+            self.usage_log,
+        ));
         Ok(SocialConnect {
             inner: Arc::new(HubInner {
                 platforms: self.platforms,
                 tokens: self.tokens.ok_or_else(|| missing("token store"))?,
                 pending: self.pending.ok_or_else(|| missing("pending-state store"))?,
                 ledger: self.ledger.ok_or_else(|| missing("consent ledger"))?,
-                log: self.log.ok_or_else(|| missing("access log"))?,
+                log: usage_queue.clone(),
+                usage_queue,
                 deletions: self.deletions,
                 clock: self.clock.unwrap_or_else(|| Arc::new(SystemClock)),
                 http,

@@ -39,8 +39,10 @@
 //!   still holds) and makes every new session for that purpose fail with `ConsentRequired`.
 //!   The ledger row is the withdrawal's record; each connection revoked because of it is also
 //!   written to the usage log as a privileged operation by the acting id the host supplies.
-//!   A [`Session`](crate::Session) already open keeps its token until dropped: sessions are
-//!   meant to live for one request.
+//!   A [`Session`](crate::Session) already open checks consent again before every call, so
+//!   its next call after a withdrawal fails with `ConsentRequired` — in this process at once;
+//!   in another process sharing the store as soon as the store's consent cache hears of it
+//!   (the encrypted store on PostgreSQL: its change notification; see its consent cache).
 
 use std::collections::HashMap;
 use std::sync::RwLock;
@@ -49,7 +51,7 @@ use std::time::Duration;
 use chrono::{DateTime, TimeDelta, Utc};
 use uuid::Uuid;
 
-use super::{Disconnected, Revocation, SocialConnect};
+use super::{Disconnected, HubInner, Revocation, SocialConnect};
 use crate::access_log::{ClientInfo, Outcome, UsageEntry};
 use crate::age::{AgeAttestation, AgePolicy};
 use crate::consent::{
@@ -57,7 +59,7 @@ use crate::consent::{
     DeclaredBasis, LegalBasis, NoticeVersion, WithdrawalOutcome,
 };
 use crate::error::{Error, Result};
-use crate::id::{PlatformId, Purpose, SubjectId};
+use crate::id::{ConnectionKey, PlatformId, Purpose, SubjectId};
 
 /// The default grace period after a significant notice version takes effect.
 pub(crate) const DEFAULT_NOTICE_GRACE: Duration = Duration::from_secs(30 * 24 * 60 * 60);
@@ -246,6 +248,46 @@ impl ConsentPolicy {
     }
 }
 
+impl HubInner {
+    /// The permission rule (see the module docs).
+    pub(super) async fn consent_permits(
+        &self,
+        subject: &SubjectId,
+        purpose: Purpose,
+        platform: &PlatformId,
+    ) -> Result<bool> {
+        let state = self.ledger.state(subject, purpose, platform).await?;
+        let now = self.clock.now();
+        Ok(self.consent.permits(state.as_ref(), purpose, now))
+    }
+
+    /// `Ok` when the ledger permits `purpose` on the connection's platform, and account
+    /// connection too (the basis for holding the token at all); else `ConsentRequired` for the
+    /// first one refused. Every session passes it when it opens and again before every call.
+    pub(super) async fn require_session_consent(
+        &self,
+        key: &ConnectionKey,
+        purpose: Purpose,
+    ) -> Result<()> {
+        let mut purposes = vec![purpose];
+        if purpose != Purpose::AccountConnection {
+            purposes.push(Purpose::AccountConnection);
+        }
+        for purpose in purposes {
+            if !self
+                .consent_permits(&key.subject, purpose, &key.platform)
+                .await?
+            {
+                return Err(Error::ConsentRequired {
+                    purpose,
+                    platform: key.platform.clone(),
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
 impl SocialConnect {
     /// The permission rule behind `require_consent` (see the module docs).
     pub(super) async fn consent_permits(
@@ -254,9 +296,7 @@ impl SocialConnect {
         purpose: Purpose,
         platform: &PlatformId,
     ) -> Result<bool> {
-        let state = self.inner.ledger.state(subject, purpose, platform).await?;
-        let now = self.inner.clock.now();
-        Ok(self.inner.consent.permits(state.as_ref(), purpose, now))
+        self.inner.consent_permits(subject, purpose, platform).await
     }
 
     /// Records a consent grant after the age gate.

@@ -8,6 +8,7 @@ mod platform_callbacks;
 mod retention;
 mod rights;
 mod session;
+mod usage_queue;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -25,6 +26,7 @@ pub use rights::UpstreamRevocation;
 pub use rights::{EXPORT_FORMAT, EXPORT_VERSION, ErasureOutcome};
 pub use session::Session;
 pub(crate) use session::kind_name;
+pub use usage_queue::UsageLogOptions;
 
 use crate::access_log::{AccessLog, ClientInfo, Outcome, UsageEntry};
 use crate::clock::Clock;
@@ -78,7 +80,9 @@ pub(crate) struct HubInner {
     pub(crate) tokens: Arc<dyn TokenStore>,
     pub(crate) pending: Arc<dyn PendingAuthStore>,
     pub(crate) ledger: Arc<dyn ConsentLedger>,
+    /// The host's log behind [`usage_queue`](Self::usage_queue) (the same object).
     pub(crate) log: Arc<dyn AccessLog>,
+    pub(crate) usage_queue: Arc<usage_queue::QueuedLog>,
     pub(crate) deletions: Option<Arc<dyn DeletionRequestStore>>,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) http: HttpClient,
@@ -160,9 +164,16 @@ impl SocialConnect {
         &self.inner.tokens
     }
 
-    /// The usage log.
+    /// The usage log, behind the hub's queue: what is read through it includes every entry
+    /// queued before the read.
     pub fn access_log(&self) -> &Arc<dyn AccessLog> {
         &self.inner.log
+    }
+
+    /// Waits until every usage-log entry queued so far is written. Call it on graceful
+    /// shutdown, after the last request, so none is lost (see [`UsageLogOptions`]).
+    pub async fn flush_usage_log(&self) {
+        self.inner.usage_queue.flush().await;
     }
 
     /// The shared HTTP client.
@@ -203,17 +214,13 @@ impl SocialConnect {
     /// Opens a session on a connection for `purpose`.
     ///
     /// Refused with `ConsentRequired` unless the ledger permits both `purpose` and account
-    /// connection (the basis for holding the token at all) on the connection's platform. The
+    /// connection (the basis for holding the token at all) on the connection's platform; every
+    /// call through the session checks this again, so a withdrawal stops its next call. The
     /// token is refreshed first when it is inside the refresh margin, once per connection
     /// however many callers ask at the same time.
     pub async fn session(&self, key: &ConnectionKey, purpose: Purpose) -> Result<Session> {
         let platform = self.platform(&key.platform)?.clone();
-        self.require_consent(&key.subject, purpose, &key.platform)
-            .await?;
-        if purpose != Purpose::AccountConnection {
-            self.require_consent(&key.subject, Purpose::AccountConnection, &key.platform)
-                .await?;
-        }
+        self.inner.require_session_consent(key, purpose).await?;
         let tokens = self
             .inner
             .refresher
@@ -392,8 +399,10 @@ impl SocialConnect {
         Ok(())
     }
 
+    /// Writes a privileged or privacy operation's entry before returning (they are rare, and
+    /// their record should not wait in a queue); platform calls go through the queue.
     async fn log_quietly(&self, entry: UsageEntry) {
-        if let Err(e) = self.inner.log.append(entry).await {
+        if let Err(e) = self.inner.usage_queue.append_now(entry).await {
             tracing::error!(error = %e, "usage log write failed");
         }
     }

@@ -18,9 +18,10 @@ use crate::token::{Expiry, TokenSet};
 
 /// What a session is for: one connection, one purpose, a token that was fresh when it opened.
 ///
-/// Every [`Session::send`] goes through the hub's HTTP client with the bearer token attached and
-/// is written to the usage log (subject, platform, operation, outcome, latency, and the client
-/// info the host supplied).
+/// Every [`Session::send`] checks consent for the session's purpose again (a withdrawal since
+/// the session opened refuses it with `ConsentRequired`), goes through the hub's HTTP client
+/// with the bearer token attached and is written to the usage log (subject, platform,
+/// operation, outcome, latency, and the client info the host supplied).
 #[derive(Clone)]
 pub struct Session {
     pub(super) hub: Arc<HubInner>,
@@ -165,6 +166,11 @@ impl Session {
         {
             req = req.app(p.oauth().client_id.clone());
         }
+        // Checked at every call, not only when the session opened: a withdrawal stops the
+        // next call (nothing is sent, nothing is logged as processed).
+        self.hub
+            .require_session_consent(&self.key, self.purpose)
+            .await?;
         let operation = req.operation_name().to_owned();
         let at = self.hub.clock.now();
         let started = std::time::Instant::now();

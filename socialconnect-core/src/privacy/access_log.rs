@@ -190,6 +190,16 @@ pub trait AccessLog: Send + Sync {
     /// Appends an entry.
     async fn append(&self, entry: UsageEntry) -> Result<()>;
 
+    /// Appends entries in order, as one write where the log can (the encrypted store: one
+    /// transaction). The hub's usage-log writer calls this with what queued up meanwhile. The
+    /// default appends them one by one.
+    async fn append_batch(&self, entries: Vec<UsageEntry>) -> Result<()> {
+        for entry in entries {
+            self.append(entry).await?;
+        }
+        Ok(())
+    }
+
     /// A subject's entries, oldest first.
     async fn entries(&self, subject: &SubjectId) -> Result<Vec<UsageEntry>>;
 

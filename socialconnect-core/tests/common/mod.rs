@@ -10,7 +10,7 @@ use socialconnect_core::clock::Clock;
 use socialconnect_core::consent::ConsentEvent;
 use socialconnect_core::http::HttpClient;
 use socialconnect_core::id::{PlatformId, Purpose, Scope, SubjectId};
-use socialconnect_core::memory::{MemoryAccessLog, MemoryConsentLedger, MemoryTokenStore};
+use socialconnect_core::memory::{MemoryConsentLedger, MemoryTokenStore};
 use socialconnect_core::oauth::{OAuthClient, StandardPlatform};
 use socialconnect_core::platform::OAuthSpec;
 use socialconnect_core::secret::{AuthCode, ClientSecret};
@@ -28,7 +28,7 @@ pub struct Env {
     pub clock: Arc<ManualClock>,
     pub tokens: Arc<MemoryTokenStore>,
     pub ledger: Arc<MemoryConsentLedger>,
-    pub log: Arc<MemoryAccessLog>,
+    pub log: Arc<dyn socialconnect_core::access_log::AccessLog>,
     pub subject: SubjectId,
     pub redirect: Url,
     pub http: HttpClient,
@@ -59,19 +59,18 @@ pub fn platform(
     StandardPlatform::new(oauth, sim.userinfo_url())
 }
 
-/// A hub over `tokens` (shared between hubs to play several processes).
+/// A hub over `tokens` and `ledger` (shared between hubs to play several processes), with a
+/// usage log of its own.
 pub fn hub_over(
     sim: &OAuthSimulator,
     clock: Arc<ManualClock>,
     tokens: Arc<MemoryTokenStore>,
     ledger: Arc<MemoryConsentLedger>,
-    log: Arc<MemoryAccessLog>,
     http: &HttpClient,
 ) -> SocialConnect {
     harness(sim, clock, http)
         .tokens(tokens)
         .ledger(ledger)
-        .log(log)
         .build()
         .hub
 }

@@ -11,7 +11,6 @@ use socialconnect_core::Session;
 use socialconnect_core::SocialConnect;
 use socialconnect_core::http::{HttpClient, RetryPolicy};
 use socialconnect_core::id::{PlatformId, Purpose, SubjectId};
-use socialconnect_core::memory::MemoryAccessLog;
 use socialconnect_core::secret::{AccessToken, ClientSecret};
 use socialconnect_core::token::{Expiry, TokenSet};
 use socialconnect_meta::{
@@ -37,7 +36,7 @@ pub struct Env {
     pub catch_all: CatchAll,
     pub client: MetaClient,
     pub hub: SocialConnect,
-    pub log: Arc<MemoryAccessLog>,
+    pub log: Arc<dyn socialconnect_core::access_log::AccessLog>,
     pub subject: SubjectId,
     /// The test kit's harness the hub belongs to.
     pub harness: Harness,
@@ -136,7 +135,6 @@ impl Env {
 
     /// The operations of the subject's usage-log entries, in order.
     pub async fn operations(&self) -> Vec<String> {
-        use socialconnect_core::access_log::AccessLog;
         self.log
             .entries(&self.subject)
             .await

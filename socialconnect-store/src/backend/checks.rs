@@ -34,6 +34,7 @@ macro_rules! backend_checks {
             consent_chain,
             concurrent_appends_keep_one_chain,
             usage_log,
+            usage_batches,
             erasure,
             tokens_by_account,
             deletion_requests,
@@ -670,6 +671,23 @@ pub(crate) async fn concurrent_appends_keep_one_chain(b: Arc<dyn Backend>) {
         rows.iter().map(|r| r.seq).collect::<Vec<_>>(),
         (1..=20).collect::<Vec<_>>()
     );
+}
+
+/// A batch lands whole and in order, across the PostgreSQL backend's 64-row statements; an
+/// empty batch is nothing.
+pub(crate) async fn usage_batches(b: Arc<dyn Backend>) {
+    b.append_usage_batch(Vec::new()).await.unwrap();
+    assert!(b.usage_of(&subject(4)).await.unwrap().is_empty());
+    let rows: Vec<UsageRow> = (1..=150)
+        .map(|at| UsageRow {
+            operation: format!("op.{at}"),
+            ..usage_row(4, at)
+        })
+        .collect();
+    b.append_usage_batch(rows.clone()).await.unwrap();
+    let page = b.usage_page(&subject(4), 0, 200).await.unwrap();
+    let read: Vec<UsageRow> = page.into_iter().map(|(_, row)| row).collect();
+    assert_eq!(read, rows, "every row, in append order");
 }
 
 pub(crate) async fn usage_log(b: Arc<dyn Backend>) {

@@ -418,6 +418,16 @@ impl Backend for MemoryBackend {
         Ok(())
     }
 
+    async fn append_usage_batch(&self, rows: Vec<UsageRow>) -> Result<()> {
+        let mut s = self.lock();
+        for row in rows {
+            s.next_usage_id += 1;
+            let id = s.next_usage_id;
+            s.usage.insert(id, row);
+        }
+        Ok(())
+    }
+
     async fn usage_of(&self, subject_ref: &SubjectRef) -> Result<Vec<UsageRow>> {
         let mut rows: Vec<UsageRow> = self
             .lock()

@@ -248,6 +248,9 @@ pub(crate) struct ErasureCounts {
 /// Storage of sealed rows. Every method is atomic; multi-row changes run in one transaction.
 /// A call whose future is dropped once the database has it may still complete: a write may
 /// commit without its caller learning so (callers that must know re-read).
+/// Told of consent changes written elsewhere (see [`Backend::watch_consent`]).
+pub(crate) type ConsentWatch = std::sync::Arc<dyn Fn(Option<SubjectRef>) + Send + Sync>;
+
 #[async_trait]
 pub(crate) trait Backend: Send + Sync + 'static {
     /// Closes connections, waiting for those in use (no-op for in-process backends).
@@ -358,7 +361,18 @@ pub(crate) trait Backend: Send + Sync + 'static {
     async fn erase_consent_of(&self, subject_ref: &SubjectRef) -> Result<u64>;
 
     // --- usage log ---
+    /// Starts telling `on_change` about consent changes other processes write: `Some(sref)`
+    /// for one subject, `None` when changes may have been missed. Backends that other
+    /// processes cannot share live, or that cannot notify, do nothing (the consent cache's TTL
+    /// covers them).
+    async fn watch_consent(&self, on_change: ConsentWatch) -> Result<()> {
+        let _ = on_change;
+        Ok(())
+    }
+
     async fn append_usage(&self, row: UsageRow) -> Result<()>;
+    /// Appends `rows` in order in one transaction: all or none.
+    async fn append_usage_batch(&self, rows: Vec<UsageRow>) -> Result<()>;
     /// A subject's rows in time order.
     async fn usage_of(&self, subject_ref: &SubjectRef) -> Result<Vec<UsageRow>>;
     /// Up to `limit` of a subject's rows with `id > after`, in `id` order, with their ids.

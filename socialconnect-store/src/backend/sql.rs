@@ -398,6 +398,35 @@ pub(crate) mod postgres {
     }
 
     statements!();
+
+    /// The channel consent changes are announced on; the payload is the subject's pseudonym in
+    /// hex.
+    pub(crate) const CONSENT_CHANNEL: &str = "sc_consent";
+    /// Sent inside each transaction that changes a subject's consent (delivered at commit).
+    pub(crate) const NOTIFY_CONSENT: &str = "SELECT pg_notify('sc_consent', $1)";
+
+    // SQLite appends a batch by reusing APPEND_USAGE in one transaction (no round trips).
+    /// Rows one [`append_usage_rows`] statement inserts at most (9 parameters each).
+    pub(crate) const USAGE_ROWS_PER_INSERT: usize = 64;
+
+    /// A multi-row INSERT of `rows` usage rows (at least 1), bound `$1`… in `usage_columns!`
+    /// order row by row. Only placeholders are generated; every value is bound.
+    pub(crate) fn append_usage_rows(rows: usize) -> String {
+        let tuples: Vec<String> = (0..rows.max(1))
+            .map(|r| {
+                let params: Vec<String> = (1..=9).map(|c| format!("${}", r * 9 + c)).collect();
+                format!("({})", params.join(", "))
+            })
+            .collect();
+        format!(
+            concat!(
+                "INSERT INTO sc_usage_log (",
+                usage_columns!(),
+                ") VALUES {}"
+            ),
+            tuples.join(", ")
+        )
+    }
 }
 
 /// The statements as SQLite runs them: columns bare, bounded by the connection's

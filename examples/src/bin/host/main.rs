@@ -386,6 +386,8 @@ async fn run(args: Args) -> Result<()> {
         .wait()
         .await
         .map_err(|e| Error::config(format!("server failed: {e}")))?;
+    // The last requests' usage-log entries are still queued: write them before closing.
+    setup.hub.flush_usage_log().await;
     setup.store.close().await;
     Ok(())
 }

@@ -440,6 +440,7 @@ async fn run() -> Result<()> {
             dir.display()
         ),
     );
+    hub.flush_usage_log().await;
     store.close().await;
     let _ = std::fs::remove_dir_all(&dir);
     if let Mode::Offline(sim) = &mode {

@@ -12,24 +12,36 @@ mod tests;
 use std::fmt;
 
 use async_trait::async_trait;
+use secrecy::{ExposeSecret, SecretString};
 use socialconnect_core::apikey::{ApiKeyId, ApiKeyRecord};
 use socialconnect_core::store::PutOutcome;
 use socialconnect_core::{Error, Result};
 use sqlx::any::AnyPoolOptions;
+use sqlx::postgres::PgListener;
 use sqlx::{Any, AnyPool, Transaction};
 
 use crate::backend::decode::{self as rows, Columns};
 use crate::backend::sql::postgres as sql;
 use crate::backend::{
-    AccountRef, Backend, ConsentRow, ConsentStateRow, DeletionRow, DeletionStatusUpdate,
-    ErasureCounts, MetaRow, NewConsentRow, PendingRow, ProfileRow, ReceiptRow, Rewrap,
-    SubjectKeyRow, SubjectRef, TokenRow, UsageRow,
+    AccountRef, Backend, ConsentRow, ConsentStateRow, ConsentWatch, DeletionRow,
+    DeletionStatusUpdate, ErasureCounts, MetaRow, NewConsentRow, PendingRow, ProfileRow,
+    ReceiptRow, Rewrap, SubjectKeyRow, SubjectRef, TokenRow, UsageRow,
 };
 use crate::chain;
 
 /// Sealed rows in PostgreSQL.
 pub(crate) struct PgBackend {
     pool: AnyPool,
+    /// For the consent listener's own connection (the URL may carry a password).
+    url: SecretString,
+    /// The consent listener, once [`Backend::watch_consent`] started it.
+    listener: std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
+}
+
+impl Drop for PgBackend {
+    fn drop(&mut self) {
+        self.stop_listener();
+    }
 }
 
 impl fmt::Debug for PgBackend {
@@ -107,7 +119,18 @@ impl PgBackend {
             pool.close().await;
             return Err(e);
         }
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            url: SecretString::from(url.to_owned()),
+            listener: std::sync::Mutex::new(None),
+        })
+    }
+
+    fn stop_listener(&self) {
+        let mut listener = self.listener.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(task) = listener.take() {
+            task.abort();
+        }
     }
 
     /// Begins a transaction that will write.
@@ -116,10 +139,90 @@ impl PgBackend {
     }
 }
 
+/// Announces, inside `tx`, that the consent of the subject `subject_ref` changed.
+async fn notify_consent(
+    tx: &mut Transaction<'static, Any>,
+    subject_ref: &SubjectRef,
+    what: &'static str,
+) -> Result<()> {
+    sqlx::query(sql::NOTIFY_CONSENT)
+        .bind(hex(subject_ref))
+        .execute(&mut **tx)
+        .await
+        .map_err(db(what))?;
+    Ok(())
+}
+
+fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    bytes.iter().fold(String::with_capacity(64), |mut out, b| {
+        let _ = write!(out, "{b:02x}");
+        out
+    })
+}
+
+/// The pseudonym a notification names, if it is one.
+fn subject_ref_from_hex(text: &str) -> Option<SubjectRef> {
+    if text.len() != 64 || !text.is_ascii() {
+        return None;
+    }
+    let mut out = [0u8; 32];
+    for (i, byte) in out.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(&text[2 * i..2 * i + 2], 16).ok()?;
+    }
+    Some(out)
+}
+
+/// Receives consent notifications until aborted. A lost connection (notifications missed) or
+/// a malformed payload drops every cached consent.
+async fn listen_for_consent(mut listener: PgListener, on_change: ConsentWatch) {
+    loop {
+        match listener.try_recv().await {
+            Ok(Some(notification)) => match subject_ref_from_hex(notification.payload()) {
+                Some(sref) => on_change(Some(sref)),
+                None => on_change(None),
+            },
+            Ok(None) => {
+                tracing::warn!(
+                    "the consent listener's connection was lost; cached consents dropped"
+                );
+                on_change(None);
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "the consent listener cannot reach PostgreSQL; retrying");
+                on_change(None);
+                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+            }
+        }
+    }
+}
+
 #[async_trait]
 impl Backend for PgBackend {
     async fn close(&self) {
+        self.stop_listener();
         self.pool.close().await;
+    }
+
+    async fn watch_consent(&self, on_change: ConsentWatch) -> Result<()> {
+        const WHAT: &str = "listening for consent changes";
+        let mut listener = PgListener::connect(self.url.expose_secret())
+            .await
+            .map_err(db(WHAT))?;
+        listener
+            .listen(sql::CONSENT_CHANNEL)
+            .await
+            .map_err(db(WHAT))?;
+        let task = tokio::spawn(listen_for_consent(listener, on_change));
+        let previous = self
+            .listener
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .replace(task);
+        if let Some(previous) = previous {
+            previous.abort();
+        }
+        Ok(())
     }
 
     async fn get_meta(&self, name: &str) -> Result<Option<MetaRow>> {
@@ -521,6 +624,7 @@ impl Backend for PgBackend {
             .execute(&mut *tx)
             .await
             .map_err(db(WHAT))?;
+        notify_consent(&mut tx, &row.subject_ref, WHAT).await?;
         tx.commit().await.map_err(db(WHAT))?;
         Ok(row.stored(seq, row_digest, prev_hash, hash))
     }
@@ -591,6 +695,7 @@ impl Backend for PgBackend {
         let mut tx = self.begin(WHAT).await?;
         erase_step(&mut tx, subject, sql::ERASE_CONSENT_STATE).await?;
         let n = erase_step(&mut tx, subject, sql::TOMBSTONE_CONSENT).await?;
+        notify_consent(&mut tx, subject_ref, WHAT).await?;
         tx.commit().await.map_err(db(WHAT))?;
         Ok(n)
     }
@@ -610,6 +715,32 @@ impl Backend for PgBackend {
             .await
             .map_err(db("appending a usage-log entry"))?;
         Ok(())
+    }
+
+    async fn append_usage_batch(&self, rows: Vec<UsageRow>) -> Result<()> {
+        const WHAT: &str = "appending usage-log entries";
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.begin(WHAT).await?;
+        // A multi-row INSERT per chunk: one round trip for many rows.
+        for chunk in rows.chunks(sql::USAGE_ROWS_PER_INSERT) {
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql::append_usage_rows(chunk.len())));
+            for row in chunk {
+                query = query
+                    .bind(&row.subject_ref[..])
+                    .bind(row.at)
+                    .bind(&row.platform)
+                    .bind(&row.operation)
+                    .bind(&row.outcome)
+                    .bind(row.http_status)
+                    .bind(row.latency_us)
+                    .bind(&row.dek_id)
+                    .bind(row.sealed.as_slice());
+            }
+            query.execute(&mut *tx).await.map_err(db(WHAT))?;
+        }
+        tx.commit().await.map_err(db(WHAT))
     }
 
     async fn usage_of(&self, subject_ref: &SubjectRef) -> Result<Vec<UsageRow>> {
@@ -900,6 +1031,7 @@ impl Backend for PgBackend {
         // The requests stay (the host answers for them); only who they concerned goes.
         let deletion_requests = erase_step(&mut tx, subject, sql::CLEAR_DELETION_SUBJECT).await?;
         let subject_keys = erase_step(&mut tx, subject, sql::ERASE_SUBJECT_KEY).await?;
+        notify_consent(&mut tx, subject_ref, WHAT).await?;
         tx.commit().await.map_err(db(WHAT))?;
         Ok(ErasureCounts {
             tokens,

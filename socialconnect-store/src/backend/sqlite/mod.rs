@@ -771,6 +771,36 @@ impl Backend for SqliteBackend {
         Ok(())
     }
 
+    async fn append_usage_batch(&self, rows: Vec<UsageRow>) -> Result<()> {
+        const WHAT: &str = "appending usage-log entries";
+        if rows.is_empty() {
+            return Ok(());
+        }
+        self.pool
+            .write(WHAT, move |tx| {
+                for row in &rows {
+                    exec(
+                        tx,
+                        WHAT,
+                        sql::APPEND_USAGE,
+                        params![
+                            &row.subject_ref[..],
+                            row.at,
+                            row.platform,
+                            row.operation,
+                            row.outcome,
+                            row.http_status,
+                            row.latency_us,
+                            row.dek_id,
+                            row.sealed
+                        ],
+                    )?;
+                }
+                Ok(())
+            })
+            .await
+    }
+
     async fn usage_of(&self, subject_ref: &SubjectRef) -> Result<Vec<UsageRow>> {
         self.list(
             "reading a subject's usage log",
