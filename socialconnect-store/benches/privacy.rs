@@ -1,10 +1,10 @@
-//! The privacy engine's hot and bulk paths on the SQLite store, each figure printed:
-//! the consent gate (`permits`) on a cached entry (target <= 2 µs) and, for comparison, with
-//! the cache off (a database read per check); and the retention purge of 1 000 000 usage-log
-//! rows older than the cutoff (target <= 10 s). Erasure of a subject with 10 000 log rows is in
-//! `benches/store.rs`.
+//! The privacy engine's hot and bulk paths, each figure printed: the consent gate (`permits`)
+//! on a cached entry (target <= 2 µs), right after an invalidation (one indexed read) and with
+//! the cache off — on the SQLite store, and on PostgreSQL when `SC_TEST_PG_URL` names a server
+//! (built with `--features postgres`); and the retention purge of 1 000 000 usage-log rows
+//! older than the cutoff on SQLite (target <= 10 s). Erasure of a subject with 10 000 log rows
+//! is in `benches/store.rs`.
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
@@ -12,18 +12,13 @@ use criterion::Criterion;
 use socialconnect_core::access_log::{AccessLog, ClientInfo, Outcome, UsageEntry};
 use socialconnect_core::consent::{ConsentEvent, ConsentLedger};
 use socialconnect_core::id::{PlatformId, Purpose, SubjectId};
-use socialconnect_core::keys::KeyId;
-use socialconnect_store::keys::LocalKeyring;
 use socialconnect_store::{EncryptedStore, StoreOptions};
 
 /// Calls per timed batch of the consent check (amortises the runtime's `block_on`).
 const BATCH: u32 = 100;
 
-fn keyring() -> Arc<LocalKeyring> {
-    Arc::new(
-        LocalKeyring::from_keys(vec![(KeyId("k1".into()), [1; 32])], KeyId("k1".into())).unwrap(),
-    )
-}
+mod common;
+use common::keyring;
 
 fn median(mut v: Vec<Duration>) -> Duration {
     v.sort_unstable();
@@ -57,24 +52,49 @@ fn permits_median(
     )
 }
 
-fn main() {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("privacy.db");
-    let keys = keyring();
-    let cached = rt
-        .block_on(EncryptedStore::open_sqlite(&path, keys.clone()))
-        .unwrap();
-    let uncached = rt
-        .block_on(EncryptedStore::open_sqlite_with(
-            &path,
-            keys.clone(),
-            StoreOptions::default().with_consent_cache_ttl(Duration::ZERO),
-        ))
-        .unwrap();
+/// Median time of the first `permits` call after a consent write through the same store
+/// dropped the subject's cached entry (the write itself untimed).
+fn after_invalidation_median(
+    rt: &tokio::runtime::Runtime,
+    store: &EncryptedStore,
+    subject: &SubjectId,
+    rounds: usize,
+) -> Duration {
+    median(
+        (0..rounds)
+            .map(|_| {
+                rt.block_on(async {
+                    let now = Utc::now();
+                    store
+                        .record(ConsentEvent::grant(
+                            subject.clone(),
+                            Purpose::Publishing,
+                            None,
+                            now,
+                        ))
+                        .await
+                        .unwrap();
+                    let started = Instant::now();
+                    let ok = store
+                        .permits(subject, Purpose::Publishing, &PlatformId::FACEBOOK, now)
+                        .await
+                        .unwrap();
+                    assert!(ok);
+                    started.elapsed()
+                })
+            })
+            .collect(),
+    )
+}
+
+/// The gate on `cached` (default TTL) and `uncached` (TTL 0), two stores over one database:
+/// seeds a grant for the bench subject and 1 000 other subjects' rows, prints the figures.
+fn gate_figures(
+    rt: &tokio::runtime::Runtime,
+    engine: &str,
+    cached: &EncryptedStore,
+    uncached: &EncryptedStore,
+) {
     let subject = SubjectId::new("bench-subject").unwrap();
     let now = Utc::now();
     rt.block_on(cached.record(ConsentEvent::grant(
@@ -94,6 +114,55 @@ fn main() {
         )))
         .unwrap();
     }
+
+    let hot = permits_median(rt, cached, &subject, 2_000);
+    let stale = after_invalidation_median(rt, cached, &subject, 200);
+    let cold = permits_median(rt, uncached, &subject, 50);
+    eprintln!(
+        "privacy bench: consent gate on {engine}: cached median {hot:?} per check (target <= 2 µs); \
+         first check after an invalidation {stale:?} (one indexed read); cache off (ttl 0) {cold:?}"
+    );
+}
+
+fn main() {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("privacy.db");
+    let keys = keyring();
+    let cached = rt
+        .block_on(EncryptedStore::open_sqlite(&path, keys.clone()))
+        .unwrap();
+    let uncached = rt
+        .block_on(EncryptedStore::open_sqlite_with(
+            &path,
+            keys.clone(),
+            StoreOptions::default().with_consent_cache_ttl(Duration::ZERO),
+        ))
+        .unwrap();
+    gate_figures(&rt, "SQLite", &cached, &uncached);
+    #[cfg(feature = "postgres")]
+    match rt.block_on(common::postgres_database()) {
+        Some(url) => {
+            let open = |ttl| {
+                rt.block_on(EncryptedStore::open_postgres_with(
+                    &url,
+                    keys.clone(),
+                    StoreOptions::default().with_consent_cache_ttl(ttl),
+                ))
+                .unwrap()
+            };
+            let (pg_cached, pg_uncached) = (open(Duration::from_secs(1)), open(Duration::ZERO));
+            gate_figures(&rt, "PostgreSQL", &pg_cached, &pg_uncached);
+            rt.block_on(pg_cached.close());
+            rt.block_on(pg_uncached.close());
+        }
+        None => eprintln!("privacy bench: SC_TEST_PG_URL is unset, no PostgreSQL run"),
+    }
+    let subject = SubjectId::new("bench-subject").unwrap();
+    let now = Utc::now();
 
     let mut c = Criterion::default()
         .measurement_time(Duration::from_secs(3))
@@ -118,10 +187,6 @@ fn main() {
         });
         g.finish();
     }
-    let hot = permits_median(&rt, &cached, &subject, 2_000);
-    let cold = permits_median(&rt, &uncached, &subject, 50);
-    eprintln!("privacy bench: consent gate, cached: median {hot:?} per check (target <= 2 µs)");
-    eprintln!("privacy bench: consent gate, cache off (ttl 0): median {cold:?} per check");
 
     // Retention purge of 1 000 000 usage-log rows older than the cutoff, beside 1 000 kept.
     let purge_path = dir.path().join("purge.db");

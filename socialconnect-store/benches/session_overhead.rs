@@ -19,7 +19,6 @@ use socialconnect_core::clock::SystemClock;
 use socialconnect_core::consent::{ConsentEvent, ConsentLedger};
 use socialconnect_core::http::{ApiRequest, HttpClient};
 use socialconnect_core::id::{ConnectionId, ConnectionKey, PlatformId, Purpose, SubjectId};
-use socialconnect_core::keys::KeyId;
 use socialconnect_core::memory::{
     MemoryAccessLog, MemoryConsentLedger, MemoryPendingAuthStore, MemoryTokenStore,
 };
@@ -29,10 +28,11 @@ use socialconnect_core::secret::{AccessToken, ClientSecret};
 use socialconnect_core::store::{PendingAuthStore, TokenStore};
 use socialconnect_core::token::{Expiry, TokenSet};
 use socialconnect_store::EncryptedStore;
-use socialconnect_store::keys::LocalKeyring;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 use url::Url;
+
+mod common;
 
 /// A minimal HTTP/1.1 keep-alive server answering every request with a small JSON body.
 async fn serve() -> Url {
@@ -100,35 +100,6 @@ impl Stores {
             log: store,
         }
     }
-}
-
-fn keyring() -> Arc<LocalKeyring> {
-    Arc::new(
-        LocalKeyring::from_keys(vec![(KeyId("k1".into()), [1; 32])], KeyId("k1".into())).unwrap(),
-    )
-}
-
-/// A fresh database on the server in `SC_TEST_PG_URL`, or `None` when it is unset.
-#[cfg(feature = "postgres")]
-async fn postgres_database() -> Option<String> {
-    use sqlx::{Connection, Executor};
-
-    let server = std::env::var("SC_TEST_PG_URL").ok()?;
-    sqlx::any::install_default_drivers();
-    let name = format!("sc_bench_{}", uuid::Uuid::new_v4().simple());
-    let mut conn = sqlx::AnyConnection::connect(&server).await.unwrap();
-    conn.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .await
-        .unwrap();
-    conn.close().await.unwrap();
-    let (base, query) = server
-        .split_once('?')
-        .map_or((server.as_str(), None), |(b, q)| (b, Some(q)));
-    let root = base.rsplit_once('/').map_or(base, |(root, _)| root);
-    Some(match query {
-        Some(q) => format!("{root}/{name}?{q}"),
-        None => format!("{root}/{name}"),
-    })
 }
 
 /// A hub over `stores` with `callers` connections, each its own subject with consent to read.
@@ -253,15 +224,15 @@ fn main() {
     let sqlite = rt
         .block_on(EncryptedStore::open_sqlite(
             dir.path().join("bench.db"),
-            keyring(),
+            common::keyring(),
         ))
         .unwrap();
     stores.push(Stores::encrypted("sqlite", sqlite));
     #[cfg(feature = "postgres")]
-    match rt.block_on(postgres_database()) {
+    match rt.block_on(common::postgres_database()) {
         Some(url) => {
             let pg = rt
-                .block_on(EncryptedStore::open_postgres(&url, keyring()))
+                .block_on(EncryptedStore::open_postgres(&url, common::keyring()))
                 .unwrap();
             stores.push(Stores::encrypted("postgres", pg));
         }
