@@ -4,7 +4,7 @@
 mod common;
 
 use chrono::{Datelike, Duration as Days, NaiveDate};
-use common::{Env, PLATFORM, env_configured};
+use common::{Env, PLATFORM, env_configured, hub_over};
 use socialconnect_core::age::{AgeAttestation, AgeBand, AgePolicy, Jurisdiction};
 use socialconnect_core::clock::Clock;
 use socialconnect_core::consent::{
@@ -675,4 +675,79 @@ async fn receipts_follow_the_kantara_shape() {
     let w = &receipts[1];
     assert_eq!(w["action"], "withdraw");
     assert_eq!(w["withdraws"], granted.receipt_id.to_string());
+}
+
+/// Notice versions live in the ledger: a hub sharing it (a second instance) learns the first
+/// hub's versions without being configured with them, refuses consent on a version another
+/// instance superseded, enforces that version after the grace period, and cannot publish other
+/// content for it.
+#[tokio::test]
+async fn notices_published_by_one_hub_hold_in_another_sharing_the_ledger() {
+    let start = chrono::Utc::now() - Days::days(365);
+    let env = env_configured(move |b| {
+        b.notice_version(NoticeVersion::new("v1", V1_HASH, true, start))
+            .notice_grace(std::time::Duration::from_secs(30 * 86_400))
+    })
+    .await;
+    consent_adult(&env, Purpose::AccountConnection, Some("v1")).await;
+    consent_adult(&env, Purpose::Publishing, Some("v1")).await;
+    let connected = env.connect_only().await;
+    let other = hub_over(
+        &env.sim,
+        env.clock.clone(),
+        env.tokens.clone(),
+        env.ledger.clone(),
+        &env.http,
+    );
+    assert_eq!(other.current_notice(), None, "not configured with any");
+    other
+        .session(&connected.key, Purpose::Publishing)
+        .await
+        .unwrap();
+    assert_eq!(
+        other.current_notice().unwrap().version,
+        "v1",
+        "read from the ledger"
+    );
+
+    env.hub
+        .publish_notice(
+            NoticeVersion::new("v2", V2_HASH, true, env.clock.now()),
+            "dpo",
+        )
+        .await
+        .unwrap();
+    let on_v1 = grant_event(&env, Purpose::Analytics).with_notice_version("v1");
+    let err = other
+        .consent(request(&env, on_v1, adult(), de()))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.kind(),
+        ErrorKind::InvalidInput,
+        "v1 is superseded: {err}"
+    );
+    assert_eq!(other.current_notice().unwrap().version, "v2");
+    assert_eq!(
+        other
+            .publish_notice(
+                NoticeVersion::new("v2", "sha256:other", true, env.clock.now()),
+                "dpo",
+            )
+            .await
+            .unwrap_err()
+            .kind(),
+        ErrorKind::InvalidInput
+    );
+
+    env.clock.advance(Days::days(31));
+    let err = other
+        .session(&connected.key, Purpose::Publishing)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.kind(),
+        ErrorKind::ConsentRequired,
+        "v1 consent no longer counts"
+    );
 }

@@ -6,13 +6,13 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use socialconnect_core::consent::{
     ChainReport, ConsentAction, ConsentEvent, ConsentLedger, ConsentReceipt, ConsentRecord,
-    ConsentState, LegalBasis,
+    ConsentState, LegalBasis, NoticeVersion,
 };
 use socialconnect_core::id::{PlatformId, Purpose, SubjectId};
 use socialconnect_core::{Error, Result};
 use uuid::Uuid;
 
-use crate::backend::{ConsentRow, ConsentStateRow, NewConsentRow, SubjectRef};
+use crate::backend::{ConsentRow, ConsentStateRow, NewConsentRow, NoticeRow, SubjectRef};
 use crate::chain::ChainVerifier;
 use crate::envelope::RecordKind;
 use crate::store::{EncryptedStore, from_secs};
@@ -268,6 +268,36 @@ impl ConsentLedger for EncryptedStore {
     /// Finds the candidates in the state table (no decryption), then opens the record each
     /// candidate row points at to recover the subject id, which only the sealed event holds.
     /// Subjects whose data key is gone are skipped. A grant past its expiry is not live.
+    /// Notice versions live in `sc_notices` (plain: a notice is not personal data), shared by
+    /// every process on the database.
+    async fn store_notice(&self, notice: &NoticeVersion) -> Result<()> {
+        self.inner
+            .backend
+            .insert_notice(NoticeRow {
+                version: notice.version.clone(),
+                hash: notice.hash.clone(),
+                significant: notice.significant,
+                effective_at: notice.effective_at.timestamp_micros(),
+            })
+            .await
+    }
+
+    async fn stored_notices(&self) -> Result<Vec<NoticeVersion>> {
+        let rows = self.inner.backend.notices().await?;
+        rows.into_iter()
+            .map(|row| {
+                let at = DateTime::from_timestamp_micros(row.effective_at)
+                    .ok_or_else(|| Error::storage_msg("stored notice time out of range"))?;
+                Ok(NoticeVersion::new(
+                    row.version,
+                    row.hash,
+                    row.significant,
+                    at,
+                ))
+            })
+            .collect()
+    }
+
     async fn subjects_on_other_notice(&self, current: &str) -> Result<Vec<SubjectId>> {
         let now = self.now();
         let candidates = self

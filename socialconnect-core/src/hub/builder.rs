@@ -144,6 +144,14 @@ impl SocialConnectBuilder {
         self
     }
 
+    /// How often a permission check reads the notice versions stored in the consent ledger at
+    /// most (default 5 s): the longest a version another instance published goes unseen here.
+    /// Collecting consent and publishing a notice always read them.
+    pub fn notice_sync_interval(mut self, interval: Duration) -> Self {
+        self.consent.notice_sync(interval);
+        self
+    }
+
     /// Where the host-supplied account information (email, username) is kept. Without one,
     /// [`SocialConnect::rectify`] fails with a config error and exports carry no profile.
     pub fn profiles(mut self, store: Arc<dyn ProfileStore>) -> Self {

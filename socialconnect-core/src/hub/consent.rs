@@ -45,12 +45,12 @@
 //!   (the encrypted store on PostgreSQL: its change notification; see its consent cache).
 
 use std::collections::HashMap;
-use std::sync::RwLock;
 use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use uuid::Uuid;
 
+use super::notices::{DEFAULT_NOTICE_SYNC, NoticeRegistry, normalized};
 use super::{Disconnected, HubInner, Revocation, SocialConnect};
 use crate::access_log::{ClientInfo, Outcome, UsageEntry};
 use crate::age::{AgeAttestation, AgePolicy};
@@ -71,6 +71,7 @@ pub(crate) struct ConsentConfig {
     declared: Vec<(Purpose, LegalBasis, String)>,
     notices: Vec<NoticeVersion>,
     grace: Option<Duration>,
+    notice_sync: Option<Duration>,
 }
 
 impl ConsentConfig {
@@ -89,6 +90,10 @@ impl ConsentConfig {
 
     pub(crate) fn grace(&mut self, grace: Duration) {
         self.grace = Some(grace);
+    }
+
+    pub(crate) fn notice_sync(&mut self, interval: Duration) {
+        self.notice_sync = Some(interval);
     }
 
     pub(crate) fn build(self) -> Result<ConsentPolicy> {
@@ -130,13 +135,13 @@ impl ConsentConfig {
                     notice.version
                 )));
             }
-            notices.push(notice);
+            notices.push(normalized(notice));
         }
         notices.sort_by_key(|n| n.effective_at);
         Ok(ConsentPolicy {
             age: self.age.unwrap_or_default(),
             declared,
-            notices: RwLock::new(notices),
+            notices: NoticeRegistry::new(notices, self.notice_sync.unwrap_or(DEFAULT_NOTICE_SYNC)),
             grace,
         })
     }
@@ -163,7 +168,7 @@ pub(crate) struct ConsentPolicy {
     declared: HashMap<Purpose, DeclaredBasis>,
     /// Sorted by `effective_at`. Read on every permission check, written only when the host
     /// publishes a version.
-    notices: RwLock<Vec<NoticeVersion>>,
+    pub(super) notices: NoticeRegistry,
     grace: TimeDelta,
 }
 
@@ -256,6 +261,7 @@ impl HubInner {
         purpose: Purpose,
         platform: &PlatformId,
     ) -> Result<bool> {
+        self.sync_notices(false).await;
         let state = self.ledger.state(subject, purpose, platform).await?;
         let now = self.clock.now();
         Ok(self.consent.permits(state.as_ref(), purpose, now))
@@ -337,6 +343,8 @@ impl SocialConnect {
             }
             .to_owned(),
         );
+        // The versions other instances published count here too.
+        self.inner.sync_notices(true).await;
         self.inner
             .consent
             .check_grant_notice(&mut event, self.inner.clock.now())?;
@@ -457,18 +465,47 @@ impl SocialConnect {
         self.inner.ledger.subjects_on_other_notice(version).await
     }
 
-    /// Registers a new privacy notice version on the running hub (as
+    /// Publishes a new privacy notice version (as
     /// [`SocialConnectBuilder::notice_version`](crate::SocialConnectBuilder::notice_version)
-    /// does at start-up). Registering the same version with the same hash again is a no-op; a
-    /// different hash for a known version is refused, since a published text cannot change.
-    /// The registry lives in this hub: hosts running several processes register each version
-    /// in each (typically from configuration at start-up).
+    /// registers one at start-up): stored in the consent ledger, so every hub sharing it
+    /// enforces the version too (within its notice sync interval) and asks the same users to
+    /// re-consent. Publishing the same version with the same content again is a no-op; other
+    /// content for a known version — known here or already in the ledger — is refused, since a
+    /// published text cannot change.
     ///
-    /// A newly registered version is logged as the privileged operation
+    /// A newly published version is logged as the privileged operation
     /// `privileged.policy_change:<version>` by `actor`, under
     /// [`SYSTEM_SUBJECT`](crate::access_log::SYSTEM_SUBJECT).
     pub async fn publish_notice(&self, notice: NoticeVersion, actor: &str) -> Result<()> {
         check_notice(&notice)?;
+        let notice = normalized(notice);
+        let differs = || {
+            Error::invalid_input("this notice version is already registered with different content")
+        };
+        self.inner.sync_notices(true).await;
+        {
+            let notices = self
+                .inner
+                .consent
+                .notices
+                .read()
+                .map_err(|_| Error::storage_msg("notice registry lock poisoned"))?;
+            if let Some(known) = notices.iter().find(|n| n.version == notice.version) {
+                return if known == &notice {
+                    Ok(())
+                } else {
+                    Err(differs())
+                };
+            }
+        }
+        self.inner.ledger.store_notice(&notice).await?;
+        // Another instance may have stored this version first, with its own content.
+        let stored = self.inner.ledger.stored_notices().await?;
+        if let Some(first) = stored.into_iter().find(|n| n.version == notice.version)
+            && normalized(first) != notice
+        {
+            return Err(differs());
+        }
         let version = notice.version.clone();
         {
             let mut notices = self
@@ -477,17 +514,10 @@ impl SocialConnect {
                 .notices
                 .write()
                 .map_err(|_| Error::storage_msg("notice registry lock poisoned"))?;
-            if let Some(known) = notices.iter().find(|n| n.version == notice.version) {
-                return if known == &notice {
-                    Ok(())
-                } else {
-                    Err(Error::invalid_input(
-                        "this notice version is already registered with different content",
-                    ))
-                };
+            if !notices.iter().any(|n| n.version == notice.version) {
+                notices.push(notice);
+                notices.sort_by_key(|n| n.effective_at);
             }
-            notices.push(notice);
-            notices.sort_by_key(|n| n.effective_at);
         }
         self.log_quietly(UsageEntry::system(
             self.inner.clock.now(),
@@ -499,7 +529,9 @@ impl SocialConnect {
     }
 
     /// The notice version in effect now (the latest registered one whose `effective_at` has
-    /// passed): the one to show when collecting consent.
+    /// passed): the one to show when collecting consent. Versions other instances published
+    /// are included as of this hub's last notice sync (see
+    /// [`SocialConnectBuilder::notice_sync_interval`](crate::SocialConnectBuilder::notice_sync_interval)).
     pub fn current_notice(&self) -> Option<NoticeVersion> {
         let now = self.inner.clock.now();
         let notices = self.inner.consent.notices.read().ok()?;

@@ -4,6 +4,7 @@ mod builder;
 mod caller;
 mod connection;
 mod consent;
+mod notices;
 mod platform_callbacks;
 mod retention;
 mod rights;

@@ -12,7 +12,7 @@ use super::lock;
 use crate::clock::{Clock, SystemClock};
 use crate::consent::{
     ChainReport, ConsentAction, ConsentEvent, ConsentLedger, ConsentReceipt, ConsentRecord,
-    ConsentState, LegalBasis,
+    ConsentState, LegalBasis, NoticeVersion,
 };
 use crate::error::{Error, Result};
 use crate::id::{PlatformId, Purpose, SubjectId};
@@ -57,6 +57,8 @@ struct Ledger {
     /// Sequence numbers of erased records: their content is redacted, their hashes kept so
     /// the chain still links.
     erased: std::collections::BTreeSet<u64>,
+    /// Notice versions stored for every hub sharing this ledger.
+    notices: Vec<NoticeVersion>,
     /// Index into `records` of the latest event per key.
     current: HashMap<StateKey, usize>,
 }
@@ -185,6 +187,18 @@ impl ConsentLedger for MemoryConsentLedger {
                 r.seq,
             )
         }))
+    }
+
+    async fn store_notice(&self, notice: &NoticeVersion) -> Result<()> {
+        let mut ledger = lock(&self.state)?;
+        if !ledger.notices.iter().any(|n| n.version == notice.version) {
+            ledger.notices.push(notice.clone());
+        }
+        Ok(())
+    }
+
+    async fn stored_notices(&self) -> Result<Vec<NoticeVersion>> {
+        Ok(lock(&self.state)?.notices.clone())
     }
 
     async fn subjects_on_other_notice(&self, current: &str) -> Result<Vec<SubjectId>> {

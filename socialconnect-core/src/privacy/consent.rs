@@ -433,6 +433,19 @@ pub trait ConsentLedger: Send + Sync {
     /// Removes a subject from the ledger (erasure). A hash-chained ledger keeps tombstones so
     /// the chain of everyone else still verifies. Returns how many records were removed.
     async fn erase_subject(&self, subject: &SubjectId) -> Result<u64>;
+
+    /// Stores a privacy notice version for every hub sharing this ledger, unless that version
+    /// is stored already (whatever its content: the hub compares what it reads back). The
+    /// default stores nothing: a ledger without notices leaves each hub its own registry.
+    async fn store_notice(&self, notice: &NoticeVersion) -> Result<()> {
+        let _ = notice;
+        Ok(())
+    }
+
+    /// The notice versions stored, in any order (the default: none).
+    async fn stored_notices(&self) -> Result<Vec<NoticeVersion>> {
+        Ok(Vec::new())
+    }
 }
 
 /// What [`SocialConnect::consent`](crate::SocialConnect::consent) takes: the grant, and the

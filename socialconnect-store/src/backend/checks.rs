@@ -10,7 +10,7 @@ use socialconnect_core::store::PutOutcome;
 
 use crate::backend::{
     Backend, ConsentRow, DeletionRow, DeletionStatusUpdate, ErasureCounts, MetaRow, NewConsentRow,
-    PendingRow, Rewrap, SubjectKeyRow, SubjectRef, TokenRow, UsageRow,
+    NoticeRow, PendingRow, Rewrap, SubjectKeyRow, SubjectRef, TokenRow, UsageRow,
 };
 use crate::chain::{self, ChainVerifier};
 
@@ -35,6 +35,7 @@ macro_rules! backend_checks {
             concurrent_appends_keep_one_chain,
             usage_log,
             usage_batches,
+            notices,
             erasure,
             tokens_by_account,
             deletion_requests,
@@ -671,6 +672,32 @@ pub(crate) async fn concurrent_appends_keep_one_chain(b: Arc<dyn Backend>) {
         rows.iter().map(|r| r.seq).collect::<Vec<_>>(),
         (1..=20).collect::<Vec<_>>()
     );
+}
+
+/// A notice version is stored once: the first content stands.
+pub(crate) async fn notices(b: Arc<dyn Backend>) {
+    assert!(b.notices().await.unwrap().is_empty());
+    let v1 = NoticeRow {
+        version: "2026-03".to_owned(),
+        hash: "sha256:1111".to_owned(),
+        significant: true,
+        effective_at: 1_770_000_000_123_456,
+    };
+    let v0 = NoticeRow {
+        version: "2025-01".to_owned(),
+        hash: "sha256:0000".to_owned(),
+        significant: false,
+        effective_at: 1_700_000_000_000_000,
+    };
+    b.insert_notice(v1.clone()).await.unwrap();
+    b.insert_notice(NoticeRow {
+        hash: "sha256:other".to_owned(),
+        ..v1.clone()
+    })
+    .await
+    .unwrap();
+    b.insert_notice(v0.clone()).await.unwrap();
+    assert_eq!(b.notices().await.unwrap(), vec![v0, v1]);
 }
 
 /// A batch lands whole and in order, across the PostgreSQL backend's 64-row statements; an

@@ -8,8 +8,8 @@ use socialconnect_core::apikey::{ApiKeyHash, ApiKeyId, ApiKeyRecord};
 use socialconnect_core::{Error, Result};
 
 use crate::backend::{
-    ConsentRow, ConsentStateRow, DeletionRow, MetaRow, PendingRow, ProfileRow, ReceiptRow,
-    SubjectKeyRow, TokenRow, UsageRow,
+    ConsentRow, ConsentStateRow, DeletionRow, MetaRow, NoticeRow, PendingRow, ProfileRow,
+    ReceiptRow, SubjectKeyRow, TokenRow, UsageRow,
 };
 
 /// The longest text or blob the store reads back: far above any record it writes (a sealed
@@ -273,6 +273,20 @@ pub(crate) fn profile(row: &dyn Source) -> Result<ProfileRow> {
         dek_id: c.text("dek_id")?,
         sealed: c.bytes("sealed")?,
         updated_at: c.int("updated_at")?,
+    })
+}
+
+pub(crate) fn notice(row: &dyn Source) -> Result<NoticeRow> {
+    let c = Columns::new(row, "sc_notices");
+    Ok(NoticeRow {
+        version: c.text("version")?,
+        hash: c.text("hash")?,
+        significant: match c.int("significant")? {
+            0 => false,
+            1 => true,
+            _ => return Err(malformed("sc_notices", "significant", "is not 0 or 1")),
+        },
+        effective_at: c.int("effective_at")?,
     })
 }
 

@@ -12,7 +12,7 @@ use socialconnect_core::{Error, Result};
 
 use super::{
     AccountRef, Backend, ConsentRow, ConsentStateRow, DeletionRow, DeletionStatusUpdate,
-    ErasureCounts, MetaRow, NewConsentRow, PendingRow, ProfileRow, ReceiptRow, Rewrap,
+    ErasureCounts, MetaRow, NewConsentRow, NoticeRow, PendingRow, ProfileRow, ReceiptRow, Rewrap,
     SubjectKeyRow, SubjectRef, TokenRow, UsageRow,
 };
 use crate::chain;
@@ -27,6 +27,7 @@ struct State {
     consent: Vec<ConsentRow>,
     consent_state: HashMap<(SubjectRef, String, String), ConsentStateRow>,
     usage: BTreeMap<u64, UsageRow>,
+    notices: Vec<NoticeRow>,
     next_usage_id: u64,
     deletion_requests: BTreeMap<String, DeletionRow>,
     profiles: HashMap<SubjectRef, ProfileRow>,
@@ -416,6 +417,18 @@ impl Backend for MemoryBackend {
         let id = s.next_usage_id;
         s.usage.insert(id, row);
         Ok(())
+    }
+
+    async fn insert_notice(&self, row: NoticeRow) -> Result<()> {
+        let mut s = self.lock();
+        if !s.notices.iter().any(|n| n.version == row.version) {
+            s.notices.push(row);
+        }
+        Ok(())
+    }
+
+    async fn notices(&self) -> Result<Vec<NoticeRow>> {
+        Ok(self.lock().notices.clone())
     }
 
     async fn append_usage_batch(&self, rows: Vec<UsageRow>) -> Result<()> {

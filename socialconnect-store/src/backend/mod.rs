@@ -205,6 +205,16 @@ pub(crate) struct ProfileRow {
     pub updated_at: i64,
 }
 
+/// A privacy notice version as stored: no personal data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct NoticeRow {
+    pub version: String,
+    pub hash: String,
+    pub significant: bool,
+    /// Microseconds.
+    pub effective_at: i64,
+}
+
 /// An erasure receipt as stored: no personal data.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct ReceiptRow {
@@ -369,6 +379,11 @@ pub(crate) trait Backend: Send + Sync + 'static {
         let _ = on_change;
         Ok(())
     }
+
+    /// Stores a notice version unless that version is stored already.
+    async fn insert_notice(&self, row: NoticeRow) -> Result<()>;
+    /// Every stored notice version.
+    async fn notices(&self) -> Result<Vec<NoticeRow>>;
 
     async fn append_usage(&self, row: UsageRow) -> Result<()>;
     /// Appends `rows` in order in one transaction: all or none.

@@ -361,6 +361,15 @@ pub(crate) const LIST_API_KEYS: &str = concat!(
 pub(crate) const PURGE_API_KEYS: &str = "DELETE FROM sc_api_keys \
      WHERE revoked_at <= $1 OR expires_at <= $1 OR grace_until <= $1";
 
+// --- notice versions ---
+pub(crate) const INSERT_NOTICE: &str = "INSERT INTO sc_notices (version, hash, significant, \
+         effective_at) VALUES ($1, $2, $3, $4) ON CONFLICT (version) DO NOTHING";
+pub(crate) const NOTICES: &str = concat!(
+    "SELECT ",
+    bounded!("version", "hash"),
+    ", significant, effective_at FROM sc_notices ORDER BY effective_at, version"
+);
+
 // --- webhook deliveries ($1 key, $2 now, $3 the time before which a sighting is forgotten) ---
 
 /// Inserts a sighting, or renews one older than `$3`: one row changed means a first delivery.

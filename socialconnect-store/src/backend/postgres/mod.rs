@@ -24,7 +24,7 @@ use crate::backend::decode::{self as rows, Columns};
 use crate::backend::sql::postgres as sql;
 use crate::backend::{
     AccountRef, Backend, ConsentRow, ConsentStateRow, ConsentWatch, DeletionRow,
-    DeletionStatusUpdate, ErasureCounts, MetaRow, NewConsentRow, PendingRow, ProfileRow,
+    DeletionStatusUpdate, ErasureCounts, MetaRow, NewConsentRow, NoticeRow, PendingRow, ProfileRow,
     ReceiptRow, Rewrap, SubjectKeyRow, SubjectRef, TokenRow, UsageRow,
 };
 use crate::chain;
@@ -715,6 +715,26 @@ impl Backend for PgBackend {
             .await
             .map_err(db("appending a usage-log entry"))?;
         Ok(())
+    }
+
+    async fn insert_notice(&self, row: NoticeRow) -> Result<()> {
+        sqlx::query(sql::INSERT_NOTICE)
+            .bind(&row.version)
+            .bind(&row.hash)
+            .bind(i64::from(row.significant))
+            .bind(row.effective_at)
+            .execute(&self.pool)
+            .await
+            .map_err(db("storing a notice version"))?;
+        Ok(())
+    }
+
+    async fn notices(&self) -> Result<Vec<NoticeRow>> {
+        let rows = sqlx::query(sql::NOTICES)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db("reading the notice versions"))?;
+        rows.iter().map(|row| rows::notice(row)).collect()
     }
 
     async fn append_usage_batch(&self, rows: Vec<UsageRow>) -> Result<()> {

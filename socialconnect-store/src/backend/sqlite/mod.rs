@@ -31,7 +31,7 @@ use crate::backend::decode::{self as rows, Columns, Source};
 use crate::backend::sql::sqlite as sql;
 use crate::backend::{
     AccountRef, Backend, ConsentRow, ConsentStateRow, DeletionRow, DeletionStatusUpdate,
-    ErasureCounts, MetaRow, NewConsentRow, PendingRow, ProfileRow, ReceiptRow, Rewrap,
+    ErasureCounts, MetaRow, NewConsentRow, NoticeRow, PendingRow, ProfileRow, ReceiptRow, Rewrap,
     SubjectKeyRow, SubjectRef, TokenRow, UsageRow,
 };
 use crate::chain;
@@ -769,6 +769,27 @@ impl Backend for SqliteBackend {
         self.change("appending a usage-log entry", sql::APPEND_USAGE, values)
             .await?;
         Ok(())
+    }
+
+    async fn insert_notice(&self, row: NoticeRow) -> Result<()> {
+        let values = owned![
+            row.version,
+            row.hash,
+            i64::from(row.significant),
+            row.effective_at
+        ];
+        self.change("storing a notice version", sql::INSERT_NOTICE, values)
+            .await?;
+        Ok(())
+    }
+
+    async fn notices(&self) -> Result<Vec<NoticeRow>> {
+        const WHAT: &str = "reading the notice versions";
+        self.pool
+            .read(WHAT, move |c| {
+                all(c, WHAT, sql::NOTICES, params![], rows::notice)
+            })
+            .await
     }
 
     async fn append_usage_batch(&self, rows: Vec<UsageRow>) -> Result<()> {
