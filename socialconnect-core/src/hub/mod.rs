@@ -8,6 +8,7 @@ mod platform_callbacks;
 mod retention;
 mod rights;
 mod session;
+mod sweep;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -25,6 +26,7 @@ pub use rights::UpstreamRevocation;
 pub use rights::{EXPORT_FORMAT, EXPORT_VERSION, ErasureOutcome};
 pub use session::Session;
 pub(crate) use session::kind_name;
+pub use sweep::{RefreshSweep, SweepEvent, SweepHandle, SweepOptions, SweepReport};
 
 use crate::access_log::{AccessLog, ClientInfo, Outcome, UsageEntry};
 use crate::clock::Clock;

@@ -56,6 +56,14 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         #[cfg(feature = "postgres")]
         postgres: include_str!("../../migrations/postgres/0004_webhook_deliveries.sql"),
     },
+    Migration {
+        version: 5,
+        description: "refresh sweep",
+        #[cfg(feature = "sqlite")]
+        sqlite: include_str!("../../migrations/sqlite/0005_refresh_sweep.sql"),
+        #[cfg(feature = "postgres")]
+        postgres: include_str!("../../migrations/postgres/0005_refresh_sweep.sql"),
+    },
 ];
 
 /// The migrations up to `version`: a database as an older release left it.
