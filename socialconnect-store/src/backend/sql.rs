@@ -146,6 +146,7 @@ macro_rules! due_tokens {
 }
 
 /// SQLite: one UPDATE under the write lock (`BEGIN IMMEDIATE`), so claimants are serialized.
+#[cfg(feature = "sqlite")]
 pub(crate) const CLAIM_DUE_TOKENS: &str = concat!(
     "UPDATE sc_tokens SET claim_owner = $1, claim_until = $2 WHERE conn_id IN (",
     due_tokens!(),
