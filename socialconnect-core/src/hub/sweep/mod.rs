@@ -8,7 +8,9 @@
 //! session racing the sweep still causes one refresh; the engine re-checks the expiry under its
 //! lock), through the hub's HTTP client and its per-platform rate limiters, after a random
 //! delay. A failure holds the connection back, doubling per failure in a row; a platform's
-//! definitive refusal marks it reconnect-required. What happens is broadcast as
+//! definitive refusal marks it reconnect-required. A connection whose subject's consent for
+//! [`Purpose::AccountConnection`](crate::id::Purpose) is gone is not refreshed (it fails
+//! with `ConsentRequired` and is backed off like any failure). What happens is broadcast as
 //! [`SweepEvent`]s, which carry connection keys and times, never tokens.
 //!
 //! ```no_run
