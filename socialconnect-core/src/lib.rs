@@ -35,7 +35,7 @@ pub mod privacy;
 pub mod secret;
 
 // The paths hosts used before core was grouped into `connect` and `privacy` stay valid.
-pub use connect::{http, oauth, platform, store, token, webhook};
+pub use connect::{claim, http, oauth, platform, store, token, webhook};
 pub use privacy::{
     access_log, age, alert, apikey, consent, keys, platform_deletion, profile, receipt,
 };
@@ -47,6 +47,7 @@ pub use error::{Error, ErrorKind, Result};
 pub use hub::UpstreamRevocation;
 pub use hub::{
     ApiCaller, AuthorizationRequest, ConnectOptions, Connected, Disconnected, EXPORT_FORMAT,
-    EXPORT_VERSION, ErasureOutcome, PurgeReport, Refreshed, RetentionPolicy, Session,
-    SocialConnect, SocialConnectBuilder, UsageLogOptions,
+    EXPORT_VERSION, ErasureOutcome, PurgeReport, RefreshSweep, Refreshed, RetentionPolicy, Session,
+    SocialConnect, SocialConnectBuilder, SweepEvent, SweepHandle, SweepOptions, SweepReport,
+    UsageLogOptions,
 };

@@ -21,6 +21,13 @@ use socialconnect_core::store::{ConnectionStatus, PendingAuth, PendingAuthStore,
 use socialconnect_core::token::{Expiry, TokenSet};
 use socialconnect_testkit::ManualClock;
 
+mod claims;
+
+use claims::{
+    claims_are_exclusive_under_concurrency, claims_learn_the_due_time_of_older_rows,
+    claims_take_due_connections_once,
+};
+
 use crate::backend::Backend;
 use crate::backend::memory::MemoryBackend;
 use crate::keys::LocalKeyring;
@@ -1506,7 +1513,8 @@ macro_rules! contract_suite {
             deletion_request_lifecycle, consent_state_and_notice, consent_erasure_alone,
             consent_cache_local_and_remote, usage_log_pages_and_actors, stale_connections,
             profiles, erasure_receipts_survive_erasure, api_keys, api_key_rotation_is_atomic,
-            api_keys_service_end_to_end, webhook_deliveries);
+            api_keys_service_end_to_end, webhook_deliveries, claims_take_due_connections_once,
+            claims_are_exclusive_under_concurrency, claims_learn_the_due_time_of_older_rows);
     };
 }
 

@@ -39,6 +39,7 @@
 mod apikeys;
 mod backend;
 mod chain;
+mod claims;
 mod consent_cache;
 mod deletion;
 mod deliveries;
@@ -57,6 +58,16 @@ mod usage;
 
 #[cfg(test)]
 mod contract_tests;
+
+/// The claim statements, for the benchmarks to time and `EXPLAIN` (not a supported API).
+#[cfg(feature = "postgres")]
+#[doc(hidden)]
+pub mod bench_sql {
+    /// The find of due rows alone (`$3` due before, `$4` now, `$5` limit).
+    pub const FIND_DUE: &str = crate::backend::sql::postgres::FIND_DUE_TOKENS;
+    /// The claim (`$1` owner, `$2` claim until, `$3` due before, `$4` now, `$5` limit).
+    pub const CLAIM_DUE: &str = crate::backend::sql::postgres::CLAIM_DUE_TOKENS_LOCKING;
+}
 
 pub use deliveries::{DEFAULT_DELIVERY_WINDOW, StoreDeliveryLog};
 pub use listing::ConnectionSummary;

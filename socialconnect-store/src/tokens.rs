@@ -16,6 +16,7 @@ use async_trait::async_trait;
 use socialconnect_core::id::{ConnectionKey, PlatformId, SubjectId};
 use socialconnect_core::store::{
     ConnectionStatus, ErasureReport, PutOutcome, RefreshLease, StoredTokens, TokenStore,
+    refresh_due_at,
 };
 use socialconnect_core::token::TokenSet;
 use socialconnect_core::{Error, Result};
@@ -58,6 +59,8 @@ impl TokenStore for EncryptedStore {
             account_ref,
             dek_id,
             sealed,
+            refresh_due_at: refresh_due_at(tokens, &ConnectionStatus::Active)
+                .map(|t| t.timestamp()),
         };
         self.inner.backend.put_token(row, expected).await
     }
@@ -247,6 +250,27 @@ impl TokenStore for EncryptedStore {
 
     async fn erase_subject(&self, subject: &SubjectId) -> Result<ErasureReport> {
         self.erase(subject).await
+    }
+
+    /// Claims rows by their plain due column (one indexed `UPDATE`; see the backends), then
+    /// opens each to name its connection.
+    async fn claim_due(
+        &self,
+        due_before: chrono::DateTime<chrono::Utc>,
+        limit: u32,
+        owner: Uuid,
+        ttl: Duration,
+    ) -> Result<Vec<ConnectionKey>> {
+        self.claim_due_rows(due_before, limit, owner, ttl).await
+    }
+
+    async fn release_claim(
+        &self,
+        key: &ConnectionKey,
+        owner: Uuid,
+        hold_until: Option<chrono::DateTime<chrono::Utc>>,
+    ) -> Result<bool> {
+        self.release_claimed(key, owner, hold_until).await
     }
 }
 

@@ -51,6 +51,8 @@ use socialconnect_core::store::{
 };
 use socialconnect_core::token::{Expiry, TokenSet};
 
+mod claims;
+
 use crate::ManualClock;
 use crate::conformance::{CaseOutcome, Report};
 
@@ -122,6 +124,13 @@ where
         "usage_log::entries_read_oldest_first_and_purge_by_age",
         usage_log
     );
+    let stores = open().await;
+    crate::conformance::record(
+        &mut report,
+        "tokens::due_connections_are_claimed_once".to_owned(),
+        async move { Ok(claims::due_connections_are_claimed_once(stores).await) },
+    )
+    .await;
     report
 }
 

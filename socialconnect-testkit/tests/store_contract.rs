@@ -26,5 +26,5 @@ async fn core_memory_stores_pass_the_store_contract() {
     .await;
     println!("{report}");
     report.assert_passed();
-    assert_eq!(report.case_count(), 7);
+    assert_eq!(report.case_count(), 8);
 }

@@ -20,6 +20,7 @@
 //! A contributor adding a platform touches this half of core and nothing in
 //! [`privacy`](crate::privacy).
 
+pub mod claim;
 pub mod classify;
 pub mod decode;
 pub mod env;

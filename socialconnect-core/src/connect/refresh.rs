@@ -113,6 +113,8 @@ enum Mode {
     IfDue,
     /// Whatever the margin says (an operator's `refresh_now`).
     Force,
+    /// When the token expires within this window (the refresh sweep, ahead of the margin).
+    Within(Duration),
 }
 
 impl Mode {
@@ -120,6 +122,10 @@ impl Mode {
         match self {
             Mode::IfDue => policy.needs_refresh(tokens, now),
             Mode::Force => true,
+            Mode::Within(window) => tokens.access_expires.is_within(
+                now,
+                chrono::Duration::from_std(window).unwrap_or(chrono::Duration::MAX),
+            ),
         }
     }
 }
@@ -293,6 +299,32 @@ impl Refresher {
             .await
     }
 
+    /// Refreshes `key` when its access token expires within `window` (re-checked under the
+    /// gate and the lease, so a session or another sweep that refreshed first is not
+    /// repeated). Returns the token set now stored.
+    pub(crate) async fn refresh_within(
+        &self,
+        key: &ConnectionKey,
+        window: Duration,
+        store: &dyn TokenStore,
+        platform: &dyn Platform,
+        clock: &dyn Clock,
+    ) -> Result<TokenSet> {
+        let stored = match load_usable(store, key).await {
+            Ok(stored) => stored,
+            Err(e) => {
+                self.invalidate(key);
+                return Err(e);
+            }
+        };
+        let mode = Mode::Within(window);
+        if !mode.due(&self.policy, &stored.tokens, clock.now()) {
+            return Ok(stored.tokens);
+        }
+        self.single_flight(key, stored.version, mode, store, platform, clock)
+            .await
+    }
+
     /// Queues on the connection's gate, then refreshes unless someone did meanwhile.
     /// `seen` is the row version the caller read before deciding to refresh.
     async fn single_flight(
@@ -418,7 +450,7 @@ impl Refresher {
                 {
                     return Ok(now_stored.tokens);
                 }
-                if mode == Mode::Force
+                if mode != Mode::IfDue
                     && !stored.tokens.access_expires.is_past(clock.now())
                     && matches!(
                         &e,
@@ -429,7 +461,8 @@ impl Refresher {
                     )
                 {
                     // The platform cannot refresh this grant (no refresh token) but the access
-                    // token still works: an operator's early refresh must not end it.
+                    // token still works: an early refresh (an operator's, the sweep's) must
+                    // not end it.
                     return Err(e);
                 }
                 store

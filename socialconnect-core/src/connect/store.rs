@@ -196,6 +196,62 @@ pub trait TokenStore: Send + Sync {
 
     /// Removes everything the store holds about `subject`.
     async fn erase_subject(&self, subject: &SubjectId) -> Result<ErasureReport>;
+
+    /// Claims up to `limit` connections that are due: active, with an access token that
+    /// expires at or before `due_before`, and neither claimed (by anyone, `owner` included)
+    /// nor held back (see [`TokenStore::release_claim`]) at the store's current time. Each is
+    /// claimed for `owner` until now + `ttl`; earliest expiry first.
+    ///
+    /// Of concurrent callers (other processes included, for shared stores), each due
+    /// connection goes to at most one while its claim lasts: a claimant that crashes loses its
+    /// claims when they lapse. A connection's claim survives writes to its tokens; only
+    /// [`TokenStore::release_claim`] or the lapse ends it.
+    ///
+    /// The default answers a [`Config`](crate::ErrorKind::Config) error: a store written by a
+    /// host that does not implement claiming cannot run the refresh sweep, and saying so beats
+    /// a sweep that silently finds nothing.
+    async fn claim_due(
+        &self,
+        due_before: DateTime<Utc>,
+        limit: u32,
+        owner: Uuid,
+        ttl: Duration,
+    ) -> Result<Vec<ConnectionKey>> {
+        let _ = (due_before, limit, owner, ttl);
+        Err(crate::error::Error::config(
+            "this token store does not implement claim_due (needed by the refresh sweep)",
+        ))
+    }
+
+    /// Ends `owner`'s claim on `key`. With `hold_until`, the connection cannot be claimed
+    /// again before that instant (a back-off after a failure); without, it can be claimed as
+    /// soon as it is due. Returns false, changing nothing, when `owner` does not hold the claim
+    /// (it lapsed and another claimant took it) or there is no such connection.
+    ///
+    /// The default answers a [`Config`](crate::ErrorKind::Config) error, as
+    /// [`TokenStore::claim_due`] does.
+    async fn release_claim(
+        &self,
+        key: &ConnectionKey,
+        owner: Uuid,
+        hold_until: Option<DateTime<Utc>>,
+    ) -> Result<bool> {
+        let _ = (key, owner, hold_until);
+        Err(crate::error::Error::config(
+            "this token store does not implement release_claim (needed by the refresh sweep)",
+        ))
+    }
+}
+
+/// When a stored connection next needs refreshing, as the claim of due work reads it: its
+/// access token's expiry, for an active connection whose token expires at a known instant
+/// (`None` otherwise: nothing to refresh ahead of time). For store implementations, which keep
+/// it in a plain column beside the sealed tokens.
+pub fn refresh_due_at(tokens: &TokenSet, status: &ConnectionStatus) -> Option<DateTime<Utc>> {
+    match (status, tokens.access_expires) {
+        (ConnectionStatus::Active, crate::token::Expiry::At(at)) => Some(at),
+        _ => None,
+    }
 }
 
 /// An authorization in flight: what `connect` started and `complete` must match.

@@ -9,6 +9,7 @@ mod platform_callbacks;
 mod retention;
 mod rights;
 mod session;
+mod sweep;
 mod usage_queue;
 
 use std::collections::HashMap;
@@ -27,6 +28,7 @@ pub use rights::UpstreamRevocation;
 pub use rights::{EXPORT_FORMAT, EXPORT_VERSION, ErasureOutcome};
 pub use session::Session;
 pub(crate) use session::kind_name;
+pub use sweep::{RefreshSweep, SweepEvent, SweepHandle, SweepOptions, SweepReport};
 pub use usage_queue::UsageLogOptions;
 
 use crate::access_log::{AccessLog, ClientInfo, Outcome, UsageEntry};

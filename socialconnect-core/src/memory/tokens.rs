@@ -9,11 +9,13 @@ use async_trait::async_trait;
 use uuid::Uuid;
 
 use super::lock;
+use crate::claim::ClaimTable;
 use crate::clock::{Clock, SystemClock};
 use crate::error::{Error, Result};
 use crate::id::{ConnectionKey, PlatformId, SubjectId};
 use crate::store::{
     ConnectionStatus, ErasureReport, PutOutcome, RefreshLease, StoredTokens, TokenStore,
+    refresh_due_at,
 };
 use crate::token::TokenSet;
 
@@ -55,6 +57,7 @@ pub struct MemoryTokenStore {
 struct State {
     rows: HashMap<ConnectionKey, StoredTokens>,
     leases: HashMap<ConnectionKey, RefreshLease>,
+    claims: ClaimTable<ConnectionKey>,
 }
 
 impl MemoryTokenStore {
@@ -147,6 +150,7 @@ impl TokenStore for MemoryTokenStore {
     async fn delete(&self, key: &ConnectionKey) -> Result<bool> {
         let mut state = lock(&self.state)?;
         state.leases.remove(key);
+        state.claims.forget(key);
         Ok(state.rows.remove(key).is_some())
     }
 
@@ -236,6 +240,38 @@ impl TokenStore for MemoryTokenStore {
         }
     }
 
+    /// Claims in process memory (see [`ClaimTable`]); the due time is the access token's
+    /// expiry, read from the rows themselves.
+    async fn claim_due(
+        &self,
+        due_before: chrono::DateTime<chrono::Utc>,
+        limit: u32,
+        owner: Uuid,
+        ttl: Duration,
+    ) -> Result<Vec<ConnectionKey>> {
+        let now = self.clock.now();
+        let until = chrono::Duration::from_std(ttl)
+            .ok()
+            .filter(|ttl| *ttl > chrono::Duration::zero())
+            .and_then(|ttl| now.checked_add_signed(ttl))
+            .ok_or_else(|| Error::invalid_input("claim ttl must be positive and in range"))?;
+        let mut state = lock(&self.state)?;
+        let State { rows, claims, .. } = &mut *state;
+        let candidates = rows.iter().filter_map(|(key, row)| {
+            refresh_due_at(&row.tokens, &row.status).map(|at| (key.clone(), at))
+        });
+        Ok(claims.claim(candidates, due_before, now, limit, owner, until))
+    }
+
+    async fn release_claim(
+        &self,
+        key: &ConnectionKey,
+        owner: Uuid,
+        hold_until: Option<chrono::DateTime<chrono::Utc>>,
+    ) -> Result<bool> {
+        Ok(lock(&self.state)?.claims.release(key, owner, hold_until))
+    }
+
     /// Removes the subject's connections (counted as `tokens`) and their refresh leases.
     async fn erase_subject(&self, subject: &SubjectId) -> Result<ErasureReport> {
         let mut state = lock(&self.state)?;
@@ -243,6 +279,7 @@ impl TokenStore for MemoryTokenStore {
         state.rows.retain(|key, _| key.subject != *subject);
         let removed = before - state.rows.len();
         state.leases.retain(|key, _| key.subject != *subject);
+        state.claims.forget_where(|key| key.subject == *subject);
         drop(state);
         let mut report = ErasureReport::default();
         report.add("tokens", removed as u64);

@@ -107,6 +107,8 @@ pub(crate) fn schema_1_token() -> TokenRow {
         account_ref: None,
         dek_id: "dek-1".to_owned(),
         sealed: vec![7; 40],
+        // Schema 5 marks every active row from before it as due at once.
+        refresh_due_at: Some(0),
     }
 }
 
@@ -139,6 +141,7 @@ pub(crate) fn token_row(conn_id: &str, subject_n: u8, platform: &str) -> TokenRo
         account_ref: None,
         dek_id: "dek-1".to_owned(),
         sealed: vec![0xA5; 48],
+        refresh_due_at: Some(1_700_003_600),
     }
 }
 

@@ -208,6 +208,7 @@ pub(crate) fn token(row: &dyn Source) -> Result<TokenRow> {
         account_ref: c.opt_hash("account_ref")?,
         dek_id: c.text("dek_id")?,
         sealed: c.bytes("sealed")?,
+        refresh_due_at: c.opt_int("refresh_due_at")?,
     })
 }
 

@@ -7,6 +7,7 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use socialconnect_core::apikey::{ApiKeyId, ApiKeyRecord};
+use socialconnect_core::claim::ClaimTable;
 use socialconnect_core::store::PutOutcome;
 use socialconnect_core::{Error, Result};
 
@@ -23,6 +24,8 @@ struct State {
     subject_keys: BTreeMap<SubjectRef, SubjectKeyRow>,
     tokens: BTreeMap<String, TokenRow>,
     leases: HashMap<String, (String, i64)>,
+    /// Claims of due refreshes (the SQL backends keep them in `sc_tokens` columns).
+    claims: ClaimTable<String>,
     pending: HashMap<[u8; 32], PendingRow>,
     consent: Vec<ConsentRow>,
     consent_state: HashMap<(SubjectRef, String, String), ConsentStateRow>,
@@ -40,6 +43,16 @@ struct State {
 /// Microseconds to a time (the store hands the backend microseconds for API-key times).
 fn from_micros(us: i64) -> Result<DateTime<Utc>> {
     DateTime::from_timestamp_micros(us).ok_or_else(|| Error::invalid_input("time out of range"))
+}
+
+/// Seconds to a time (token times are seconds).
+fn from_secs(s: i64) -> Result<DateTime<Utc>> {
+    DateTime::from_timestamp(s, 0).ok_or_else(|| Error::invalid_input("time out of range"))
+}
+
+/// A claimant's id as the store writes it (a UUID).
+fn claim_owner(owner: &str) -> Result<uuid::Uuid> {
+    uuid::Uuid::parse_str(owner).map_err(|_| Error::invalid_input("claim owner is not a UUID"))
 }
 
 /// Turns a consent row into a tombstone; returns whether it belonged to the subject.
@@ -206,6 +219,13 @@ impl Backend for MemoryBackend {
                 row.status_since = since;
                 row.updated_at = now;
                 row.version += 1;
+                // As the SQL backends do: nothing to refresh unless active, and a row made
+                // active again is due at once.
+                row.refresh_due_at = if status == "active" {
+                    Some(row.refresh_due_at.unwrap_or(0))
+                } else {
+                    None
+                };
                 Ok(true)
             }
             None => Ok(false),
@@ -215,6 +235,7 @@ impl Backend for MemoryBackend {
     async fn delete_token(&self, conn_id: &str) -> Result<bool> {
         let mut s = self.lock();
         s.leases.remove(conn_id);
+        s.claims.forget(&conn_id.to_owned());
         Ok(s.tokens.remove(conn_id).is_some())
     }
 
@@ -291,6 +312,57 @@ impl Backend for MemoryBackend {
             }
             _ => Ok(false),
         }
+    }
+
+    async fn claim_due_tokens(
+        &self,
+        due_before: i64,
+        now: i64,
+        limit: u32,
+        owner: &str,
+        until: i64,
+    ) -> Result<Vec<TokenRow>> {
+        let (due_before, now, until) = (from_secs(due_before)?, from_secs(now)?, from_secs(until)?);
+        let owner = claim_owner(owner)?;
+        let mut s = self.lock();
+        let State { tokens, claims, .. } = &mut *s;
+        let candidates = tokens.values().filter_map(|row| {
+            let due = row
+                .refresh_due_at
+                .and_then(|t| DateTime::from_timestamp(t, 0))?;
+            Some((row.conn_id.clone(), due))
+        });
+        let claimed = claims.claim(candidates, due_before, now, limit, owner, until);
+        Ok(claimed
+            .iter()
+            .filter_map(|conn_id| tokens.get(conn_id).cloned())
+            .collect())
+    }
+
+    async fn release_token_claim(
+        &self,
+        conn_id: &str,
+        owner: &str,
+        hold_until: i64,
+    ) -> Result<bool> {
+        let owner = claim_owner(owner)?;
+        let hold = (hold_until > 0)
+            .then(|| from_secs(hold_until))
+            .transpose()?;
+        let mut s = self.lock();
+        if !s.tokens.contains_key(conn_id) {
+            return Ok(false);
+        }
+        Ok(s.claims.release(&conn_id.to_owned(), owner, hold))
+    }
+
+    async fn set_token_due(&self, conn_id: &str, version: i64, due: Option<i64>) -> Result<()> {
+        if let Some(row) = self.lock().tokens.get_mut(conn_id)
+            && row.version == version
+        {
+            row.refresh_due_at = due;
+        }
+        Ok(())
     }
 
     async fn insert_pending(&self, row: PendingRow) -> Result<()> {
@@ -660,6 +732,7 @@ impl Backend for MemoryBackend {
             .collect();
         for c in &conns {
             s.tokens.remove(c);
+            s.claims.forget(c);
             if s.leases.remove(c).is_some() {
                 counts.leases += 1;
             }

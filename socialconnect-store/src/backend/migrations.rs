@@ -57,6 +57,14 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../../migrations/postgres/0004_webhook_deliveries.sql"),
     },
     Migration {
+        version: 5,
+        description: "refresh sweep",
+        #[cfg(feature = "sqlite")]
+        sqlite: include_str!("../../migrations/sqlite/0005_refresh_sweep.sql"),
+        #[cfg(feature = "postgres")]
+        postgres: include_str!("../../migrations/postgres/0005_refresh_sweep.sql"),
+    },
+    Migration {
         version: 6,
         description: "notices",
         #[cfg(feature = "sqlite")]

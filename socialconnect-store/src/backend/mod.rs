@@ -76,6 +76,9 @@ pub(crate) struct TokenRow {
     pub dek_id: String,
     /// The subject id and the token set (see `tokens.rs` for the payload format).
     pub sealed: Vec<u8>,
+    /// When the access token expires (seconds), for an active row whose token expires at a
+    /// known instant: the claim of due refreshes orders and filters by it. `None` otherwise.
+    pub refresh_due_at: Option<i64>,
 }
 
 /// A deletion request received from a platform. The subject columns are all set or all
@@ -333,6 +336,29 @@ pub(crate) trait Backend: Send + Sync + 'static {
     ) -> Result<bool>;
     /// Releases if `owner` holds it.
     async fn release_lease(&self, conn_id: &str, owner: &str) -> Result<bool>;
+    /// Claims for `owner` until `until` up to `limit` rows with `refresh_due_at <= due_before`
+    /// and `claim_until <= now`, earliest due first; returns them (in any order). Concurrent claimants never
+    /// get the same row while its claim lasts (PostgreSQL: `FOR UPDATE SKIP LOCKED`; SQLite:
+    /// the write lock).
+    async fn claim_due_tokens(
+        &self,
+        due_before: i64,
+        now: i64,
+        limit: u32,
+        owner: &str,
+        until: i64,
+    ) -> Result<Vec<TokenRow>>;
+    /// Ends `owner`'s claim on the row, holding it until `hold_until` (0: not held); false when
+    /// `owner` does not hold it.
+    async fn release_token_claim(
+        &self,
+        conn_id: &str,
+        owner: &str,
+        hold_until: i64,
+    ) -> Result<bool>;
+    /// Sets a row's due time without touching anything else (a row from before schema 5,
+    /// whose due time was unknown until it was opened), if the row is still at `version`.
+    async fn set_token_due(&self, conn_id: &str, version: i64, due: Option<i64>) -> Result<()>;
 
     // --- pending OAuth states ---
     /// Refuses (InvalidInput) a duplicate hash.

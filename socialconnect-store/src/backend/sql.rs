@@ -19,7 +19,8 @@ macro_rules! token_columns {
             ", version, ",
             bounded!("status"),
             ", status_since, updated_at, ",
-            bounded!("account_ref", "dek_id", "sealed")
+            bounded!("account_ref", "dek_id", "sealed"),
+            ", refresh_due_at"
         )
     };
 }
@@ -98,6 +99,15 @@ macro_rules! consent_columns {
     };
 }
 
+/// The rows to claim: due, not held, earliest first, read from `sc_tokens_refresh_due`.
+macro_rules! due_tokens {
+    () => {
+        "SELECT conn_id FROM sc_tokens \
+         WHERE refresh_due_at <= $3 AND claim_until <= $4 \
+         ORDER BY refresh_due_at LIMIT $5"
+    };
+}
+
 /// Every statement, expanded once in each engine's module below with that module's `bounded!`
 /// (macro names in a `macro_rules!` body resolve where it is expanded).
 macro_rules! statements {
@@ -138,17 +148,18 @@ pub(crate) const COUNT_NOT_WRAPPED_BY: &str = "SELECT (SELECT COUNT(*) FROM sc_s
 
 // --- tokens ---
 pub(crate) const UPSERT_TOKEN: &str = "INSERT INTO sc_tokens (conn_id, subject_ref, platform, \
-         version, status, status_since, updated_at, dek_id, sealed, account_ref) \
-     VALUES ($1, $2, $3, 1, 'active', $4, $5, $6, $7, $8) \
+         version, status, status_since, updated_at, dek_id, sealed, account_ref, refresh_due_at) \
+     VALUES ($1, $2, $3, 1, 'active', $4, $5, $6, $7, $8, $9) \
      ON CONFLICT (conn_id) DO UPDATE SET subject_ref = excluded.subject_ref, \
          platform = excluded.platform, version = sc_tokens.version + 1, \
          status = excluded.status, status_since = excluded.status_since, \
          updated_at = excluded.updated_at, dek_id = excluded.dek_id, \
-         sealed = excluded.sealed, account_ref = excluded.account_ref \
+         sealed = excluded.sealed, account_ref = excluded.account_ref, \
+         refresh_due_at = excluded.refresh_due_at \
      RETURNING version";
 pub(crate) const UPDATE_TOKEN_IF_VERSION: &str = "UPDATE sc_tokens SET subject_ref = $3, \
          platform = $4, version = version + 1, status = 'active', status_since = $5, \
-         updated_at = $6, dek_id = $7, sealed = $8, account_ref = $9 \
+         updated_at = $6, dek_id = $7, sealed = $8, account_ref = $9, refresh_due_at = $10 \
      WHERE conn_id = $1 AND version = $2 \
      RETURNING version";
 pub(crate) const TOKEN_VERSION: &str = "SELECT version FROM sc_tokens WHERE conn_id = $1";
@@ -157,8 +168,12 @@ pub(crate) const GET_TOKEN: &str = concat!(
     token_columns!(),
     " FROM sc_tokens WHERE conn_id = $1"
 );
+/// A row no longer active has nothing to refresh; one made active again is due at once (the
+/// claim opens it and writes its real due time).
 pub(crate) const SET_TOKEN_STATUS: &str = "UPDATE sc_tokens SET status = $2, status_since = $3, \
-     updated_at = $4, version = version + 1 WHERE conn_id = $1";
+     updated_at = $4, version = version + 1, \
+     refresh_due_at = CASE WHEN $2 = 'active' THEN COALESCE(refresh_due_at, 0) ELSE NULL END \
+     WHERE conn_id = $1";
 pub(crate) const DELETE_LEASE: &str = "DELETE FROM sc_leases WHERE conn_id = $1";
 pub(crate) const DELETE_TOKEN: &str = "DELETE FROM sc_tokens WHERE conn_id = $1";
 pub(crate) const TOKENS_OF: &str =
@@ -192,6 +207,13 @@ pub(crate) const TRY_LEASE: &str = "INSERT INTO sc_leases (conn_id, owner, expir
          SET owner = excluded.owner, expires_at = excluded.expires_at \
          WHERE sc_leases.expires_at <= $4 OR sc_leases.owner = excluded.owner";
 pub(crate) const RELEASE_LEASE: &str = "DELETE FROM sc_leases WHERE conn_id = $1 AND owner = $2";
+
+// --- claims of due refreshes ($1 owner, $2 claim until, $3 due before, $4 now, $5 limit) ---
+
+pub(crate) const RELEASE_TOKEN_CLAIM: &str = "UPDATE sc_tokens SET claim_owner = NULL, \
+     claim_until = $3 WHERE conn_id = $1 AND claim_owner = $2";
+pub(crate) const SET_TOKEN_DUE: &str = "UPDATE sc_tokens SET refresh_due_at = $2 \
+     WHERE conn_id = $1 AND version = $3";
 
 // --- pending OAuth states ---
 pub(crate) const INSERT_PENDING: &str = "INSERT INTO sc_pending (state_hash, subject_ref, \
@@ -408,6 +430,17 @@ pub(crate) mod postgres {
 
     statements!();
 
+    /// PostgreSQL: rows another claimant has locked are skipped, not waited for; the outer
+    /// re-check keeps a row claimed and committed meanwhile out (READ COMMITTED re-reads it).
+    pub(crate) const CLAIM_DUE_TOKENS_LOCKING: &str = concat!(
+        "UPDATE sc_tokens SET claim_owner = $1, claim_until = $2 WHERE conn_id IN (",
+        due_tokens!(),
+        " FOR UPDATE SKIP LOCKED) AND claim_until <= $4 RETURNING ",
+        token_columns!()
+    );
+    /// The find alone, for the benchmark's query plan.
+    pub(crate) const FIND_DUE_TOKENS: &str = due_tokens!();
+
     /// The channel consent changes are announced on; the payload is the subject's pseudonym in
     /// hex.
     pub(crate) const CONSENT_CHANNEL: &str = "sc_consent";
@@ -453,6 +486,14 @@ pub(crate) mod sqlite {
     }
 
     statements!();
+
+    /// SQLite: one UPDATE under the write lock (`BEGIN IMMEDIATE`), so claimants are serialized.
+    pub(crate) const CLAIM_DUE_TOKENS: &str = concat!(
+        "UPDATE sc_tokens SET claim_owner = $1, claim_until = $2 WHERE conn_id IN (",
+        due_tokens!(),
+        ") RETURNING ",
+        token_columns!()
+    );
 }
 
 #[cfg(all(test, feature = "postgres", feature = "sqlite"))]

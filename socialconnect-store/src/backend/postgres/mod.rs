@@ -4,6 +4,7 @@
 //! text and bytes. Write transactions are plain `BEGIN` (read committed): every read-then-write
 //! goes through a row lock or an `ON CONFLICT` clause.
 
+mod claims;
 mod decode;
 mod schema;
 #[cfg(test)]
@@ -372,6 +373,7 @@ impl Backend for PgBackend {
                 .bind(&row.dek_id)
                 .bind(row.sealed.as_slice())
                 .bind(row.account_ref.as_ref().map(|r| &r[..]))
+                .bind(row.refresh_due_at)
                 .fetch_one(&self.pool)
                 .await
                 .map_err(db(WHAT))?;
@@ -389,6 +391,7 @@ impl Backend for PgBackend {
             .bind(&row.dek_id)
             .bind(row.sealed.as_slice())
             .bind(row.account_ref.as_ref().map(|r| &r[..]))
+            .bind(row.refresh_due_at)
             .fetch_optional(&mut *tx)
             .await
             .map_err(db(WHAT))?;
@@ -529,6 +532,30 @@ impl Backend for PgBackend {
             .await
             .map_err(db("releasing a refresh lease"))?;
         Ok(affected(&done) > 0)
+    }
+
+    async fn claim_due_tokens(
+        &self,
+        due_before: i64,
+        now: i64,
+        limit: u32,
+        owner: &str,
+        until: i64,
+    ) -> Result<Vec<TokenRow>> {
+        self.claim_due(due_before, now, limit, owner, until).await
+    }
+
+    async fn release_token_claim(
+        &self,
+        conn_id: &str,
+        owner: &str,
+        hold_until: i64,
+    ) -> Result<bool> {
+        self.release_claim(conn_id, owner, hold_until).await
+    }
+
+    async fn set_token_due(&self, conn_id: &str, version: i64, due: Option<i64>) -> Result<()> {
+        self.set_due(conn_id, version, due).await
     }
 
     async fn insert_pending(&self, row: PendingRow) -> Result<()> {

@@ -7,6 +7,7 @@
 //! prepared rusqlite statement on the same file, almost all of it the driver's per-query
 //! round trip to its worker thread, so the store could not come within 3× of the floor.
 
+mod claims;
 mod conn;
 mod decode;
 mod pool;
@@ -411,7 +412,8 @@ impl Backend for SqliteBackend {
                             row.updated_at,
                             row.dek_id,
                             row.sealed,
-                            account
+                            account,
+                            row.refresh_due_at
                         ],
                         version,
                     )?;
@@ -433,7 +435,8 @@ impl Backend for SqliteBackend {
                         row.updated_at,
                         row.dek_id,
                         row.sealed,
-                        account
+                        account,
+                        row.refresh_due_at
                     ],
                     version,
                 )?;
@@ -564,6 +567,41 @@ impl Backend for SqliteBackend {
             .change("releasing a refresh lease", sql::RELEASE_LEASE, values)
             .await?;
         Ok(n > 0)
+    }
+
+    async fn claim_due_tokens(
+        &self,
+        due_before: i64,
+        now: i64,
+        limit: u32,
+        owner: &str,
+        until: i64,
+    ) -> Result<Vec<TokenRow>> {
+        self.claim_due(due_before, now, limit, owner, until).await
+    }
+
+    async fn release_token_claim(
+        &self,
+        conn_id: &str,
+        owner: &str,
+        hold_until: i64,
+    ) -> Result<bool> {
+        let values = owned![conn_id.to_owned(), owner.to_owned(), hold_until];
+        let n = self
+            .change("releasing a claim", sql::RELEASE_TOKEN_CLAIM, values)
+            .await?;
+        Ok(n > 0)
+    }
+
+    async fn set_token_due(&self, conn_id: &str, version: i64, due: Option<i64>) -> Result<()> {
+        let values = owned![conn_id.to_owned(), due, version];
+        self.change(
+            "setting a connection's due time",
+            sql::SET_TOKEN_DUE,
+            values,
+        )
+        .await?;
+        Ok(())
     }
 
     async fn insert_pending(&self, row: PendingRow) -> Result<()> {
