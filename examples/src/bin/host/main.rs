@@ -47,7 +47,7 @@ use socialconnect_core::profile::ProfileStore;
 use socialconnect_core::receipt::ReceiptStore;
 use socialconnect_core::store::{PendingAuthStore, TokenStore};
 use socialconnect_core::webhook::DeliveryLog;
-use socialconnect_core::{Error, Result, SocialConnect};
+use socialconnect_core::{Error, Result, SocialConnect, SweepEvent, SweepOptions};
 use socialconnect_meta::privacy::MetaPrivacy;
 use socialconnect_store::keys::LocalKeyring;
 use socialconnect_store::{EncryptedStore, StoreOptions};
@@ -358,6 +358,26 @@ async fn run(args: Args) -> Result<()> {
             tracing::info!(kind = event_kind(&event), "webhook event");
         }
     });
+    // One refresh sweep per instance: tokens are refreshed before they expire, instances on
+    // one database share the work. A real host tells the end user about the reconnect events.
+    let sweep = setup.hub.refresh_sweep(SweepOptions::default());
+    let mut sweep_events = sweep.subscribe();
+    let sweeping = sweep.start();
+    tokio::spawn(async move {
+        while let Ok(event) = sweep_events.recv().await {
+            match event {
+                SweepEvent::ReconnectRequired { key } => tracing::warn!(
+                    platform = %key.platform, connection = %key.connection,
+                    "connection needs the end user to reconnect"
+                ),
+                SweepEvent::ReconnectSoon { key, grant_ends } => tracing::info!(
+                    platform = %key.platform, connection = %key.connection, %grant_ends,
+                    "connection's grant ends soon; ask the end user to reconnect"
+                ),
+                _ => {}
+            }
+        }
+    });
     let app = users.routes().merge(routes.router());
     let server = socialconnect_axum::serve(
         app,
@@ -386,7 +406,9 @@ async fn run(args: Args) -> Result<()> {
         .wait()
         .await
         .map_err(|e| Error::config(format!("server failed: {e}")))?;
-    // The last requests' usage-log entries are still queued: write them before closing.
+    // The pass under way finishes; then the last requests' usage-log entries, still queued,
+    // are written before the store closes.
+    sweeping.shutdown().await;
     setup.hub.flush_usage_log().await;
     setup.store.close().await;
     Ok(())
