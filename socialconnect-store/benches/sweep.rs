@@ -22,7 +22,7 @@ use socialconnect_core::access_log::AccessLog;
 use socialconnect_core::clock::SystemClock;
 use socialconnect_core::consent::{ConsentEvent, ConsentLedger};
 use socialconnect_core::id::{ConnectionId, ConnectionKey, PlatformId, Purpose, SubjectId};
-use socialconnect_core::keys::{KeyId, KeyProvider};
+use socialconnect_core::keys::KeyProvider;
 use socialconnect_core::oauth::{OAuthClient, StandardPlatform};
 use socialconnect_core::platform::OAuthSpec;
 use socialconnect_core::secret::{AccessToken, ClientSecret, RefreshToken};
@@ -31,31 +31,24 @@ use socialconnect_core::token::{Expiry, TokenSet};
 use socialconnect_core::{SocialConnect, SweepOptions};
 use socialconnect_store::EncryptedStore;
 use socialconnect_store::bench_sql::{CLAIM_DUE, FIND_DUE};
-use socialconnect_store::keys::LocalKeyring;
 use socialconnect_testkit::OAuthSimulator;
 use sqlx::{Connection, Executor, PgConnection, Row};
-use url::Url;
 
 const ROWS: i64 = 1_000_000;
+mod common;
+
 const BATCH: i64 = 100;
 const THROUGHPUT_N: usize = 1_000;
 
 fn keys() -> Arc<dyn KeyProvider> {
-    Arc::new(
-        LocalKeyring::from_keys(vec![(KeyId("k1".into()), [3; 32])], KeyId("k1".into())).unwrap(),
-    )
+    common::keyring()
 }
 
-async fn fresh_database(server: &str) -> String {
-    let name = format!("sweep_bench_{}", uuid::Uuid::new_v4().simple());
-    let mut conn = PgConnection::connect(server).await.unwrap();
-    conn.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+/// A fresh database on the test server.
+async fn fresh_database() -> String {
+    common::postgres_database()
         .await
-        .unwrap();
-    conn.close().await.unwrap();
-    let mut url: Url = server.parse().unwrap();
-    url.set_path(&format!("/{name}"));
-    url.to_string()
+        .expect("SC_TEST_PG_URL names the server")
 }
 
 /// The claim statement with its parameters written in (for `EXPLAIN`, which takes no binds
@@ -90,8 +83,8 @@ fn median(mut v: Vec<Duration>) -> Duration {
 }
 
 /// Part 1: the claim among a million rows.
-fn claim_among_a_million(c: &mut Criterion, rt: &tokio::runtime::Runtime, server: &str) {
-    let db = rt.block_on(fresh_database(server));
+fn claim_among_a_million(c: &mut Criterion, rt: &tokio::runtime::Runtime) {
+    let db = rt.block_on(fresh_database());
     // The store creates the schema (all migrations); the bench then talks SQL directly.
     let store = rt
         .block_on(EncryptedStore::open_postgres(&db, keys()))
@@ -238,8 +231,8 @@ async fn instance(db: &str, sim: &OAuthSimulator) -> (SocialConnect, EncryptedSt
 }
 
 /// N due connections in a fresh database; returns it.
-async fn seed_due(server: &str, sim: &OAuthSimulator) -> String {
-    let db = fresh_database(server).await;
+async fn seed_due(sim: &OAuthSimulator) -> String {
+    let db = fresh_database().await;
     let (hub, store) = instance(&db, sim).await;
     let platform = PlatformId::new("simulated").unwrap();
     let subjects: Vec<SubjectId> = (0..50)
@@ -307,15 +300,15 @@ async fn sweep_all(db: &str, sim: &OAuthSimulator, sweepers: usize) -> Duration 
 }
 
 /// Part 2: steady-state refresh throughput, 4 sweepers against 1.
-fn throughput(rt: &tokio::runtime::Runtime, server: &str) {
+fn throughput(rt: &tokio::runtime::Runtime) {
     let sim = rt.block_on(
         OAuthSimulator::builder()
             .access_token_lifetime(Duration::from_secs(600))
             .rotate_refresh_tokens(true)
             .start(),
     );
-    let one = rt.block_on(seed_due(server, &sim));
-    let four = rt.block_on(seed_due(server, &sim));
+    let one = rt.block_on(seed_due(&sim));
+    let four = rt.block_on(seed_due(&sim));
     let t1 = rt.block_on(sweep_all(&one, &sim, 1));
     let t4 = rt.block_on(sweep_all(&four, &sim, 4));
     let rate = |t: Duration| THROUGHPUT_N as f64 / t.as_secs_f64();
@@ -328,10 +321,10 @@ fn throughput(rt: &tokio::runtime::Runtime, server: &str) {
 }
 
 fn main() {
-    let Ok(server) = std::env::var("SC_TEST_PG_URL") else {
+    if std::env::var_os("SC_TEST_PG_URL").is_none() {
         eprintln!("sweep bench: SC_TEST_PG_URL is not set (scripts/pg.sh); skipped");
         return;
-    };
+    }
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -341,7 +334,7 @@ fn main() {
         .configure_from_args()
         .sample_size(30)
         .measurement_time(Duration::from_secs(5));
-    claim_among_a_million(&mut c, &rt, &server);
-    throughput(&rt, &server);
+    claim_among_a_million(&mut c, &rt);
+    throughput(&rt);
     c.final_summary();
 }

@@ -14,6 +14,9 @@
 //! cache's TTL is an hour there, so it is not what does it).
 #![cfg(all(feature = "postgres", feature = "sqlite", unix))]
 
+#[path = "common/pg.rs"]
+mod pg;
+
 use std::collections::HashSet;
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, ChildStdin, Command, Stdio};
@@ -35,7 +38,6 @@ use socialconnect_core::{RefreshPolicy, SocialConnect};
 use socialconnect_store::keys::LocalKeyring;
 use socialconnect_store::{EncryptedStore, StoreOptions};
 use socialconnect_testkit::{OAuthSimulator, TokenFault};
-use sqlx::Connection;
 use url::Url;
 
 const CHILD: &str = "SC_REFRESH_CHILD";
@@ -237,26 +239,6 @@ impl Worker {
     }
 }
 
-/// A fresh database on the test server, or `None` when there is none.
-async fn fresh_database() -> Option<String> {
-    let server = std::env::var("SC_TEST_PG_URL").ok()?;
-    let name = format!("mp_refresh_{}", uuid::Uuid::new_v4().simple());
-    let mut conn = sqlx::postgres::PgConnection::connect(&server)
-        .await
-        .unwrap();
-    // The name is this test's own (a UUID), never outside input.
-    sqlx::Executor::execute(
-        &mut conn,
-        sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")),
-    )
-    .await
-    .unwrap();
-    conn.close().await.unwrap();
-    let mut url: Url = server.parse().unwrap();
-    url.set_path(&format!("/{name}"));
-    Some(url.to_string())
-}
-
 /// Connects one subject through the simulator with consent for publishing; returns the key.
 async fn seed(target: &Target, sim: &OAuthSimulator) -> ConnectionKey {
     let (hub, store) = target.hub(Duration::from_secs(30)).await;
@@ -293,7 +275,7 @@ async fn seed(target: &Target, sim: &OAuthSimulator) -> ConnectionKey {
 }
 
 async fn setup(sim: &OAuthSimulator) -> Option<(Target, ConnectionKey)> {
-    setup_on(sim, fresh_database().await?).await
+    setup_on(sim, pg::fresh_database("mp_refresh").await?).await
 }
 
 async fn setup_on(sim: &OAuthSimulator, db: String) -> Option<(Target, ConnectionKey)> {

@@ -5,6 +5,9 @@
 //! serialized by its write lock.
 #![cfg(all(feature = "postgres", feature = "sqlite"))]
 
+#[path = "common/pg.rs"]
+mod pg;
+
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
@@ -24,8 +27,6 @@ use socialconnect_core::{SocialConnect, SweepEvent, SweepOptions, SweepReport};
 use socialconnect_store::EncryptedStore;
 use socialconnect_store::keys::LocalKeyring;
 use socialconnect_testkit::OAuthSimulator;
-use sqlx::Connection;
-use url::Url;
 
 const CONNECTIONS: usize = 400;
 const SWEEPERS: usize = 4;
@@ -38,26 +39,6 @@ fn keys() -> Arc<dyn KeyProvider> {
 
 fn platform_id() -> PlatformId {
     PlatformId::new("simulated").unwrap()
-}
-
-/// A fresh database on the test server, or `None` when there is none.
-async fn fresh_database() -> Option<String> {
-    let server = std::env::var("SC_TEST_PG_URL").ok()?;
-    let name = format!("sweep_{}", uuid::Uuid::new_v4().simple());
-    let mut conn = sqlx::postgres::PgConnection::connect(&server)
-        .await
-        .unwrap();
-    // The name is this test's own (a UUID), never outside input.
-    sqlx::Executor::execute(
-        &mut conn,
-        sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")),
-    )
-    .await
-    .unwrap();
-    conn.close().await.unwrap();
-    let mut url: Url = server.parse().unwrap();
-    url.set_path(&format!("/{name}"));
-    Some(url.to_string())
 }
 
 /// One instance: its own store (pool) over the database, its own hub.
@@ -94,7 +75,7 @@ async fn instance(db: &str, sim: &OAuthSimulator) -> (SocialConnect, EncryptedSt
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn four_sweepers_on_postgres_refresh_every_due_connection_exactly_once() {
-    let Some(db) = fresh_database().await else {
+    let Some(db) = pg::fresh_database("sweep").await else {
         return;
     };
     four_sweepers(&db).await;

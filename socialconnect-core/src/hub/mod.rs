@@ -264,34 +264,13 @@ impl SocialConnect {
         let platform = self.platform(&key.platform)?.clone();
         self.require_consent(&key.subject, Purpose::AccountConnection, &key.platform)
             .await?;
-        let at = self.inner.clock.now();
-        let started = std::time::Instant::now();
-        let result = self
-            .inner
-            .refresher
-            .refresh_now(
-                key,
-                self.inner.tokens.as_ref(),
-                platform.as_ref(),
-                self.inner.clock.as_ref(),
-            )
-            .await
-            .inspect_err(|e| self.inner.alerts.observe(key, e, self.inner.clock.now()));
-        self.log_quietly(UsageEntry::new(
-            at,
-            key.subject.clone(),
-            key.platform.clone(),
-            Some(key.connection),
-            "oauth.refresh_now",
-            match &result {
-                Ok(_) => Outcome::Success,
-                Err(e) => Outcome::Failure(kind_name(e.kind())),
-            },
-            None,
-            started.elapsed(),
-            ClientInfo::default(),
-        ))
-        .await;
+        let refresh = self.inner.refresher.refresh_now(
+            key,
+            self.inner.tokens.as_ref(),
+            platform.as_ref(),
+            self.inner.clock.as_ref(),
+        );
+        let result = self.logged_refresh(key, "oauth.refresh_now", refresh).await;
         let tokens = result?;
         Ok(Refreshed {
             access_expires: tokens.access_expires,
@@ -400,6 +379,37 @@ impl SocialConnect {
             }
         }
         Ok(())
+    }
+
+    /// Awaits a refresh the SDK makes on its own account (not a session's platform call):
+    /// failures raise alerts, and the attempt is logged as `operation` with its outcome.
+    pub(crate) async fn logged_refresh(
+        &self,
+        key: &ConnectionKey,
+        operation: &'static str,
+        refresh: impl std::future::Future<Output = Result<crate::token::TokenSet>>,
+    ) -> Result<crate::token::TokenSet> {
+        let at = self.inner.clock.now();
+        let started = std::time::Instant::now();
+        let result = refresh
+            .await
+            .inspect_err(|e| self.inner.alerts.observe(key, e, self.inner.clock.now()));
+        self.log_quietly(UsageEntry::new(
+            at,
+            key.subject.clone(),
+            key.platform.clone(),
+            Some(key.connection),
+            operation,
+            match &result {
+                Ok(_) => Outcome::Success,
+                Err(e) => Outcome::Failure(session::kind_name(e.kind())),
+            },
+            None,
+            started.elapsed(),
+            ClientInfo::default(),
+        ))
+        .await;
+        result
     }
 
     /// Writes a privileged or privacy operation's entry before returning (they are rare, and

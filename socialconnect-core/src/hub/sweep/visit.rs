@@ -6,7 +6,6 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use super::{RefreshSweep, SweepEvent, activity, delta, notice};
-use crate::access_log::{ClientInfo, Outcome, UsageEntry};
 use crate::error::{Error, ErrorKind, Result};
 use crate::hub::kind_name;
 use crate::id::{ConnectionKey, Purpose};
@@ -78,34 +77,16 @@ impl RefreshSweep {
             return Ok((Visit::Inactive, expiry(&stored.tokens)));
         }
         self.pause().await;
-        let started = std::time::Instant::now();
+        let refresh = hub.inner.refresher.refresh_within(
+            key,
+            o.window,
+            hub.inner.tokens.as_ref(),
+            platform.as_ref(),
+            hub.inner.clock.as_ref(),
+        );
         let result = hub
-            .inner
-            .refresher
-            .refresh_within(
-                key,
-                o.window,
-                hub.inner.tokens.as_ref(),
-                platform.as_ref(),
-                hub.inner.clock.as_ref(),
-            )
-            .await
-            .inspect_err(|e| hub.inner.alerts.observe(key, e, hub.inner.clock.now()));
-        hub.log_quietly(UsageEntry::new(
-            now,
-            key.subject.clone(),
-            key.platform.clone(),
-            Some(key.connection),
-            "oauth.sweep_refresh",
-            match &result {
-                Ok(_) => Outcome::Success,
-                Err(e) => Outcome::Failure(kind_name(e.kind())),
-            },
-            None,
-            started.elapsed(),
-            ClientInfo::default(),
-        ))
-        .await;
+            .logged_refresh(key, "oauth.sweep_refresh", refresh)
+            .await;
         let now = hub.inner.clock.now();
         match result {
             Ok(fresh) => Ok(self.refreshed(key, platform.as_ref(), &stored.tokens, fresh, now)),
