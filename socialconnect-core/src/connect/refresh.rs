@@ -288,14 +288,7 @@ impl Refresher {
         platform: &dyn Platform,
         clock: &dyn Clock,
     ) -> Result<TokenSet> {
-        let stored = match load_usable(store, key).await {
-            Ok(stored) => stored,
-            Err(e) => {
-                self.invalidate(key);
-                return Err(e);
-            }
-        };
-        self.single_flight(key, stored.version, Mode::Force, store, platform, clock)
+        self.refresh_in(Mode::Force, key, store, platform, clock)
             .await
     }
 
@@ -310,6 +303,20 @@ impl Refresher {
         platform: &dyn Platform,
         clock: &dyn Clock,
     ) -> Result<TokenSet> {
+        self.refresh_in(Mode::Within(window), key, store, platform, clock)
+            .await
+    }
+
+    /// Loads `key`'s usable tokens and refreshes them single-flight if `mode` says they are
+    /// due (always for `Force`).
+    async fn refresh_in(
+        &self,
+        mode: Mode,
+        key: &ConnectionKey,
+        store: &dyn TokenStore,
+        platform: &dyn Platform,
+        clock: &dyn Clock,
+    ) -> Result<TokenSet> {
         let stored = match load_usable(store, key).await {
             Ok(stored) => stored,
             Err(e) => {
@@ -317,7 +324,6 @@ impl Refresher {
                 return Err(e);
             }
         };
-        let mode = Mode::Within(window);
         if !mode.due(&self.policy, &stored.tokens, clock.now()) {
             return Ok(stored.tokens);
         }
