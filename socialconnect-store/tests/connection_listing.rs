@@ -1,5 +1,6 @@
 //! `EncryptedStore::connection_page` / `all_connections`: every connection across subjects,
 //! with status and scopes, paged, erased subjects gone; and `schema_version`.
+#![cfg(feature = "sqlite")]
 
 use std::sync::Arc;
 

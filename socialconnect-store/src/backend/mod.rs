@@ -10,7 +10,8 @@ mod checks;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 pub(crate) mod decode;
 pub(crate) mod memory;
-#[cfg(any(feature = "sqlite", feature = "postgres"))]
+// Without a SQL backend only the version numbers are used (`EncryptedStore::schema_version`).
+#[cfg_attr(not(any(feature = "sqlite", feature = "postgres")), allow(dead_code))]
 pub(crate) mod migrations;
 #[cfg(feature = "postgres")]
 pub(crate) mod postgres;
