@@ -3,6 +3,8 @@
 
 mod common;
 
+use std::sync::Arc;
+
 use chrono::{Datelike, Duration as Days, NaiveDate};
 use common::{Env, PLATFORM, env_configured, hub_over};
 use socialconnect_core::age::{AgeAttestation, AgeBand, AgePolicy, Jurisdiction};
@@ -749,5 +751,116 @@ async fn notices_published_by_one_hub_hold_in_another_sharing_the_ledger() {
         err.kind(),
         ErrorKind::ConsentRequired,
         "v1 consent no longer counts"
+    );
+}
+
+/// Declared bases live in the ledger's register: a hub sharing the ledger follows another's
+/// declarations without being configured with them, a retraction reaches both, and a hub still
+/// built with the retracted declaration does not bring it back.
+#[tokio::test]
+async fn declarations_are_followed_by_every_hub_sharing_the_ledger() {
+    let declared = |b: socialconnect_core::SocialConnectBuilder| {
+        b.declare_basis(
+            Purpose::AccountConnection,
+            LegalBasis::Contract,
+            "connecting accounts is the service",
+        )
+        .declare_basis(
+            Purpose::Analytics,
+            LegalBasis::LegitimateInterest,
+            "aggregate reach figures for the account owner",
+        )
+    };
+    let env = env_configured(declared).await;
+    let connected = env.connect_only().await;
+    env.hub
+        .session(&connected.key, Purpose::Analytics)
+        .await
+        .unwrap();
+    let other = hub_over(
+        &env.sim,
+        env.clock.clone(),
+        env.tokens.clone(),
+        env.ledger.clone(),
+        &env.http,
+    );
+    assert_eq!(
+        other.declared_basis(Purpose::Analytics),
+        None,
+        "not configured"
+    );
+    other
+        .session(&connected.key, Purpose::Analytics)
+        .await
+        .unwrap();
+    assert_eq!(
+        other.declared_basis(Purpose::Analytics).map(|d| d.basis),
+        Some(LegalBasis::LegitimateInterest),
+        "followed from the ledger"
+    );
+
+    other
+        .retract_declaration(Purpose::Analytics, "dpo")
+        .await
+        .unwrap();
+    for hub in [&other, &env.hub] {
+        // `consent` reads the register; a permission check would within its interval.
+        let _ = hub
+            .consent(request(
+                &env,
+                grant_event(&env, Purpose::Publishing),
+                adult(),
+                de(),
+            ))
+            .await;
+        let err = hub
+            .session(&connected.key, Purpose::Analytics)
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::ConsentRequired);
+    }
+    // A third hub built with the old declaration follows the retraction.
+    let third = socialconnect_testkit::Harness::builder()
+        .platform(Arc::new(common::platform(
+            &env.sim,
+            &env.http,
+            env.clock.clone(),
+        )))
+        .clock(env.clock.clone())
+        .http(env.http.clone())
+        .tokens(env.tokens.clone())
+        .ledger(env.ledger.clone())
+        .configure(declared)
+        .build()
+        .hub;
+    let err = third
+        .session(&connected.key, Purpose::Analytics)
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::ConsentRequired);
+    // Declaring it again is an operator's explicit act, and it holds everywhere.
+    third
+        .declare(
+            Purpose::Analytics,
+            LegalBasis::LegitimateInterest,
+            "aggregate reach figures, reviewed",
+            "dpo",
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        third
+            .declared_basis(Purpose::Analytics)
+            .unwrap()
+            .justification,
+        "aggregate reach figures, reviewed"
+    );
+    assert_eq!(
+        third
+            .declare(Purpose::Analytics, LegalBasis::Consent, "x", "dpo")
+            .await
+            .unwrap_err()
+            .kind(),
+        ErrorKind::InvalidInput
     );
 }

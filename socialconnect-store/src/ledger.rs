@@ -6,13 +6,15 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use socialconnect_core::consent::{
     ChainReport, ConsentAction, ConsentEvent, ConsentLedger, ConsentReceipt, ConsentRecord,
-    ConsentState, LegalBasis, NoticeVersion,
+    ConsentState, DeclaredBasis, LegalBasis, NoticeVersion,
 };
 use socialconnect_core::id::{PlatformId, Purpose, SubjectId};
 use socialconnect_core::{Error, Result};
 use uuid::Uuid;
 
-use crate::backend::{ConsentRow, ConsentStateRow, NewConsentRow, NoticeRow, SubjectRef};
+use crate::backend::{
+    ConsentRow, ConsentStateRow, DeclarationRow, NewConsentRow, NoticeRow, SubjectRef,
+};
 use crate::chain::ChainVerifier;
 use crate::envelope::RecordKind;
 use crate::store::{EncryptedStore, from_secs};
@@ -294,6 +296,41 @@ impl ConsentLedger for EncryptedStore {
                     row.significant,
                     at,
                 ))
+            })
+            .collect()
+    }
+
+    /// The register of declared bases lives in `sc_declarations` (plain: no personal data).
+    async fn store_declaration(
+        &self,
+        purpose: Purpose,
+        declared: Option<&DeclaredBasis>,
+        replace: bool,
+    ) -> Result<()> {
+        let row = DeclarationRow {
+            purpose: purpose.as_str().to_owned(),
+            basis: declared.map(|d| basis_str(d.basis)).transpose()?,
+            justification: declared.map(|d| d.justification.clone()),
+            declared_at: self.now().timestamp_micros(),
+        };
+        self.inner.backend.put_declaration(row, replace).await
+    }
+
+    async fn stored_declarations(&self) -> Result<Vec<(Purpose, Option<DeclaredBasis>)>> {
+        let rows = self.inner.backend.declarations().await?;
+        rows.into_iter()
+            .map(|row| {
+                let purpose = Purpose::parse(&row.purpose)
+                    .map_err(|_| Error::storage_msg("unknown purpose in sc_declarations"))?;
+                let declared = match (row.basis, row.justification) {
+                    (None, _) => None,
+                    (Some(basis), justification) => Some(DeclaredBasis::new(
+                        purpose,
+                        parse_basis(&basis)?,
+                        justification.unwrap_or_default(),
+                    )),
+                };
+                Ok((purpose, declared))
             })
             .collect()
     }

@@ -11,7 +11,8 @@
 //!
 //! Consent across instances: a withdrawal recorded by one instance stops the next call of a
 //! session already open in another, through PostgreSQL's change notification (the consent
-//! cache's TTL is an hour there, so it is not what does it).
+//! cache's TTL is an hour there, so it is not what does it). Notice versions and declared
+//! bases one instance is built with are followed by another built without them.
 #![cfg(all(feature = "postgres", feature = "sqlite", unix))]
 
 #[path = "common/pg.rs"]
@@ -34,7 +35,7 @@ use socialconnect_core::oauth::{OAuthClient, StandardPlatform};
 use socialconnect_core::platform::OAuthSpec;
 use socialconnect_core::secret::{AuthCode, ClientSecret};
 use socialconnect_core::store::{ConnectionStatus, PendingAuthStore, TokenStore};
-use socialconnect_core::{RefreshPolicy, SocialConnect};
+use socialconnect_core::{RefreshPolicy, SocialConnect, SocialConnectBuilder};
 use socialconnect_store::keys::LocalKeyring;
 use socialconnect_store::{EncryptedStore, StoreOptions};
 use socialconnect_testkit::{OAuthSimulator, TokenFault};
@@ -86,6 +87,16 @@ impl Target {
         lease: Duration,
         options: StoreOptions,
     ) -> (SocialConnect, EncryptedStore) {
+        self.hub_configured(lease, options, |b| b).await
+    }
+
+    /// [`Target::hub_with`], with the host's own builder settings.
+    async fn hub_configured(
+        &self,
+        lease: Duration,
+        options: StoreOptions,
+        configure: impl FnOnce(SocialConnectBuilder) -> SocialConnectBuilder,
+    ) -> (SocialConnect, EncryptedStore) {
         let store = match self.db.strip_prefix("sqlite:") {
             Some(path) => EncryptedStore::open_sqlite_with(path, keys(), options)
                 .await
@@ -108,7 +119,7 @@ impl Target {
             Arc::new(SystemClock),
         );
         let platform = StandardPlatform::new(oauth, self.base.join("me").unwrap());
-        let hub = SocialConnect::builder()
+        let hub = configure(SocialConnect::builder())
             .http(http)
             .platform(Arc::new(platform))
             .token_store(Arc::new(store.clone()) as Arc<dyn TokenStore>)
@@ -467,6 +478,39 @@ async fn a_withdrawal_in_one_instance_stops_the_next_call_in_another() {
             .unwrap_err()
             .kind(),
         socialconnect_core::ErrorKind::ConsentRequired
+    );
+    a_store.close().await;
+    b_store.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn notices_and_declarations_of_one_instance_hold_in_another() {
+    use socialconnect_core::consent::{LegalBasis, NoticeVersion};
+
+    let sim = OAuthSimulator::start().await;
+    let Some((target, key)) = setup(&sim).await else {
+        eprintln!("SC_TEST_PG_URL is unset: skipped (scripts/test starts a server)");
+        return;
+    };
+    let lease = Duration::from_secs(30);
+    let v1 = NoticeVersion::new("v1", "sha256:1111", false, chrono::Utc::now());
+    let (a, a_store) = target
+        .hub_configured(lease, StoreOptions::default(), |b| {
+            b.notice_version(v1.clone()).declare_basis(
+                Purpose::Analytics,
+                LegalBasis::LegitimateInterest,
+                "aggregate reach figures",
+            )
+        })
+        .await;
+    a.session(&key, Purpose::Analytics).await.unwrap();
+    let (b, b_store) = target.hub_with(lease, StoreOptions::default()).await;
+    // B was built with neither; its first permission check reads them from the database.
+    b.session(&key, Purpose::Analytics).await.unwrap();
+    assert_eq!(b.current_notice().unwrap().version, "v1");
+    assert_eq!(
+        b.declared_basis(Purpose::Analytics).map(|d| d.basis),
+        Some(LegalBasis::LegitimateInterest)
     );
     a_store.close().await;
     b_store.close().await;

@@ -50,7 +50,7 @@ use std::time::Duration;
 use chrono::{DateTime, TimeDelta, Utc};
 use uuid::Uuid;
 
-use super::notices::{DEFAULT_NOTICE_SYNC, NoticeRegistry, normalized};
+use super::policy_sync::{DEFAULT_NOTICE_SYNC, PolicyRegistry, normalized};
 use super::{Disconnected, HubInner, Revocation, SocialConnect};
 use crate::access_log::{ClientInfo, Outcome, UsageEntry};
 use crate::age::{AgeAttestation, AgePolicy};
@@ -140,8 +140,11 @@ impl ConsentConfig {
         notices.sort_by_key(|n| n.effective_at);
         Ok(ConsentPolicy {
             age: self.age.unwrap_or_default(),
-            declared,
-            notices: NoticeRegistry::new(notices, self.notice_sync.unwrap_or(DEFAULT_NOTICE_SYNC)),
+            registry: PolicyRegistry::new(
+                notices,
+                declared,
+                self.notice_sync.unwrap_or(DEFAULT_NOTICE_SYNC),
+            ),
             grace,
         })
     }
@@ -165,10 +168,9 @@ fn check_notice(notice: &NoticeVersion) -> Result<()> {
 #[derive(Debug)]
 pub(crate) struct ConsentPolicy {
     age: AgePolicy,
-    declared: HashMap<Purpose, DeclaredBasis>,
     /// Sorted by `effective_at`. Read on every permission check, written only when the host
     /// publishes a version.
-    pub(super) notices: NoticeRegistry,
+    pub(super) registry: PolicyRegistry,
     grace: TimeDelta,
 }
 
@@ -176,7 +178,7 @@ impl ConsentPolicy {
     /// The permission rule (see the module docs), on the decisive state alone.
     fn permits(&self, state: Option<&ConsentState>, purpose: Purpose, now: DateTime<Utc>) -> bool {
         let Some(state) = state else {
-            return self.declared.contains_key(&purpose);
+            return self.registry.is_declared(purpose);
         };
         if !state.permits_at(now) {
             return false;
@@ -185,14 +187,14 @@ impl ConsentPolicy {
             LegalBasis::Consent => {
                 self.rests_on_current_notice(state.notice_version.as_deref(), now)
             }
-            _ => self.declared.contains_key(&purpose),
+            _ => self.registry.is_declared(purpose),
         }
     }
 
     /// Whether a consent on `version` still counts at `now`: true unless the grace period of
     /// some significant version is over and `version` is older than the latest such version.
     fn rests_on_current_notice(&self, version: Option<&str>, now: DateTime<Utc>) -> bool {
-        let Ok(notices) = self.notices.read() else {
+        let Ok(notices) = self.registry.read() else {
             // A writer panicked mid-update: fail closed.
             return false;
         };
@@ -213,7 +215,7 @@ impl ConsentPolicy {
     /// Checks (and completes) the notice fields of a grant collected now.
     fn check_grant_notice(&self, event: &mut ConsentEvent, now: DateTime<Utc>) -> Result<()> {
         let notices = self
-            .notices
+            .registry
             .read()
             .map_err(|_| Error::storage_msg("notice registry lock poisoned"))?;
         if notices.is_empty() {
@@ -371,7 +373,13 @@ impl SocialConnect {
         let now = self.inner.clock.now();
         let (withdrew, ended_basis) = self.grant_ended(subject, purpose, platform).await?;
         let basis = ended_basis
-            .or_else(|| self.inner.consent.declared.get(&purpose).map(|d| d.basis))
+            .or_else(|| {
+                self.inner
+                    .consent
+                    .registry
+                    .declared(purpose)
+                    .map(|d| d.basis)
+            })
             .unwrap_or(LegalBasis::Consent);
         let mut event = ConsentEvent::withdraw(subject.clone(), purpose, platform.cloned(), now)
             .with_basis(basis);
@@ -487,7 +495,7 @@ impl SocialConnect {
             let notices = self
                 .inner
                 .consent
-                .notices
+                .registry
                 .read()
                 .map_err(|_| Error::storage_msg("notice registry lock poisoned"))?;
             if let Some(known) = notices.iter().find(|n| n.version == notice.version) {
@@ -511,7 +519,7 @@ impl SocialConnect {
             let mut notices = self
                 .inner
                 .consent
-                .notices
+                .registry
                 .write()
                 .map_err(|_| Error::storage_msg("notice registry lock poisoned"))?;
             if !notices.iter().any(|n| n.version == notice.version) {
@@ -534,7 +542,7 @@ impl SocialConnect {
     /// [`SocialConnectBuilder::notice_sync_interval`](crate::SocialConnectBuilder::notice_sync_interval)).
     pub fn current_notice(&self) -> Option<NoticeVersion> {
         let now = self.inner.clock.now();
-        let notices = self.inner.consent.notices.read().ok()?;
+        let notices = self.inner.consent.registry.read().ok()?;
         notices
             .iter()
             .rev()
@@ -544,8 +552,8 @@ impl SocialConnect {
 
     /// The host's declaration for `purpose`, when it is processed under contract or
     /// legitimate interest.
-    pub fn declared_basis(&self, purpose: Purpose) -> Option<&DeclaredBasis> {
-        self.inner.consent.declared.get(&purpose)
+    pub fn declared_basis(&self, purpose: Purpose) -> Option<DeclaredBasis> {
+        self.inner.consent.registry.declared(purpose)
     }
 
     /// The subject's consent receipts (grants and withdrawals, oldest first), shaped after the

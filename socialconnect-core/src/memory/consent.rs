@@ -12,7 +12,7 @@ use super::lock;
 use crate::clock::{Clock, SystemClock};
 use crate::consent::{
     ChainReport, ConsentAction, ConsentEvent, ConsentLedger, ConsentReceipt, ConsentRecord,
-    ConsentState, LegalBasis, NoticeVersion,
+    ConsentState, DeclaredBasis, LegalBasis, NoticeVersion,
 };
 use crate::error::{Error, Result};
 use crate::id::{PlatformId, Purpose, SubjectId};
@@ -59,6 +59,8 @@ struct Ledger {
     erased: std::collections::BTreeSet<u64>,
     /// Notice versions stored for every hub sharing this ledger.
     notices: Vec<NoticeVersion>,
+    /// The register of declared bases (`None`: retracted).
+    declarations: HashMap<Purpose, Option<DeclaredBasis>>,
     /// Index into `records` of the latest event per key.
     current: HashMap<StateKey, usize>,
 }
@@ -199,6 +201,28 @@ impl ConsentLedger for MemoryConsentLedger {
 
     async fn stored_notices(&self) -> Result<Vec<NoticeVersion>> {
         Ok(lock(&self.state)?.notices.clone())
+    }
+
+    async fn store_declaration(
+        &self,
+        purpose: Purpose,
+        declared: Option<&DeclaredBasis>,
+        replace: bool,
+    ) -> Result<()> {
+        let mut ledger = lock(&self.state)?;
+        if replace || !ledger.declarations.contains_key(&purpose) {
+            ledger.declarations.insert(purpose, declared.cloned());
+        }
+        Ok(())
+    }
+
+    async fn stored_declarations(&self) -> Result<Vec<(Purpose, Option<DeclaredBasis>)>> {
+        let ledger = lock(&self.state)?;
+        Ok(ledger
+            .declarations
+            .iter()
+            .map(|(p, d)| (*p, d.clone()))
+            .collect())
     }
 
     async fn subjects_on_other_notice(&self, current: &str) -> Result<Vec<SubjectId>> {

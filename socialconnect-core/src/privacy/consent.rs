@@ -446,6 +446,26 @@ pub trait ConsentLedger: Send + Sync {
     async fn stored_notices(&self) -> Result<Vec<NoticeVersion>> {
         Ok(Vec::new())
     }
+
+    /// Writes `purpose`'s entry in the register of declared bases every hub sharing this
+    /// ledger follows: its declaration, or `None` for a retracted one (kept, so that a hub
+    /// built with the old declaration does not bring it back). Without `replace`, an entry
+    /// already there stays. The default stores nothing: each hub keeps its own declarations.
+    async fn store_declaration(
+        &self,
+        purpose: Purpose,
+        declared: Option<&DeclaredBasis>,
+        replace: bool,
+    ) -> Result<()> {
+        let _ = (purpose, declared, replace);
+        Ok(())
+    }
+
+    /// The register of declared bases: each purpose's declaration, `None` when retracted, in
+    /// any order (the default: empty).
+    async fn stored_declarations(&self) -> Result<Vec<(Purpose, Option<DeclaredBasis>)>> {
+        Ok(Vec::new())
+    }
 }
 
 /// What [`SocialConnect::consent`](crate::SocialConnect::consent) takes: the grant, and the
@@ -495,6 +515,18 @@ pub struct DeclaredBasis {
     pub basis: LegalBasis,
     /// Why the basis applies, as the host wrote it.
     pub justification: String,
+}
+
+impl DeclaredBasis {
+    /// A declaration of `purpose` under `basis` (contract or legitimate interest, as the hub
+    /// checks where it takes one), with the host's justification.
+    pub fn new(purpose: Purpose, basis: LegalBasis, justification: impl Into<String>) -> Self {
+        Self {
+            purpose,
+            basis,
+            justification: justification.into(),
+        }
+    }
 }
 
 /// A version of the host's privacy notice.

@@ -9,8 +9,8 @@ use socialconnect_core::ErrorKind;
 use socialconnect_core::store::PutOutcome;
 
 use crate::backend::{
-    Backend, ConsentRow, DeletionRow, DeletionStatusUpdate, ErasureCounts, MetaRow, NewConsentRow,
-    NoticeRow, PendingRow, Rewrap, SubjectKeyRow, SubjectRef, TokenRow, UsageRow,
+    Backend, ConsentRow, DeclarationRow, DeletionRow, DeletionStatusUpdate, ErasureCounts, MetaRow,
+    NewConsentRow, NoticeRow, PendingRow, Rewrap, SubjectKeyRow, SubjectRef, TokenRow, UsageRow,
 };
 use crate::chain::{self, ChainVerifier};
 
@@ -36,6 +36,7 @@ macro_rules! backend_checks {
             usage_log,
             usage_batches,
             notices,
+            declarations,
             erasure,
             tokens_by_account,
             deletion_requests,
@@ -701,6 +702,45 @@ pub(crate) async fn notices(b: Arc<dyn Backend>) {
     .unwrap();
     b.insert_notice(v0.clone()).await.unwrap();
     assert_eq!(b.notices().await.unwrap(), vec![v0, v1]);
+}
+
+/// The register keeps one entry per purpose: an insert leaves an existing one, a replace
+/// overwrites it, and a retraction (no basis) is an entry too.
+pub(crate) async fn declarations(b: Arc<dyn Backend>) {
+    assert!(b.declarations().await.unwrap().is_empty());
+    let analytics = DeclarationRow {
+        purpose: "analytics".to_owned(),
+        basis: Some("legitimate_interest".to_owned()),
+        justification: Some("reach figures".to_owned()),
+        declared_at: 1,
+    };
+    b.put_declaration(analytics.clone(), false).await.unwrap();
+    b.put_declaration(
+        DeclarationRow {
+            basis: Some("contract".to_owned()),
+            declared_at: 2,
+            ..analytics.clone()
+        },
+        false,
+    )
+    .await
+    .unwrap();
+    assert_eq!(b.declarations().await.unwrap(), vec![analytics.clone()]);
+    let retracted = DeclarationRow {
+        basis: None,
+        justification: None,
+        declared_at: 3,
+        ..analytics
+    };
+    b.put_declaration(retracted.clone(), true).await.unwrap();
+    let publishing = DeclarationRow {
+        purpose: "publishing".to_owned(),
+        basis: Some("contract".to_owned()),
+        justification: Some("the paid feature".to_owned()),
+        declared_at: 4,
+    };
+    b.put_declaration(publishing.clone(), false).await.unwrap();
+    assert_eq!(b.declarations().await.unwrap(), vec![retracted, publishing]);
 }
 
 /// A batch lands whole and in order, across the PostgreSQL backend's 64-row statements; an

@@ -8,8 +8,8 @@ use socialconnect_core::apikey::{ApiKeyHash, ApiKeyId, ApiKeyRecord};
 use socialconnect_core::{Error, Result};
 
 use crate::backend::{
-    ConsentRow, ConsentStateRow, DeletionRow, MetaRow, NoticeRow, PendingRow, ProfileRow,
-    ReceiptRow, SubjectKeyRow, TokenRow, UsageRow,
+    ConsentRow, ConsentStateRow, DeclarationRow, DeletionRow, MetaRow, NoticeRow, PendingRow,
+    ProfileRow, ReceiptRow, SubjectKeyRow, TokenRow, UsageRow,
 };
 
 /// The longest text or blob the store reads back: far above any record it writes (a sealed
@@ -288,6 +288,16 @@ pub(crate) fn notice(row: &dyn Source) -> Result<NoticeRow> {
             _ => return Err(malformed("sc_notices", "significant", "is not 0 or 1")),
         },
         effective_at: c.int("effective_at")?,
+    })
+}
+
+pub(crate) fn declaration(row: &dyn Source) -> Result<DeclarationRow> {
+    let c = Columns::new(row, "sc_declarations");
+    Ok(DeclarationRow {
+        purpose: c.text("purpose")?,
+        basis: c.opt_text("basis")?,
+        justification: c.opt_text("justification")?,
+        declared_at: c.int("declared_at")?,
     })
 }
 

@@ -12,9 +12,9 @@ use socialconnect_core::store::PutOutcome;
 use socialconnect_core::{Error, Result};
 
 use super::{
-    AccountRef, Backend, ConsentRow, ConsentStateRow, DeletionRow, DeletionStatusUpdate,
-    ErasureCounts, MetaRow, NewConsentRow, NoticeRow, PendingRow, ProfileRow, ReceiptRow, Rewrap,
-    SubjectKeyRow, SubjectRef, TokenRow, UsageRow,
+    AccountRef, Backend, ConsentRow, ConsentStateRow, DeclarationRow, DeletionRow,
+    DeletionStatusUpdate, ErasureCounts, MetaRow, NewConsentRow, NoticeRow, PendingRow, ProfileRow,
+    ReceiptRow, Rewrap, SubjectKeyRow, SubjectRef, TokenRow, UsageRow,
 };
 use crate::chain;
 
@@ -31,6 +31,7 @@ struct State {
     consent_state: HashMap<(SubjectRef, String, String), ConsentStateRow>,
     usage: BTreeMap<u64, UsageRow>,
     notices: Vec<NoticeRow>,
+    declarations: BTreeMap<String, DeclarationRow>,
     next_usage_id: u64,
     deletion_requests: BTreeMap<String, DeletionRow>,
     profiles: HashMap<SubjectRef, ProfileRow>,
@@ -501,6 +502,18 @@ impl Backend for MemoryBackend {
 
     async fn notices(&self) -> Result<Vec<NoticeRow>> {
         Ok(self.lock().notices.clone())
+    }
+
+    async fn put_declaration(&self, row: DeclarationRow, replace: bool) -> Result<()> {
+        let mut s = self.lock();
+        if replace || !s.declarations.contains_key(&row.purpose) {
+            s.declarations.insert(row.purpose.clone(), row);
+        }
+        Ok(())
+    }
+
+    async fn declarations(&self) -> Result<Vec<DeclarationRow>> {
+        Ok(self.lock().declarations.values().cloned().collect())
     }
 
     async fn append_usage_batch(&self, rows: Vec<UsageRow>) -> Result<()> {

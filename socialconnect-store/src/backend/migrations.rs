@@ -66,11 +66,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
     },
     Migration {
         version: 6,
-        description: "notices",
+        description: "notices and declared bases",
         #[cfg(feature = "sqlite")]
-        sqlite: include_str!("../../migrations/sqlite/0006_notices.sql"),
+        sqlite: include_str!("../../migrations/sqlite/0006_policy.sql"),
         #[cfg(feature = "postgres")]
-        postgres: include_str!("../../migrations/postgres/0006_notices.sql"),
+        postgres: include_str!("../../migrations/postgres/0006_policy.sql"),
     },
 ];
 

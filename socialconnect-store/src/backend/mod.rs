@@ -219,6 +219,17 @@ pub(crate) struct NoticeRow {
     pub effective_at: i64,
 }
 
+/// A purpose's entry in the register of declared bases: no personal data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct DeclarationRow {
+    pub purpose: String,
+    /// `None`: retracted.
+    pub basis: Option<String>,
+    pub justification: Option<String>,
+    /// Microseconds.
+    pub declared_at: i64,
+}
+
 /// An erasure receipt as stored: no personal data.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct ReceiptRow {
@@ -411,6 +422,11 @@ pub(crate) trait Backend: Send + Sync + 'static {
     async fn insert_notice(&self, row: NoticeRow) -> Result<()>;
     /// Every stored notice version.
     async fn notices(&self) -> Result<Vec<NoticeRow>>;
+
+    /// Writes a purpose's register entry; without `replace`, an existing one stays.
+    async fn put_declaration(&self, row: DeclarationRow, replace: bool) -> Result<()>;
+    /// The register of declared bases.
+    async fn declarations(&self) -> Result<Vec<DeclarationRow>>;
 
     async fn append_usage(&self, row: UsageRow) -> Result<()>;
     /// Appends `rows` in order in one transaction: all or none.

@@ -392,6 +392,19 @@ pub(crate) const NOTICES: &str = concat!(
     ", significant, effective_at FROM sc_notices ORDER BY effective_at, version"
 );
 
+// --- declared bases ($1 purpose, $2 basis or NULL when retracted, $3 justification, $4 at) ---
+pub(crate) const INSERT_DECLARATION: &str = "INSERT INTO sc_declarations (purpose, basis, \
+         justification, declared_at) VALUES ($1, $2, $3, $4) ON CONFLICT (purpose) DO NOTHING";
+pub(crate) const REPLACE_DECLARATION: &str = "INSERT INTO sc_declarations (purpose, basis, \
+         justification, declared_at) VALUES ($1, $2, $3, $4) \
+     ON CONFLICT (purpose) DO UPDATE SET basis = excluded.basis, \
+         justification = excluded.justification, declared_at = excluded.declared_at";
+pub(crate) const DECLARATIONS: &str = concat!(
+    "SELECT ",
+    bounded!("purpose", "basis", "justification"),
+    ", declared_at FROM sc_declarations ORDER BY purpose"
+);
+
 // --- webhook deliveries ($1 key, $2 now, $3 the time before which a sighting is forgotten) ---
 
 /// Inserts a sighting, or renews one older than `$3`: one row changed means a first delivery.

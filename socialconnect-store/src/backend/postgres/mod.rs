@@ -24,7 +24,7 @@ use sqlx::{Any, AnyPool, Transaction};
 use crate::backend::decode::{self as rows, Columns};
 use crate::backend::sql::postgres as sql;
 use crate::backend::{
-    AccountRef, Backend, ConsentRow, ConsentStateRow, ConsentWatch, DeletionRow,
+    AccountRef, Backend, ConsentRow, ConsentStateRow, ConsentWatch, DeclarationRow, DeletionRow,
     DeletionStatusUpdate, ErasureCounts, MetaRow, NewConsentRow, NoticeRow, PendingRow, ProfileRow,
     ReceiptRow, Rewrap, SubjectKeyRow, SubjectRef, TokenRow, UsageRow,
 };
@@ -754,6 +754,31 @@ impl Backend for PgBackend {
             .await
             .map_err(db("storing a notice version"))?;
         Ok(())
+    }
+
+    async fn put_declaration(&self, row: DeclarationRow, replace: bool) -> Result<()> {
+        let statement = if replace {
+            sql::REPLACE_DECLARATION
+        } else {
+            sql::INSERT_DECLARATION
+        };
+        sqlx::query(statement)
+            .bind(&row.purpose)
+            .bind(row.basis.as_deref())
+            .bind(row.justification.as_deref())
+            .bind(row.declared_at)
+            .execute(&self.pool)
+            .await
+            .map_err(db("storing a declared basis"))?;
+        Ok(())
+    }
+
+    async fn declarations(&self) -> Result<Vec<DeclarationRow>> {
+        let rows = sqlx::query(sql::DECLARATIONS)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db("reading the declared bases"))?;
+        rows.iter().map(|row| rows::declaration(row)).collect()
     }
 
     async fn notices(&self) -> Result<Vec<NoticeRow>> {

@@ -31,9 +31,9 @@ use self::pool::Pool;
 use crate::backend::decode::{self as rows, Columns, Source};
 use crate::backend::sql::sqlite as sql;
 use crate::backend::{
-    AccountRef, Backend, ConsentRow, ConsentStateRow, DeletionRow, DeletionStatusUpdate,
-    ErasureCounts, MetaRow, NewConsentRow, NoticeRow, PendingRow, ProfileRow, ReceiptRow, Rewrap,
-    SubjectKeyRow, SubjectRef, TokenRow, UsageRow,
+    AccountRef, Backend, ConsentRow, ConsentStateRow, DeclarationRow, DeletionRow,
+    DeletionStatusUpdate, ErasureCounts, MetaRow, NewConsentRow, NoticeRow, PendingRow, ProfileRow,
+    ReceiptRow, Rewrap, SubjectKeyRow, SubjectRef, TokenRow, UsageRow,
 };
 use crate::chain;
 
@@ -819,6 +819,27 @@ impl Backend for SqliteBackend {
         self.change("storing a notice version", sql::INSERT_NOTICE, values)
             .await?;
         Ok(())
+    }
+
+    async fn put_declaration(&self, row: DeclarationRow, replace: bool) -> Result<()> {
+        let statement = if replace {
+            sql::REPLACE_DECLARATION
+        } else {
+            sql::INSERT_DECLARATION
+        };
+        let values = owned![row.purpose, row.basis, row.justification, row.declared_at];
+        self.change("storing a declared basis", statement, values)
+            .await?;
+        Ok(())
+    }
+
+    async fn declarations(&self) -> Result<Vec<DeclarationRow>> {
+        const WHAT: &str = "reading the declared bases";
+        self.pool
+            .read(WHAT, move |c| {
+                all(c, WHAT, sql::DECLARATIONS, params![], rows::declaration)
+            })
+            .await
     }
 
     async fn notices(&self) -> Result<Vec<NoticeRow>> {

@@ -7,3 +7,13 @@ CREATE TABLE sc_notices (
     significant  INTEGER NOT NULL,
     effective_at INTEGER NOT NULL
 ) STRICT;
+
+-- The register of purposes processed under contract or legitimate interest, followed by every
+-- process on this database. A retracted purpose keeps its row with `basis` NULL. Not personal
+-- data; `declared_at` is in microseconds.
+CREATE TABLE sc_declarations (
+    purpose       TEXT PRIMARY KEY,
+    basis         TEXT,
+    justification TEXT,
+    declared_at   INTEGER NOT NULL
+) STRICT;
