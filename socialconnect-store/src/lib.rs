@@ -38,6 +38,7 @@
 
 mod apikeys;
 mod backend;
+mod budgets;
 mod chain;
 mod claims;
 mod consent_cache;

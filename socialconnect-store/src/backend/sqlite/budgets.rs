@@ -1,0 +1,85 @@
+//! Shared rate budgets on SQLite: a slot is taken inside one write transaction (`BEGIN
+//! IMMEDIATE` takes the file's write lock up front), so takers in this process and in
+//! processes sharing the file are serialized and never take one slot.
+
+use rusqlite::params;
+use socialconnect_core::{Error, Result};
+
+use super::{SqliteBackend, exec, limit, one};
+use crate::backend::RateSlot;
+use crate::backend::decode as rows;
+use crate::backend::sql::sqlite as sql;
+
+impl SqliteBackend {
+    /// See [`crate::backend::Backend::take_rate_slot`].
+    pub(super) async fn take_slot(
+        &self,
+        key: &str,
+        calls: u32,
+        free_before: i64,
+        stamp: i64,
+    ) -> Result<RateSlot> {
+        const WHAT: &str = "taking a rate slot";
+        let key = key.to_owned();
+        let calls = limit(calls);
+        self.pool
+            .write(WHAT, move |tx| {
+                let take = params![key, calls, free_before, stamp];
+                if let Some(slot) = one(tx, WHAT, sql::TAKE_RATE_SLOT, take, rows::rate_slot)? {
+                    return Ok(RateSlot::Taken(slot));
+                }
+                let state = params![key, calls];
+                let found = one(tx, WHAT, sql::RATE_SLOTS, state, rows::rate_slots)?;
+                if found.is_none_or(|(n, _)| n < calls.unsigned_abs()) {
+                    exec(tx, WHAT, sql::ENSURE_RATE_SLOTS, params![key, calls])?;
+                    if let Some(slot) = one(tx, WHAT, sql::TAKE_RATE_SLOT, take, rows::rate_slot)? {
+                        return Ok(RateSlot::Taken(slot));
+                    }
+                }
+                match one(tx, WHAT, sql::RATE_SLOTS, state, rows::rate_slots)? {
+                    Some((_, Some(earliest))) => Ok(RateSlot::Busy(earliest)),
+                    _ => Err(Error::storage_msg("a rate budget's slots are missing")),
+                }
+            })
+            .await
+    }
+
+    /// See [`crate::backend::Backend::settle_rate_slot`].
+    pub(super) async fn settle_slot(
+        &self,
+        key: &str,
+        slot: u32,
+        held: i64,
+        done: i64,
+    ) -> Result<()> {
+        const WHAT: &str = "settling a rate slot";
+        let key = key.to_owned();
+        let slot = i64::from(slot);
+        self.pool
+            .write(WHAT, move |tx| {
+                exec(
+                    tx,
+                    WHAT,
+                    sql::SETTLE_RATE_SLOT,
+                    params![key, slot, held, done],
+                )
+            })
+            .await?;
+        Ok(())
+    }
+
+    /// See [`crate::backend::Backend::charge_rate_day`].
+    pub(super) async fn charge_day(&self, key: &str, day: i64, limit_to: u32) -> Result<bool> {
+        const WHAT: &str = "counting a call against a daily budget";
+        let key = key.to_owned();
+        let limit_to = limit(limit_to);
+        let counted = self
+            .pool
+            .write(WHAT, move |tx| {
+                let values = params![key, day, limit_to];
+                one(tx, WHAT, sql::CHARGE_RATE_DAY, values, rows::rate_day)
+            })
+            .await?;
+        Ok(counted.is_some())
+    }
+}

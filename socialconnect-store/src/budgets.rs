@@ -1,0 +1,87 @@
+//! Shared rate budgets for [`EncryptedStore`]: plain rows in `sc_rate_slots` and
+//! `sc_rate_days` (schema 7), shared by every process on the database. They are not personal
+//! data: a key names a platform, an app or a connection id, and a limit.
+//!
+//! A window of `calls` per `per` is `calls` slot rows; a call takes a free one (last used at
+//! least `per` ago) in one atomic statement and stamps it held, and its settle stamps the
+//! time its response came. No slot is used twice within `per`, so no stretch of `per` holds
+//! more than `calls` calls, however many processes take slots.
+
+use std::time::{Duration, SystemTime};
+
+use async_trait::async_trait;
+use chrono::{Datelike, NaiveDate};
+use socialconnect_core::http::{
+    Admission, BudgetKey, RateBudgets, SlotTicket, Window, unix_micros,
+};
+use socialconnect_core::{Error, Result};
+
+use crate::backend::RateSlot;
+use crate::store::EncryptedStore;
+
+/// The longest key stored: far above any the client builds (platform, app or connection id,
+/// operation name and the limit's numbers).
+const MAX_KEY_BYTES: usize = 512;
+
+fn micros(d: Duration) -> i64 {
+    i64::try_from(d.as_micros()).unwrap_or(i64::MAX)
+}
+
+fn checked(key: &BudgetKey) -> Result<&str> {
+    let key = key.as_str();
+    if key.is_empty() || key.len() > MAX_KEY_BYTES {
+        return Err(Error::invalid_input(format!(
+            "a rate budget key takes 1 to {MAX_KEY_BYTES} bytes"
+        )));
+    }
+    Ok(key)
+}
+
+/// Shared state, not personal data: see the module documentation. A host sets it with
+/// [`HttpClientBuilder::shared_budgets`](socialconnect_core::http::HttpClientBuilder::shared_budgets).
+#[async_trait]
+impl RateBudgets for EncryptedStore {
+    async fn admit(
+        &self,
+        key: &BudgetKey,
+        window: &Window,
+        now: SystemTime,
+        hold: Duration,
+    ) -> Result<Admission> {
+        let key = checked(key)?;
+        let now = unix_micros(now);
+        let per = micros(window.per);
+        let stamp = now.saturating_add(micros(hold));
+        let found = self
+            .inner
+            .backend
+            .take_rate_slot(key, window.calls.get(), now.saturating_sub(per), stamp)
+            .await?;
+        Ok(match found {
+            RateSlot::Taken(slot) => Admission::Admitted(SlotTicket::new(slot, stamp)),
+            RateSlot::Busy(earliest) => {
+                let wait = earliest.saturating_add(per).saturating_sub(now).max(1);
+                Admission::RetryAfter(Duration::from_micros(wait.unsigned_abs()))
+            }
+        })
+    }
+
+    async fn settle(&self, key: &BudgetKey, ticket: &SlotTicket, done: SystemTime) -> Result<()> {
+        let key = checked(key)?;
+        let held = ticket.held_until_us();
+        let done = unix_micros(done);
+        self.inner
+            .backend
+            .settle_rate_slot(key, ticket.slot(), held, done)
+            .await
+    }
+
+    async fn charge_day(&self, key: &BudgetKey, limit: u32, day: NaiveDate) -> Result<bool> {
+        let key = checked(key)?;
+        let day = i64::from(day.num_days_from_ce());
+        self.inner
+            .backend
+            .charge_rate_day(key, day, limit.max(1))
+            .await
+    }
+}
