@@ -8,7 +8,8 @@
 //! the call. Each slot is therefore used at most once in any stretch of `per` as the platform
 //! sees it, so no stretch of `per` holds more than `calls` calls — with the whole allowance
 //! available at once, as platforms count it (a sliding window), and not a fixed window's
-//! double allowance across a boundary.
+//! double allowance across a boundary. Windows are counted 2 % longer than documented, a margin
+//! for the clocks of the instances and the platform, which are not one clock.
 //!
 //! The store that implements [`RateBudgets`] is the one authority: when it cannot answer, the
 //! call fails closed with its error (kind [`Storage`](crate::ErrorKind::Storage)) rather than
@@ -27,6 +28,9 @@ use crate::id::{ConnectionId, PlatformId};
 use super::daily::{DailyBudget, until_next_midnight};
 use super::operation::covers;
 use super::ratelimit::{PlatformLimits, Window};
+
+/// A window is counted `1 / SKEW_MARGIN_DIVISOR` longer than documented (2 %).
+const SKEW_MARGIN_DIVISOR: u32 = 50;
 
 /// Names one shared budget: the platform, whose allowance it is (the app, or one connection),
 /// and which limit. Holds no token and no personal id beyond the connection id the store
@@ -251,6 +255,11 @@ pub(crate) async fn admit(
     let hold = windows.iter().map(|(_, w)| w.per).sum::<Duration>() + timeout;
     let mut held = Held::default();
     for (key, window) in windows {
+        // Counted 2 % longer: the instances' clocks, and the platform's, are not one clock.
+        let window = Window {
+            per: window.per + window.per / SKEW_MARGIN_DIVISOR,
+            ..window
+        };
         loop {
             match budgets
                 .admit(&key, &window, SystemTime::now(), hold)
