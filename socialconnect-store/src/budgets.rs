@@ -10,7 +10,7 @@
 use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
-use chrono::{Datelike, NaiveDate};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use socialconnect_core::http::{
     Admission, BudgetKey, RateBudgets, SlotTicket, Window, unix_micros,
 };
@@ -35,6 +35,26 @@ fn checked(key: &BudgetKey) -> Result<&str> {
         )));
     }
     Ok(key)
+}
+
+/// How long a rate budget's slots are kept unused: longer than any window a platform
+/// documents (the longest are a day).
+pub const RATE_SLOTS_KEPT: chrono::Duration = chrono::Duration::days(7);
+
+impl EncryptedStore {
+    /// Deletes the shared rate budgets nobody used lately: the slots of keys none of whose
+    /// slots was used in [`RATE_SLOTS_KEPT`] before `now` (a window longer than that would
+    /// start afresh), and the daily counts of days before yesterday (UTC). Returns how many
+    /// rows went. Run it with the host's other retention work; it changes no budget in use.
+    pub async fn purge_rate_budgets(&self, now: DateTime<Utc>) -> Result<u64> {
+        let slots_before = (now - RATE_SLOTS_KEPT).timestamp_micros();
+        let yesterday = now.date_naive().pred_opt().unwrap_or(NaiveDate::MIN);
+        let days_before = i64::from(yesterday.num_days_from_ce());
+        self.inner
+            .backend
+            .purge_rate_budgets(slots_before, days_before)
+            .await
+    }
 }
 
 /// Shared state, not personal data: see the module documentation. A host sets it with

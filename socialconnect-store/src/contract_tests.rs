@@ -25,8 +25,8 @@ mod budgets;
 mod claims;
 
 use budgets::{
-    rate_days_count_to_the_limit, rate_windows_admit_calls_per_window,
-    rate_windows_are_exact_under_concurrency,
+    rate_budgets_purge_idle_rows, rate_days_count_to_the_limit,
+    rate_windows_admit_calls_per_window, rate_windows_are_exact_under_concurrency,
 };
 use claims::{
     claims_are_exclusive_under_concurrency, claims_learn_the_due_time_of_older_rows,
@@ -1521,7 +1521,7 @@ macro_rules! contract_suite {
             api_keys_service_end_to_end, webhook_deliveries, claims_take_due_connections_once,
             claims_are_exclusive_under_concurrency, claims_learn_the_due_time_of_older_rows,
             rate_windows_admit_calls_per_window, rate_windows_are_exact_under_concurrency,
-            rate_days_count_to_the_limit);
+            rate_days_count_to_the_limit, rate_budgets_purge_idle_rows);
     };
 }
 

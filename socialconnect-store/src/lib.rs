@@ -70,6 +70,7 @@ pub mod bench_sql {
     pub const CLAIM_DUE: &str = crate::backend::sql::postgres::CLAIM_DUE_TOKENS_LOCKING;
 }
 
+pub use budgets::RATE_SLOTS_KEPT;
 pub use deliveries::{DEFAULT_DELIVERY_WINDOW, StoreDeliveryLog};
 pub use listing::ConnectionSummary;
 pub use rotation::{RotationProgress, RotationReport};

@@ -550,6 +550,16 @@ impl Backend for MemoryBackend {
         Ok(true)
     }
 
+    async fn purge_rate_budgets(&self, slots_before: i64, days_before: i64) -> Result<u64> {
+        let mut s = self.lock();
+        let before = s.rate_slots.values().map(Vec::len).sum::<usize>() + s.rate_days.len();
+        s.rate_slots
+            .retain(|_, slots| slots.iter().any(|used| *used >= slots_before));
+        s.rate_days.retain(|_, (day, _)| *day >= days_before);
+        let after = s.rate_slots.values().map(Vec::len).sum::<usize>() + s.rate_days.len();
+        Ok((before - after) as u64)
+    }
+
     async fn insert_notice(&self, row: NoticeRow) -> Result<()> {
         let mut s = self.lock();
         if !s.notices.iter().any(|n| n.version == row.version) {

@@ -431,6 +431,9 @@ pub(crate) trait Backend: Send + Sync + 'static {
     /// Counts one call for `day` on `key` unless `limit` are counted for that day: whether it
     /// was counted.
     async fn charge_rate_day(&self, key: &str, day: i64, limit: u32) -> Result<bool>;
+    /// Deletes the slots of keys idle since `slots_before` and the daily counts of days before
+    /// `days_before`; returns how many rows went.
+    async fn purge_rate_budgets(&self, slots_before: i64, days_before: i64) -> Result<u64>;
 
     /// Stores a notice version unless that version is stored already.
     async fn insert_notice(&self, row: NoticeRow) -> Result<()>;

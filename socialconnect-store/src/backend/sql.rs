@@ -417,6 +417,13 @@ pub(crate) const CHARGE_RATE_DAY: &str = "INSERT INTO sc_rate_days (key, day, ca
      day = CASE WHEN sc_rate_days.day < excluded.day THEN excluded.day ELSE sc_rate_days.day END \
      WHERE sc_rate_days.day < excluded.day OR sc_rate_days.calls < $3 RETURNING calls";
 
+/// The slots of keys none of whose slots was used since `$1` (the row's own check keeps a
+/// slot taken meanwhile: READ COMMITTED re-checks a changed row's condition, not the subquery).
+pub(crate) const PURGE_RATE_SLOTS: &str = "DELETE FROM sc_rate_slots WHERE used_at < $1 \
+     AND key IN (SELECT key FROM sc_rate_slots GROUP BY key HAVING max(used_at) < $1)";
+/// The daily counts of days before `$1`.
+pub(crate) const PURGE_RATE_DAYS: &str = "DELETE FROM sc_rate_days WHERE day < $1";
+
 // --- erasure (each bound to the subject pseudonym as `$1`) ---
 /// Leases first: they are found through the token rows.
 pub(crate) const ERASE_LEASES: &str = "DELETE FROM sc_leases WHERE conn_id IN \

@@ -174,3 +174,60 @@ pub(crate) async fn rate_days_count_to_the_limit(kind: Kind) {
     }
     assert_eq!(counted, 10, "{}", kind.label());
 }
+
+/// Idle keys and past days go; a key used within the kept time, and today's count, stay.
+pub(crate) async fn rate_budgets_purge_idle_rows(kind: Kind) {
+    let Some(f) = fixture(kind).await else { return };
+    let s = f.store().await;
+    let now = chrono::Utc::now();
+    let system = |t: chrono::DateTime<chrono::Utc>| SystemTime::from(t);
+    let w = Window::new(2, Duration::from_secs(60));
+    let (idle, busy) = (key("op:idle:2/60000ms"), key("op:busy:2/60000ms"));
+    let long_ago = now - crate::RATE_SLOTS_KEPT - chrono::Duration::hours(1);
+    assert!(matches!(
+        admit(&s, &idle, &w, system(long_ago)).await,
+        Admission::Admitted(_)
+    ));
+    assert!(matches!(
+        admit(&s, &busy, &w, system(long_ago)).await,
+        Admission::Admitted(_)
+    ));
+    assert!(matches!(
+        admit(&s, &busy, &w, system(now)).await,
+        Admission::Admitted(_)
+    ));
+    let today = now.date_naive();
+    let old_day = today - chrono::Duration::days(3);
+    assert!(s.charge_day(&key("day:old"), 5, old_day).await.unwrap());
+    assert!(s.charge_day(&key("day:today"), 5, today).await.unwrap());
+
+    // The idle key's 2 slots and the old day's count.
+    assert_eq!(
+        s.purge_rate_budgets(now).await.unwrap(),
+        3,
+        "{}",
+        kind.label()
+    );
+    // The busy key kept both its slots, the long free one and the one in use.
+    assert!(matches!(
+        admit(&s, &busy, &w, system(now)).await,
+        Admission::Admitted(_)
+    ));
+    assert!(matches!(
+        admit(&s, &busy, &w, system(now)).await,
+        Admission::RetryAfter(_)
+    ));
+    // Today's count stands; the purged key starts afresh.
+    assert!(s.charge_day(&key("day:today"), 2, today).await.unwrap());
+    assert!(!s.charge_day(&key("day:today"), 2, today).await.unwrap());
+    assert!(matches!(
+        admit(&s, &idle, &w, system(now)).await,
+        Admission::Admitted(_)
+    ));
+    assert_eq!(
+        s.purge_rate_budgets(now).await.unwrap(),
+        0,
+        "{}",
+        kind.label()
+    );
+}

@@ -6,7 +6,7 @@
 
 use socialconnect_core::{Error, Result};
 
-use super::{PgBackend, db, limit};
+use super::{PgBackend, affected, db, limit};
 use crate::backend::RateSlot;
 use crate::backend::decode as rows;
 use crate::backend::sql::postgres as sql;
@@ -86,5 +86,21 @@ impl PgBackend {
         row.map(|r| rows::rate_day(&r))
             .transpose()
             .map(|n| n.is_some())
+    }
+
+    /// See [`crate::backend::Backend::purge_rate_budgets`].
+    pub(super) async fn purge_budgets(&self, slots_before: i64, days_before: i64) -> Result<u64> {
+        const WHAT: &str = "purging idle rate budgets";
+        let slots = sqlx::query(sql::PURGE_RATE_SLOTS)
+            .bind(slots_before)
+            .execute(&self.pool)
+            .await
+            .map_err(db(WHAT))?;
+        let days = sqlx::query(sql::PURGE_RATE_DAYS)
+            .bind(days_before)
+            .execute(&self.pool)
+            .await
+            .map_err(db(WHAT))?;
+        Ok(affected(&slots) + affected(&days))
     }
 }

@@ -82,4 +82,16 @@ impl SqliteBackend {
             .await?;
         Ok(counted.is_some())
     }
+
+    /// See [`crate::backend::Backend::purge_rate_budgets`].
+    pub(super) async fn purge_budgets(&self, slots_before: i64, days_before: i64) -> Result<u64> {
+        const WHAT: &str = "purging idle rate budgets";
+        self.pool
+            .write(WHAT, move |tx| {
+                let slots = exec(tx, WHAT, sql::PURGE_RATE_SLOTS, params![slots_before])?;
+                let days = exec(tx, WHAT, sql::PURGE_RATE_DAYS, params![days_before])?;
+                Ok(slots + days)
+            })
+            .await
+    }
 }

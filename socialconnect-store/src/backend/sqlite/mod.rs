@@ -828,6 +828,10 @@ impl Backend for SqliteBackend {
         self.charge_day(key, day, limit).await
     }
 
+    async fn purge_rate_budgets(&self, slots_before: i64, days_before: i64) -> Result<u64> {
+        self.purge_budgets(slots_before, days_before).await
+    }
+
     async fn insert_notice(&self, row: NoticeRow) -> Result<()> {
         let values = owned![
             row.version,
