@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use chrono::NaiveDate;
 use socialconnect_core::http::{
     Admission, ApiRequest, BudgetKey, DailyBudget, HttpClient, PlatformLimits, RateBudgets,
-    SlotTicket, Window,
+    RetryPolicy, SlotTicket, Window,
 };
 use socialconnect_core::id::{ConnectionId, PlatformId};
 use socialconnect_core::{Error, ErrorKind, Result};
@@ -23,6 +23,7 @@ struct Recorder {
     log: Mutex<Vec<String>>,
     busy: Mutex<u32>,
     down: bool,
+    paused: Mutex<Option<(BudgetKey, SystemTime)>>,
 }
 
 #[async_trait]
@@ -51,6 +52,19 @@ impl RateBudgets for Recorder {
     async fn settle(&self, key: &BudgetKey, _ticket: &SlotTicket, _done: SystemTime) -> Result<()> {
         self.log.lock().unwrap().push(format!("settle {key}"));
         Ok(())
+    }
+
+    async fn pause(&self, key: &BudgetKey, until: SystemTime) -> Result<()> {
+        *self.paused.lock().unwrap() = Some((key.clone(), until));
+        Ok(())
+    }
+
+    async fn paused_until(&self, key: &BudgetKey) -> Result<Option<SystemTime>> {
+        if self.down {
+            return Err(Error::storage_msg("the database is unreachable"));
+        }
+        let paused = self.paused.lock().unwrap();
+        Ok(paused.as_ref().filter(|(k, _)| k == key).map(|(_, t)| *t))
     }
 
     async fn charge_day(&self, key: &BudgetKey, limit: u32, _day: NaiveDate) -> Result<bool> {
@@ -156,15 +170,47 @@ async fn an_unreachable_budget_store_fails_the_call_closed() {
 }
 
 #[tokio::test]
-async fn requests_of_unlimited_platforms_skip_the_budgets() {
+async fn only_requests_without_a_platform_skip_the_budgets() {
     let server = server().await;
     let budgets = Arc::new(Recorder {
         down: true,
         ..Recorder::default()
     });
     let http = client(budgets);
+    // A platform without limits may still be paused by another instance: not known, not sent.
     let req = request(&server, ConnectionId::generate()).platform(PlatformId::LINKEDIN);
-    http.send(req).await.unwrap();
+    assert_eq!(http.send(req).await.unwrap_err().kind(), ErrorKind::Storage);
     let untagged = ApiRequest::get(format!("{}/x", server.uri()).parse().unwrap());
     http.send(untagged).await.unwrap();
+    assert_eq!(server.received_requests().await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn a_pause_one_instance_is_told_holds_every_instance() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(429).insert_header("retry-after", "30"))
+        .mount(&server)
+        .await;
+    let budgets = Arc::new(Recorder::default());
+    let instance = |budgets: Arc<Recorder>| {
+        HttpClient::builder()
+            .shared_budgets(budgets)
+            .retry(RetryPolicy::none().with_max_retry_after(Duration::from_millis(100)))
+            .build()
+            .unwrap()
+    };
+    let (one, other) = (instance(budgets.clone()), instance(budgets.clone()));
+    let req = || request(&server, ConnectionId::generate()).platform(PlatformId::FACEBOOK);
+    assert_eq!(one.send(req()).await.unwrap().status(), 429);
+    // The pause is recorded in the background.
+    while budgets.paused.lock().unwrap().is_none() {
+        tokio::task::yield_now().await;
+    }
+    let err = other.send(req()).await.unwrap_err();
+    assert!(
+        matches!(err.kind(), ErrorKind::Throttled { retry_after: Some(d) } if d > Duration::from_secs(20)),
+        "{err:?}"
+    );
+    assert_eq!(server.received_requests().await.unwrap().len(), 1);
 }

@@ -1,5 +1,5 @@
-//! Shared rate budgets for [`EncryptedStore`]: plain rows in `sc_rate_slots` and
-//! `sc_rate_days` (schema 7), shared by every process on the database. They are not personal
+//! Shared rate budgets for [`EncryptedStore`]: plain rows in `sc_rate_slots`, `sc_rate_days`
+//! and `sc_rate_pauses` (schema 7), shared by every process on the database. They are not personal
 //! data: a key names a platform, an app or a connection id, and a limit.
 //!
 //! A window of `calls` per `per` is `calls` slot rows; a call takes a free one (last used at
@@ -12,7 +12,7 @@ use std::time::{Duration, SystemTime};
 use async_trait::async_trait;
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use socialconnect_core::http::{
-    Admission, BudgetKey, RateBudgets, SlotTicket, Window, unix_micros,
+    Admission, BudgetKey, RateBudgets, SlotTicket, Window, from_unix_micros, unix_micros,
 };
 use socialconnect_core::{Error, Result};
 
@@ -44,7 +44,7 @@ pub const RATE_SLOTS_KEPT: chrono::Duration = chrono::Duration::days(7);
 impl EncryptedStore {
     /// Deletes the shared rate budgets nobody used lately: the slots of keys none of whose
     /// slots was used in [`RATE_SLOTS_KEPT`] before `now` (a window longer than that would
-    /// start afresh), and the daily counts of days before yesterday (UTC). Returns how many
+    /// start afresh), pauses over as long, and the daily counts of days before yesterday (UTC). Returns how many
     /// rows went. Run it with the host's other retention work; it changes no budget in use.
     pub async fn purge_rate_budgets(&self, now: DateTime<Utc>) -> Result<u64> {
         let slots_before = (now - RATE_SLOTS_KEPT).timestamp_micros();
@@ -94,6 +94,20 @@ impl RateBudgets for EncryptedStore {
             .backend
             .settle_rate_slot(key, ticket.slot(), held, done)
             .await
+    }
+
+    async fn pause(&self, key: &BudgetKey, until: SystemTime) -> Result<()> {
+        let key = checked(key)?;
+        self.inner
+            .backend
+            .set_rate_pause(key, unix_micros(until))
+            .await
+    }
+
+    async fn paused_until(&self, key: &BudgetKey) -> Result<Option<SystemTime>> {
+        let key = checked(key)?;
+        let until = self.inner.backend.rate_pause(key).await?;
+        Ok(until.map(from_unix_micros))
     }
 
     async fn charge_day(&self, key: &BudgetKey, limit: u32, day: NaiveDate) -> Result<bool> {

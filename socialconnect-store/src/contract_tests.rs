@@ -25,7 +25,7 @@ mod budgets;
 mod claims;
 
 use budgets::{
-    rate_budgets_purge_idle_rows, rate_days_count_to_the_limit,
+    rate_budgets_purge_idle_rows, rate_days_count_to_the_limit, rate_pauses_keep_the_latest,
     rate_windows_admit_calls_per_window, rate_windows_are_exact_under_concurrency,
 };
 use claims::{
@@ -1521,7 +1521,8 @@ macro_rules! contract_suite {
             api_keys_service_end_to_end, webhook_deliveries, claims_take_due_connections_once,
             claims_are_exclusive_under_concurrency, claims_learn_the_due_time_of_older_rows,
             rate_windows_admit_calls_per_window, rate_windows_are_exact_under_concurrency,
-            rate_days_count_to_the_limit, rate_budgets_purge_idle_rows);
+            rate_days_count_to_the_limit, rate_budgets_purge_idle_rows,
+            rate_pauses_keep_the_latest);
     };
 }
 

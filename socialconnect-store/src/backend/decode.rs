@@ -303,6 +303,11 @@ pub(crate) fn rate_slots(row: &dyn Source) -> Result<(u64, Option<i64>)> {
     Ok((c.count("slots")?, c.opt_int("earliest")?))
 }
 
+/// A pause's end from `sc_rate_pauses`.
+pub(crate) fn rate_pause(row: &dyn Source) -> Result<i64> {
+    Columns::new(row, "sc_rate_pauses").int("until_at")
+}
+
 /// A day's count from `sc_rate_days`.
 pub(crate) fn rate_day(row: &dyn Source) -> Result<u64> {
     Columns::new(row, "sc_rate_days").count("calls")

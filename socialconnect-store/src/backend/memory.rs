@@ -42,6 +42,8 @@ struct State {
     rate_slots: HashMap<String, Vec<i64>>,
     /// Rate budget key → (day, calls).
     rate_days: HashMap<String, (i64, u32)>,
+    /// Pause key → until (microseconds).
+    rate_pauses: HashMap<String, i64>,
 }
 
 /// Microseconds to a time (the store hands the backend microseconds for API-key times).
@@ -550,14 +552,30 @@ impl Backend for MemoryBackend {
         Ok(true)
     }
 
+    async fn set_rate_pause(&self, key: &str, until: i64) -> Result<()> {
+        let mut s = self.lock();
+        let entry = s.rate_pauses.entry(key.to_owned()).or_insert(until);
+        *entry = (*entry).max(until);
+        Ok(())
+    }
+
+    async fn rate_pause(&self, key: &str) -> Result<Option<i64>> {
+        Ok(self.lock().rate_pauses.get(key).copied())
+    }
+
     async fn purge_rate_budgets(&self, slots_before: i64, days_before: i64) -> Result<u64> {
         let mut s = self.lock();
-        let before = s.rate_slots.values().map(Vec::len).sum::<usize>() + s.rate_days.len();
+        let rows = |s: &State| {
+            s.rate_slots.values().map(Vec::len).sum::<usize>()
+                + s.rate_days.len()
+                + s.rate_pauses.len()
+        };
+        let before = rows(&s);
         s.rate_slots
             .retain(|_, slots| slots.iter().any(|used| *used >= slots_before));
         s.rate_days.retain(|_, (day, _)| *day >= days_before);
-        let after = s.rate_slots.values().map(Vec::len).sum::<usize>() + s.rate_days.len();
-        Ok((before - after) as u64)
+        s.rate_pauses.retain(|_, until| *until >= slots_before);
+        Ok((before - rows(&s)) as u64)
     }
 
     async fn insert_notice(&self, row: NoticeRow) -> Result<()> {

@@ -431,8 +431,12 @@ pub(crate) trait Backend: Send + Sync + 'static {
     /// Counts one call for `day` on `key` unless `limit` are counted for that day: whether it
     /// was counted.
     async fn charge_rate_day(&self, key: &str, day: i64, limit: u32) -> Result<bool>;
-    /// Deletes the slots of keys idle since `slots_before` and the daily counts of days before
-    /// `days_before`; returns how many rows went.
+    /// Records a pause of `key` until `until` unless a later one is recorded.
+    async fn set_rate_pause(&self, key: &str, until: i64) -> Result<()>;
+    /// The pause recorded for `key`.
+    async fn rate_pause(&self, key: &str) -> Result<Option<i64>>;
+    /// Deletes the slots of keys idle since `slots_before`, the pauses over by then, and the
+    /// daily counts of days before `days_before`; returns how many rows went.
     async fn purge_rate_budgets(&self, slots_before: i64, days_before: i64) -> Result<u64>;
 
     /// Stores a notice version unless that version is stored already.

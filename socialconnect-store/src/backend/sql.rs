@@ -417,6 +417,13 @@ pub(crate) const CHARGE_RATE_DAY: &str = "INSERT INTO sc_rate_days (key, day, ca
      day = CASE WHEN sc_rate_days.day < excluded.day THEN excluded.day ELSE sc_rate_days.day END \
      WHERE sc_rate_days.day < excluded.day OR sc_rate_days.calls < $3 RETURNING calls";
 
+/// Records a pause until `$2` unless a later one is recorded.
+pub(crate) const SET_RATE_PAUSE: &str = "INSERT INTO sc_rate_pauses (key, until_at) \
+     VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET until_at = excluded.until_at \
+     WHERE sc_rate_pauses.until_at < excluded.until_at";
+pub(crate) const RATE_PAUSE: &str = "SELECT until_at FROM sc_rate_pauses WHERE key = $1";
+/// Pauses over before `$1`.
+pub(crate) const PURGE_RATE_PAUSES: &str = "DELETE FROM sc_rate_pauses WHERE until_at < $1";
 /// The slots of keys none of whose slots was used since `$1` (the row's own check keeps a
 /// slot taken meanwhile: READ COMMITTED re-checks a changed row's condition, not the subquery).
 pub(crate) const PURGE_RATE_SLOTS: &str = "DELETE FROM sc_rate_slots WHERE used_at < $1 \

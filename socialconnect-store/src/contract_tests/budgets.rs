@@ -231,3 +231,38 @@ pub(crate) async fn rate_budgets_purge_idle_rows(kind: Kind) {
         kind.label()
     );
 }
+
+/// A platform pause is shared: the latest end wins, an earlier one changes nothing.
+pub(crate) async fn rate_pauses_keep_the_latest(kind: Kind) {
+    let Some(f) = fixture(kind).await else { return };
+    let s = f.store().await;
+    let t0 = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+    let pause = BudgetKey::pause(&PlatformId::FACEBOOK);
+    assert_eq!(s.paused_until(&pause).await.unwrap(), None);
+    s.pause(&pause, at(t0, 60)).await.unwrap();
+    s.pause(&pause, at(t0, 30)).await.unwrap();
+    assert_eq!(s.paused_until(&pause).await.unwrap(), Some(at(t0, 60)));
+    s.pause(&pause, at(t0, 90)).await.unwrap();
+    assert_eq!(
+        s.paused_until(&pause).await.unwrap(),
+        Some(at(t0, 90)),
+        "{}",
+        kind.label()
+    );
+    let other = BudgetKey::pause(&PlatformId::TIKTOK);
+    assert_eq!(s.paused_until(&other).await.unwrap(), None);
+    // Long over: purged with the idle budgets.
+    let later = chrono::DateTime::<chrono::Utc>::from(at(t0, 90)) + crate::RATE_SLOTS_KEPT;
+    assert_eq!(
+        s.purge_rate_budgets(later + chrono::Duration::seconds(1))
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        s.paused_until(&pause).await.unwrap(),
+        None,
+        "{}",
+        kind.label()
+    );
+}

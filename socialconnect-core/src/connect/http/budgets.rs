@@ -17,6 +17,7 @@
 //! whole limit.
 
 use std::fmt;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
@@ -47,6 +48,12 @@ impl BudgetKey {
             BudgetHolder::Connection(c) => format!("conn:{c}"),
         };
         Self(format!("{}|{holder}|{limit}", platform.as_str()))
+    }
+
+    /// The key of `platform`'s pause: what it asked every caller to wait for (`Retry-After`
+    /// on a 429 or 503, usage headers near the limit).
+    pub fn pause(platform: &PlatformId) -> Self {
+        Self(format!("{}|pause", platform.as_str()))
     }
 
     /// The key as stored.
@@ -135,6 +142,20 @@ pub trait RateBudgets: Send + Sync + 'static {
     /// Counts one call on `day` (UTC) against `key`'s budget of `limit` a day: `true` when
     /// counted, `false` (counting nothing) when `limit` calls are counted already.
     async fn charge_day(&self, key: &BudgetKey, limit: u32, day: NaiveDate) -> Result<bool>;
+
+    /// Records that every instance is to pause the calls of `key` ([`BudgetKey::pause`]) until
+    /// `until`; an earlier time than the one recorded changes nothing. The default shares
+    /// nothing.
+    async fn pause(&self, key: &BudgetKey, until: SystemTime) -> Result<()> {
+        let _ = (key, until);
+        Ok(())
+    }
+
+    /// The pause recorded for `key`, if any (it may be over already). The default: none.
+    async fn paused_until(&self, key: &BudgetKey) -> Result<Option<SystemTime>> {
+        let _ = key;
+        Ok(None)
+    }
 }
 
 /// Microseconds since the Unix epoch (0 before it, saturating far after).
@@ -142,6 +163,37 @@ pub fn unix_micros(t: SystemTime) -> i64 {
     t.duration_since(SystemTime::UNIX_EPOCH)
         .map(|d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
         .unwrap_or(0)
+}
+
+/// A time from microseconds since the Unix epoch (the epoch for a negative value).
+pub fn from_unix_micros(us: i64) -> SystemTime {
+    SystemTime::UNIX_EPOCH + Duration::from_micros(us.max(0).unsigned_abs())
+}
+
+/// Tells every instance about a pause of `platform` for `wait`, in the background (the caller
+/// may not be async); a failure is logged: each instance still pauses itself.
+pub(crate) fn share_pause(budgets: &Arc<dyn RateBudgets>, platform: &PlatformId, wait: Duration) {
+    let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+        return;
+    };
+    let (budgets, key) = (Arc::clone(budgets), BudgetKey::pause(platform));
+    let until = SystemTime::now() + wait;
+    runtime.spawn(async move {
+        if let Err(e) = budgets.pause(&key, until).await {
+            tracing::warn!(error.kind = %e.kind().as_str(), "a platform pause was not shared");
+        }
+    });
+}
+
+/// How much longer `platform` is paused by any instance.
+pub(crate) async fn shared_pause(
+    budgets: &dyn RateBudgets,
+    platform: &PlatformId,
+) -> Result<Duration> {
+    let until = budgets.paused_until(&BudgetKey::pause(platform)).await?;
+    Ok(until
+        .and_then(|u| u.duration_since(SystemTime::now()).ok())
+        .unwrap_or_default())
 }
 
 /// The windows that apply to one call, with their keys.

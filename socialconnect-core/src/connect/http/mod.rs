@@ -15,7 +15,9 @@ mod transport;
 mod url_policy;
 mod usage;
 
-pub use budgets::{Admission, BudgetHolder, BudgetKey, RateBudgets, SlotTicket, unix_micros};
+pub use budgets::{
+    Admission, BudgetHolder, BudgetKey, RateBudgets, SlotTicket, from_unix_micros, unix_micros,
+};
 pub use client::{DEFAULT_BODY_LIMIT, HttpClient, HttpClientBuilder};
 pub use daily::{DailyBudget, DailyUsage, until_next_midnight};
 pub use hyper_transport::HyperTransport;

@@ -101,6 +101,32 @@ impl PgBackend {
             .execute(&self.pool)
             .await
             .map_err(db(WHAT))?;
-        Ok(affected(&slots) + affected(&days))
+        let pauses = sqlx::query(sql::PURGE_RATE_PAUSES)
+            .bind(slots_before)
+            .execute(&self.pool)
+            .await
+            .map_err(db(WHAT))?;
+        Ok(affected(&slots) + affected(&days) + affected(&pauses))
+    }
+
+    /// See [`crate::backend::Backend::set_rate_pause`].
+    pub(super) async fn set_pause(&self, key: &str, until: i64) -> Result<()> {
+        sqlx::query(sql::SET_RATE_PAUSE)
+            .bind(key)
+            .bind(until)
+            .execute(&self.pool)
+            .await
+            .map_err(db("recording a platform pause"))?;
+        Ok(())
+    }
+
+    /// See [`crate::backend::Backend::rate_pause`].
+    pub(super) async fn pause(&self, key: &str) -> Result<Option<i64>> {
+        let row = sqlx::query(sql::RATE_PAUSE)
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db("reading a platform pause"))?;
+        row.map(|r| rows::rate_pause(&r)).transpose()
     }
 }

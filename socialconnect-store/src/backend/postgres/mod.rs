@@ -763,6 +763,14 @@ impl Backend for PgBackend {
         self.charge_day(key, day, limit).await
     }
 
+    async fn set_rate_pause(&self, key: &str, until: i64) -> Result<()> {
+        self.set_pause(key, until).await
+    }
+
+    async fn rate_pause(&self, key: &str) -> Result<Option<i64>> {
+        self.pause(key).await
+    }
+
     async fn purge_rate_budgets(&self, slots_before: i64, days_before: i64) -> Result<u64> {
         self.purge_budgets(slots_before, days_before).await
     }

@@ -90,7 +90,31 @@ impl SqliteBackend {
             .write(WHAT, move |tx| {
                 let slots = exec(tx, WHAT, sql::PURGE_RATE_SLOTS, params![slots_before])?;
                 let days = exec(tx, WHAT, sql::PURGE_RATE_DAYS, params![days_before])?;
-                Ok(slots + days)
+                let pauses = exec(tx, WHAT, sql::PURGE_RATE_PAUSES, params![slots_before])?;
+                Ok(slots + days + pauses)
+            })
+            .await
+    }
+
+    /// See [`crate::backend::Backend::set_rate_pause`].
+    pub(super) async fn set_pause(&self, key: &str, until: i64) -> Result<()> {
+        const WHAT: &str = "recording a platform pause";
+        let key = key.to_owned();
+        self.pool
+            .write(WHAT, move |tx| {
+                exec(tx, WHAT, sql::SET_RATE_PAUSE, params![key, until])
+            })
+            .await?;
+        Ok(())
+    }
+
+    /// See [`crate::backend::Backend::rate_pause`].
+    pub(super) async fn pause(&self, key: &str) -> Result<Option<i64>> {
+        const WHAT: &str = "reading a platform pause";
+        let key = key.to_owned();
+        self.pool
+            .read(WHAT, move |c| {
+                one(c, WHAT, sql::RATE_PAUSE, params![key], rows::rate_pause)
             })
             .await
     }

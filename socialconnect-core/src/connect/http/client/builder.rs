@@ -102,11 +102,12 @@ impl HttpClientBuilder {
     /// [`PlatformLimits::per_app_operation`]), the app's and a connection's steady rate (as
     /// `per_second` calls a second) and the daily budgets — in `budgets`, which every instance
     /// of the host shares, so all of them together stay under each limit. The local limiters
-    /// still smooth bursts in this process; platform pauses stay per process.
+    /// still smooth bursts in this process. A platform's pause (`Retry-After` on a 429 or 503,
+    /// usage headers near the limit) is recorded there too, and every instance waits it out.
     ///
     /// A host on PostgreSQL passes its store: `Arc::new(store.clone())` where `store` is the
-    /// `socialconnect_store::EncryptedStore` it opened. Each call then costs a round trip per
-    /// window to admit and one to settle. When the store cannot be reached, calls fail with its
+    /// `socialconnect_store::EncryptedStore` it opened. Each call to a platform then costs a
+    /// round trip to read its pause, and two per window (admit, settle). When the store cannot be reached, calls fail with its
     /// error (kind [`Storage`](crate::ErrorKind::Storage)) instead of being sent: falling back
     /// to this process's count would let every instance spend the whole limit. Without this,
     /// every limit is counted in this process.

@@ -94,11 +94,15 @@ impl HttpClient {
     }
 
     /// Pauses every request for `platform` until `wait` has passed (the latest pause wins).
-    /// Platform crates call this when usage headers say the limit is near.
+    /// Platform crates call this when usage headers say the limit is near. With
+    /// [`HttpClientBuilder::shared_budgets`] every instance pauses.
     pub fn pause_platform(&self, platform: &PlatformId, wait: Duration) {
         self.inner
             .limiters
             .block_until(platform, tokio::time::Instant::now() + wait);
+        if let Some(shared) = &self.inner.shared {
+            budgets::share_pause(shared, platform, wait);
+        }
     }
 
     /// How long requests for `platform` are still paused.
@@ -166,9 +170,7 @@ impl HttpClient {
                     if let (Some(platform), Some(wait), 429 | 503) =
                         (&req.platform, wait_hint, resp.status)
                     {
-                        inner
-                            .limiters
-                            .block_until(platform, tokio::time::Instant::now() + wait);
+                        self.pause_platform(platform, wait);
                     }
                     let retryable = req.idempotent
                         && matches!(resp.status, 429 | 500 | 502 | 503 | 504)
@@ -227,11 +229,7 @@ impl HttpClient {
     async fn admit(&self, req: &ApiRequest) -> Result<Option<budgets::Held>> {
         let inner = &*self.inner;
         let (platform, app, conn) = (req.platform.as_ref(), req.app.as_deref(), req.connection);
-        let shared = inner.shared.as_ref().zip(platform.and_then(|p| {
-            let limits = inner.limiters.limits(p)?;
-            Some((p, limits))
-        }));
-        let Some((shared, (platform, limits))) = shared else {
+        let Some((shared, platform)) = inner.shared.as_ref().zip(platform) else {
             inner
                 .limiters
                 .charge_daily(platform, app, conn, &req.operation)?;
@@ -241,10 +239,23 @@ impl HttpClient {
                 .await;
             return Ok(None);
         };
-        inner
-            .limiters
-            .acquire(Some(platform), app, conn, &req.operation)
-            .await;
+        // Another instance's pause holds here too.
+        let pause = budgets::shared_pause(&**shared, platform).await?;
+        if pause > inner.retry.max_retry_after {
+            return Err(Error::Throttled {
+                retry_after: Some(pause),
+                platform: None,
+            });
+        }
+        if !pause.is_zero() {
+            let until = tokio::time::Instant::now() + pause;
+            inner.limiters.block_until(platform, until);
+        }
+        let op = &req.operation;
+        inner.limiters.acquire(Some(platform), app, conn, op).await;
+        let Some(limits) = inner.limiters.limits(platform) else {
+            return Ok(None);
+        };
         let timeout = req.timeout.unwrap_or(inner.timeout);
         let held = budgets::admit(
             &**shared,
