@@ -291,28 +291,6 @@ pub(crate) fn notice(row: &dyn Source) -> Result<NoticeRow> {
     })
 }
 
-/// A slot index from `sc_rate_slots`.
-pub(crate) fn rate_slot(row: &dyn Source) -> Result<u32> {
-    let c = Columns::new(row, "sc_rate_slots");
-    u32::try_from(c.int("slot")?).map_err(|_| malformed("sc_rate_slots", "slot", "is out of range"))
-}
-
-/// How many slots a key has and the least recent use among them.
-pub(crate) fn rate_slots(row: &dyn Source) -> Result<(u64, Option<i64>)> {
-    let c = Columns::new(row, "sc_rate_slots");
-    Ok((c.count("slots")?, c.opt_int("earliest")?))
-}
-
-/// A pause's end from `sc_rate_pauses`.
-pub(crate) fn rate_pause(row: &dyn Source) -> Result<i64> {
-    Columns::new(row, "sc_rate_pauses").int("until_at")
-}
-
-/// A day's count from `sc_rate_days`.
-pub(crate) fn rate_day(row: &dyn Source) -> Result<u64> {
-    Columns::new(row, "sc_rate_days").count("calls")
-}
-
 pub(crate) fn receipt(row: &dyn Source) -> Result<ReceiptRow> {
     let c = Columns::new(row, "sc_erasure_receipts");
     Ok(ReceiptRow {
@@ -379,4 +357,26 @@ fn usage_in(c: &Columns<'_>) -> Result<UsageRow> {
         dek_id: c.text("dek_id")?,
         sealed: c.bytes("sealed")?,
     })
+}
+
+/// A slot index from `sc_rate_slots`.
+pub(crate) fn rate_slot(row: &dyn Source) -> Result<u32> {
+    let c = Columns::new(row, "sc_rate_slots");
+    u32::try_from(c.int("slot")?).map_err(|_| malformed("sc_rate_slots", "slot", "is out of range"))
+}
+
+/// How many slots a key has and the least recent use among them.
+pub(crate) fn rate_slots(row: &dyn Source) -> Result<(u64, Option<i64>)> {
+    let c = Columns::new(row, "sc_rate_slots");
+    Ok((c.count("slots")?, c.opt_int("earliest")?))
+}
+
+/// A pause's end from `sc_rate_pauses`.
+pub(crate) fn rate_pause(row: &dyn Source) -> Result<i64> {
+    Columns::new(row, "sc_rate_pauses").int("until_at")
+}
+
+/// A day's count from `sc_rate_days`.
+pub(crate) fn rate_day(row: &dyn Source) -> Result<u64> {
+    Columns::new(row, "sc_rate_days").count("calls")
 }

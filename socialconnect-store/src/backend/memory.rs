@@ -13,9 +13,10 @@ use socialconnect_core::{Error, Result};
 
 use super::{
     AccountRef, Backend, ConsentRow, ConsentStateRow, DeletionRow, DeletionStatusUpdate,
-    ErasureCounts, MetaRow, NewConsentRow, NoticeRow, PendingRow, ProfileRow, RateSlot, ReceiptRow,
-    Rewrap, SubjectKeyRow, SubjectRef, TokenRow, UsageRow,
+    ErasureCounts, MetaRow, NewConsentRow, NoticeRow, PendingRow, ProfileRow, ReceiptRow, Rewrap,
+    SubjectKeyRow, SubjectRef, TokenRow, UsageRow,
 };
+use crate::backend::RateSlot;
 use crate::chain;
 
 #[derive(Default)]

@@ -29,12 +29,13 @@ use socialconnect_core::{Error, Result};
 
 use self::conn::db;
 use self::pool::Pool;
+use crate::backend::RateSlot;
 use crate::backend::decode::{self as rows, Columns, Source};
 use crate::backend::sql::sqlite as sql;
 use crate::backend::{
     AccountRef, Backend, ConsentRow, ConsentStateRow, DeletionRow, DeletionStatusUpdate,
-    ErasureCounts, MetaRow, NewConsentRow, NoticeRow, PendingRow, ProfileRow, RateSlot, ReceiptRow,
-    Rewrap, SubjectKeyRow, SubjectRef, TokenRow, UsageRow,
+    ErasureCounts, MetaRow, NewConsentRow, NoticeRow, PendingRow, ProfileRow, ReceiptRow, Rewrap,
+    SubjectKeyRow, SubjectRef, TokenRow, UsageRow,
 };
 use crate::chain;
 
