@@ -21,8 +21,13 @@ use socialconnect_core::store::{ConnectionStatus, PendingAuth, PendingAuthStore,
 use socialconnect_core::token::{Expiry, TokenSet};
 use socialconnect_testkit::ManualClock;
 
+mod budgets;
 mod claims;
 
+use budgets::{
+    rate_budgets_purge_idle_rows, rate_days_count_to_the_limit, rate_pauses_keep_the_latest,
+    rate_windows_admit_calls_per_window, rate_windows_are_exact_under_concurrency,
+};
 use claims::{
     claims_are_exclusive_under_concurrency, claims_learn_the_due_time_of_older_rows,
     claims_take_due_connections_once,
@@ -1514,7 +1519,10 @@ macro_rules! contract_suite {
             consent_cache_local_and_remote, usage_log_pages_and_actors, stale_connections,
             profiles, erasure_receipts_survive_erasure, api_keys, api_key_rotation_is_atomic,
             api_keys_service_end_to_end, webhook_deliveries, claims_take_due_connections_once,
-            claims_are_exclusive_under_concurrency, claims_learn_the_due_time_of_older_rows);
+            claims_are_exclusive_under_concurrency, claims_learn_the_due_time_of_older_rows,
+            rate_windows_admit_calls_per_window, rate_windows_are_exact_under_concurrency,
+            rate_days_count_to_the_limit, rate_budgets_purge_idle_rows,
+            rate_pauses_keep_the_latest);
     };
 }
 

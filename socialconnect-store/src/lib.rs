@@ -14,6 +14,12 @@
 //!   legal basis, notice version, expiry), so `permits` never decrypts or scans history, and
 //!   caches it for [`StoreOptions::consent_cache_ttl`] (another process's withdrawal is seen
 //!   within that TTL; this process's at once).
+//! * **Shared rate budgets.** The store implements
+//!   [`RateBudgets`](socialconnect_core::http::RateBudgets): given to the HTTP client with
+//!   [`shared_budgets`](socialconnect_core::http::HttpClientBuilder::shared_budgets), it
+//!   counts the platforms' windows, daily budgets and pauses for every instance on the database
+//!   together (plain rows: no personal data). [`EncryptedStore::purge_rate_budgets`] clears
+//!   the idle ones.
 //! * **Backends:** SQLite on rusqlite (feature `sqlite`, default: bundles SQLite, so a host
 //!   linking another SQLite build leaves it out), PostgreSQL on sqlx (feature `postgres`), and
 //!   a process-local one for tests ([`EncryptedStore::memory`]). No SQLite call blocks the
@@ -31,13 +37,18 @@
 //! let keys = Arc::new(LocalKeyring::from_env()?);
 //! let store = EncryptedStore::open_sqlite("socialconnect.db", keys).await?;
 //! // Hand `store` to the hub as token store, pending-state store, ledger, access log,
-//! // deletion-request, profile, erasure-receipt and API-key store.
-//! # let _ = store; Ok(()) }
+//! // deletion-request, profile, erasure-receipt and API-key store, and to its HTTP client
+//! // as the rate budgets every instance shares.
+//! let http = socialconnect_core::http::HttpClient::builder()
+//!     .shared_budgets(Arc::new(store.clone()))
+//!     .build()?;
+//! # let _ = (store, http); Ok(()) }
 //! ```
 #![forbid(unsafe_code)]
 
 mod apikeys;
 mod backend;
+mod budgets;
 mod chain;
 mod claims;
 mod consent_cache;
@@ -69,6 +80,7 @@ pub mod bench_sql {
     pub const CLAIM_DUE: &str = crate::backend::sql::postgres::CLAIM_DUE_TOKENS_LOCKING;
 }
 
+pub use budgets::RATE_SLOTS_KEPT;
 pub use deliveries::{DEFAULT_DELIVERY_WINDOW, StoreDeliveryLog};
 pub use listing::ConnectionSummary;
 pub use rotation::{RotationProgress, RotationReport};

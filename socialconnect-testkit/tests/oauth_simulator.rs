@@ -590,3 +590,36 @@ async fn assert_no_unexpected_names_the_route() {
     send(http_client().delete(sim.revoke_url())).await;
     sim.assert_no_unexpected();
 }
+
+#[tokio::test]
+async fn a_userinfo_limit_refuses_calls_over_it_and_counts_them() {
+    let sim = OAuthSimulator::builder()
+        .limit_userinfo(3, Duration::from_secs(60))
+        .start()
+        .await;
+    let http = http_client();
+    let issued = sim.issue_tokens(["a"]);
+    let other = sim.issue_tokens(["a"]);
+    for token in [
+        &issued.access_token,
+        &other.access_token,
+        &issued.access_token,
+    ] {
+        assert_eq!(me(&http, &sim, token).await.status, 200);
+    }
+    // Across tokens: the app's fourth call in the window is refused, with a Retry-After.
+    let refused = me(&http, &sim, &other.access_token).await;
+    assert_eq!(
+        (refused.status, refused.error()),
+        (429, Some("rate_limited"))
+    );
+    let wait: u64 = refused.headers["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&wait), "{wait}");
+    assert_eq!(me(&http, &sim, "at-unknown").await.status, 429);
+    assert_eq!((sim.userinfo_accepted(), sim.userinfo_refusals()), (3, 2));
+    assert_eq!(sim.userinfo_requests(), 5);
+}

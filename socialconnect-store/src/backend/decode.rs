@@ -368,3 +368,25 @@ fn usage_in(c: &Columns<'_>) -> Result<UsageRow> {
         sealed: c.bytes("sealed")?,
     })
 }
+
+/// A slot index from `sc_rate_slots`.
+pub(crate) fn rate_slot(row: &dyn Source) -> Result<u32> {
+    let c = Columns::new(row, "sc_rate_slots");
+    u32::try_from(c.int("slot")?).map_err(|_| malformed("sc_rate_slots", "slot", "is out of range"))
+}
+
+/// How many slots a key has and the least recent use among them.
+pub(crate) fn rate_slots(row: &dyn Source) -> Result<(u64, Option<i64>)> {
+    let c = Columns::new(row, "sc_rate_slots");
+    Ok((c.count("slots")?, c.opt_int("earliest")?))
+}
+
+/// A pause's end from `sc_rate_pauses`.
+pub(crate) fn rate_pause(row: &dyn Source) -> Result<i64> {
+    Columns::new(row, "sc_rate_pauses").int("until_at")
+}
+
+/// A day's count from `sc_rate_days`.
+pub(crate) fn rate_day(row: &dyn Source) -> Result<u64> {
+    Columns::new(row, "sc_rate_days").count("calls")
+}

@@ -16,6 +16,7 @@ use super::{
     DeletionStatusUpdate, ErasureCounts, MetaRow, NewConsentRow, NoticeRow, PendingRow, ProfileRow,
     ReceiptRow, Rewrap, SubjectKeyRow, SubjectRef, TokenRow, UsageRow,
 };
+use crate::backend::RateSlot;
 use crate::chain;
 
 #[derive(Default)]
@@ -39,6 +40,12 @@ struct State {
     api_keys: HashMap<ApiKeyId, ApiKeyRecord>,
     /// Webhook delivery key → last sighting (microseconds).
     deliveries: HashMap<[u8; 32], i64>,
+    /// Rate budget key → each slot's `used_at`.
+    rate_slots: HashMap<String, Vec<i64>>,
+    /// Rate budget key → (day, calls).
+    rate_days: HashMap<String, (i64, u32)>,
+    /// Pause key → until (microseconds).
+    rate_pauses: HashMap<String, i64>,
 }
 
 /// Microseconds to a time (the store hands the backend microseconds for API-key times).
@@ -490,6 +497,87 @@ impl Backend for MemoryBackend {
         let id = s.next_usage_id;
         s.usage.insert(id, row);
         Ok(())
+    }
+
+    async fn take_rate_slot(
+        &self,
+        key: &str,
+        calls: u32,
+        free_before: i64,
+        stamp: i64,
+    ) -> Result<RateSlot> {
+        let mut s = self.lock();
+        let slots = s.rate_slots.entry(key.to_owned()).or_default();
+        let calls = calls as usize;
+        if slots.len() < calls {
+            slots.resize(calls, 0);
+        }
+        let oldest = slots[..calls]
+            .iter()
+            .enumerate()
+            .min_by_key(|(_, used)| **used)
+            .map(|(i, used)| (i, *used));
+        match oldest {
+            Some((i, used)) if used <= free_before => {
+                slots[i] = stamp;
+                Ok(RateSlot::Taken(i as u32))
+            }
+            Some((_, used)) => Ok(RateSlot::Busy(used)),
+            None => Err(Error::invalid_input("a window has at least one call")),
+        }
+    }
+
+    async fn settle_rate_slot(&self, key: &str, slot: u32, held: i64, done: i64) -> Result<()> {
+        let mut s = self.lock();
+        if let Some(used) = s
+            .rate_slots
+            .get_mut(key)
+            .and_then(|slots| slots.get_mut(slot as usize))
+            .filter(|used| **used == held)
+        {
+            *used = done;
+        }
+        Ok(())
+    }
+
+    async fn charge_rate_day(&self, key: &str, day: i64, limit: u32) -> Result<bool> {
+        let mut s = self.lock();
+        let entry = s.rate_days.entry(key.to_owned()).or_insert((day, 0));
+        // As the SQL does: a later day starts afresh, an earlier one counts on the later.
+        if entry.0 < day {
+            *entry = (day, 0);
+        }
+        if entry.1 >= limit {
+            return Ok(false);
+        }
+        entry.1 += 1;
+        Ok(true)
+    }
+
+    async fn set_rate_pause(&self, key: &str, until: i64) -> Result<()> {
+        let mut s = self.lock();
+        let entry = s.rate_pauses.entry(key.to_owned()).or_insert(until);
+        *entry = (*entry).max(until);
+        Ok(())
+    }
+
+    async fn rate_pause(&self, key: &str) -> Result<Option<i64>> {
+        Ok(self.lock().rate_pauses.get(key).copied())
+    }
+
+    async fn purge_rate_budgets(&self, slots_before: i64, days_before: i64) -> Result<u64> {
+        let mut s = self.lock();
+        let rows = |s: &State| {
+            s.rate_slots.values().map(Vec::len).sum::<usize>()
+                + s.rate_days.len()
+                + s.rate_pauses.len()
+        };
+        let before = rows(&s);
+        s.rate_slots
+            .retain(|_, slots| slots.iter().any(|used| *used >= slots_before));
+        s.rate_days.retain(|_, (day, _)| *day >= days_before);
+        s.rate_pauses.retain(|_, until| *until >= slots_before);
+        Ok((before - rows(&s)) as u64)
     }
 
     async fn insert_notice(&self, row: NoticeRow) -> Result<()> {

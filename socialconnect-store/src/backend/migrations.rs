@@ -72,6 +72,14 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         #[cfg(feature = "postgres")]
         postgres: include_str!("../../migrations/postgres/0006_policy.sql"),
     },
+    Migration {
+        version: 7,
+        description: "rate budgets",
+        #[cfg(feature = "sqlite")]
+        sqlite: include_str!("../../migrations/sqlite/0007_rate_budgets.sql"),
+        #[cfg(feature = "postgres")]
+        postgres: include_str!("../../migrations/postgres/0007_rate_budgets.sql"),
+    },
 ];
 
 /// The migrations up to `version`: a database as an older release left it.

@@ -209,6 +209,15 @@ pub(crate) struct ProfileRow {
     pub updated_at: i64,
 }
 
+/// What [`Backend::take_rate_slot`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RateSlot {
+    /// This slot is now the caller's.
+    Taken(u32),
+    /// None is free; the least recently used one was used at this time (microseconds).
+    Busy(i64),
+}
+
 /// A privacy notice version as stored: no personal data.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct NoticeRow {
@@ -417,6 +426,30 @@ pub(crate) trait Backend: Send + Sync + 'static {
         let _ = on_change;
         Ok(())
     }
+
+    // --- shared rate budgets (`budgets.rs`; times in microseconds) ---
+    /// Takes a free slot of `key` — one below `calls` whose `used_at` is at or before
+    /// `free_before`, the least recently used first — and stamps it `stamp`, creating the
+    /// key's slots first when they are missing. Two callers never take one slot.
+    async fn take_rate_slot(
+        &self,
+        key: &str,
+        calls: u32,
+        free_before: i64,
+        stamp: i64,
+    ) -> Result<RateSlot>;
+    /// Sets `slot`'s `used_at` to `done` if it still carries `held` (the taker's stamp).
+    async fn settle_rate_slot(&self, key: &str, slot: u32, held: i64, done: i64) -> Result<()>;
+    /// Counts one call for `day` on `key` unless `limit` are counted for that day: whether it
+    /// was counted.
+    async fn charge_rate_day(&self, key: &str, day: i64, limit: u32) -> Result<bool>;
+    /// Records a pause of `key` until `until` unless a later one is recorded.
+    async fn set_rate_pause(&self, key: &str, until: i64) -> Result<()>;
+    /// The pause recorded for `key`.
+    async fn rate_pause(&self, key: &str) -> Result<Option<i64>>;
+    /// Deletes the slots of keys idle since `slots_before`, the pauses over by then, and the
+    /// daily counts of days before `days_before`; returns how many rows went.
+    async fn purge_rate_budgets(&self, slots_before: i64, days_before: i64) -> Result<u64>;
 
     /// Stores a notice version unless that version is stored already.
     async fn insert_notice(&self, row: NoticeRow) -> Result<()>;

@@ -415,6 +415,35 @@ pub(crate) const FORGET_DELIVERY: &str =
     "DELETE FROM sc_webhook_deliveries WHERE delivery_key = $1";
 pub(crate) const PURGE_DELIVERIES: &str = "DELETE FROM sc_webhook_deliveries WHERE seen_at < $1";
 
+// --- shared rate budgets ($1 the key; times in microseconds) ---
+/// How many of the key's first `$2` slots exist, and the least recent use among them.
+pub(crate) const RATE_SLOTS: &str = "SELECT count(*) AS slots, min(used_at) AS earliest \
+     FROM sc_rate_slots WHERE key = $1 AND slot < $2";
+/// `$2` the slot, `$3` the taker's stamp, `$4` when its call ended.
+pub(crate) const SETTLE_RATE_SLOT: &str =
+    "UPDATE sc_rate_slots SET used_at = $4 WHERE key = $1 AND slot = $2 AND used_at = $3";
+/// Counts a call for day `$2` unless `$3` are counted for it: a row back means counted. A
+/// later day starts the count afresh; a caller whose clock is behind counts on the later day.
+pub(crate) const CHARGE_RATE_DAY: &str = "INSERT INTO sc_rate_days (key, day, calls) \
+     VALUES ($1, $2, 1) ON CONFLICT (key) DO UPDATE SET \
+     calls = CASE WHEN sc_rate_days.day < excluded.day THEN 1 ELSE sc_rate_days.calls + 1 END, \
+     day = CASE WHEN sc_rate_days.day < excluded.day THEN excluded.day ELSE sc_rate_days.day END \
+     WHERE sc_rate_days.day < excluded.day OR sc_rate_days.calls < $3 RETURNING calls";
+
+/// Records a pause until `$2` unless a later one is recorded.
+pub(crate) const SET_RATE_PAUSE: &str = "INSERT INTO sc_rate_pauses (key, until_at) \
+     VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET until_at = excluded.until_at \
+     WHERE sc_rate_pauses.until_at < excluded.until_at";
+pub(crate) const RATE_PAUSE: &str = "SELECT until_at FROM sc_rate_pauses WHERE key = $1";
+/// Pauses over before `$1`.
+pub(crate) const PURGE_RATE_PAUSES: &str = "DELETE FROM sc_rate_pauses WHERE until_at < $1";
+/// The slots of keys none of whose slots was used since `$1` (the row's own check keeps a
+/// slot taken meanwhile: READ COMMITTED re-checks a changed row's condition, not the subquery).
+pub(crate) const PURGE_RATE_SLOTS: &str = "DELETE FROM sc_rate_slots WHERE used_at < $1 \
+     AND key IN (SELECT key FROM sc_rate_slots GROUP BY key HAVING max(used_at) < $1)";
+/// The daily counts of days before `$1`.
+pub(crate) const PURGE_RATE_DAYS: &str = "DELETE FROM sc_rate_days WHERE day < $1";
+
 // --- erasure (each bound to the subject pseudonym as `$1`) ---
 /// Leases first: they are found through the token rows.
 pub(crate) const ERASE_LEASES: &str = "DELETE FROM sc_leases WHERE conn_id IN \
@@ -442,6 +471,18 @@ pub(crate) mod postgres {
     }
 
     statements!();
+
+    /// PostgreSQL: takes the least recently used free slot of key `$1` among the first `$2`
+    /// (free: used at or before `$3`), stamping it `$4`. A slot another taker has locked is
+    /// skipped, not waited for; one taken and committed meanwhile fails the re-check (READ
+    /// COMMITTED re-reads a locked row). No row back: none was free.
+    pub(crate) const TAKE_RATE_SLOT_LOCKING: &str = "UPDATE sc_rate_slots SET used_at = $4 \
+         WHERE key = $1 AND slot = (SELECT slot FROM sc_rate_slots WHERE key = $1 \
+         AND slot < $2 AND used_at <= $3 ORDER BY used_at LIMIT 1 FOR UPDATE SKIP LOCKED) \
+         AND used_at <= $3 RETURNING slot";
+    /// Creates the key's slots `0..$2` that are missing, free.
+    pub(crate) const ENSURE_RATE_SLOTS: &str = "INSERT INTO sc_rate_slots (key, slot, used_at) \
+         SELECT $1, s, 0 FROM generate_series(0, $2 - 1) AS s ON CONFLICT (key, slot) DO NOTHING";
 
     /// PostgreSQL: rows another claimant has locked are skipped, not waited for; the outer
     /// re-check keeps a row claimed and committed meanwhile out (READ COMMITTED re-reads it).
@@ -499,6 +540,17 @@ pub(crate) mod sqlite {
     }
 
     statements!();
+
+    /// SQLite: takes the least recently used free slot (see the PostgreSQL statement), under
+    /// the write lock (`BEGIN IMMEDIATE`), so takers are serialized.
+    pub(crate) const TAKE_RATE_SLOT: &str = "UPDATE sc_rate_slots SET used_at = $4 \
+         WHERE key = $1 AND slot = (SELECT slot FROM sc_rate_slots WHERE key = $1 \
+         AND slot < $2 AND used_at <= $3 ORDER BY used_at LIMIT 1) RETURNING slot";
+    /// Creates the key's slots `0..$2` that are missing, free (`WHERE true` keeps the upsert
+    /// apart from the SELECT for SQLite's parser).
+    pub(crate) const ENSURE_RATE_SLOTS: &str = "WITH RECURSIVE s(n) AS (SELECT 0 UNION ALL \
+         SELECT n + 1 FROM s WHERE n + 1 < $2) INSERT INTO sc_rate_slots (key, slot, used_at) \
+         SELECT $1, n, 0 FROM s WHERE true ON CONFLICT (key, slot) DO NOTHING";
 
     /// SQLite: one UPDATE under the write lock (`BEGIN IMMEDIATE`), so claimants are serialized.
     pub(crate) const CLAIM_DUE_TOKENS: &str = concat!(

@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use super::limit::ArrivalLimit;
 use super::{ClientAuth, OAuthErrorFormat, OAuthSimulator};
 use crate::sim::{Reply, SimBuilder};
 
@@ -43,6 +44,7 @@ pub struct OAuthSettings {
     pub(crate) required_refresh_param: Option<(String, String)>,
     pub(crate) revocation_refusal: Option<Reply>,
     pub(crate) request_id_header: Option<String>,
+    pub(crate) userinfo_limit: Option<ArrivalLimit>,
 }
 
 impl Default for OAuthSettings {
@@ -82,6 +84,7 @@ impl Default for OAuthSettings {
             required_refresh_param: None,
             revocation_refusal: None,
             request_id_header: None,
+            userinfo_limit: None,
         }
     }
 }
@@ -243,6 +246,20 @@ impl OAuthSimulatorBuilder {
     /// ways are accepted.
     pub fn require_client_auth(mut self, method: ClientAuth) -> Self {
         self.settings.required_client_auth = Some(method);
+        self
+    }
+
+    /// Limits the userinfo endpoint as a platform limits an app: at most `calls` accepted
+    /// calls in any stretch of `per` (a sliding window over the calls' arrival, across every
+    /// token), each call beyond answered `429` with `Retry-After` and counted in
+    /// [`OAuthSimulator::userinfo_refusals`](crate::OAuthSimulator::userinfo_refusals). Refused
+    /// calls do not count against the window. Real time, whatever the clock. Default: no
+    /// limit. Zero calls is raised to one.
+    pub fn limit_userinfo(mut self, calls: usize, per: Duration) -> Self {
+        self.settings.userinfo_limit = Some(ArrivalLimit {
+            calls: calls.max(1),
+            per,
+        });
         self
     }
 

@@ -3,6 +3,7 @@
 
 mod builder;
 mod client_auth;
+mod limit;
 mod provider;
 mod routes;
 
@@ -234,6 +235,18 @@ impl OAuthSimulator {
     /// Userinfo requests received, whatever the outcome.
     pub fn userinfo_requests(&self) -> usize {
         self.provider.counters().userinfo
+    }
+
+    /// Userinfo calls refused with 429 under
+    /// [`limit_userinfo`](OAuthSimulatorBuilder::limit_userinfo).
+    pub fn userinfo_refusals(&self) -> usize {
+        self.provider.userinfo_window().1
+    }
+
+    /// Userinfo calls accepted under [`limit_userinfo`](OAuthSimulatorBuilder::limit_userinfo)
+    /// (0 without a limit).
+    pub fn userinfo_accepted(&self) -> usize {
+        self.provider.userinfo_window().0
     }
 
     /// The parameters of the most recent authorize request.

@@ -17,6 +17,7 @@ use url::Url;
 
 use super::builder::OAuthSettings;
 use super::client_auth::{self, ClientAuth, param};
+use super::limit::ArrivalWindow;
 use super::{AuthorizeError, AuthorizeRequest, IssuedTokens, OAuthErrorFormat, TokenFault};
 use crate::sim::{self, FaultQueue, Reply, SimOptions};
 
@@ -97,6 +98,7 @@ struct RefreshRecord {
 #[derive(Debug, Default)]
 struct State {
     counters: Counters,
+    userinfo_window: ArrivalWindow,
     codes: HashMap<String, CodeRecord>,
     access: HashMap<String, AccessRecord>,
     access_order: Vec<String>,
@@ -607,6 +609,14 @@ impl Provider {
         let valid = {
             let mut st = self.lock();
             st.counters.userinfo += 1;
+            if let Some(limit) = c.userinfo_limit {
+                let arrived = std::time::Instant::now();
+                if let Err(wait) = st.userinfo_window.admit(limit, arrived) {
+                    let secs = wait.as_secs_f64().ceil().max(1.0) as u64;
+                    return oauth_error(429, "rate_limited", "too many calls for this app")
+                        .header("retry-after", secs.to_string());
+                }
+            }
             let token = authorization
                 .and_then(sim::bearer_token)
                 .or_else(|| param(query, "access_token"));
@@ -676,6 +686,12 @@ impl Provider {
         for a in self.lock().access.values_mut() {
             a.force_expired = true;
         }
+    }
+
+    /// Userinfo calls accepted and refused under [`OAuthSettings::userinfo_limit`].
+    pub(crate) fn userinfo_window(&self) -> (usize, usize) {
+        let st = self.lock();
+        (st.userinfo_window.accepted(), st.userinfo_window.refused())
     }
 
     pub(crate) fn counters(&self) -> Counters {

@@ -19,6 +19,10 @@
 //! with its store, keys, purposes, notice and region, at its `redirect_base`. The demo
 //! sign-in still stands in for the host's own accounts: a real host passes its own
 //! `EndUsers` to `HostRoutes`.
+//!
+//! On PostgreSQL (`--database-url`, or a deployment whose store is PostgreSQL) the platforms'
+//! rate limits are counted in the store (`HttpClientBuilder::shared_budgets`), so every
+//! instance on the database stays under them together.
 
 mod deployed;
 mod sandbox;
@@ -35,11 +39,12 @@ use socialconnect_axum::{
     ApiLimits, CsrfKey, DataSubjectApi, HostRoutes, PrivacyInfo, ServeOptions, Tls,
 };
 use socialconnect_cli::Deployment;
+use socialconnect_cli::deployment::StoreLocation;
 use socialconnect_core::access_log::AccessLog;
 use socialconnect_core::apikey::{ApiKeyStore, ApiKeys};
 use socialconnect_core::clock::SystemClock;
 use socialconnect_core::consent::{ConsentLedger, LegalBasis, NoticeVersion};
-use socialconnect_core::http::HttpClient;
+use socialconnect_core::http::{HttpClient, RateBudgets};
 use socialconnect_core::id::{PlatformId, Purpose};
 use socialconnect_core::keys::KeyProvider;
 use socialconnect_core::platform_deletion::DeletionRequestStore;
@@ -149,14 +154,21 @@ fn deliveries(store: &EncryptedStore) -> Arc<dyn DeliveryLog> {
     Arc::new(store.delivery_log(socialconnect_store::DEFAULT_DELIVERY_WINDOW))
 }
 
-fn http_client() -> Result<HttpClient> {
-    HttpClient::builder()
+/// The client every platform calls through. On PostgreSQL, where several instances may run
+/// on one database, the rate limits are counted in the store for all of them together.
+fn http_client(store: &EncryptedStore, on_postgres: bool) -> Result<HttpClient> {
+    let builder = HttpClient::builder()
         .rate_limits(PlatformId::TIKTOK, socialconnect_tiktok::rate_limits())
         .rate_limits(
             PlatformId::PINTEREST,
             socialconnect_pinterest::rate_limits(socialconnect_pinterest::AccessTier::Standard),
-        )
-        .build()
+        );
+    let builder = if on_postgres {
+        builder.shared_budgets(Arc::new(store.clone()) as Arc<dyn RateBudgets>)
+    } else {
+        builder
+    };
+    builder.build()
 }
 
 async fn open_store(args: &Args) -> Result<EncryptedStore> {
@@ -182,7 +194,7 @@ async fn open_store(args: &Args) -> Result<EncryptedStore> {
 async fn sandbox_setup(args: &Args, base: Url) -> Result<Setup> {
     let store = open_store(args).await?;
     let sandbox = sandbox::Sandbox::start().await;
-    let http = http_client()?;
+    let http = http_client(&store, args.database_url.is_some())?;
     let mut builder = SocialConnect::builder();
     for platform in sandbox.platforms(&http)? {
         builder = builder.platform(platform);
@@ -261,7 +273,9 @@ async fn deployed_setup(path: &std::path::Path, base: Option<Url>) -> Result<Set
             Error::config("the deployment names no redirect_base and --public-url is not given")
         })?;
     let store = deployment.open_store().await?;
-    let hub = deployment.hub_builder(http_client()?, &store)?.build()?;
+    let on_postgres = !matches!(deployment.store_location(), StoreLocation::Sqlite(_));
+    let http = http_client(&store, on_postgres)?;
+    let hub = deployment.hub_builder(http, &store)?.build()?;
     let api_keys = deployment.api_keys(&store);
     let receivers = deployed::receivers(
         &deployment,

@@ -5,8 +5,10 @@
 //! budget is refused before it is sent, as [`Error::Throttled`] until the next midnight UTC, so
 //! the platform never sees it.
 //!
-//! The counts live in this process: several instances each count their own share (sharing them
-//! through the store is the scale-out work's).
+//! The counts live in this process, so several instances each count their own share, unless
+//! the client is given shared budgets
+//! ([`HttpClientBuilder::shared_budgets`](super::HttpClientBuilder::shared_budgets)), which
+//! count them for every instance together.
 
 use std::borrow::Cow;
 use std::collections::HashMap;

@@ -1,6 +1,7 @@
 //! The HTTP layer: one shared client, requests described without I/O, safe retries, rate limits,
 //! and the [`Transport`] seam underneath.
 
+mod budgets;
 mod client;
 mod daily;
 mod hyper_transport;
@@ -14,6 +15,9 @@ mod transport;
 mod url_policy;
 mod usage;
 
+pub use budgets::{
+    Admission, BudgetHolder, BudgetKey, RateBudgets, SlotTicket, from_unix_micros, unix_micros,
+};
 pub use client::{DEFAULT_BODY_LIMIT, HttpClient, HttpClientBuilder};
 pub use daily::{DailyBudget, DailyUsage, until_next_midnight};
 pub use hyper_transport::HyperTransport;

@@ -152,6 +152,11 @@ impl Limiters {
         }
     }
 
+    /// The limits configured for `platform`.
+    pub(crate) fn limits(&self, platform: &PlatformId) -> Option<&PlatformLimits> {
+        self.config.get(platform)
+    }
+
     /// Records that `platform` asked us to pause until `until`; the latest deadline wins.
     pub(crate) fn block_until(&self, platform: &PlatformId, until: Instant) {
         let mut map = self.blocked_until.lock().unwrap_or_else(|p| p.into_inner());

@@ -4,6 +4,7 @@
 //! text and bytes. Write transactions are plain `BEGIN` (read committed): every read-then-write
 //! goes through a row lock or an `ON CONFLICT` clause.
 
+mod budgets;
 mod claims;
 mod decode;
 mod schema;
@@ -26,7 +27,7 @@ use crate::backend::sql::postgres as sql;
 use crate::backend::{
     AccountRef, Backend, ConsentRow, ConsentStateRow, ConsentWatch, DeclarationRow, DeletionRow,
     DeletionStatusUpdate, ErasureCounts, MetaRow, NewConsentRow, NoticeRow, PendingRow, ProfileRow,
-    ReceiptRow, Rewrap, SubjectKeyRow, SubjectRef, TokenRow, UsageRow,
+    RateSlot, ReceiptRow, Rewrap, SubjectKeyRow, SubjectRef, TokenRow, UsageRow,
 };
 use crate::chain;
 
@@ -742,6 +743,36 @@ impl Backend for PgBackend {
             .await
             .map_err(db("appending a usage-log entry"))?;
         Ok(())
+    }
+
+    async fn take_rate_slot(
+        &self,
+        key: &str,
+        calls: u32,
+        free_before: i64,
+        stamp: i64,
+    ) -> Result<RateSlot> {
+        self.take_slot(key, calls, free_before, stamp).await
+    }
+
+    async fn settle_rate_slot(&self, key: &str, slot: u32, held: i64, done: i64) -> Result<()> {
+        self.settle_slot(key, slot, held, done).await
+    }
+
+    async fn charge_rate_day(&self, key: &str, day: i64, limit: u32) -> Result<bool> {
+        self.charge_day(key, day, limit).await
+    }
+
+    async fn set_rate_pause(&self, key: &str, until: i64) -> Result<()> {
+        self.set_pause(key, until).await
+    }
+
+    async fn rate_pause(&self, key: &str) -> Result<Option<i64>> {
+        self.pause(key).await
+    }
+
+    async fn purge_rate_budgets(&self, slots_before: i64, days_before: i64) -> Result<u64> {
+        self.purge_budgets(slots_before, days_before).await
     }
 
     async fn insert_notice(&self, row: NoticeRow) -> Result<()> {

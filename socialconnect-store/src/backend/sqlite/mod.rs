@@ -7,6 +7,7 @@
 //! prepared rusqlite statement on the same file, almost all of it the driver's per-query
 //! round trip to its worker thread, so the store could not come within 3× of the floor.
 
+mod budgets;
 mod claims;
 mod conn;
 mod decode;
@@ -28,6 +29,7 @@ use socialconnect_core::{Error, Result};
 
 use self::conn::db;
 use self::pool::Pool;
+use crate::backend::RateSlot;
 use crate::backend::decode::{self as rows, Columns, Source};
 use crate::backend::sql::sqlite as sql;
 use crate::backend::{
@@ -807,6 +809,36 @@ impl Backend for SqliteBackend {
         self.change("appending a usage-log entry", sql::APPEND_USAGE, values)
             .await?;
         Ok(())
+    }
+
+    async fn take_rate_slot(
+        &self,
+        key: &str,
+        calls: u32,
+        free_before: i64,
+        stamp: i64,
+    ) -> Result<RateSlot> {
+        self.take_slot(key, calls, free_before, stamp).await
+    }
+
+    async fn settle_rate_slot(&self, key: &str, slot: u32, held: i64, done: i64) -> Result<()> {
+        self.settle_slot(key, slot, held, done).await
+    }
+
+    async fn charge_rate_day(&self, key: &str, day: i64, limit: u32) -> Result<bool> {
+        self.charge_day(key, day, limit).await
+    }
+
+    async fn set_rate_pause(&self, key: &str, until: i64) -> Result<()> {
+        self.set_pause(key, until).await
+    }
+
+    async fn rate_pause(&self, key: &str) -> Result<Option<i64>> {
+        self.pause(key).await
+    }
+
+    async fn purge_rate_budgets(&self, slots_before: i64, days_before: i64) -> Result<u64> {
+        self.purge_budgets(slots_before, days_before).await
     }
 
     async fn insert_notice(&self, row: NoticeRow) -> Result<()> {

@@ -1,20 +1,23 @@
 //! The one HTTP client every SocialConnect call goes through.
 
-use std::collections::HashMap;
+mod builder;
+
+pub use builder::HttpClientBuilder;
+
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use bytes::{Bytes, BytesMut};
 use tracing::Instrument;
 
-use super::hyper_transport::{HyperTransport, default_tls};
-use super::ratelimit::{Limiters, PlatformLimits};
-use super::request::{ApiRequest, ApiResponse, Body};
-use super::retry::{RetryBudget, RetryPolicy, retry_after};
-use super::transport::{
+use crate::connect::http::budgets::{self, RateBudgets};
+use crate::connect::http::ratelimit::Limiters;
+use crate::connect::http::request::{ApiRequest, ApiResponse, Body};
+use crate::connect::http::retry::{RetryBudget, RetryPolicy, retry_after};
+use crate::connect::http::transport::{
     FailureStage, RequestBody, Transport, TransportError, TransportRequest, TransportResponse,
 };
-use super::url_policy::check_url;
+use crate::connect::http::url_policy::check_url;
 use crate::error::{Error, PlatformError, Result};
 use crate::id::PlatformId;
 
@@ -26,7 +29,7 @@ pub const DEFAULT_BODY_LIMIT: usize = 8 * 1024 * 1024;
 /// response-body cap, safe retries with a budget, client-side rate limits, and a `tracing` span
 /// per request.
 ///
-/// Each attempt goes through a [`Transport`]: by default [`HyperTransport`] (hyper over rustls
+/// Each attempt goes through a [`Transport`]: by default [`HyperTransport`](super::HyperTransport) (hyper over rustls
 /// with the `ring` provider, configured without touching process-global state), or one the host
 /// gives with [`HttpClientBuilder::transport`] (or, with the `reqwest` feature,
 /// [`HttpClientBuilder::reqwest_client`]). Every rule above is applied here, whatever the
@@ -44,6 +47,7 @@ struct Inner {
     retry: RetryPolicy,
     budget: RetryBudget,
     limiters: Limiters,
+    shared: Option<Arc<dyn RateBudgets>>,
 }
 
 impl std::fmt::Debug for HttpClient {
@@ -53,139 +57,6 @@ impl std::fmt::Debug for HttpClient {
             .field("body_limit", &self.inner.body_limit)
             .field("retry", &self.inner.retry)
             .finish_non_exhaustive()
-    }
-}
-
-/// Builds an [`HttpClient`].
-pub struct HttpClientBuilder {
-    connect_timeout: Duration,
-    timeout: Duration,
-    body_limit: usize,
-    user_agent: String,
-    retry: RetryPolicy,
-    limits: HashMap<PlatformId, PlatformLimits>,
-    tls: Option<rustls::ClientConfig>,
-    transport: Option<Arc<dyn Transport>>,
-}
-
-impl std::fmt::Debug for HttpClientBuilder {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("HttpClientBuilder")
-            .field("connect_timeout", &self.connect_timeout)
-            .field("timeout", &self.timeout)
-            .field("body_limit", &self.body_limit)
-            .field("user_agent", &self.user_agent)
-            .field("retry", &self.retry)
-            .field("custom_transport", &self.transport.is_some())
-            .finish_non_exhaustive()
-    }
-}
-
-impl Default for HttpClientBuilder {
-    fn default() -> Self {
-        Self {
-            connect_timeout: Duration::from_secs(10),
-            timeout: Duration::from_secs(30),
-            body_limit: DEFAULT_BODY_LIMIT,
-            user_agent: concat!("socialconnect/", env!("CARGO_PKG_VERSION")).to_owned(),
-            retry: RetryPolicy::default(),
-            limits: HashMap::new(),
-            tls: None,
-            transport: None,
-        }
-    }
-}
-
-impl HttpClientBuilder {
-    /// Time the default transport allows to establish a connection (default 10 s). A transport
-    /// given with [`HttpClientBuilder::transport`] keeps its own setting.
-    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
-        self.connect_timeout = timeout;
-        self
-    }
-
-    /// Time allowed for a whole request, body included (default 30 s).
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = timeout;
-        self
-    }
-
-    /// Largest response body accepted (default 8 MiB). A larger one fails without being
-    /// buffered whole.
-    pub fn body_limit(mut self, bytes: usize) -> Self {
-        self.body_limit = bytes;
-        self
-    }
-
-    /// Appends the host's product token to the `User-Agent`
-    /// (`socialconnect/<version> <suffix>`).
-    pub fn user_agent_suffix(mut self, suffix: &str) -> Self {
-        self.user_agent = format!("{} {suffix}", self.user_agent);
-        self
-    }
-
-    /// Retry policy (default: 3 attempts, 200 ms base back-off, a budget of 500 tokens).
-    pub fn retry(mut self, policy: RetryPolicy) -> Self {
-        self.retry = policy;
-        self
-    }
-
-    /// Client-side rate limits for one platform.
-    pub fn rate_limits(mut self, platform: PlatformId, limits: PlatformLimits) -> Self {
-        self.limits.insert(platform, limits);
-        self
-    }
-
-    /// Replaces the default transport's TLS configuration (for a private CA, say). It must come
-    /// from the same `rustls` 0.23 as this crate; ALPN is set here. Ignored when a transport is
-    /// given with [`HttpClientBuilder::transport`]. This puts a `rustls` type in the public
-    /// API deliberately: TLS trust is the one thing a host may need to control.
-    pub fn tls_config(mut self, config: rustls::ClientConfig) -> Self {
-        self.tls = Some(config);
-        self
-    }
-
-    /// Sends every attempt through `transport` instead of the default [`HyperTransport`]: a
-    /// host's own client, or a closure in tests (see [`Transport`]). The client's rules (HTTPS
-    /// only, body cap, retries, rate limits, total timeout) still apply on top of it.
-    pub fn transport(mut self, transport: impl Transport) -> Self {
-        self.transport = Some(Arc::new(transport));
-        self
-    }
-
-    /// Sends every attempt through a `reqwest::Client` the host built (its TLS, proxy and pool
-    /// settings). Build it with `redirect(reqwest::redirect::Policy::none())`; a followed
-    /// redirect is refused.
-    #[cfg(feature = "reqwest")]
-    pub fn reqwest_client(self, client: reqwest::Client) -> Self {
-        self.transport(client)
-    }
-
-    /// Builds the client.
-    pub fn build(self) -> Result<HttpClient> {
-        let transport: Arc<dyn Transport> = match self.transport {
-            Some(t) => t,
-            None => {
-                let tls = match self.tls {
-                    Some(tls) => tls,
-                    None => default_tls()?,
-                };
-                Arc::new(HyperTransport::with_tls(tls, self.connect_timeout))
-            }
-        };
-        let user_agent = http::HeaderValue::try_from(self.user_agent)
-            .map_err(|_| Error::config("the User-Agent suffix is not a valid header value"))?;
-        Ok(HttpClient {
-            inner: Arc::new(Inner {
-                transport,
-                user_agent,
-                timeout: self.timeout,
-                body_limit: self.body_limit,
-                budget: RetryBudget::new(self.retry.budget_capacity),
-                retry: self.retry,
-                limiters: Limiters::new(self.limits),
-            }),
-        })
     }
 }
 
@@ -223,11 +94,15 @@ impl HttpClient {
     }
 
     /// Pauses every request for `platform` until `wait` has passed (the latest pause wins).
-    /// Platform crates call this when usage headers say the limit is near.
+    /// Platform crates call this when usage headers say the limit is near. With
+    /// [`HttpClientBuilder::shared_budgets`] every instance pauses.
     pub fn pause_platform(&self, platform: &PlatformId, wait: Duration) {
         self.inner
             .limiters
             .block_until(platform, tokio::time::Instant::now() + wait);
+        if let Some(shared) = &self.inner.shared {
+            budgets::share_pause(shared, platform, wait);
+        }
     }
 
     /// How long requests for `platform` are still paused.
@@ -236,7 +111,9 @@ impl HttpClient {
     }
 
     /// Today's (UTC) counts against `platform`'s daily budgets
-    /// ([`PlatformLimits::per_day`]), one per budget and holder (the app, or a connection).
+    /// ([`PlatformLimits::per_day`](super::PlatformLimits::per_day)), one per budget and holder (the app, or a connection),
+    /// as this process counted them: with [`HttpClientBuilder::shared_budgets`] the counts are
+    /// kept there instead, and none here.
     pub fn daily_usage(&self, platform: &PlatformId) -> Vec<super::DailyUsage> {
         self.inner.limiters.daily_usage(platform)
     }
@@ -279,22 +156,11 @@ impl HttpClient {
                 }
             }
             // Every attempt is a call the platform counts.
-            inner.limiters.charge_daily(
-                req.platform.as_ref(),
-                req.app.as_deref(),
-                req.connection,
-                &req.operation,
-            )?;
-            inner
-                .limiters
-                .acquire(
-                    req.platform.as_ref(),
-                    req.app.as_deref(),
-                    req.connection,
-                    &req.operation,
-                )
-                .await;
+            let held = self.admit(&req).await?;
             let outcome = self.attempt(&req).await;
+            if let (Some(shared), Some(held)) = (&inner.shared, held) {
+                budgets::settle(&**shared, held).await;
+            }
             span.record("attempts", attempt);
             span.record("latency_ms", started.elapsed().as_millis() as u64);
             match outcome {
@@ -304,9 +170,7 @@ impl HttpClient {
                     if let (Some(platform), Some(wait), 429 | 503) =
                         (&req.platform, wait_hint, resp.status)
                     {
-                        inner
-                            .limiters
-                            .block_until(platform, tokio::time::Instant::now() + wait);
+                        self.pause_platform(platform, wait);
                     }
                     let retryable = req.idempotent
                         && matches!(resp.status, 429 | 500 | 502 | 503 | 504)
@@ -357,6 +221,52 @@ impl HttpClient {
                 }
             }
         }
+    }
+
+    /// Waits for the local limiters, then counts the attempt against the daily budgets and
+    /// windows: through the shared budgets when set (the slots they hold are returned to be
+    /// settled), in this process otherwise.
+    async fn admit(&self, req: &ApiRequest) -> Result<Option<budgets::Held>> {
+        let inner = &*self.inner;
+        let (platform, app, conn) = (req.platform.as_ref(), req.app.as_deref(), req.connection);
+        let Some((shared, platform)) = inner.shared.as_ref().zip(platform) else {
+            inner
+                .limiters
+                .charge_daily(platform, app, conn, &req.operation)?;
+            inner
+                .limiters
+                .acquire(platform, app, conn, &req.operation)
+                .await;
+            return Ok(None);
+        };
+        // Another instance's pause holds here too.
+        let pause = budgets::shared_pause(&**shared, platform).await?;
+        if pause > inner.retry.max_retry_after {
+            return Err(Error::Throttled {
+                retry_after: Some(pause),
+                platform: None,
+            });
+        }
+        if !pause.is_zero() {
+            let until = tokio::time::Instant::now() + pause;
+            inner.limiters.block_until(platform, until);
+        }
+        let op = &req.operation;
+        inner.limiters.acquire(Some(platform), app, conn, op).await;
+        let Some(limits) = inner.limiters.limits(platform) else {
+            return Ok(None);
+        };
+        let timeout = req.timeout.unwrap_or(inner.timeout);
+        let held = budgets::admit(
+            &**shared,
+            platform,
+            limits,
+            app,
+            conn,
+            &req.operation,
+            timeout,
+        );
+        Ok(Some(held.await?))
     }
 
     fn failure_error(&self, failure: Failure, req: &ApiRequest) -> Error {
