@@ -9,6 +9,9 @@
 //! (`scripts/pg.sh`); skipped without it.
 #![cfg(all(feature = "postgres", unix))]
 
+#[path = "common/pg.rs"]
+mod pg;
+
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::Arc;
@@ -24,7 +27,6 @@ use socialconnect_core::secret::AccessToken;
 use socialconnect_store::EncryptedStore;
 use socialconnect_store::keys::LocalKeyring;
 use socialconnect_testkit::OAuthSimulator;
-use sqlx::Connection;
 use url::Url;
 
 const CHILD: &str = "SC_BUDGET_CHILD";
@@ -190,26 +192,6 @@ impl Worker {
     }
 }
 
-/// A fresh database on the test server, or `None` when there is none.
-async fn fresh_database() -> Option<String> {
-    let server = std::env::var("SC_TEST_PG_URL").ok()?;
-    let name = format!("budgets_{}", uuid::Uuid::new_v4().simple());
-    let mut conn = sqlx::postgres::PgConnection::connect(&server)
-        .await
-        .unwrap();
-    // The name is this test's own (a UUID), never outside input.
-    sqlx::Executor::execute(
-        &mut conn,
-        sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")),
-    )
-    .await
-    .unwrap();
-    conn.close().await.unwrap();
-    let mut url: Url = server.parse().unwrap();
-    url.set_path(&format!("/{name}"));
-    Some(url.to_string())
-}
-
 /// Runs the 4 processes against a fresh simulator; returns it and every status they saw.
 async fn four_processes(db: &str, shared: bool) -> (OAuthSimulator, Vec<String>) {
     let sim = OAuthSimulator::builder()
@@ -240,7 +222,7 @@ async fn four_processes(db: &str, shared: bool) -> (OAuthSimulator, Vec<String>)
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn four_processes_sharing_budgets_stay_under_the_limit() {
-    let Some(db) = fresh_database().await else {
+    let Some(db) = pg::fresh_database("budgets").await else {
         eprintln!("SC_TEST_PG_URL is unset: skipped (scripts/test starts a server)");
         return;
     };
