@@ -15,12 +15,15 @@
 //! bases one instance is built with are followed by another built without them.
 #![cfg(all(feature = "postgres", feature = "sqlite", unix))]
 
+#[path = "common/child.rs"]
+mod child;
 #[path = "common/pg.rs"]
 mod pg;
 
+use child::Worker;
+
 use std::collections::HashSet;
-use std::io::{BufRead, BufReader, Write};
-use std::process::{Child, ChildStdin, Command, Stdio};
+use std::io::Write;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -69,11 +72,13 @@ impl Target {
         }
     }
 
-    fn to_env(&self, cmd: &mut Command) {
-        cmd.env("SC_CHILD_DB", &self.db)
-            .env("SC_CHILD_SIM", self.base.as_str())
-            .env("SC_CHILD_CLIENT_ID", &self.client_id)
-            .env("SC_CHILD_CLIENT_SECRET", &self.client_secret);
+    fn to_env(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("SC_CHILD_DB", self.db.clone()),
+            ("SC_CHILD_SIM", self.base.to_string()),
+            ("SC_CHILD_CLIENT_ID", self.client_id.clone()),
+            ("SC_CHILD_CLIENT_SECRET", self.client_secret.clone()),
+        ]
     }
 
     /// A hub of this process over the shared database.
@@ -180,74 +185,17 @@ async fn refresh_child() {
     store.close().await;
 }
 
-/// One child process.
-struct Worker {
-    child: Child,
-    stdin: ChildStdin,
-    lines: std::io::Lines<BufReader<std::process::ChildStdout>>,
-}
-
-impl Worker {
-    fn spawn(target: &Target, key: &ConnectionKey, callers: usize, lease: Duration) -> Worker {
-        let mut cmd = Command::new(std::env::current_exe().unwrap());
-        cmd.args([
-            "refresh_child",
-            "--exact",
-            "--ignored",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env(CHILD, "1")
-        .env("SC_CHILD_SUBJECT", key.subject.as_str())
-        .env("SC_CHILD_CONNECTION", key.connection.to_string())
-        .env("SC_CHILD_CALLERS", callers.to_string())
-        .env("SC_CHILD_LEASE_MS", lease.as_millis().to_string())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit());
-        target.to_env(&mut cmd);
-        let mut child = cmd.spawn().unwrap();
-        let stdin = child.stdin.take().unwrap();
-        let lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        Worker {
-            child,
-            stdin,
-            lines,
-        }
-    }
-
-    /// Waits for the child's `ready` (the test harness prints its own lines first).
-    fn ready(&mut self) {
-        for line in self.lines.by_ref() {
-            // libtest prints `test refresh_child ... ` on the same line first.
-            if line.unwrap().ends_with("ready") {
-                return;
-            }
-        }
-        panic!("the child ended before it was ready");
-    }
-
-    fn go(&mut self) {
-        writeln!(self.stdin, "go").unwrap();
-        self.stdin.flush().unwrap();
-    }
-
-    /// The tokens the child printed, until `done`.
-    fn tokens(&mut self) -> Vec<String> {
-        let mut tokens = Vec::new();
-        for line in self.lines.by_ref() {
-            let line = line.unwrap();
-            if line == "done" {
-                break;
-            }
-            if let Some(t) = line.strip_prefix("token ") {
-                tokens.push(t.to_owned());
-            }
-        }
-        let status = self.child.wait().unwrap();
-        assert!(status.success(), "child failed: {status:?}");
-        tokens
-    }
+/// A child process running `refresh_child` for `key` with `callers` concurrent sessions.
+fn spawn_worker(target: &Target, key: &ConnectionKey, callers: usize, lease: Duration) -> Worker {
+    let mut envs = vec![
+        (CHILD, "1".to_owned()),
+        ("SC_CHILD_SUBJECT", key.subject.as_str().to_owned()),
+        ("SC_CHILD_CONNECTION", key.connection.to_string()),
+        ("SC_CHILD_CALLERS", callers.to_string()),
+        ("SC_CHILD_LEASE_MS", lease.as_millis().to_string()),
+    ];
+    envs.extend(target.to_env());
+    Worker::spawn("refresh_child", &envs)
 }
 
 /// Connects one subject through the simulator with consent for publishing; returns the key.
@@ -315,7 +263,7 @@ async fn until_expired(target: &Target, key: &ConnectionKey) {
 /// 4 processes × 250 callers on one expired token over `target`'s database.
 async fn four_processes_refresh_once(sim: &OAuthSimulator, target: Target, key: ConnectionKey) {
     let mut workers: Vec<Worker> = (0..4)
-        .map(|_| Worker::spawn(&target, &key, 250, Duration::from_secs(10)))
+        .map(|_| spawn_worker(&target, &key, 250, Duration::from_secs(10)))
         .collect();
     for w in &mut workers {
         w.ready();
@@ -325,10 +273,11 @@ async fn four_processes_refresh_once(sim: &OAuthSimulator, target: Target, key: 
     for w in &mut workers {
         w.go();
     }
-    let tokens: Vec<String> =
-        tokio::task::spawn_blocking(move || workers.iter_mut().flat_map(|w| w.tokens()).collect())
-            .await
-            .unwrap();
+    let tokens: Vec<String> = tokio::task::spawn_blocking(move || {
+        workers.iter_mut().flat_map(|w| w.values("token")).collect()
+    })
+    .await
+    .unwrap();
 
     assert_eq!(tokens.len(), 1000);
     assert_eq!(sim.refresh_requests(), 1, "exactly one upstream refresh");
@@ -387,8 +336,8 @@ async fn a_lease_holder_killed_mid_refresh_is_taken_over_after_its_lease() {
         return;
     };
     let lease = Duration::from_secs(2);
-    let mut holder = Worker::spawn(&target, &key, 1, lease);
-    let mut taker = Worker::spawn(&target, &key, 20, lease);
+    let mut holder = spawn_worker(&target, &key, 1, lease);
+    let mut taker = spawn_worker(&target, &key, 20, lease);
     holder.ready();
     taker.ready();
     until_expired(&target, &key).await;
@@ -404,7 +353,7 @@ async fn a_lease_holder_killed_mid_refresh_is_taken_over_after_its_lease() {
     holder.child.wait().unwrap();
 
     taker.go();
-    let tokens = tokio::task::spawn_blocking(move || taker.tokens())
+    let tokens = tokio::task::spawn_blocking(move || taker.values("token"))
         .await
         .unwrap();
     assert_eq!(tokens.len(), 20);

@@ -9,11 +9,14 @@
 //! (`scripts/pg.sh`); skipped without it.
 #![cfg(all(feature = "postgres", unix))]
 
+#[path = "common/child.rs"]
+mod child;
 #[path = "common/pg.rs"]
 mod pg;
 
-use std::io::{BufRead, BufReader, Write};
-use std::process::{Child, ChildStdin, Command, Stdio};
+use child::Worker;
+
+use std::io::Write;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -122,74 +125,18 @@ async fn budget_child() {
     }
 }
 
-/// One child process.
-struct Worker {
-    child: Child,
-    stdin: ChildStdin,
-    lines: std::io::Lines<BufReader<std::process::ChildStdout>>,
-}
-
-impl Worker {
-    fn spawn(db: &str, me: &Url, token: &str, shared: bool) -> Worker {
-        let mut cmd = Command::new(std::env::current_exe().unwrap());
-        cmd.args([
-            "budget_child",
-            "--exact",
-            "--ignored",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env(CHILD, "1")
-        .env("SC_CHILD_DB", db)
-        .env("SC_CHILD_ME", me.as_str())
-        .env("SC_CHILD_TOKEN", token)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit());
-        if shared {
-            cmd.env("SC_CHILD_SHARED", "1");
-        }
-        let mut child = cmd.spawn().unwrap();
-        let stdin = child.stdin.take().unwrap();
-        let lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        Worker {
-            child,
-            stdin,
-            lines,
-        }
+/// A child process running `budget_child` against `me` with `token`.
+fn spawn_worker(db: &str, me: &Url, token: &str, shared: bool) -> Worker {
+    let mut envs = vec![
+        (CHILD, "1".to_owned()),
+        ("SC_CHILD_DB", db.to_owned()),
+        ("SC_CHILD_ME", me.to_string()),
+        ("SC_CHILD_TOKEN", token.to_owned()),
+    ];
+    if shared {
+        envs.push(("SC_CHILD_SHARED", "1".to_owned()));
     }
-
-    /// Waits for the child's `ready` (libtest prints `test budget_child ... ` first).
-    fn ready(&mut self) {
-        for line in self.lines.by_ref() {
-            if line.unwrap().ends_with("ready") {
-                return;
-            }
-        }
-        panic!("the child ended before it was ready");
-    }
-
-    fn go(&mut self) {
-        writeln!(self.stdin, "go").unwrap();
-        self.stdin.flush().unwrap();
-    }
-
-    /// The statuses the child printed, until `done`.
-    fn statuses(&mut self) -> Vec<String> {
-        let mut statuses = Vec::new();
-        for line in self.lines.by_ref() {
-            let line = line.unwrap();
-            if line.ends_with("done") {
-                break;
-            }
-            if let Some((_, s)) = line.split_once("status ") {
-                statuses.push(s.to_owned());
-            }
-        }
-        let status = self.child.wait().unwrap();
-        assert!(status.success(), "child failed: {status:?}");
-        statuses
-    }
+    Worker::spawn("budget_child", &envs)
 }
 
 /// Runs the 4 processes against a fresh simulator; returns it and every status they saw.
@@ -200,7 +147,7 @@ async fn four_processes(db: &str, shared: bool) -> (OAuthSimulator, Vec<String>)
         .await;
     let token = sim.issue_tokens(["read"]).access_token;
     let mut workers: Vec<Worker> = (0..PROCESSES)
-        .map(|_| Worker::spawn(db, &sim.userinfo_url(), &token, shared))
+        .map(|_| spawn_worker(db, &sim.userinfo_url(), &token, shared))
         .collect();
     for w in &mut workers {
         w.ready();
@@ -212,7 +159,7 @@ async fn four_processes(db: &str, shared: bool) -> (OAuthSimulator, Vec<String>)
     let statuses = tokio::task::spawn_blocking(move || {
         workers
             .iter_mut()
-            .flat_map(|w| w.statuses())
+            .flat_map(|w| w.values("status"))
             .collect::<Vec<_>>()
     })
     .await
