@@ -20,7 +20,10 @@ pub(crate) fn status(kind: &ErrorKind) -> StatusCode {
             StatusCode::FORBIDDEN
         }
         ErrorKind::AuthorizationDenied => StatusCode::FORBIDDEN,
-        ErrorKind::ReconnectRequired | ErrorKind::MissingScopes => StatusCode::CONFLICT,
+        ErrorKind::ReconnectRequired | ErrorKind::MissingScopes | ErrorKind::Conflict => {
+            StatusCode::CONFLICT
+        }
+        ErrorKind::NotFound => StatusCode::NOT_FOUND,
         ErrorKind::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
         ErrorKind::Transient | ErrorKind::Platform | ErrorKind::MaybeSent => {
             StatusCode::BAD_GATEWAY

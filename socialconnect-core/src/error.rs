@@ -56,6 +56,11 @@ pub enum ErrorKind {
     /// consent screen: the callback carried `error=access_denied`. Nothing was stored; offer
     /// to connect again, do not retry on your own.
     AuthorizationDenied,
+    /// The thing asked for (a scheduled action) does not exist, or not for this subject.
+    NotFound,
+    /// The change conflicts with the thing's state (cancelling an action that already ran, or
+    /// that an instance is running right now): read it again and decide.
+    Conflict,
 }
 
 impl ErrorKind {
@@ -78,6 +83,8 @@ impl ErrorKind {
             ErrorKind::AgeRestricted => "age_restricted",
             ErrorKind::Unauthorized => "unauthorized",
             ErrorKind::AuthorizationDenied => "authorization_denied",
+            ErrorKind::NotFound => "not_found",
+            ErrorKind::Conflict => "conflict",
         }
     }
 }
@@ -376,6 +383,18 @@ pub enum Error {
     /// (`error_type`), `error_reason` (`reason`) and `error_description` (`message`).
     #[error("authorization denied: {0}")]
     AuthorizationDenied(Box<PlatformError>),
+    /// See [`ErrorKind::NotFound`].
+    #[error("not found: {what}")]
+    NotFound {
+        /// What was not found (`scheduled action`).
+        what: &'static str,
+    },
+    /// See [`ErrorKind::Conflict`].
+    #[error("conflict: {message}")]
+    Conflict {
+        /// What conflicts.
+        message: String,
+    },
 }
 
 impl From<InvalidId> for Error {
@@ -406,6 +425,8 @@ impl Error {
             Error::ApiKeyRejected { .. } => ErrorKind::Unauthorized,
             Error::ClientRejected(_) => ErrorKind::Config,
             Error::AuthorizationDenied(_) => ErrorKind::AuthorizationDenied,
+            Error::NotFound { .. } => ErrorKind::NotFound,
+            Error::Conflict { .. } => ErrorKind::Conflict,
         }
     }
 

@@ -24,6 +24,7 @@
 //! ```
 #![forbid(unsafe_code)]
 
+pub mod automation;
 pub mod clock;
 pub mod connect;
 pub mod error;
@@ -46,8 +47,9 @@ pub use error::{Error, ErrorKind, Result};
 #[allow(deprecated)] // the old name stays importable, with its deprecation note
 pub use hub::UpstreamRevocation;
 pub use hub::{
-    ApiCaller, AuthorizationRequest, ConnectOptions, Connected, Disconnected, EXPORT_FORMAT,
-    EXPORT_VERSION, ErasureOutcome, PurgeReport, RefreshSweep, Refreshed, RetentionPolicy, Session,
+    ActionEvent, ActionRequest, ActionRunner, ActionRunnerHandle, ApiCaller, AuthorizationRequest,
+    ConnectOptions, Connected, Disconnected, EXPORT_FORMAT, EXPORT_VERSION, ErasureOutcome,
+    PurgeReport, RefreshSweep, Refreshed, RetentionPolicy, RunReport, RunnerOptions, Session,
     SocialConnect, SocialConnectBuilder, SweepEvent, SweepHandle, SweepOptions, SweepReport,
     UsageLogOptions,
 };

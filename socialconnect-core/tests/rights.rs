@@ -9,7 +9,7 @@ use socialconnect_core::access_log::ClientInfo;
 use socialconnect_core::http::ApiRequest;
 use socialconnect_core::id::Purpose;
 use socialconnect_core::store::TokenStore;
-use socialconnect_core::{EXPORT_FORMAT, Revocation};
+use socialconnect_core::{EXPORT_FORMAT, EXPORT_VERSION, Revocation};
 
 #[tokio::test]
 async fn export_holds_connections_consent_and_usage_but_no_token() {
@@ -40,7 +40,7 @@ async fn export_holds_connections_consent_and_usage_but_no_token() {
     assert!(!text.contains(stored.tokens.refresh_token.unwrap().expose_secret()));
     let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
     assert_eq!(doc["format"], EXPORT_FORMAT);
-    assert_eq!(doc["version"], 2);
+    assert_eq!(doc["version"], EXPORT_VERSION);
     assert_eq!(doc["subject"], "user-42");
     assert_eq!(doc["connections"][0]["account_id"], env.sim.account_id());
     assert_eq!(doc["consent"].as_array().unwrap().len(), 2);

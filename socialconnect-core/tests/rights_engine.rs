@@ -30,7 +30,7 @@ use socialconnect_core::platform_deletion::{
 use socialconnect_core::profile::{ProfileStore, SubjectProfile};
 use socialconnect_core::receipt::ReceiptStore;
 use socialconnect_core::store::TokenStore;
-use socialconnect_core::{ErrorKind, Result, Revocation, SocialConnect};
+use socialconnect_core::{EXPORT_VERSION, ErrorKind, Result, Revocation, SocialConnect};
 use socialconnect_testkit::{OAuthSimulator, TokenFault};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, ResponseTemplate};
@@ -95,7 +95,7 @@ async fn export_is_valid_json_with_region_profile_usage_and_deletion_requests_bu
     assert!(!text.contains("ops-1"));
 
     let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
-    assert_eq!(doc["version"], 2);
+    assert_eq!(doc["version"], EXPORT_VERSION);
     assert_eq!(doc["region"], REGION);
     assert_eq!(doc["subject"], "user-42");
     assert_eq!(doc["profile"]["email"], "alice@example.com");

@@ -27,12 +27,14 @@ use std::time::Duration;
 
 use chrono::Utc;
 use socialconnect_core::access_log::AccessLog;
+use socialconnect_core::automation::ActionExecutor;
 use socialconnect_core::clock::Clock;
 use socialconnect_core::consent::ConsentEvent;
 use socialconnect_core::http::{HttpClient, RetryPolicy};
 use socialconnect_core::id::{ConnectionId, ConnectionKey, PlatformId, Purpose, Scope, SubjectId};
 use socialconnect_core::memory::{
-    MemoryAccessLog, MemoryConsentLedger, MemoryPendingAuthStore, MemoryTokenStore,
+    MemoryAccessLog, MemoryActionStore, MemoryConsentLedger, MemoryPendingAuthStore,
+    MemoryTokenStore,
 };
 use socialconnect_core::platform::Platform;
 use socialconnect_core::token::TokenSet;
@@ -89,6 +91,8 @@ pub struct Harness {
     pub redirect: Url,
     /// The hub's HTTP client.
     pub http: HttpClient,
+    /// The scheduled actions' store (on the harness clock).
+    pub actions: Arc<MemoryActionStore>,
 }
 
 type Configure = Box<dyn FnOnce(SocialConnectBuilder) -> SocialConnectBuilder>;
@@ -104,6 +108,7 @@ pub struct HarnessBuilder {
     http: Option<HttpClient>,
     refresh: RefreshPolicy,
     configure: Option<Configure>,
+    executors: Vec<Arc<dyn ActionExecutor>>,
 }
 
 impl std::fmt::Debug for HarnessBuilder {
@@ -138,6 +143,7 @@ impl Harness {
             refresh: RefreshPolicy::default()
                 .with_lease(Duration::from_secs(30), Duration::from_millis(5)),
             configure: None,
+            executors: Vec::new(),
         }
     }
 
@@ -320,6 +326,12 @@ impl HarnessBuilder {
         self
     }
 
+    /// Registers a platform's action executor on the hub.
+    pub fn executor(mut self, executor: Arc<dyn ActionExecutor>) -> Self {
+        self.executors.push(executor);
+        self
+    }
+
     /// Passes the hub builder through `configure` last (privacy stores, age policy, alerts…).
     pub fn configure(
         mut self,
@@ -358,6 +370,11 @@ impl HarnessBuilder {
         for platform in self.platforms {
             builder = builder.platform(platform);
         }
+        let actions = Arc::new(MemoryActionStore::with_clock(clock.clone()));
+        builder = builder.actions(actions.clone());
+        for executor in self.executors {
+            builder = builder.executor(executor);
+        }
         if let Some(configure) = self.configure {
             builder = configure(builder);
         }
@@ -375,6 +392,7 @@ impl HarnessBuilder {
             subject: SubjectId::new(SUBJECT).expect("a valid subject id"),
             redirect: Url::parse(REDIRECT_URI).expect("a valid redirect URI"),
             http,
+            actions,
         }
     }
 }

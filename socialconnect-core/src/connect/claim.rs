@@ -85,6 +85,36 @@ impl<K: Clone + Eq + Hash + Ord> ClaimTable<K> {
         self.holds.get(key).is_some_and(|hold| hold.until > now)
     }
 
+    /// Who holds `key`'s claim at `now` (`None` when unclaimed, lapsed, or only backed off).
+    pub fn holder(&self, key: &K, now: DateTime<Utc>) -> Option<Uuid> {
+        self.holds
+            .get(key)
+            .filter(|hold| hold.until > now)
+            .and_then(|hold| hold.owner)
+    }
+
+    /// Extends `owner`'s claim on `key` until `until`. False, changing nothing, when `owner`
+    /// does not hold it at `now` (it lapsed, or someone else holds it).
+    pub fn renew(
+        &mut self,
+        key: &K,
+        owner: Uuid,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> bool {
+        if self.holder(key, now) != Some(owner) {
+            return false;
+        }
+        self.holds.insert(
+            key.clone(),
+            Hold {
+                owner: Some(owner),
+                until,
+            },
+        );
+        true
+    }
+
     /// Ends `owner`'s claim on `key`, holding it back until `hold_until` when given. False,
     /// changing nothing, when `owner` is not the recorded claimant.
     pub fn release(&mut self, key: &K, owner: Uuid, hold_until: Option<DateTime<Utc>>) -> bool {

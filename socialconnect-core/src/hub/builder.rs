@@ -11,6 +11,7 @@ use super::{HubInner, SocialConnect};
 use crate::access_log::AccessLog;
 use crate::age::AgePolicy;
 use crate::alert::{AlertSink, AlertThresholds, TracingAlerts};
+use crate::automation::{ActionExecutor, ActionStore};
 use crate::clock::{Clock, SystemClock};
 use crate::connect::refresh::{RefreshPolicy, Refresher};
 use crate::consent::{ConsentLedger, LegalBasis, NoticeVersion};
@@ -44,6 +45,8 @@ pub struct SocialConnectBuilder {
     retention: RetentionPolicy,
     region: Option<String>,
     usage_log: UsageLogOptions,
+    actions: Option<Arc<dyn ActionStore>>,
+    executors: HashMap<PlatformId, Arc<dyn ActionExecutor>>,
 }
 
 impl SocialConnectBuilder {
@@ -195,6 +198,20 @@ impl SocialConnectBuilder {
         self
     }
 
+    /// Where scheduled actions are kept. Without one, [`SocialConnect::schedule_action`] and
+    /// the other action methods fail with a config error.
+    pub fn actions(mut self, store: Arc<dyn ActionStore>) -> Self {
+        self.actions = Some(store);
+        self
+    }
+
+    /// Registers what runs a platform's scheduled actions (replacing one for the same
+    /// platform). Actions on a platform without an executor cannot be scheduled.
+    pub fn executor(mut self, executor: Arc<dyn ActionExecutor>) -> Self {
+        self.executors.insert(executor.platform(), executor);
+        self
+    }
+
     /// Builds the hub; fails with [`crate::ErrorKind::Config`] when a store is missing.
     pub fn build(self) -> Result<SocialConnect> {
         let missing = |what: &str| Error::config(format!("SocialConnect needs a {what}"));
@@ -235,6 +252,8 @@ impl SocialConnectBuilder {
                 alerts: HubAlerts::new(alert_sink, thresholds),
                 retention: self.retention,
                 region: self.region,
+                actions: self.actions,
+                executors: self.executors,
             }),
         })
     }

@@ -339,6 +339,16 @@ impl SocialConnect {
                 ));
             }
         }
+        if reconnected {
+            // Actions paused while the connection needed the end user run again now.
+            match self.resume_actions(&key).await {
+                Ok(ids) if !ids.is_empty() => {
+                    tracing::info!(platform = %key.platform, resumed = ids.len(), "paused actions resumed on reconnect");
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "resuming paused actions failed"),
+            }
+        }
         Ok(Connected {
             key,
             account,

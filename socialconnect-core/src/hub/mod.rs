@@ -1,5 +1,6 @@
 //! The hub: consent-gated connect, callback completion, fresh-token sessions, disconnect.
 
+mod automation;
 mod builder;
 mod caller;
 mod connection;
@@ -19,6 +20,9 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use url::Url;
 
+pub use automation::{
+    ActionEvent, ActionRequest, ActionRunner, ActionRunnerHandle, RunReport, RunnerOptions,
+};
 pub use builder::SocialConnectBuilder;
 pub use caller::ApiCaller;
 pub use connection::ConnectOptions;
@@ -97,6 +101,8 @@ pub(crate) struct HubInner {
     pub(crate) alerts: session::HubAlerts,
     pub(crate) retention: RetentionPolicy,
     pub(crate) region: Option<String>,
+    pub(crate) actions: Option<Arc<dyn crate::automation::ActionStore>>,
+    pub(crate) executors: HashMap<PlatformId, Arc<dyn crate::automation::ActionExecutor>>,
 }
 
 /// Where to send the end user's browser to authorize.

@@ -27,8 +27,8 @@ use crate::token::Expiry;
 pub const EXPORT_FORMAT: &str = "socialconnect.subject-export";
 /// The export format version. Version 2 added `region` (on the document and on every record),
 /// `profile`, `deletion_requests`, the consent receipts' fields and `privileged` on usage
-/// entries.
-pub const EXPORT_VERSION: u32 = 2;
+/// entries. Version 3 added `actions` (the subject's scheduled actions, with their payloads).
+pub const EXPORT_VERSION: u32 = 3;
 
 /// How many usage-log entries an export reads at a time.
 pub(crate) const EXPORT_PAGE: u32 = 1000;
@@ -126,10 +126,11 @@ impl SocialConnect {
     /// of `actor` (the operator or system id the host supplies).
     ///
     /// The document is `{"format", "version", "exported_at", "region", "subject", "profile",
-    /// "connections", "consent", "usage_log", "deletion_requests"}`: the connections (platform,
-    /// account id, scopes, status, dates), the profile the host keeps (email, username), the
-    /// consent history with each record's receipt id and chain hashes, the usage log, and the
-    /// subject's pending deletion requests. Tokens never appear in it.
+    /// "connections", "consent", "usage_log", "actions", "deletion_requests"}`: the connections
+    /// (platform, account id, scopes, status, dates), the profile the host keeps (email,
+    /// username), the consent history with each record's receipt id and chain hashes, the usage
+    /// log, the scheduled actions (payload, schedule, state, last result; empty without an
+    /// action store), and the subject's pending deletion requests. Tokens never appear in it.
     ///
     /// # Privacy decisions
     ///
@@ -306,6 +307,33 @@ impl SocialConnect {
             }
         }
 
+        out.write_all(b"],\"actions\":[").map_err(io)?;
+        if self.inner.actions.is_some() {
+            let mut first = true;
+            for a in self.subject_actions(subject).await? {
+                separator(out, &mut first)?;
+                json(
+                    out,
+                    &serde_json::json!({
+                        "id": a.id,
+                        "platform": a.key.platform,
+                        "connection_id": a.key.connection,
+                        "purpose": a.purpose,
+                        "kind": a.kind,
+                        "payload": a.payload,
+                        "schedule": a.schedule,
+                        "state": a.state,
+                        "due_at": a.due_at.map(|t| t.to_rfc3339()),
+                        "runs": a.runs,
+                        "last_result": a.last_result,
+                        "created_at": a.created_at.to_rfc3339(),
+                        "updated_at": a.updated_at.to_rfc3339(),
+                        "region": region,
+                    }),
+                )?;
+            }
+        }
+
         out.write_all(b"],\"deletion_requests\":[").map_err(io)?;
         if let Some(store) = &self.inner.deletions {
             let mut first = true;
@@ -476,6 +504,12 @@ impl SocialConnect {
         if !report.counts.contains_key("consent_records") {
             let n = self.inner.ledger.erase_subject(subject).await?;
             report.add("consent_records", n);
+        }
+        if let Some(actions) = &self.inner.actions
+            && !report.counts.contains_key("actions")
+        {
+            let n = actions.erase_subject_actions(subject).await?;
+            report.add("actions", n);
         }
         if let Some(profiles) = &self.inner.profiles
             && !report.counts.contains_key("profiles")

@@ -345,6 +345,8 @@ mod tests {
             ErrorKind::AgeRestricted,
             ErrorKind::Unauthorized,
             ErrorKind::AuthorizationDenied,
+            ErrorKind::NotFound,
+            ErrorKind::Conflict,
         ];
         for kind in kinds {
             let name = kind_name(kind);

@@ -14,6 +14,7 @@
 //! | [`ApiKeyStore`](crate::apikey::ApiKeyStore) | [`MemoryApiKeys`] |
 //! | [`ProfileStore`](crate::profile::ProfileStore) | [`MemoryProfiles`] |
 //! | [`ReceiptStore`](crate::receipt::ReceiptStore) | [`MemoryReceipts`] |
+//! | [`ActionStore`](crate::automation::ActionStore) | [`MemoryActionStore`] |
 //!
 //! The locks are never held across an `.await`: each trait method takes the lock, does its
 //! whole read-check-write step, and drops it before returning, so every method is atomic.
@@ -30,6 +31,7 @@
 //! ```
 
 mod access_log;
+mod actions;
 mod apikeys;
 mod consent;
 mod deletion;
@@ -41,6 +43,7 @@ mod tokens;
 use std::sync::{Mutex, MutexGuard};
 
 pub use access_log::MemoryAccessLog;
+pub use actions::MemoryActionStore;
 pub use apikeys::MemoryApiKeys;
 pub use consent::MemoryConsentLedger;
 pub use deletion::MemoryDeletionRequests;

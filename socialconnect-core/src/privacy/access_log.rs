@@ -48,7 +48,7 @@ pub enum Outcome {
 }
 
 /// The names [`Outcome::Failure`] carries: one per error kind.
-const FAILURE_NAMES: [&str; 15] = [
+const FAILURE_NAMES: [&str; 17] = [
     "reconnect_required",
     "throttled",
     "missing_scopes",
@@ -64,6 +64,8 @@ const FAILURE_NAMES: [&str; 15] = [
     "age_restricted",
     "unauthorized",
     "policy_blocked",
+    "not_found",
+    "conflict",
 ];
 
 impl Outcome {

@@ -32,6 +32,7 @@ pub struct Env {
     pub subject: SubjectId,
     pub redirect: Url,
     pub http: HttpClient,
+    pub actions: Arc<socialconnect_core::memory::MemoryActionStore>,
 }
 
 pub fn http() -> HttpClient {
@@ -76,7 +77,7 @@ pub fn hub_over(
 }
 
 /// The test kit's harness over the simulator's platform.
-fn harness(sim: &OAuthSimulator, clock: Arc<ManualClock>, http: &HttpClient) -> HarnessBuilder {
+pub fn harness(sim: &OAuthSimulator, clock: Arc<ManualClock>, http: &HttpClient) -> HarnessBuilder {
     Harness::builder()
         .platform(Arc::new(platform(sim, http, clock.clone())))
         .clock(clock)
@@ -95,6 +96,7 @@ impl From<(OAuthSimulator, Harness)> for Env {
             subject: h.subject,
             redirect: h.redirect,
             http: h.http,
+            actions: h.actions,
         }
     }
 }

@@ -40,23 +40,7 @@ impl Backoff {
             *n = n.saturating_add(1);
             *n
         };
-        let factor = 1u32
-            .checked_shl(n.saturating_sub(1).min(31))
-            .unwrap_or(u32::MAX);
-        let base = first.saturating_mul(factor).min(max);
-        let spread_ms = u64::try_from(base.as_millis() / 5).unwrap_or(u64::MAX);
-        let extra = if spread_ms == 0 {
-            Duration::ZERO
-        } else {
-            Duration::from_millis(rand::random_range(0..=spread_ms))
-        };
-        let delay = base + extra;
-        match kind {
-            ErrorKind::Throttled {
-                retry_after: Some(wait),
-            } => delay.max(wait),
-            _ => delay,
-        }
+        backoff_delay(n, kind, first, max)
     }
 
     /// Forgets `key`'s failures (it refreshed, or needs reconnecting).
@@ -65,6 +49,29 @@ impl Backoff {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .remove(key);
+    }
+}
+
+/// The delay after the `n`th failure in a row (n >= 1): `first` doubled per earlier failure,
+/// at most `max`, with up to a fifth more at random (so what failed together does not come
+/// back together), and at least what the platform asked for when it throttled.
+pub(crate) fn backoff_delay(n: u32, kind: ErrorKind, first: Duration, max: Duration) -> Duration {
+    let factor = 1u32
+        .checked_shl(n.saturating_sub(1).min(31))
+        .unwrap_or(u32::MAX);
+    let base = first.saturating_mul(factor).min(max);
+    let spread_ms = u64::try_from(base.as_millis() / 5).unwrap_or(u64::MAX);
+    let extra = if spread_ms == 0 {
+        Duration::ZERO
+    } else {
+        Duration::from_millis(rand::random_range(0..=spread_ms))
+    };
+    let delay = base + extra;
+    match kind {
+        ErrorKind::Throttled {
+            retry_after: Some(wait),
+        } => delay.max(wait),
+        _ => delay,
     }
 }
 

@@ -47,6 +47,7 @@ use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
 use tokio::sync::{broadcast, watch};
 
+pub(crate) use backoff::backoff_delay;
 pub use options::SweepOptions;
 
 use super::SocialConnect;
