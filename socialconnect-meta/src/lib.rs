@@ -10,6 +10,7 @@
 //! | [`error`] | the Graph error envelope → SocialConnect error kinds |
 //! | [`ratelimit`] | `X-App-Usage`, `X-Page-Usage`, `X-Business-Use-Case-Usage` |
 //! | [`pages`], [`instagram`], [`whatsapp`] | one module per product surface: typed clients from [`MetaClient::pages`], [`MetaClient::instagram`], [`MetaClient::whatsapp`] |
+//! | [`actions`] | [`MetaActions`]: scheduled Page posts, replies, insights snapshots and Instagram images, reconciled after an unknown outcome |
 //! | [`webhook`] | `hub.challenge` handshake, `X-Hub-Signature-256`, typed events |
 //! | [`signed_request`], [`privacy`] | the Deauthorize and Data Deletion callbacks |
 //! | [`model`] | wire types |
@@ -40,6 +41,7 @@
 #![forbid(unsafe_code)]
 
 mod accounts;
+pub mod actions;
 mod client;
 pub mod error;
 pub mod instagram;
@@ -54,6 +56,7 @@ pub mod webhook;
 pub mod whatsapp;
 
 pub use accounts::{InstagramAccount, PageAccount};
+pub use actions::MetaActions;
 pub use client::{MetaClient, MetaConfig};
 pub use oauth::{DebugTokenError, FacebookLogin, MetaProduct, TokenInfo};
 pub use version::GRAPH_API_VERSION;

@@ -272,7 +272,7 @@ impl FeedPost {
         self
     }
 
-    fn form(&self) -> Result<Vec<(&'static str, String)>> {
+    pub(crate) fn form(&self) -> Result<Vec<(&'static str, String)>> {
         let mut form = Vec::new();
         if let Some(m) = &self.message {
             text_param("message", m, 63_206)?;
@@ -772,6 +772,53 @@ impl<'a> Pages<'a> {
             url,
             "pages.posts",
             Post::from_wire,
+        )
+        .await
+    }
+
+    /// One page of the Page's posts, for reconciling a publish whose outcome was unknown
+    /// (the scheduled-action executor, [`crate::actions`]): the read of
+    /// [`Pages::posts_page`] under the publishing purpose, since a publisher may look for the
+    /// post it may have made. Nothing else reads through it.
+    pub(crate) async fn posts_page_to_reconcile(
+        &self,
+        page: &PageAccount,
+        from: Option<&Url>,
+    ) -> Result<Page<Post>> {
+        require_purpose(self.session, Purpose::Publishing)?;
+        let url = resume_url(self.client, self.posts_url(page)?, from)?;
+        fetch_page(
+            self.client,
+            self.session,
+            Some(&page.access_token),
+            url,
+            "pages.posts",
+            Post::from_wire,
+        )
+        .await
+    }
+
+    /// One page of the comments on `object_id`, for reconciling a reply whose outcome was
+    /// unknown, under the publishing purpose (see [`Pages::posts_page_to_reconcile`]).
+    pub(crate) async fn comments_page_to_reconcile(
+        &self,
+        page: &PageAccount,
+        object_id: &str,
+        from: Option<&Url>,
+    ) -> Result<Page<Comment>> {
+        require_purpose(self.session, Purpose::Publishing)?;
+        let first = self
+            .client
+            .graph_url(&format!("{}/comments", segment(object_id)?))?;
+        let first = with_query(first, &[("fields", COMMENT_FIELDS), ("limit", PAGE_SIZE)]);
+        let url = resume_url(self.client, first, from)?;
+        fetch_page(
+            self.client,
+            self.session,
+            Some(&page.access_token),
+            url,
+            "pages.comments",
+            Comment::from_wire,
         )
         .await
     }

@@ -84,9 +84,9 @@ impl std::fmt::Debug for ActionRun<'_> {
     }
 }
 
-impl ActionRun<'_> {
+impl<'a> ActionRun<'a> {
     /// The session, opened for the action's purpose on its connection.
-    pub fn session(&self) -> &Session {
+    pub fn session(&self) -> &'a Session {
         self.session
     }
 
