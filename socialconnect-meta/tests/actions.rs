@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use chrono::Utc;
 use serde_json::json;
-use socialconnect_core::automation::{ActionState, StoredAction};
+use socialconnect_core::automation::{ActionPayload, ActionState, StoredAction};
 use socialconnect_core::clock::Clock;
 use socialconnect_core::http::{HttpClient, RetryPolicy};
 use socialconnect_core::id::{ConnectionKey, PlatformId, Purpose, Scope};
@@ -85,22 +85,13 @@ async fn env() -> Env {
 }
 
 impl Env {
-    async fn schedule(
+    async fn schedule_of<P: ActionPayload>(
         &self,
         key: &ConnectionKey,
-        kind: &str,
-        payload: serde_json::Value,
+        payload: &P,
     ) -> StoredAction {
-        self.h
-            .hub
-            .schedule_action(ActionRequest::new(
-                key.clone(),
-                kind,
-                payload,
-                self.h.clock.now(),
-            ))
-            .await
-            .unwrap()
+        let request = ActionRequest::of(key.clone(), payload, self.h.clock.now()).unwrap();
+        self.h.hub.schedule_action(request).await.unwrap()
     }
     fn runner(&self) -> ActionRunner {
         self.h
@@ -140,10 +131,9 @@ impl Env {
 async fn a_scheduled_page_post_is_published_once() {
     let env = env().await;
     let a = env
-        .schedule(
+        .schedule_of(
             &env.facebook,
-            "facebook.page_post",
-            PagePost::text(env.sim.page_id(), "Open late on Friday").to_payload(),
+            &PagePost::text(env.sim.page_id(), "Open late on Friday"),
         )
         .await;
     assert_eq!(a.purpose, Purpose::Publishing);
@@ -163,10 +153,9 @@ async fn a_scheduled_page_post_is_published_once() {
 async fn a_page_post_whose_answer_was_lost_is_found_not_resent() {
     let env = env().await;
     let a = env
-        .schedule(
+        .schedule_of(
             &env.facebook,
-            "facebook.page_post",
-            PagePost::text(env.sim.page_id(), "lost answer").to_payload(),
+            &PagePost::text(env.sim.page_id(), "lost answer"),
         )
         .await;
     env.sim
@@ -191,10 +180,9 @@ async fn a_page_post_whose_answer_was_lost_is_found_not_resent() {
 async fn a_page_post_refused_before_processing_is_sent_again_once() {
     let env = env().await;
     let a = env
-        .schedule(
+        .schedule_of(
             &env.facebook,
-            "facebook.page_post",
-            PagePost::text(env.sim.page_id(), "second try").to_payload(),
+            &PagePost::text(env.sim.page_id(), "second try"),
         )
         .await;
     env.sim.fail_next("/feed", GraphFault::ServerError);
@@ -219,10 +207,9 @@ async fn a_page_post_refused_before_processing_is_sent_again_once() {
 async fn a_reply_whose_answer_was_lost_is_found_among_the_comments() {
     let env = env().await;
     let post = env
-        .schedule(
+        .schedule_of(
             &env.facebook,
-            "facebook.page_post",
-            PagePost::text(env.sim.page_id(), "to reply to").to_payload(),
+            &PagePost::text(env.sim.page_id(), "to reply to"),
         )
         .await;
     let runner = env.runner();
@@ -232,10 +219,9 @@ async fn a_reply_whose_answer_was_lost_is_found_among_the_comments() {
         .unwrap()
         .to_owned();
     let reply = env
-        .schedule(
+        .schedule_of(
             &env.facebook,
-            "facebook.comment_reply",
-            CommentReply::new(env.sim.page_id(), &post_id, "Thanks!").to_payload(),
+            &CommentReply::new(env.sim.page_id(), &post_id, "Thanks!"),
         )
         .await;
     env.sim
@@ -256,9 +242,7 @@ async fn an_instagram_publish_whose_answer_was_lost_is_read_from_the_container()
         "https://cdn.example/croissant.jpg".parse().unwrap(),
     )
     .with_caption("Fresh this morning");
-    let a = env
-        .schedule(&env.instagram, "instagram.image", image.to_payload())
-        .await;
+    let a = env.schedule_of(&env.instagram, &image).await;
     env.sim
         .fail_next("/media_publish", GraphFault::Stall(Duration::from_secs(3)));
     let runner = env.runner();
@@ -283,9 +267,7 @@ async fn an_instagram_image_runs_container_then_publish() {
         env.sim.instagram_user_id(),
         "https://cdn.example/a.jpg".parse().unwrap(),
     );
-    let a = env
-        .schedule(&env.instagram, "instagram.image", image.to_payload())
-        .await;
+    let a = env.schedule_of(&env.instagram, &image).await;
     assert_eq!(env.runner().run_once().await.unwrap().completed, 1);
     let done = env.stored(&a).await;
     assert!(done.last_result.as_ref().unwrap()["media_id"].is_string());
@@ -299,10 +281,9 @@ async fn an_instagram_image_runs_container_then_publish() {
 async fn an_insights_snapshot_keeps_the_values_as_its_result() {
     let env = env().await;
     let a = env
-        .schedule(
+        .schedule_of(
             &env.facebook,
-            "facebook.page_insights",
-            PageInsights::daily(env.sim.page_id(), ["page_impressions_unique"]).to_payload(),
+            &PageInsights::daily(env.sim.page_id(), ["page_impressions_unique"]),
         )
         .await;
     assert_eq!(a.purpose, Purpose::Analytics);
@@ -345,7 +326,7 @@ async fn malformed_payloads_are_refused_when_scheduled() {
         (
             &env.instagram,
             "facebook.page_post",
-            PagePost::text("1", "wrong product").to_payload(),
+            json!({ "page_id": "1", "message": "wrong product" }),
         ),
     ] {
         let err = hub

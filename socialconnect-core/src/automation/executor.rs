@@ -13,6 +13,25 @@ use crate::error::{Error, Result};
 use crate::hub::Session;
 use crate::id::{PlatformId, Purpose};
 
+/// How much earlier than an attempt's start a platform may date what the attempt made
+/// (clocks differ): reconciliation looks for it from [`ActionRun::made_since`] on.
+pub const CLOCK_SLACK: chrono::Duration = chrono::Duration::minutes(5);
+
+/// Decodes a stored payload as `T`, an [`InvalidInput`](crate::ErrorKind::InvalidInput) error
+/// when it does not fit. Executors use it in [`ActionExecutor::check`] (with
+/// `#[serde(deny_unknown_fields)]` payload types, so a misspelt field is refused when the
+/// action is scheduled, not posted empty).
+pub fn decode_payload<T: serde::de::DeserializeOwned>(payload: &serde_json::Value) -> Result<T> {
+    T::deserialize(payload).map_err(|e| Error::invalid_input(format!("the action's payload: {e}")))
+}
+
+/// A platform crate's typed payload for one kind of action: what a host builds and
+/// [`ActionRequest::of`](crate::ActionRequest::of) schedules.
+pub trait ActionPayload: serde::Serialize + serde::de::DeserializeOwned {
+    /// The kind this is the payload of (`facebook.page_post`).
+    const KIND: &'static str;
+}
+
 /// What reconciling an attempt whose outcome was unknown found on the platform.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
@@ -113,8 +132,13 @@ impl<'a> ActionRun<'a> {
     /// The payload decoded as `T`; an [`InvalidInput`](crate::ErrorKind::InvalidInput) error
     /// when it does not fit (a payload changed by hand in the store, a kind renamed).
     pub fn payload_as<T: serde::de::DeserializeOwned>(&self) -> Result<T> {
-        serde_json::from_value(self.action.payload.clone())
-            .map_err(|e| Error::invalid_input(format!("the action's payload: {e}")))
+        decode_payload(&self.action.payload)
+    }
+
+    /// From when a platform's record of this attempt may be dated: its start less
+    /// [`CLOCK_SLACK`].
+    pub fn made_since(&self) -> DateTime<Utc> {
+        self.attempt_started() - CLOCK_SLACK
     }
 
     /// Stores `progress` for this occurrence before going on (the claim is renewed). Fails

@@ -23,6 +23,8 @@ pub mod schedule;
 mod store;
 
 pub use action::{ActionId, ActionState, ActionSummary, CancelReason, StoredAction};
-pub use executor::{ActionExecutor, ActionRun, Reconciliation};
+pub use executor::{
+    ActionExecutor, ActionPayload, ActionRun, CLOCK_SLACK, Reconciliation, decode_payload,
+};
 pub use schedule::{CatchUp, LocalTime, Recurrence, Schedule, TimeZoneName};
 pub use store::{ActionFilter, ActionStore, ActionWrite};

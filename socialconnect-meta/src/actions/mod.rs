@@ -18,7 +18,7 @@ mod reconcile;
 
 use async_trait::async_trait;
 use serde_json::{Value, json};
-use socialconnect_core::automation::{ActionExecutor, ActionRun, Reconciliation};
+use socialconnect_core::automation::{ActionExecutor, ActionRun, Reconciliation, decode_payload};
 use socialconnect_core::id::{PlatformId, Purpose};
 use socialconnect_core::{Error, Result};
 
@@ -89,12 +89,10 @@ impl ActionExecutor for MetaActions {
 
     fn check(&self, kind: &str, payload: &Value) -> Result<()> {
         match kind {
-            "facebook.page_post" => payload::decode::<PagePost>(payload)?
-                .feed_post()
-                .map(|_| ()),
-            "facebook.comment_reply" => payload::decode::<CommentReply>(payload)?.check(),
-            "facebook.page_insights" => payload::decode::<PageInsights>(payload)?.check(),
-            "instagram.image" => payload::decode::<InstagramImage>(payload)?.check(),
+            "facebook.page_post" => decode_payload::<PagePost>(payload)?.feed_post().map(|_| ()),
+            "facebook.comment_reply" => decode_payload::<CommentReply>(payload)?.check(),
+            "facebook.page_insights" => decode_payload::<PageInsights>(payload)?.check(),
+            "instagram.image" => decode_payload::<InstagramImage>(payload)?.check(),
             _ => Err(Error::invalid_input(format!(
                 "Meta runs no `{kind}` action"
             ))),
@@ -171,14 +169,8 @@ impl ActionExecutor for MetaActions {
                     .client
                     .page_account(run.session(), &post.page_id)
                     .await?;
-                reconcile::page_post(
-                    &self.client,
-                    run.session(),
-                    &page,
-                    &post,
-                    run.attempt_started(),
-                )
-                .await
+                reconcile::page_post(&self.client, run.session(), &page, &post, run.made_since())
+                    .await
             }
             "facebook.comment_reply" => {
                 let reply: CommentReply = run.payload_as()?;
@@ -191,7 +183,7 @@ impl ActionExecutor for MetaActions {
                     run.session(),
                     &page,
                     &reply,
-                    run.attempt_started(),
+                    run.made_since(),
                 )
                 .await
             }

@@ -3,17 +3,11 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+use socialconnect_core::automation::ActionPayload;
 use socialconnect_core::{Error, Result};
 use url::Url;
 
 use crate::pages::{FeedPost, Insight, InsightsQuery, MetricValue, Period};
-
-/// Decodes a stored payload; unknown fields are refused (a misspelt `mesage` must not post
-/// an empty text).
-pub(super) fn decode<T: serde::de::DeserializeOwned>(payload: &Value) -> Result<T> {
-    serde_json::from_value(payload.clone())
-        .map_err(|e| Error::invalid_input(format!("the action's payload: {e}")))
-}
 
 /// `facebook.page_post`: a text and/or link post on a Page the user manages.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -30,6 +24,10 @@ pub struct PagePost {
     pub link: Option<Url>,
 }
 
+impl ActionPayload for PagePost {
+    const KIND: &'static str = "facebook.page_post";
+}
+
 impl PagePost {
     /// A text post on `page_id`.
     pub fn text(page_id: impl Into<String>, message: impl Into<String>) -> Self {
@@ -38,11 +36,6 @@ impl PagePost {
             message: Some(message.into()),
             link: None,
         }
-    }
-
-    /// As JSON, for [`ActionRequest::new`](socialconnect_core::ActionRequest::new).
-    pub fn to_payload(&self) -> Value {
-        serde_json::to_value(self).unwrap_or(Value::Null)
     }
 
     pub(super) fn feed_post(&self) -> Result<FeedPost> {
@@ -75,6 +68,10 @@ pub struct CommentReply {
     pub message: String,
 }
 
+impl ActionPayload for CommentReply {
+    const KIND: &'static str = "facebook.comment_reply";
+}
+
 impl CommentReply {
     /// A reply as `page_id` on `object_id`.
     pub fn new(
@@ -87,11 +84,6 @@ impl CommentReply {
             object_id: object_id.into(),
             message: message.into(),
         }
-    }
-
-    /// As JSON.
-    pub fn to_payload(&self) -> Value {
-        serde_json::to_value(self).unwrap_or(Value::Null)
     }
 
     pub(super) fn check(&self) -> Result<()> {
@@ -119,6 +111,10 @@ pub struct PageInsights {
     pub period: Option<String>,
 }
 
+impl ActionPayload for PageInsights {
+    const KIND: &'static str = "facebook.page_insights";
+}
+
 impl PageInsights {
     /// Daily values of `metrics` on `page_id`.
     pub fn daily<I: IntoIterator<Item = S>, S: Into<String>>(
@@ -130,11 +126,6 @@ impl PageInsights {
             metrics: metrics.into_iter().map(Into::into).collect(),
             period: None,
         }
-    }
-
-    /// As JSON.
-    pub fn to_payload(&self) -> Value {
-        serde_json::to_value(self).unwrap_or(Value::Null)
     }
 
     pub(super) fn query(&self) -> Result<InsightsQuery> {
@@ -176,6 +167,10 @@ pub struct InstagramImage {
     pub caption: Option<String>,
 }
 
+impl ActionPayload for InstagramImage {
+    const KIND: &'static str = "instagram.image";
+}
+
 impl InstagramImage {
     /// An image post on `ig_user_id`.
     pub fn new(ig_user_id: impl Into<String>, image_url: Url) -> Self {
@@ -190,11 +185,6 @@ impl InstagramImage {
     pub fn with_caption(mut self, caption: impl Into<String>) -> Self {
         self.caption = Some(caption.into());
         self
-    }
-
-    /// As JSON.
-    pub fn to_payload(&self) -> Value {
-        serde_json::to_value(self).unwrap_or(Value::Null)
     }
 
     pub(super) fn check(&self) -> Result<()> {

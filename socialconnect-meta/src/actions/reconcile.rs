@@ -13,20 +13,14 @@ use crate::{MetaClient, PageAccount};
 /// not told apart automatically).
 const MAX_PAGES: usize = 3;
 
-/// How much earlier than the attempt's start a match may be dated (clocks differ).
-fn window_start(attempt: DateTime<Utc>) -> DateTime<Utc> {
-    attempt - chrono::Duration::minutes(5)
-}
-
 /// The Page post matching `post`, created since the attempt, if any.
 pub(super) async fn page_post(
     client: &MetaClient,
     session: &Session,
     page: &PageAccount,
     post: &PagePost,
-    attempt: DateTime<Utc>,
+    since: DateTime<Utc>,
 ) -> Result<Reconciliation> {
-    let since = window_start(attempt);
     let pages = client.pages(session);
     let mut next = None;
     for _ in 0..MAX_PAGES {
@@ -68,9 +62,8 @@ pub(super) async fn comment_reply(
     session: &Session,
     page: &PageAccount,
     reply: &CommentReply,
-    attempt: DateTime<Utc>,
+    since: DateTime<Utc>,
 ) -> Result<Reconciliation> {
-    let since = window_start(attempt);
     let pages = client.pages(session);
     let mut next = None;
     // Comments come oldest first: every page is read, up to the cap.

@@ -55,6 +55,17 @@ impl ActionRequest {
         }
     }
 
+    /// A one-off action of a platform crate's typed payload, at `at`.
+    pub fn of<P: crate::automation::ActionPayload>(
+        key: ConnectionKey,
+        payload: &P,
+        at: DateTime<Utc>,
+    ) -> Result<Self> {
+        let json = serde_json::to_value(payload)
+            .map_err(|e| Error::invalid_input(format!("the action's payload: {e}")))?;
+        Ok(Self::new(key, P::KIND, json, at))
+    }
+
     /// Recurs on `schedule` (first occurrence at or after the request's instant).
     pub fn recurring(mut self, schedule: Schedule) -> Self {
         self.schedule = schedule;
