@@ -7,6 +7,7 @@
 //! | [`TikTokLogin`] | Login Kit as a core [`Platform`](socialconnect_core::platform::Platform): the OAuth dialect as configuration |
 //! | [`display`] | user info and the video list and query |
 //! | [`posting`] | Content Posting: creator info, video direct posts and inbox uploads in chunks, photo posts, status |
+//! | [`actions`] | [`TikTokActions`]: scheduled video posts, followed by their `publish_id` |
 //! | [`error`] | TikTok's error envelope as a table on the kit's `ErrorMap` |
 //! | [`rate_limits`] | the documented windows, for the HTTP client |
 //! | [`scopes`] | TikTok's scope names |
@@ -16,6 +17,7 @@
 //! Facts come from `../shared/platforms/tiktok-linkedin-pinterest.md` §1; where a fact is
 //! UNCONFIRMED, the parser is tolerant and a comment says so.
 
+pub mod actions;
 mod client;
 pub mod display;
 pub mod error;
@@ -26,6 +28,7 @@ pub mod posting;
 pub mod scopes;
 pub mod webhook;
 
+pub use actions::TikTokActions;
 pub use client::{AppKind, TikTokClient, TikTokConfig};
 pub use limits::rate_limits;
 pub use oauth::TikTokLogin;

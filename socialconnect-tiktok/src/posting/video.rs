@@ -238,7 +238,7 @@ impl VideoPost {
     }
 
     /// TikTok's `post_info`.
-    fn post_info(&self) -> Result<Value> {
+    pub(crate) fn post_info(&self) -> Result<Value> {
         let mut info = json!({
             "privacy_level": self.privacy_level.as_str(),
             "disable_duet": self.disable_duet,
