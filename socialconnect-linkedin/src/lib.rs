@@ -7,6 +7,7 @@
 //! | [`LinkedInLogin`] | OAuth as a core [`Platform`](socialconnect_core::platform::Platform), identity through OIDC `userinfo` |
 //! | [`comments`] | comments on a post through `socialActions`: list with paging, create |
 //! | `paging` | both paging styles: `start`/`count` with `paging`, `pageSize`/`pageToken` with `metadata.nextPageToken` |
+//! | [`actions`] | [`LinkedInActions`]: scheduled posts (a lost answer goes to a person) |
 //! | [`posts`] | posts as a member or an organization, delete |
 //! | [`images`] | image upload: initialize, one streamed `PUT`, status until `AVAILABLE` |
 //! | [`rate_limits`] | the host's daily budgets per app and per member (LinkedIn sends no rate headers) |
@@ -24,6 +25,7 @@
 //! Facts come from `../shared/platforms/tiktok-linkedin-pinterest.md` §2; where a fact is
 //! UNCONFIRMED, the parser is tolerant and a comment says so.
 
+pub mod actions;
 mod client;
 pub mod comments;
 pub mod error;
@@ -42,6 +44,7 @@ pub mod version;
 pub mod videos;
 pub mod webhook;
 
+pub use actions::LinkedInActions;
 pub use client::{LinkedInClient, LinkedInConfig, RESTLI_PROTOCOL_VERSION};
 pub use limits::rate_limits;
 pub use oauth::{LinkedInLogin, scopes};
