@@ -4,6 +4,7 @@
 //! |---|---|
 //! | [`PinterestConfig`], [`PinterestClient`] | the app's id, secret and hosts; the call path every surface shares |
 //! | [`PinterestClient::login`] | OAuth as a core `Platform` on the kit's `StandardPlatform`: comma scopes, HTTP Basic, continuous refresh, no upstream revoke |
+//! | [`actions`] | [`PinterestActions`]: scheduled Pins, reconciled from the board's Pins |
 //! | [`account`] | the user account (nullable counts optional) |
 //! | [`boards`] | boards (bookmark paging, create, update, delete) and board sections |
 //! | [`pins`] | Pins with every media source, get, list by board, delete; the length checks |
@@ -17,6 +18,7 @@
 //! UNCONFIRMED, the parser is tolerant and a comment says so.
 
 pub mod account;
+pub mod actions;
 pub mod analytics;
 pub mod boards;
 mod client;
@@ -27,6 +29,7 @@ mod oauth;
 mod paging;
 pub mod pins;
 
+pub use actions::PinterestActions;
 pub use client::{PinterestClient, PinterestConfig};
 pub use limits::{AccessTier, rate_limits};
 pub use oauth::{scopes, token_error};
