@@ -72,7 +72,11 @@ impl Posts {
 
     /// Serves the endpoints.
     pub async fn serve(&self) -> (MockServer, Url) {
-        let server = MockServer::start().await;
+        // Thousands of posts: the board counts them; the server need not keep each request.
+        let server = MockServer::builder()
+            .disable_request_recording()
+            .start()
+            .await;
         Mock::given(path("/posts"))
             .respond_with(self.clone())
             .mount(&server)
