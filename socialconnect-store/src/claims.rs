@@ -10,9 +10,24 @@ use uuid::Uuid;
 use crate::backend::TokenRow;
 use crate::store::{EncryptedStore, connection_key, status_from_row};
 
-/// How long a row the store cannot open (its subject's key is gone mid-erasure, or it names
-/// no subject) is held back from claims, so it does not come back on every pass.
-const UNREADABLE_HOLD: chrono::Duration = chrono::Duration::hours(24);
+/// How long a row the store cannot open (its subject's key is gone mid-erasure, it names no
+/// subject, or it was tampered with) is held back from claims, so it does not come back on
+/// every pass. Due refreshes and scheduled actions alike.
+pub(crate) const UNREADABLE_HOLD: chrono::Duration = chrono::Duration::hours(24);
+
+/// A claim's TTL as a positive duration chrono can add.
+pub(crate) fn claim_ttl(ttl: std::time::Duration) -> Result<chrono::Duration> {
+    chrono::Duration::from_std(ttl)
+        .ok()
+        .filter(|t| *t > chrono::Duration::zero())
+        .ok_or_else(|| Error::invalid_input("claim TTL must be positive and in range"))
+}
+
+/// `now + ttl`, or an error when that is out of range.
+pub(crate) fn claim_until(now: DateTime<Utc>, ttl: std::time::Duration) -> Result<DateTime<Utc>> {
+    now.checked_add_signed(claim_ttl(ttl)?)
+        .ok_or_else(|| Error::invalid_input("claim TTL must be positive and in range"))
+}
 
 impl EncryptedStore {
     /// See [`socialconnect_core::store::TokenStore::claim_due`]. A row whose due column was
@@ -25,11 +40,8 @@ impl EncryptedStore {
         owner: Uuid,
         ttl: std::time::Duration,
     ) -> Result<Vec<ConnectionKey>> {
-        let ttl = chrono::Duration::from_std(ttl)
-            .ok()
-            .filter(|t| *t > chrono::Duration::zero())
-            .ok_or_else(|| Error::invalid_input("claim TTL must be positive and in range"))?;
         let now = self.now();
+        let until = claim_until(now, ttl)?;
         let owner = owner.to_string();
         let rows = self
             .inner
@@ -39,7 +51,7 @@ impl EncryptedStore {
                 now.timestamp(),
                 limit,
                 &owner,
-                (now + ttl).timestamp(),
+                until.timestamp(),
             )
             .await?;
         // RETURNING follows no ORDER BY: earliest due first, as the trait promises.

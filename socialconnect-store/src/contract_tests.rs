@@ -21,8 +21,14 @@ use socialconnect_core::store::{ConnectionStatus, PendingAuth, PendingAuthStore,
 use socialconnect_core::token::{Expiry, TokenSet};
 use socialconnect_testkit::ManualClock;
 
+mod actions;
 mod budgets;
 mod claims;
+
+use actions::{
+    actions_are_sealed_and_erased, actions_claims_are_exclusive_earliest_first_and_lapse,
+    actions_insert_get_and_save_under_each_condition, actions_page_by_subject_and_list_by_filter,
+};
 
 use budgets::{
     rate_budgets_purge_idle_rows, rate_days_count_to_the_limit, rate_pauses_keep_the_latest,
@@ -136,6 +142,11 @@ pub(crate) fn keyring(keys: &[(&str, u8)], primary: &str) -> Arc<dyn KeyProvider
 }
 
 impl Fixture {
+    /// The directory of a file-backed fixture.
+    pub(crate) fn dir(&self) -> Option<&std::path::Path> {
+        self._dir.as_ref().map(tempfile::TempDir::path)
+    }
+
     pub(crate) async fn open(
         &self,
         keys: Arc<dyn KeyProvider>,
@@ -1522,7 +1533,9 @@ macro_rules! contract_suite {
             claims_are_exclusive_under_concurrency, claims_learn_the_due_time_of_older_rows,
             rate_windows_admit_calls_per_window, rate_windows_are_exact_under_concurrency,
             rate_days_count_to_the_limit, rate_budgets_purge_idle_rows,
-            rate_pauses_keep_the_latest);
+            rate_pauses_keep_the_latest, actions_insert_get_and_save_under_each_condition,
+            actions_page_by_subject_and_list_by_filter,
+            actions_claims_are_exclusive_earliest_first_and_lapse, actions_are_sealed_and_erased);
     };
 }
 

@@ -35,6 +35,7 @@ pub(crate) enum RecordKind {
     Usage,
     DeletionRequest,
     Profile,
+    Action,
 }
 
 impl RecordKind {
@@ -46,6 +47,7 @@ impl RecordKind {
             RecordKind::Usage => b"usage",
             RecordKind::DeletionRequest => b"deletion_request",
             RecordKind::Profile => b"profile",
+            RecordKind::Action => b"action",
         }
     }
 }

@@ -46,6 +46,7 @@
 //! ```
 #![forbid(unsafe_code)]
 
+mod actions;
 mod apikeys;
 mod backend;
 mod budgets;
@@ -78,6 +79,10 @@ pub mod bench_sql {
     pub const FIND_DUE: &str = crate::backend::sql::postgres::FIND_DUE_TOKENS;
     /// The claim (`$1` owner, `$2` claim until, `$3` due before, `$4` now, `$5` limit).
     pub const CLAIM_DUE: &str = crate::backend::sql::postgres::CLAIM_DUE_TOKENS_LOCKING;
+    /// The find of due actions alone (`$3` due before, `$4` now, `$5` limit; microseconds).
+    pub const FIND_DUE_ACTIONS: &str = crate::backend::sql::postgres::FIND_DUE_ACTIONS;
+    /// The claim of due actions (`$1` owner, `$2` claim until, then as [`FIND_DUE_ACTIONS`]).
+    pub const CLAIM_DUE_ACTIONS: &str = crate::backend::sql::postgres::CLAIM_DUE_ACTIONS_LOCKING;
 }
 
 pub use budgets::RATE_SLOTS_KEPT;

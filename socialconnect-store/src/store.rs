@@ -299,19 +299,34 @@ impl EncryptedStore {
         record_id: &[u8],
         plaintext: &[u8],
     ) -> Result<(String, Vec<u8>)> {
-        let (dek_id, key) = self
-            .inner
-            .subjects
-            .data_key(sref, true)
+        self.seal_with(sref, kind, record_id, plaintext, true)
             .await?
-            .ok_or_else(|| Error::Crypto("could not create a data key".to_owned()))?;
+            .ok_or_else(|| Error::Crypto("could not create a data key".to_owned()))
+    }
+
+    /// [`EncryptedStore::seal`], creating the subject's key only when `create`: `None` when
+    /// the subject has none.
+    pub(crate) async fn seal_with(
+        &self,
+        sref: &SubjectRef,
+        kind: RecordKind,
+        record_id: &[u8],
+        plaintext: &[u8],
+        create: bool,
+    ) -> Result<Option<(String, Vec<u8>)>> {
+        let Some((dek_id, key)) = self.inner.subjects.data_key(sref, create).await? else {
+            return Ok(None);
+        };
         let aad = Aad {
             kind,
             dek_id: &dek_id,
             subject_ref: sref,
             record_id,
         };
-        Ok((dek_id.to_string(), envelope::seal(&key, &aad, plaintext)?))
+        Ok(Some((
+            dek_id.to_string(),
+            envelope::seal(&key, &aad, plaintext)?,
+        )))
     }
 
     /// Opens a record sealed under the subject's key.
@@ -388,6 +403,7 @@ pub(crate) fn erasure_report(c: ErasureCounts) -> ErasureReport {
     r.add("deletion_requests", c.deletion_requests);
     r.add("data_keys", c.subject_keys);
     r.add("profiles", c.profiles);
+    r.add("actions", c.actions);
     r
 }
 

@@ -272,6 +272,30 @@ pub struct ActionSummary {
     pub updated_at: DateTime<Utc>,
 }
 
+impl ActionSummary {
+    /// A summary from its parts, for stores that keep them in plain columns and list actions
+    /// without opening the sealed record.
+    pub fn new(
+        id: ActionId,
+        platform: crate::id::PlatformId,
+        connection: crate::id::ConnectionId,
+        kind: String,
+        state: String,
+        due_at: Option<DateTime<Utc>>,
+        updated_at: DateTime<Utc>,
+    ) -> Self {
+        Self {
+            id,
+            platform,
+            connection,
+            kind,
+            state,
+            due_at,
+            updated_at,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -852,6 +852,7 @@ pub(crate) async fn erasure(b: Arc<dyn Backend>) {
             deletion_requests: 1,
             subject_keys: 1,
             profiles: 0,
+            actions: 0,
         }
     );
     // The request stays, without who it concerned; the others are untouched.

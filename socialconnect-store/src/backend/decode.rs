@@ -8,8 +8,8 @@ use socialconnect_core::apikey::{ApiKeyHash, ApiKeyId, ApiKeyRecord};
 use socialconnect_core::{Error, Result};
 
 use crate::backend::{
-    ConsentRow, ConsentStateRow, DeclarationRow, DeletionRow, MetaRow, NoticeRow, PendingRow,
-    ProfileRow, ReceiptRow, SubjectKeyRow, TokenRow, UsageRow,
+    ActionKey, ActionListing, ActionRow, ConsentRow, ConsentStateRow, DeclarationRow, DeletionRow,
+    MetaRow, NoticeRow, PendingRow, ProfileRow, ReceiptRow, SubjectKeyRow, TokenRow, UsageRow,
 };
 
 /// The longest text or blob the store reads back: far above any record it writes (a sealed
@@ -167,6 +167,12 @@ impl<'r> Columns<'r> {
             ));
         }
         Ok(version)
+    }
+
+    /// An action id: 16 bytes.
+    pub(crate) fn action_key(&self, column: &'static str) -> Result<ActionKey> {
+        ActionKey::try_from(self.bytes(column)?.as_slice())
+            .map_err(|_| malformed(self.table, column, "is not 16 bytes"))
     }
 
     /// A count or other non-negative integer.
@@ -389,4 +395,34 @@ pub(crate) fn rate_pause(row: &dyn Source) -> Result<i64> {
 /// A day's count from `sc_rate_days`.
 pub(crate) fn rate_day(row: &dyn Source) -> Result<u64> {
     Columns::new(row, "sc_rate_days").count("calls")
+}
+
+pub(crate) fn action(row: &dyn Source) -> Result<ActionRow> {
+    let c = Columns::new(row, "sc_actions");
+    Ok(ActionRow {
+        action_id: c.action_key("action_id")?,
+        subject_ref: c.hash("subject_ref")?,
+        platform: c.text("platform")?,
+        conn_id: c.text("conn_id")?,
+        kind: c.text("kind")?,
+        state: c.text("state")?,
+        due_at: c.opt_int("due_at")?,
+        created_at: c.int("created_at")?,
+        updated_at: c.int("updated_at")?,
+        dek_id: c.text("dek_id")?,
+        sealed: c.bytes("sealed")?,
+    })
+}
+
+pub(crate) fn action_listing(row: &dyn Source) -> Result<ActionListing> {
+    let c = Columns::new(row, "sc_actions");
+    Ok(ActionListing {
+        action_id: c.action_key("action_id")?,
+        platform: c.text("platform")?,
+        conn_id: c.text("conn_id")?,
+        kind: c.text("kind")?,
+        state: c.text("state")?,
+        due_at: c.opt_int("due_at")?,
+        updated_at: c.int("updated_at")?,
+    })
 }

@@ -1,6 +1,8 @@
 //! The in-process backend: sealed rows in maps behind one mutex. The same encryption as the
 //! database backends, for tests; nothing survives the process.
 
+mod actions;
+
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 
@@ -12,11 +14,12 @@ use socialconnect_core::store::PutOutcome;
 use socialconnect_core::{Error, Result};
 
 use super::{
-    AccountRef, Backend, ConsentRow, ConsentStateRow, DeclarationRow, DeletionRow,
-    DeletionStatusUpdate, ErasureCounts, MetaRow, NewConsentRow, NoticeRow, PendingRow, ProfileRow,
-    ReceiptRow, Rewrap, SubjectKeyRow, SubjectRef, TokenRow, UsageRow,
+    AccountRef, ActionCondition, ActionKey, ActionListing, ActionRow, Backend, ConsentRow,
+    ConsentStateRow, DeclarationRow, DeletionRow, DeletionStatusUpdate, ErasureCounts, MetaRow,
+    NewConsentRow, NoticeRow, PendingRow, ProfileRow, ReceiptRow, Rewrap, SubjectKeyRow,
+    SubjectRef, TokenRow, UsageRow,
 };
-use crate::backend::RateSlot;
+use crate::backend::{DueClaim, RateSlot};
 use crate::chain;
 
 #[derive(Default)]
@@ -27,6 +30,7 @@ struct State {
     leases: HashMap<String, (String, i64)>,
     /// Claims of due refreshes (the SQL backends keep them in `sc_tokens` columns).
     claims: ClaimTable<String>,
+    actions: actions::Actions,
     pending: HashMap<[u8; 32], PendingRow>,
     consent: Vec<ConsentRow>,
     consent_state: HashMap<(SubjectRef, String, String), ConsentStateRow>,
@@ -320,6 +324,57 @@ impl Backend for MemoryBackend {
             }
             _ => Ok(false),
         }
+    }
+
+    async fn insert_action(&self, row: ActionRow) -> Result<()> {
+        self.insert_action_row(row)
+    }
+
+    async fn get_action(&self, id: &ActionKey) -> Result<Option<ActionRow>> {
+        Ok(self.get_action_row(id))
+    }
+
+    async fn save_action(&self, row: ActionRow, condition: ActionCondition) -> Result<bool> {
+        self.save_action_row(row, condition)
+    }
+
+    async fn subject_actions(
+        &self,
+        subject_ref: &SubjectRef,
+        after: Option<ActionKey>,
+        limit: u32,
+    ) -> Result<Vec<ActionRow>> {
+        Ok(self.subject_action_rows(subject_ref, after, limit))
+    }
+
+    async fn list_actions(
+        &self,
+        state: Option<&str>,
+        platform: Option<&str>,
+        after: Option<ActionKey>,
+        limit: u32,
+    ) -> Result<Vec<ActionListing>> {
+        Ok(self.action_listing(state, platform, after, limit))
+    }
+
+    async fn claim_due_actions(&self, claim: DueClaim) -> Result<Vec<ActionRow>> {
+        self.claim_action_rows(claim)
+    }
+
+    async fn release_action_claim(
+        &self,
+        id: &ActionKey,
+        owner: &str,
+        hold_until: i64,
+    ) -> Result<bool> {
+        self.release_action(id, owner, hold_until)
+    }
+
+    async fn erase_actions_of(&self, subject_ref: &SubjectRef) -> Result<u64> {
+        Ok(Self::erase_actions_in(
+            &mut self.lock().actions,
+            subject_ref,
+        ))
     }
 
     async fn claim_due_tokens(
@@ -839,6 +894,7 @@ impl Backend for MemoryBackend {
             }
         }
         counts.tokens = conns.len() as u64;
+        counts.actions = Self::erase_actions_in(&mut s.actions, subject_ref);
         let before = s.pending.len();
         s.pending.retain(|_, r| &r.subject_ref != subject_ref);
         counts.pending_states = (before - s.pending.len()) as u64;

@@ -80,6 +80,14 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         #[cfg(feature = "postgres")]
         postgres: include_str!("../../migrations/postgres/0007_rate_budgets.sql"),
     },
+    Migration {
+        version: 8,
+        description: "scheduled actions",
+        #[cfg(feature = "sqlite")]
+        sqlite: include_str!("../../migrations/sqlite/0008_actions.sql"),
+        #[cfg(feature = "postgres")]
+        postgres: include_str!("../../migrations/postgres/0008_actions.sql"),
+    },
 ];
 
 /// The migrations up to `version`: a database as an older release left it.

@@ -82,6 +82,67 @@ pub(crate) struct TokenRow {
     pub refresh_due_at: Option<i64>,
 }
 
+/// An action id as stored: the UUID's 16 bytes (they sort as the ids do).
+pub(crate) type ActionKey = [u8; 16];
+
+/// One scheduled action: sealed whole, with the few plain columns claims and listings need.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ActionRow {
+    pub action_id: ActionKey,
+    pub subject_ref: SubjectRef,
+    pub platform: String,
+    pub conn_id: String,
+    pub kind: String,
+    /// The state's plain name (`ActionState::as_str`).
+    pub state: String,
+    /// Microseconds; `None` unless the state is pending.
+    pub due_at: Option<i64>,
+    /// Microseconds.
+    pub created_at: i64,
+    /// Microseconds.
+    pub updated_at: i64,
+    pub dek_id: String,
+    /// The whole action (see `actions.rs` for the payload format).
+    pub sealed: Vec<u8>,
+}
+
+/// An action as an operator lists it: plain columns only.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ActionListing {
+    pub action_id: ActionKey,
+    pub platform: String,
+    pub conn_id: String,
+    pub kind: String,
+    pub state: String,
+    /// Microseconds.
+    pub due_at: Option<i64>,
+    /// Microseconds.
+    pub updated_at: i64,
+}
+
+/// Under which condition [`Backend::save_action`] writes (see
+/// `socialconnect_core::automation::ActionWrite`); times in microseconds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum ActionCondition {
+    /// Nobody holds a live claim at `now`.
+    Unclaimed { now: i64 },
+    /// `owner` holds a live claim at `now`; it is renewed until `until`.
+    Keep { owner: String, now: i64, until: i64 },
+    /// `owner` is the recorded claimant; the claim ends.
+    Release { owner: String },
+}
+
+/// A claim of due rows: for `owner` until `until`, up to `limit` rows due at or before
+/// `due_before` that nobody holds at `now`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct DueClaim {
+    pub due_before: i64,
+    pub now: i64,
+    pub limit: u32,
+    pub owner: String,
+    pub until: i64,
+}
+
 /// A deletion request received from a platform. The subject columns are all set or all
 /// `None`: they are cleared together when the request completes or the subject is erased.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -277,6 +338,7 @@ pub(crate) struct ErasureCounts {
     pub deletion_requests: u64,
     pub subject_keys: u64,
     pub profiles: u64,
+    pub actions: u64,
 }
 
 /// Storage of sealed rows. Every method is atomic; multi-row changes run in one transaction.
@@ -380,6 +442,44 @@ pub(crate) trait Backend: Send + Sync + 'static {
     /// Sets a row's due time without touching anything else (a row from before schema 5,
     /// whose due time was unknown until it was opened), if the row is still at `version`.
     async fn set_token_due(&self, conn_id: &str, version: i64, due: Option<i64>) -> Result<()>;
+
+    // --- scheduled actions (`actions.rs`; times in microseconds) ---
+    /// Refuses (InvalidInput) a duplicate id, changing nothing.
+    async fn insert_action(&self, row: ActionRow) -> Result<()>;
+    async fn get_action(&self, id: &ActionKey) -> Result<Option<ActionRow>>;
+    /// Writes `row` over the stored action with its id and connection (subject pseudonym,
+    /// platform, connection id), in one statement, when `condition` holds; returns whether it
+    /// wrote. `created_at` stays as inserted.
+    async fn save_action(&self, row: ActionRow, condition: ActionCondition) -> Result<bool>;
+    /// Up to `limit` of the subject's actions with ids after `after`, in id order.
+    async fn subject_actions(
+        &self,
+        subject_ref: &SubjectRef,
+        after: Option<ActionKey>,
+        limit: u32,
+    ) -> Result<Vec<ActionRow>>;
+    /// Up to `limit` actions in `state` (any when `None`) on `platform` (any when `None`)
+    /// with ids after `after`, in id order.
+    async fn list_actions(
+        &self,
+        state: Option<&str>,
+        platform: Option<&str>,
+        after: Option<ActionKey>,
+        limit: u32,
+    ) -> Result<Vec<ActionListing>>;
+    /// Claims due actions (`due_at`, ties by id) as [`Backend::claim_due_tokens`] claims
+    /// due refreshes; returns them in any order.
+    async fn claim_due_actions(&self, claim: DueClaim) -> Result<Vec<ActionRow>>;
+    /// Ends `owner`'s claim on the action, holding it back until `hold_until` (0: not held);
+    /// false when `owner` is not its recorded claimant.
+    async fn release_action_claim(
+        &self,
+        id: &ActionKey,
+        owner: &str,
+        hold_until: i64,
+    ) -> Result<bool>;
+    /// Deletes the subject's actions, claimed or not; returns how many.
+    async fn erase_actions_of(&self, subject_ref: &SubjectRef) -> Result<u64>;
 
     // --- pending OAuth states ---
     /// Refuses (InvalidInput) a duplicate hash.
@@ -533,7 +633,7 @@ pub(crate) trait Backend: Send + Sync + 'static {
 
     // --- erasure ---
     /// In one transaction: deletes the subject's tokens, their leases, pending states, usage
-    /// rows, consent-state rows, profile and data key, turns its consent rows into tombstones and
+    /// rows, consent-state rows, scheduled actions, profile and data key, turns its consent rows into tombstones and
     /// clears the subject columns of its deletion requests.
     async fn erase_subject(&self, subject_ref: &SubjectRef) -> Result<ErasureCounts>;
 }

@@ -99,12 +99,90 @@ macro_rules! consent_columns {
     };
 }
 
+/// The rows of `$table` to claim: due (`$due <= $3`), not held (`claim_until <= $4`), earliest
+/// first, at most `$5`. One shape for every claimable table (tokens, actions).
+macro_rules! due_rows {
+    ($table:literal, $id:literal, $due:literal, $order:literal) => {
+        concat!(
+            "SELECT ",
+            $id,
+            " FROM ",
+            $table,
+            " WHERE ",
+            $due,
+            " <= $3 AND claim_until <= $4 ",
+            "ORDER BY ",
+            $order,
+            " LIMIT $5"
+        )
+    };
+}
+
+/// Claims what `$find` finds for `$1` until `$2`, returning `$columns`. `$lock` and
+/// `$recheck` are each engine's: PostgreSQL skips rows other claimants locked and re-checks
+/// the hold of a row committed meanwhile; SQLite runs it under the write lock.
+macro_rules! claim_rows {
+    ($table:literal, $id:literal, $find:expr, $lock:literal, $recheck:literal, $columns:expr) => {
+        concat!(
+            "UPDATE ",
+            $table,
+            " SET claim_owner = $1, claim_until = $2 WHERE ",
+            $id,
+            " IN (",
+            $find,
+            $lock,
+            ")",
+            $recheck,
+            " RETURNING ",
+            $columns
+        )
+    };
+}
+
 /// The rows to claim: due, not held, earliest first, read from `sc_tokens_refresh_due`.
 macro_rules! due_tokens {
     () => {
-        "SELECT conn_id FROM sc_tokens \
-         WHERE refresh_due_at <= $3 AND claim_until <= $4 \
-         ORDER BY refresh_due_at LIMIT $5"
+        due_rows!("sc_tokens", "conn_id", "refresh_due_at", "refresh_due_at")
+    };
+}
+
+/// The actions to claim: due, not held, earliest first (ties by id), read from
+/// `sc_actions_due`.
+macro_rules! due_actions {
+    () => {
+        due_rows!("sc_actions", "action_id", "due_at", "due_at, action_id")
+    };
+}
+
+/// The columns of an action row.
+macro_rules! action_columns {
+    () => {
+        concat!(
+            bounded!(
+                "action_id",
+                "subject_ref",
+                "platform",
+                "conn_id",
+                "kind",
+                "state"
+            ),
+            ", due_at, created_at, updated_at, ",
+            bounded!("dek_id", "sealed")
+        )
+    };
+}
+
+/// What the writes of an action set (`$5`…`$10`), and which row they write: the action `$1`
+/// of the connection (`$2` subject pseudonym, `$3` platform, `$4` connection id).
+macro_rules! save_action {
+    ($set_claim:literal, $condition:literal) => {
+        concat!(
+            "UPDATE sc_actions SET kind = $5, state = $6, due_at = $7, updated_at = $8, \
+             dek_id = $9, sealed = $10",
+            $set_claim,
+            " WHERE action_id = $1 AND subject_ref = $2 AND platform = $3 AND conn_id = $4 AND ",
+            $condition
+        )
     };
 }
 
@@ -214,6 +292,43 @@ pub(crate) const RELEASE_TOKEN_CLAIM: &str = "UPDATE sc_tokens SET claim_owner =
      claim_until = $3 WHERE conn_id = $1 AND claim_owner = $2";
 pub(crate) const SET_TOKEN_DUE: &str = "UPDATE sc_tokens SET refresh_due_at = $2 \
      WHERE conn_id = $1 AND version = $3";
+
+// --- scheduled actions (times in microseconds) ---
+pub(crate) const INSERT_ACTION: &str = "INSERT INTO sc_actions (action_id, subject_ref, \
+         platform, conn_id, kind, state, due_at, created_at, updated_at, dek_id, sealed) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (action_id) DO NOTHING";
+pub(crate) const GET_ACTION: &str = concat!(
+    "SELECT ",
+    action_columns!(),
+    " FROM sc_actions WHERE action_id = $1"
+);
+/// A host's edit: only while nobody holds a live claim (`$11` now).
+pub(crate) const SAVE_ACTION_UNCLAIMED: &str =
+    save_action!("", "(claim_owner IS NULL OR claim_until <= $11)");
+/// The claimant `$11` holding a live claim (`$12` now) writes and renews it until `$13`.
+pub(crate) const SAVE_ACTION_KEEP: &str =
+    save_action!(", claim_until = $13", "claim_owner = $11 AND claim_until > $12");
+/// The recorded claimant `$11` writes and ends its claim (even lapsed, while nobody claimed
+/// the action since).
+pub(crate) const SAVE_ACTION_RELEASE: &str =
+    save_action!(", claim_owner = NULL, claim_until = 0", "claim_owner = $11");
+/// `$2`: the last id seen (an empty blob sorts before every id).
+pub(crate) const SUBJECT_ACTIONS: &str = concat!(
+    "SELECT ",
+    action_columns!(),
+    " FROM sc_actions WHERE subject_ref = $1 AND action_id > $2 ORDER BY action_id LIMIT $3"
+);
+/// `$1` the last id seen, `$2` the state or NULL, `$3` the platform or NULL, `$4` the limit.
+pub(crate) const LIST_ACTIONS: &str = concat!(
+    "SELECT ",
+    bounded!("action_id", "platform", "conn_id", "kind", "state"),
+    ", due_at, updated_at FROM sc_actions WHERE action_id > $1 \
+         AND ($2 IS NULL OR state = $2) AND ($3 IS NULL OR platform = $3) \
+     ORDER BY action_id LIMIT $4"
+);
+/// Ends `$2`'s claim on action `$1`, holding it back until `$3` (0: not held).
+pub(crate) const RELEASE_ACTION_CLAIM: &str = "UPDATE sc_actions SET claim_owner = NULL, \
+     claim_until = $3 WHERE action_id = $1 AND claim_owner = $2";
 
 // --- pending OAuth states ---
 pub(crate) const INSERT_PENDING: &str = "INSERT INTO sc_pending (state_hash, subject_ref, \
@@ -449,6 +564,7 @@ pub(crate) const PURGE_RATE_DAYS: &str = "DELETE FROM sc_rate_days WHERE day < $
 pub(crate) const ERASE_LEASES: &str = "DELETE FROM sc_leases WHERE conn_id IN \
      (SELECT conn_id FROM sc_tokens WHERE subject_ref = $1)";
 pub(crate) const ERASE_TOKENS: &str = "DELETE FROM sc_tokens WHERE subject_ref = $1";
+pub(crate) const ERASE_ACTIONS: &str = "DELETE FROM sc_actions WHERE subject_ref = $1";
 pub(crate) const ERASE_SUBJECT_KEY: &str = "DELETE FROM sc_subject_keys WHERE subject_ref = $1";
 
     };
@@ -486,14 +602,27 @@ pub(crate) mod postgres {
 
     /// PostgreSQL: rows another claimant has locked are skipped, not waited for; the outer
     /// re-check keeps a row claimed and committed meanwhile out (READ COMMITTED re-reads it).
-    pub(crate) const CLAIM_DUE_TOKENS_LOCKING: &str = concat!(
-        "UPDATE sc_tokens SET claim_owner = $1, claim_until = $2 WHERE conn_id IN (",
+    pub(crate) const CLAIM_DUE_TOKENS_LOCKING: &str = claim_rows!(
+        "sc_tokens",
+        "conn_id",
         due_tokens!(),
-        " FOR UPDATE SKIP LOCKED) AND claim_until <= $4 RETURNING ",
+        " FOR UPDATE SKIP LOCKED",
+        " AND claim_until <= $4",
         token_columns!()
     );
     /// The find alone, for the benchmark's query plan.
     pub(crate) const FIND_DUE_TOKENS: &str = due_tokens!();
+    /// Claims due actions as [`CLAIM_DUE_TOKENS_LOCKING`] claims due refreshes.
+    pub(crate) const CLAIM_DUE_ACTIONS_LOCKING: &str = claim_rows!(
+        "sc_actions",
+        "action_id",
+        due_actions!(),
+        " FOR UPDATE SKIP LOCKED",
+        " AND claim_until <= $4",
+        action_columns!()
+    );
+    /// The find of due actions alone, for the benchmark's query plan.
+    pub(crate) const FIND_DUE_ACTIONS: &str = due_actions!();
 
     /// The channel consent changes are announced on; the payload is the subject's pseudonym in
     /// hex.
@@ -553,11 +682,22 @@ pub(crate) mod sqlite {
          SELECT $1, n, 0 FROM s WHERE true ON CONFLICT (key, slot) DO NOTHING";
 
     /// SQLite: one UPDATE under the write lock (`BEGIN IMMEDIATE`), so claimants are serialized.
-    pub(crate) const CLAIM_DUE_TOKENS: &str = concat!(
-        "UPDATE sc_tokens SET claim_owner = $1, claim_until = $2 WHERE conn_id IN (",
+    pub(crate) const CLAIM_DUE_TOKENS: &str = claim_rows!(
+        "sc_tokens",
+        "conn_id",
         due_tokens!(),
-        ") RETURNING ",
+        "",
+        "",
         token_columns!()
+    );
+    /// SQLite: claims due actions as [`CLAIM_DUE_TOKENS`] claims due refreshes.
+    pub(crate) const CLAIM_DUE_ACTIONS: &str = claim_rows!(
+        "sc_actions",
+        "action_id",
+        due_actions!(),
+        "",
+        "",
+        action_columns!()
     );
 }
 
@@ -606,6 +746,9 @@ mod tests {
             p::GET_DELETION_REQUEST,
             p::PENDING_DELETION_REQUESTS,
             p::GET_PROFILE,
+            p::GET_ACTION,
+            p::SUBJECT_ACTIONS,
+            p::CLAIM_DUE_ACTIONS_LOCKING,
         ] {
             assert!(sql.contains("AS sealed"), "{sql}");
             assert!(!sql.contains(", sealed"), "{sql}");

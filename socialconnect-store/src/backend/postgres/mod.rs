@@ -4,6 +4,7 @@
 //! text and bytes. Write transactions are plain `BEGIN` (read committed): every read-then-write
 //! goes through a row lock or an `ON CONFLICT` clause.
 
+mod actions;
 mod budgets;
 mod claims;
 mod decode;
@@ -25,9 +26,10 @@ use sqlx::{Any, AnyPool, Transaction};
 use crate::backend::decode::{self as rows, Columns};
 use crate::backend::sql::postgres as sql;
 use crate::backend::{
-    AccountRef, Backend, ConsentRow, ConsentStateRow, ConsentWatch, DeclarationRow, DeletionRow,
-    DeletionStatusUpdate, ErasureCounts, MetaRow, NewConsentRow, NoticeRow, PendingRow, ProfileRow,
-    RateSlot, ReceiptRow, Rewrap, SubjectKeyRow, SubjectRef, TokenRow, UsageRow,
+    AccountRef, ActionCondition, ActionKey, ActionListing, ActionRow, Backend, ConsentRow,
+    ConsentStateRow, ConsentWatch, DeclarationRow, DeletionRow, DeletionStatusUpdate, DueClaim,
+    ErasureCounts, MetaRow, NewConsentRow, NoticeRow, PendingRow, ProfileRow, RateSlot, ReceiptRow,
+    Rewrap, SubjectKeyRow, SubjectRef, TokenRow, UsageRow,
 };
 use crate::chain;
 
@@ -533,6 +535,54 @@ impl Backend for PgBackend {
             .await
             .map_err(db("releasing a refresh lease"))?;
         Ok(affected(&done) > 0)
+    }
+
+    async fn insert_action(&self, row: ActionRow) -> Result<()> {
+        self.insert_action_row(row).await
+    }
+
+    async fn get_action(&self, id: &ActionKey) -> Result<Option<ActionRow>> {
+        self.get_action_row(id).await
+    }
+
+    async fn save_action(&self, row: ActionRow, condition: ActionCondition) -> Result<bool> {
+        self.save_action_row(row, condition).await
+    }
+
+    async fn subject_actions(
+        &self,
+        subject_ref: &SubjectRef,
+        after: Option<ActionKey>,
+        limit: u32,
+    ) -> Result<Vec<ActionRow>> {
+        self.subject_action_rows(subject_ref, after, limit).await
+    }
+
+    async fn list_actions(
+        &self,
+        state: Option<&str>,
+        platform: Option<&str>,
+        after: Option<ActionKey>,
+        limit: u32,
+    ) -> Result<Vec<ActionListing>> {
+        self.action_listing(state, platform, after, limit).await
+    }
+
+    async fn claim_due_actions(&self, claim: DueClaim) -> Result<Vec<ActionRow>> {
+        self.claim_actions(claim).await
+    }
+
+    async fn release_action_claim(
+        &self,
+        id: &ActionKey,
+        owner: &str,
+        hold_until: i64,
+    ) -> Result<bool> {
+        self.release_action(id, owner, hold_until).await
+    }
+
+    async fn erase_actions_of(&self, subject_ref: &SubjectRef) -> Result<u64> {
+        self.erase_action_rows(subject_ref).await
     }
 
     async fn claim_due_tokens(
@@ -1126,6 +1176,7 @@ impl Backend for PgBackend {
         // Leases first: they are found through the token rows.
         let leases = erase_step(&mut tx, subject, sql::ERASE_LEASES).await?;
         let tokens = erase_step(&mut tx, subject, sql::ERASE_TOKENS).await?;
+        let actions = erase_step(&mut tx, subject, sql::ERASE_ACTIONS).await?;
         let pending_states = erase_step(&mut tx, subject, sql::ERASE_PENDING).await?;
         let usage_entries = erase_step(&mut tx, subject, sql::ERASE_USAGE).await?;
         erase_step(&mut tx, subject, sql::ERASE_CONSENT_STATE).await?;
@@ -1145,6 +1196,7 @@ impl Backend for PgBackend {
             deletion_requests,
             subject_keys,
             profiles,
+            actions,
         })
     }
 }

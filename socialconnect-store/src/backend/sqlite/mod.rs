@@ -29,13 +29,15 @@ use socialconnect_core::{Error, Result};
 
 use self::conn::db;
 use self::pool::Pool;
+use crate::backend::DueClaim;
 use crate::backend::RateSlot;
 use crate::backend::decode::{self as rows, Columns, Source};
 use crate::backend::sql::sqlite as sql;
 use crate::backend::{
-    AccountRef, Backend, ConsentRow, ConsentStateRow, DeclarationRow, DeletionRow,
-    DeletionStatusUpdate, ErasureCounts, MetaRow, NewConsentRow, NoticeRow, PendingRow, ProfileRow,
-    ReceiptRow, Rewrap, SubjectKeyRow, SubjectRef, TokenRow, UsageRow,
+    AccountRef, ActionCondition, ActionKey, ActionListing, ActionRow, Backend, ConsentRow,
+    ConsentStateRow, DeclarationRow, DeletionRow, DeletionStatusUpdate, ErasureCounts, MetaRow,
+    NewConsentRow, NoticeRow, PendingRow, ProfileRow, ReceiptRow, Rewrap, SubjectKeyRow,
+    SubjectRef, TokenRow, UsageRow,
 };
 use crate::chain;
 
@@ -75,6 +77,9 @@ macro_rules! owned {
         vec![$(Box::new($value) as Box<dyn ToSql + Send>),*]
     };
 }
+
+// After `owned!`, which it uses.
+mod actions;
 
 impl SqliteBackend {
     /// The row `statement` finds by one key, decoded: a point lookup (see `pool.rs`).
@@ -121,8 +126,8 @@ impl SqliteBackend {
 }
 
 /// The parameter names the shared statements use, `$1` first (see `backend::sql`).
-const PARAMETERS: [&str; 12] = [
-    "$1", "$2", "$3", "$4", "$5", "$6", "$7", "$8", "$9", "$10", "$11", "$12",
+const PARAMETERS: [&str; 13] = [
+    "$1", "$2", "$3", "$4", "$5", "$6", "$7", "$8", "$9", "$10", "$11", "$12", "$13",
 ];
 
 /// Prepares `statement` (cached) and binds `values` to `$1`, `$2`, … by name: SQLite numbers
@@ -569,6 +574,54 @@ impl Backend for SqliteBackend {
             .change("releasing a refresh lease", sql::RELEASE_LEASE, values)
             .await?;
         Ok(n > 0)
+    }
+
+    async fn insert_action(&self, row: ActionRow) -> Result<()> {
+        self.insert_action_row(row).await
+    }
+
+    async fn get_action(&self, id: &ActionKey) -> Result<Option<ActionRow>> {
+        self.get_action_row(id).await
+    }
+
+    async fn save_action(&self, row: ActionRow, condition: ActionCondition) -> Result<bool> {
+        self.save_action_row(row, condition).await
+    }
+
+    async fn subject_actions(
+        &self,
+        subject_ref: &SubjectRef,
+        after: Option<ActionKey>,
+        limit: u32,
+    ) -> Result<Vec<ActionRow>> {
+        self.subject_action_rows(subject_ref, after, limit).await
+    }
+
+    async fn list_actions(
+        &self,
+        state: Option<&str>,
+        platform: Option<&str>,
+        after: Option<ActionKey>,
+        limit: u32,
+    ) -> Result<Vec<ActionListing>> {
+        self.action_listing(state, platform, after, limit).await
+    }
+
+    async fn claim_due_actions(&self, claim: DueClaim) -> Result<Vec<ActionRow>> {
+        self.claim_actions(claim).await
+    }
+
+    async fn release_action_claim(
+        &self,
+        id: &ActionKey,
+        owner: &str,
+        hold_until: i64,
+    ) -> Result<bool> {
+        self.release_action(id, owner, hold_until).await
+    }
+
+    async fn erase_actions_of(&self, subject_ref: &SubjectRef) -> Result<u64> {
+        self.erase_action_rows(subject_ref).await
     }
 
     async fn claim_due_tokens(
@@ -1208,6 +1261,7 @@ impl Backend for SqliteBackend {
                 // Leases first: they are found through the token rows.
                 let leases = step(sql::ERASE_LEASES)?;
                 let tokens = step(sql::ERASE_TOKENS)?;
+                let actions = step(sql::ERASE_ACTIONS)?;
                 let pending_states = step(sql::ERASE_PENDING)?;
                 let usage_entries = step(sql::ERASE_USAGE)?;
                 step(sql::ERASE_CONSENT_STATE)?;
@@ -1225,6 +1279,7 @@ impl Backend for SqliteBackend {
                     deletion_requests,
                     subject_keys,
                     profiles,
+                    actions,
                 })
             })
             .await?;
