@@ -9,6 +9,7 @@
 //! | `POST /subjects/{subject}/withdraw` | `consent` | body `{"purpose": …, "platform": …?}` |
 //! | `GET /subjects/{subject}/consents` | `read` | the subject's consent receipts |
 //! | `GET /subjects/{subject}/connections` | `read` | the connections, without tokens |
+//! | `/subjects/{subject}/actions…` | `read`, `actions` | the subject's scheduled actions (see [`actions`]) |
 //!
 //! Every call presents `Authorization: Bearer sc_<id>_<secret>` (missing or malformed: 401;
 //! revoked, expired or unknown: 401; wrong scope: 403), is counted against the key's rate and
@@ -40,6 +41,7 @@ use crate::names::purpose_named;
 use crate::state::App;
 
 pub(crate) mod access;
+pub mod actions;
 mod limits;
 
 pub use access::DataSubjectApi;
@@ -54,6 +56,7 @@ pub(crate) fn routes() -> axum::Router<Arc<App>> {
         .route("/subjects/{subject}/withdraw", post(withdraw))
         .route("/subjects/{subject}/consents", get(consents))
         .route("/subjects/{subject}/connections", get(connections))
+        .merge(actions::routes())
 }
 
 /// A call that passed the key, scope and limit checks.

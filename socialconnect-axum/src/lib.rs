@@ -14,7 +14,7 @@
 //! | `GET, POST /webhooks/{platform}` | handshake; raw-body verified delivery, deduplicated, handed off |
 //! | `POST /meta/deauthorize`, `POST /meta/data-deletion`, `GET /meta/deletion-status` | Meta's privacy callbacks |
 //! | `/api/v1/subjects/{subject}/…` | the [data-subject API](dsr) behind API keys, rate-limited per key |
-//! | `GET /privacy`, `POST /privacy/{withdraw,reconsent,export,delete}` | the end user's privacy page |
+//! | `GET /privacy`, `POST /privacy/{withdraw,reconsent,export,delete,actions/cancel}` | the end user's privacy page, with the actions scheduled for them |
 //!
 //! The host supplies who is signed in ([`EndUsers`]), the platforms and purposes to offer,
 //! and what the page says about it ([`PrivacyInfo`]); [`serve()`] runs the router over HTTPS
@@ -39,6 +39,7 @@ pub mod notice;
 mod privacy_page;
 mod report;
 mod routes;
+mod scheduled;
 #[cfg(feature = "tls")]
 mod serve;
 mod state;

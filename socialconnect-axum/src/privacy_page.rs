@@ -1,5 +1,5 @@
 //! `/privacy`: the end user's own page — connections, purposes and legal bases, withdraw
-//! buttons, export download, delete-everything, where data is stored and how to complain —
+//! buttons, the actions scheduled for them, export download, delete-everything, where data is stored and how to complain —
 //! plus the re-consent banner after a significant notice change. Plain HTML forms with a
 //! CSRF token; no JavaScript.
 
@@ -42,7 +42,7 @@ pub(crate) async fn show(
     }
 }
 
-fn form(
+pub(crate) fn form(
     app: &App,
     subject: &SubjectId,
     action: &str,
@@ -115,6 +115,7 @@ async fn render(app: &App, subject: &SubjectId, query: &PageQuery) -> Result<Str
         let text = match done.as_str() {
             "withdrawn" => "Your consent was withdrawn.",
             "reconsented" => "Thank you: your choices now rest on the current notice.",
+            "cancelled" => "The scheduled action was cancelled.",
             _ => "Done.",
         };
         let _ = write!(body, "<p class=\"notice\" id=\"done\">{text}</p>");
@@ -124,6 +125,7 @@ async fn render(app: &App, subject: &SubjectId, query: &PageQuery) -> Result<Str
     body.push_str("<h2>Your connected accounts</h2>");
     connections_table(app, subject, &list, &mut body);
     consents_table(app, subject, &mut body).await?;
+    crate::scheduled::section(app, subject, &mut body).await?;
 
     let _ = write!(
         body,
@@ -273,7 +275,7 @@ async fn consents_table(app: &App, subject: &SubjectId, body: &mut String) -> Re
 }
 
 /// Reads a form post from the signed-in subject with a valid CSRF token.
-async fn posted(
+pub(crate) async fn posted(
     app: &App,
     request: Request,
 ) -> std::result::Result<(SubjectId, crate::forms::Fields, axum::http::request::Parts), Response> {

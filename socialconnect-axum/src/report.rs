@@ -97,3 +97,24 @@ pub(crate) fn withdrawal_json(outcome: &WithdrawalOutcome) -> Value {
             .collect::<Vec<_>>(),
     })
 }
+
+/// A scheduled action as the API shows it (to the host's backend, which owns the payload).
+pub(crate) fn action_json(a: &socialconnect_core::automation::StoredAction) -> Value {
+    json!({
+        "id": a.id,
+        "platform": a.key.platform.as_str(),
+        "connection_id": a.key.connection.to_string(),
+        "purpose": a.purpose.as_str(),
+        "kind": a.kind,
+        "payload": a.payload,
+        "schedule": a.schedule,
+        "state": a.state,
+        "due_at": a.due_at.map(|t| t.to_rfc3339()),
+        "attempts": a.attempts,
+        "runs": a.runs,
+        "last_result": a.last_result,
+        "last_error": a.last_error,
+        "created_at": a.created_at.to_rfc3339(),
+        "updated_at": a.updated_at.to_rfc3339(),
+    })
+}

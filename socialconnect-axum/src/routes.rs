@@ -207,6 +207,7 @@ impl HostRoutes {
             .route("/privacy/reconsent", post(privacy_page::reconsent))
             .route("/privacy/export", post(privacy_page::export))
             .route("/privacy/delete", post(privacy_page::delete))
+            .route("/privacy/actions/cancel", post(crate::scheduled::cancel))
             .nest("/api/v1", dsr::routes());
         #[cfg(feature = "meta")]
         let router = router

@@ -4,16 +4,17 @@
 use std::sync::Arc;
 
 use socialconnect_core::Result;
+use socialconnect_core::automation::ActionExecutor;
 use socialconnect_core::clock::SystemClock;
 use socialconnect_core::connect::env;
 use socialconnect_core::http::HttpClient;
 use socialconnect_core::id::PlatformId;
 use socialconnect_core::platform::Platform;
 use socialconnect_core::secret::{ClientSecret, WebhookSecret};
-use socialconnect_linkedin::{LinkedInClient, LinkedInConfig, LinkedInLogin};
-use socialconnect_meta::{FacebookLogin, MetaClient, MetaConfig, MetaProduct};
-use socialconnect_pinterest::{PinterestClient, PinterestConfig};
-use socialconnect_tiktok::{AppKind, TikTokClient, TikTokConfig, TikTokLogin};
+use socialconnect_linkedin::{LinkedInActions, LinkedInClient, LinkedInConfig, LinkedInLogin};
+use socialconnect_meta::{FacebookLogin, MetaActions, MetaClient, MetaConfig, MetaProduct};
+use socialconnect_pinterest::{PinterestActions, PinterestClient, PinterestConfig};
+use socialconnect_tiktok::{AppKind, TikTokActions, TikTokClient, TikTokConfig, TikTokLogin};
 use url::Url;
 
 use super::checks::{env_name, field, url_field};
@@ -254,6 +255,39 @@ impl PlatformSettings {
         if let Some(c) = self.pinterest_config()? {
             let client = PinterestClient::new(c, http.clone());
             out.push(Arc::new(client.login(clock.clone())?));
+        }
+        Ok(out)
+    }
+
+    /// The scheduled-action executors for this app, sending through `http` (WhatsApp runs
+    /// none: its messages answer a user within 24 hours).
+    pub(crate) fn executors(&self, http: &HttpClient) -> Result<Vec<Arc<dyn ActionExecutor>>> {
+        let mut out: Vec<Arc<dyn ActionExecutor>> = Vec::new();
+        if let (Some(c), App::Meta { products, .. }) = (self.meta_config()?, &self.app) {
+            let client = MetaClient::new(c, http.clone());
+            for p in products {
+                if matches!(p, MetaProduct::Facebook | MetaProduct::Instagram) {
+                    out.push(Arc::new(MetaActions::new(client.clone(), *p)?));
+                }
+            }
+        }
+        if let Some(c) = self.tiktok_config()? {
+            out.push(Arc::new(TikTokActions::new(TikTokClient::new(
+                c,
+                http.clone(),
+            ))));
+        }
+        if let Some(c) = self.linkedin_config()? {
+            out.push(Arc::new(LinkedInActions::new(LinkedInClient::new(
+                c,
+                http.clone(),
+            ))));
+        }
+        if let Some(c) = self.pinterest_config()? {
+            out.push(Arc::new(PinterestActions::new(PinterestClient::new(
+                c,
+                http.clone(),
+            ))));
         }
         Ok(out)
     }

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use socialconnect_core::access_log::AccessLog;
 use socialconnect_core::apikey::ApiKeys;
+use socialconnect_core::automation::ActionStore;
 use socialconnect_core::clock::SystemClock;
 use socialconnect_core::consent::{ConsentLedger, LegalBasis};
 use socialconnect_core::http::HttpClient;
@@ -99,8 +100,8 @@ impl Deployment {
     }
 
     /// A hub builder with `store` as every store of the hub (tokens, pending states, consent
-    /// ledger, usage log, deletion requests, profiles, erasure receipts), the enabled
-    /// platforms' connectors sending through `http` (their secrets read from the environment
+    /// ledger, usage log, deletion requests, profiles, erasure receipts, scheduled actions),
+    /// the enabled platforms' connectors and action executors sending through `http` (their secrets read from the environment
     /// now), the purposes declared under contract or legitimate interest, the notice
     /// version, the region, the retention policy and the age policy. The host may add more
     /// (alerts, a clock, refresh timing) before `build`.
@@ -124,9 +125,13 @@ impl Deployment {
             .receipts(Arc::new(store.clone()) as Arc<dyn ReceiptStore>)
             .retention(self.retention)
             .age_policy(self.age.policy.clone());
+        b = b.actions(Arc::new(store.clone()) as Arc<dyn ActionStore>);
         for settings in &self.platforms {
             for connector in settings.connectors(&http)? {
                 b = b.platform(connector);
+            }
+            for executor in settings.executors(&http)? {
+                b = b.executor(executor);
             }
         }
         for p in &self.purposes {

@@ -42,6 +42,7 @@ use socialconnect_cli::Deployment;
 use socialconnect_cli::deployment::StoreLocation;
 use socialconnect_core::access_log::AccessLog;
 use socialconnect_core::apikey::{ApiKeyStore, ApiKeys};
+use socialconnect_core::automation::ActionStore;
 use socialconnect_core::clock::SystemClock;
 use socialconnect_core::consent::{ConsentLedger, LegalBasis, NoticeVersion};
 use socialconnect_core::http::{HttpClient, RateBudgets};
@@ -52,7 +53,9 @@ use socialconnect_core::profile::ProfileStore;
 use socialconnect_core::receipt::ReceiptStore;
 use socialconnect_core::store::{PendingAuthStore, TokenStore};
 use socialconnect_core::webhook::DeliveryLog;
-use socialconnect_core::{Error, Result, SocialConnect, SweepEvent, SweepOptions};
+use socialconnect_core::{
+    ActionEvent, Error, Result, RunnerOptions, SocialConnect, SweepEvent, SweepOptions,
+};
 use socialconnect_meta::privacy::MetaPrivacy;
 use socialconnect_store::keys::LocalKeyring;
 use socialconnect_store::{EncryptedStore, StoreOptions};
@@ -199,6 +202,9 @@ async fn sandbox_setup(args: &Args, base: Url) -> Result<Setup> {
     for platform in sandbox.platforms(&http)? {
         builder = builder.platform(platform);
     }
+    for executor in sandbox.executors(&http)? {
+        builder = builder.executor(executor);
+    }
     let hub = builder
         .http(http)
         .token_store(Arc::new(store.clone()) as Arc<dyn TokenStore>)
@@ -208,6 +214,7 @@ async fn sandbox_setup(args: &Args, base: Url) -> Result<Setup> {
         .deletion_requests(Arc::new(store.clone()) as Arc<dyn DeletionRequestStore>)
         .profiles(Arc::new(store.clone()) as Arc<dyn ProfileStore>)
         .receipts(Arc::new(store.clone()) as Arc<dyn ReceiptStore>)
+        .actions(Arc::new(store.clone()) as Arc<dyn ActionStore>)
         .declare_basis(
             Purpose::FraudDetection,
             LegalBasis::LegitimateInterest,
@@ -392,6 +399,16 @@ async fn run(args: Args) -> Result<()> {
             }
         }
     });
+    // One action runner per instance: scheduled posts and snapshots run when due, instances
+    // on one database share them. A real host tells the end user what happened.
+    let runner = setup.hub.action_runner(RunnerOptions::default())?;
+    let mut action_events = runner.subscribe();
+    let running = runner.start();
+    tokio::spawn(async move {
+        while let Ok(event) = action_events.recv().await {
+            log_action_event(&event);
+        }
+    });
     let app = users.routes().merge(routes.router());
     let server = socialconnect_axum::serve(
         app,
@@ -423,7 +440,43 @@ async fn run(args: Args) -> Result<()> {
     // The pass under way finishes; then the last requests' usage-log entries, still queued,
     // are written before the store closes.
     sweeping.shutdown().await;
+    running.shutdown().await;
     setup.hub.flush_usage_log().await;
     setup.store.close().await;
     Ok(())
+}
+
+/// Logs what a scheduled action did: ids, kinds and platforms, never payloads or results
+/// (they can hold the end user's text).
+fn log_action_event(event: &ActionEvent) {
+    match event {
+        ActionEvent::Completed { id, key, next, .. } => {
+            tracing::info!(action = %id, platform = %key.platform, next = ?next, "scheduled action done");
+        }
+        ActionEvent::Paused { id, key } => tracing::warn!(
+            action = %id, platform = %key.platform,
+            "scheduled action paused: the end user must reconnect"
+        ),
+        ActionEvent::NeedsPerson { id, key, .. } => tracing::warn!(
+            action = %id, platform = %key.platform,
+            "scheduled action needs a person: its last attempt's outcome is unknown"
+        ),
+        ActionEvent::Cancelled { id, reason, .. } => {
+            tracing::info!(action = %id, reason = reason.as_str(), "scheduled action cancelled");
+        }
+        ActionEvent::Failed { id, kind, .. } => {
+            tracing::warn!(action = %id, error.kind = kind.as_str(), "scheduled action failed");
+        }
+        ActionEvent::Retrying {
+            id, kind, retry_at, ..
+        } => tracing::info!(
+            action = %id, error.kind = kind.as_str(), %retry_at, "scheduled action retrying"
+        ),
+        ActionEvent::Reconciling {
+            id, reconcile_at, ..
+        } => tracing::info!(
+            action = %id, %reconcile_at, "scheduled action's outcome unknown: reconciling"
+        ),
+        _ => {}
+    }
 }

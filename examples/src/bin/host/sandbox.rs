@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use socialconnect_axum::webhooks::{LinkedInReceiver, MetaReceiver, TikTokReceiver};
+use socialconnect_core::automation::ActionExecutor;
 use socialconnect_core::clock::SystemClock;
 use socialconnect_core::http::HttpClient;
 use socialconnect_core::platform::Platform;
@@ -11,16 +12,16 @@ use socialconnect_core::secret::{ClientSecret, WebhookSecret};
 use socialconnect_core::webhook::DeliveryLog;
 use socialconnect_core::{Result, SocialConnect};
 use socialconnect_linkedin::webhook::LinkedInWebhooks;
-use socialconnect_linkedin::{LinkedInClient, LinkedInConfig, LinkedInLogin};
+use socialconnect_linkedin::{LinkedInActions, LinkedInClient, LinkedInConfig, LinkedInLogin};
 use socialconnect_meta::privacy::MetaPrivacy;
-use socialconnect_meta::{FacebookLogin, MetaClient, MetaConfig, MetaProduct};
-use socialconnect_pinterest::{PinterestClient, PinterestConfig};
+use socialconnect_meta::{FacebookLogin, MetaActions, MetaClient, MetaConfig, MetaProduct};
+use socialconnect_pinterest::{PinterestActions, PinterestClient, PinterestConfig};
 use socialconnect_testkit::linkedin::LinkedInSimulator;
 use socialconnect_testkit::meta::GraphSimulator;
 use socialconnect_testkit::pinterest::PinterestSimulator;
 use socialconnect_testkit::tiktok::TikTokSimulator;
 use socialconnect_tiktok::webhook::TikTokWebhooks;
-use socialconnect_tiktok::{TikTokClient, TikTokConfig, TikTokLogin};
+use socialconnect_tiktok::{TikTokActions, TikTokClient, TikTokConfig, TikTokLogin};
 
 use crate::Receivers;
 
@@ -97,6 +98,27 @@ impl Sandbox {
             )?),
             Arc::new(LinkedInLogin::new(&linkedin, Arc::new(SystemClock))?),
             Arc::new(pinterest.login(Arc::new(SystemClock))?),
+        ])
+    }
+
+    /// The scheduled-action executors, one per platform.
+    pub(crate) fn executors(&self, http: &HttpClient) -> Result<Vec<Arc<dyn ActionExecutor>>> {
+        let meta = MetaClient::new(self.meta_config.clone(), http.clone());
+        Ok(vec![
+            Arc::new(MetaActions::new(meta.clone(), MetaProduct::Facebook)?),
+            Arc::new(MetaActions::new(meta, MetaProduct::Instagram)?),
+            Arc::new(TikTokActions::new(TikTokClient::new(
+                self.tiktok_config.clone(),
+                http.clone(),
+            ))),
+            Arc::new(LinkedInActions::new(LinkedInClient::new(
+                self.linkedin_config.clone(),
+                http.clone(),
+            ))),
+            Arc::new(PinterestActions::new(PinterestClient::new(
+                self.pinterest_config.clone(),
+                http.clone(),
+            ))),
         ])
     }
 
