@@ -91,6 +91,11 @@ impl EncryptedStore {
     /// The row `entry` is stored as, sealed under its subject's key.
     async fn usage_row(&self, entry: UsageEntry) -> Result<UsageRow> {
         let sref = self.subject_ref(&entry.subject);
+        self.usage_row_of(sref, entry).await
+    }
+
+    /// [`EncryptedStore::usage_row`] with the subject's pseudonym already computed.
+    async fn usage_row_of(&self, sref: SubjectRef, entry: UsageEntry) -> Result<UsageRow> {
         let at = micros(entry.at);
         let wire = UsageWire {
             connection: entry.connection,
@@ -126,14 +131,27 @@ impl AccessLog for EncryptedStore {
         self.inner.backend.append_usage(row).await
     }
 
-    /// Seals every entry, then writes them in one transaction. An entry that cannot be sealed
-    /// (its subject's key unavailable) is left out and its error returned after the others
-    /// are written: one subject's key trouble does not cost everyone else's entries.
+    /// Seals every entry (each on its own, under its subject's key), then writes them in one
+    /// transaction. An entry that cannot be sealed (its subject's key unavailable) is left out
+    /// and its error returned after the others are written: one subject's key trouble does not
+    /// cost everyone else's entries. Each subject's pseudonym is computed once per batch.
     async fn append_batch(&self, entries: Vec<UsageEntry>) -> Result<()> {
         let mut rows = Vec::with_capacity(entries.len());
         let mut failed = None;
+        let mut refs: Vec<(SubjectId, SubjectRef)> = Vec::new();
         for entry in entries {
-            match self.usage_row(entry).await {
+            // A batch holds few subjects (one per concurrent caller): a short list beats a map.
+            let sref = match refs.iter().find(|(s, _)| *s == entry.subject) {
+                Some((_, sref)) => *sref,
+                None => {
+                    let sref = self.subject_ref(&entry.subject);
+                    if refs.len() < 256 {
+                        refs.push((entry.subject.clone(), sref));
+                    }
+                    sref
+                }
+            };
+            match self.usage_row_of(sref, entry).await {
                 Ok(row) => rows.push(row),
                 Err(e) => {
                     failed.get_or_insert(e);

@@ -743,8 +743,9 @@ pub(crate) async fn declarations(b: Arc<dyn Backend>) {
     assert_eq!(b.declarations().await.unwrap(), vec![retracted, publishing]);
 }
 
-/// A batch lands whole and in order, across the PostgreSQL backend's 64-row statements; an
-/// empty batch is nothing.
+/// A batch lands whole and in order, across the backends' multi-row statements (64 rows at
+/// most; SQLite splits the rest in falling powers of two, PostgreSQL writes a batch of one
+/// statement without a transaction around it); an empty batch is nothing.
 pub(crate) async fn usage_batches(b: Arc<dyn Backend>) {
     b.append_usage_batch(Vec::new()).await.unwrap();
     assert!(b.usage_of(&subject(4)).await.unwrap().is_empty());
@@ -758,6 +759,42 @@ pub(crate) async fn usage_batches(b: Arc<dyn Backend>) {
     let page = b.usage_page(&subject(4), 0, 200).await.unwrap();
     let read: Vec<UsageRow> = page.into_iter().map(|(_, row)| row).collect();
     assert_eq!(read, rows, "every row, in append order");
+
+    // Sizes around the chunk bounds, two subjects interleaved, every column varying (a
+    // positional bind one column off would show).
+    let mut at = 1_000;
+    for size in [1, 2, 3, 37, 63, 64, 65, 127, 128, 129] {
+        let rows: Vec<UsageRow> = (0..size)
+            .map(|n| {
+                at += 1;
+                let subject_n = if n % 3 == 0 { 5 } else { 6 };
+                UsageRow {
+                    platform: format!("p{}", n % 4),
+                    operation: format!("op.{size}.{n}"),
+                    outcome: if n % 2 == 0 { "ok" } else { "rate_limited" }.to_owned(),
+                    http_status: (n % 5 != 0).then_some(200 + n),
+                    latency_us: 10 * n,
+                    sealed: vec![u8::try_from(n % 256).unwrap(); 1 + usize::try_from(n).unwrap()],
+                    ..usage_row(subject_n, at)
+                }
+            })
+            .collect();
+        b.append_usage_batch(rows.clone()).await.unwrap();
+        for subject_n in [5, 6] {
+            let page = b.usage_page(&subject(subject_n), 0, 1_000).await.unwrap();
+            let read: Vec<UsageRow> = page
+                .into_iter()
+                .map(|(_, row)| row)
+                .filter(|row| row.operation.starts_with(&format!("op.{size}.")))
+                .collect();
+            let expected: Vec<UsageRow> = rows
+                .iter()
+                .filter(|row| row.subject_ref == subject(subject_n))
+                .cloned()
+                .collect();
+            assert_eq!(read, expected, "a batch of {size}, subject {subject_n}");
+        }
+    }
 }
 
 pub(crate) async fn usage_log(b: Arc<dyn Backend>) {

@@ -630,28 +630,34 @@ pub(crate) mod postgres {
     /// Sent inside each transaction that changes a subject's consent (delivered at commit).
     pub(crate) const NOTIFY_CONSENT: &str = "SELECT pg_notify('sc_consent', $1)";
 
-    // SQLite appends a batch by reusing APPEND_USAGE in one transaction (no round trips).
     /// Rows one [`append_usage_rows`] statement inserts at most (9 parameters each).
     pub(crate) const USAGE_ROWS_PER_INSERT: usize = 64;
 
     /// A multi-row INSERT of `rows` usage rows (at least 1), bound `$1`… in `usage_columns!`
     /// order row by row. Only placeholders are generated; every value is bound.
     pub(crate) fn append_usage_rows(rows: usize) -> String {
-        let tuples: Vec<String> = (0..rows.max(1))
-            .map(|r| {
-                let params: Vec<String> = (1..=9).map(|c| format!("${}", r * 9 + c)).collect();
-                format!("({})", params.join(", "))
-            })
-            .collect();
-        format!(
-            concat!(
-                "INSERT INTO sc_usage_log (",
-                usage_columns!(),
-                ") VALUES {}"
-            ),
-            tuples.join(", ")
-        )
+        super::usage_insert(rows, '$')
     }
+}
+
+/// A multi-row INSERT of `rows` usage rows (at least 1) with placeholders `{mark}1`… bound in
+/// `usage_columns!` order row by row. Only placeholders are generated; every value is bound.
+#[cfg(any(feature = "postgres", feature = "sqlite"))]
+fn usage_insert(rows: usize, mark: char) -> String {
+    let tuples: Vec<String> = (0..rows.max(1))
+        .map(|r| {
+            let params: Vec<String> = (1..=9).map(|c| format!("{mark}{}", r * 9 + c)).collect();
+            format!("({})", params.join(", "))
+        })
+        .collect();
+    format!(
+        concat!(
+            "INSERT INTO sc_usage_log (",
+            usage_columns!(),
+            ") VALUES {}"
+        ),
+        tuples.join(", ")
+    )
 }
 
 /// The statements as SQLite runs them: columns bare, bounded by the connection's
@@ -680,6 +686,28 @@ pub(crate) mod sqlite {
     pub(crate) const ENSURE_RATE_SLOTS: &str = "WITH RECURSIVE s(n) AS (SELECT 0 UNION ALL \
          SELECT n + 1 FROM s WHERE n + 1 < $2) INSERT INTO sc_rate_slots (key, slot, used_at) \
          SELECT $1, n, 0 FROM s WHERE true ON CONFLICT (key, slot) DO NOTHING";
+
+    /// Rows one multi-row usage INSERT takes at most (9 parameters each: 576, far under
+    /// SQLite's limit of 32 766).
+    pub(crate) const USAGE_ROWS_PER_INSERT: usize = 64;
+
+    /// The multi-row usage INSERT of `rows` rows, a power of two up to
+    /// [`USAGE_ROWS_PER_INSERT`], with numbered placeholders `?1`… bound positionally in
+    /// `usage_columns!` order row by row (`None` for any other count). A batch goes out in
+    /// such chunks (64, 32, …, 1), so whatever the batch sizes at most seven of these sit in
+    /// the connection's statement cache. Only placeholders are generated; every value is bound.
+    pub(crate) fn append_usage_rows(rows: usize) -> Option<&'static str> {
+        static STATEMENTS: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+        if !rows.is_power_of_two() || rows > USAGE_ROWS_PER_INSERT {
+            return None;
+        }
+        let all = STATEMENTS.get_or_init(|| {
+            (0..=USAGE_ROWS_PER_INSERT.trailing_zeros())
+                .map(|k| super::usage_insert(1 << k, '?'))
+                .collect()
+        });
+        all.get(rows.trailing_zeros() as usize).map(String::as_str)
+    }
 
     /// SQLite: one UPDATE under the write lock (`BEGIN IMMEDIATE`), so claimants are serialized.
     pub(crate) const CLAIM_DUE_TOKENS: &str = claim_rows!(

@@ -143,6 +143,24 @@ impl PgBackend {
     }
 }
 
+/// The multi-row INSERT of `chunk` (at most [`sql::USAGE_ROWS_PER_INSERT`] usage rows), bound.
+fn usage_insert(chunk: &[UsageRow]) -> sqlx::query::Query<'_, Any, sqlx::any::AnyArguments> {
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql::append_usage_rows(chunk.len())));
+    for row in chunk {
+        query = query
+            .bind(&row.subject_ref[..])
+            .bind(row.at)
+            .bind(&row.platform)
+            .bind(&row.operation)
+            .bind(&row.outcome)
+            .bind(row.http_status)
+            .bind(row.latency_us)
+            .bind(&row.dek_id)
+            .bind(row.sealed.as_slice());
+    }
+    query
+}
+
 /// Announces, inside `tx`, that the consent of the subject `subject_ref` changed.
 async fn notify_consent(
     tx: &mut Transaction<'static, Any>,
@@ -875,23 +893,22 @@ impl Backend for PgBackend {
         if rows.is_empty() {
             return Ok(());
         }
+        // A multi-row INSERT per chunk: one round trip for many rows. A batch of one chunk is
+        // one statement, atomic and committed on its own (autocommit): no BEGIN and COMMIT
+        // round trips around it.
+        if rows.len() <= sql::USAGE_ROWS_PER_INSERT {
+            return usage_insert(&rows)
+                .execute(&self.pool)
+                .await
+                .map(drop)
+                .map_err(db(WHAT));
+        }
         let mut tx = self.begin(WHAT).await?;
-        // A multi-row INSERT per chunk: one round trip for many rows.
         for chunk in rows.chunks(sql::USAGE_ROWS_PER_INSERT) {
-            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql::append_usage_rows(chunk.len())));
-            for row in chunk {
-                query = query
-                    .bind(&row.subject_ref[..])
-                    .bind(row.at)
-                    .bind(&row.platform)
-                    .bind(&row.operation)
-                    .bind(&row.outcome)
-                    .bind(row.http_status)
-                    .bind(row.latency_us)
-                    .bind(&row.dek_id)
-                    .bind(row.sealed.as_slice());
-            }
-            query.execute(&mut *tx).await.map_err(db(WHAT))?;
+            usage_insert(chunk)
+                .execute(&mut *tx)
+                .await
+                .map_err(db(WHAT))?;
         }
         tx.commit().await.map_err(db(WHAT))
     }

@@ -177,6 +177,21 @@ async fn oversized_values_are_typed_errors_not_allocations() {
     harness.finish().await;
 }
 
+/// A batch of one statement (at most 64 rows) goes out without BEGIN and COMMIT, and is still
+/// all or nothing: a refused row leaves none of it behind.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_usage_row_leaves_none_of_its_one_statement_batch() {
+    let Some(harness) = Harness::start().await else {
+        return;
+    };
+    let b = &harness.backend;
+    let mut rows: Vec<_> = (1..=40).map(|at| checks::usage_row(6, at)).collect();
+    rows[39].operation = "bad\0op".to_owned();
+    assert!(b.append_usage_batch(rows).await.is_err());
+    assert!(b.usage_of(&checks::subject(6)).await.unwrap().is_empty());
+    harness.finish().await;
+}
+
 /// A usage batch is one transaction: a row the server refuses (a NUL in text) leaves none of
 /// the batch behind, in whichever 64-row statement it sits.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

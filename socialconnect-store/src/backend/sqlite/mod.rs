@@ -202,6 +202,53 @@ fn exec(
     Ok(n as u64)
 }
 
+/// How many of `remaining` (at least 1) usage rows the next INSERT takes: 64, or the largest
+/// power of two below.
+fn usage_chunk(remaining: usize) -> usize {
+    let top = 1 << (usize::BITS - 1 - remaining.max(1).leading_zeros());
+    top.min(sql::USAGE_ROWS_PER_INSERT)
+}
+
+/// Inserts `rows` (a chunk [`usage_chunk`] sized) with one multi-row statement, bound
+/// positionally.
+fn append_usage_rows(conn: &Connection, what: &'static str, rows: &[UsageRow]) -> Result<()> {
+    let statement = sql::append_usage_rows(rows.len()).ok_or_else(|| {
+        Error::storage_msg(format!("{what}: no statement for {} rows", rows.len()))
+    })?;
+    let mut stmt = conn.prepare_cached(statement).map_err(db(what))?;
+    if stmt.parameter_count() != rows.len() * 9 {
+        return Err(Error::storage_msg(format!(
+            "{what}: the statement takes {} parameters, {} given",
+            stmt.parameter_count(),
+            rows.len() * 9
+        )));
+    }
+    let mut index = 0;
+    let mut bind = |value: &dyn ToSql| {
+        index += 1;
+        stmt.raw_bind_parameter(index, value).map_err(db(what))
+    };
+    for row in rows {
+        bind(&&row.subject_ref[..])?;
+        bind(&row.at)?;
+        bind(&row.platform)?;
+        bind(&row.operation)?;
+        bind(&row.outcome)?;
+        bind(&row.http_status)?;
+        bind(&row.latency_us)?;
+        bind(&row.dek_id)?;
+        bind(&row.sealed)?;
+    }
+    let inserted = stmt.raw_execute().map_err(db(what))?;
+    if inserted != rows.len() {
+        return Err(Error::storage_msg(format!(
+            "{what}: {inserted} of {} rows inserted",
+            rows.len()
+        )));
+    }
+    Ok(())
+}
+
 /// A `u32` limit as SQLite's 64-bit integer.
 fn limit(n: u32) -> i64 {
     i64::from(n)
@@ -936,6 +983,8 @@ impl Backend for SqliteBackend {
             .await
     }
 
+    /// One transaction of multi-row INSERTs: chunks of 64 rows, then the rest in falling powers
+    /// of two (a batch of 100 is 64 + 32 + 4), so few statements run and few are cached.
     async fn append_usage_batch(&self, rows: Vec<UsageRow>) -> Result<()> {
         const WHAT: &str = "appending usage-log entries";
         if rows.is_empty() {
@@ -943,23 +992,12 @@ impl Backend for SqliteBackend {
         }
         self.pool
             .write(WHAT, move |tx| {
-                for row in &rows {
-                    exec(
-                        tx,
-                        WHAT,
-                        sql::APPEND_USAGE,
-                        params![
-                            &row.subject_ref[..],
-                            row.at,
-                            row.platform,
-                            row.operation,
-                            row.outcome,
-                            row.http_status,
-                            row.latency_us,
-                            row.dek_id,
-                            row.sealed
-                        ],
-                    )?;
+                let mut rest = &rows[..];
+                while !rest.is_empty() {
+                    let n = usage_chunk(rest.len());
+                    let (chunk, tail) = rest.split_at(n);
+                    append_usage_rows(tx, WHAT, chunk)?;
+                    rest = tail;
                 }
                 Ok(())
             })

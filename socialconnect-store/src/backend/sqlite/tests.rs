@@ -505,3 +505,48 @@ async fn an_oversized_value_in_the_file_is_a_storage_error() {
     assert_eq!(e.kind(), ErrorKind::Storage, "{e}");
     b.close().await;
 }
+
+/// A usage batch goes out in chunks of 64 rows, then falling powers of two: few statements,
+/// and at most seven of them cached whatever the batch sizes.
+#[test]
+fn usage_batches_split_into_power_of_two_chunks() {
+    let split = |mut n: usize| {
+        let mut chunks = Vec::new();
+        while n > 0 {
+            let c = super::usage_chunk(n);
+            chunks.push(c);
+            n -= c;
+        }
+        chunks
+    };
+    assert_eq!(split(1), vec![1]);
+    assert_eq!(split(37), vec![32, 4, 1]);
+    assert_eq!(split(64), vec![64]);
+    assert_eq!(split(100), vec![64, 32, 4]);
+    assert_eq!(split(129), vec![64, 64, 1]);
+    for rows in 1..=64usize {
+        let statement = crate::backend::sql::sqlite::append_usage_rows(rows);
+        assert_eq!(statement.is_some(), rows.is_power_of_two(), "{rows} rows");
+        if let Some(statement) = statement {
+            assert!(
+                statement.ends_with(&format!("?{})", rows * 9)),
+                "{statement}"
+            );
+        }
+    }
+    assert!(crate::backend::sql::sqlite::append_usage_rows(128).is_none());
+}
+
+/// A usage batch is one transaction across its chunks: a row SQLite refuses (a value
+/// over the connections' length limit) in the last chunk leaves none of the batch behind.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_usage_row_leaves_none_of_its_batch() {
+    let harness = Harness::start().await.unwrap();
+    let b = &harness.backend;
+    let mut rows: Vec<_> = (1..=100).map(|at| checks::usage_row(5, at)).collect();
+    // The 100th row is in the last chunk (64 + 32 + 4).
+    rows[99].sealed = vec![0; super::conn::MAX_VALUE_BYTES as usize + 1];
+    assert!(b.append_usage_batch(rows).await.is_err());
+    assert!(b.usage_of(&checks::subject(5)).await.unwrap().is_empty());
+    harness.finish().await;
+}
