@@ -17,6 +17,7 @@ use socialconnect_axum::{
 use socialconnect_core::SocialConnect;
 use socialconnect_core::access_log::AccessLog;
 use socialconnect_core::apikey::{ApiKeyStore, ApiKeys};
+use socialconnect_core::automation::ActionStore;
 use socialconnect_core::clock::SystemClock;
 use socialconnect_core::consent::{ConsentLedger, LegalBasis};
 use socialconnect_core::http::HttpClient;
@@ -30,7 +31,7 @@ use socialconnect_core::secret::{ClientSecret, WebhookSecret};
 use socialconnect_core::store::{PendingAuthStore, TokenStore};
 use socialconnect_core::webhook::Deduper;
 use socialconnect_meta::privacy::MetaPrivacy;
-use socialconnect_meta::{FacebookLogin, MetaClient, MetaConfig, MetaProduct};
+use socialconnect_meta::{FacebookLogin, MetaActions, MetaClient, MetaConfig, MetaProduct};
 use socialconnect_store::EncryptedStore;
 use socialconnect_store::keys::LocalKeyring;
 use socialconnect_testkit::meta::GraphSimulator;
@@ -123,6 +124,7 @@ impl Host {
             .with_graph_base(meta.base_url())
             .with_dialog_base(meta.base_url());
         let meta_client = MetaClient::new(meta_config.clone(), http.clone());
+        let meta_actions = MetaActions::new(meta_client.clone(), MetaProduct::Facebook).unwrap();
         let tiktok = TikTokSimulator::builder().videos(2).start().await;
         let tiktok_config = TikTokConfig::new(
             tiktok.client_key(),
@@ -146,6 +148,8 @@ impl Host {
             .deletion_requests(deletions.clone() as Arc<dyn DeletionRequestStore>)
             .profiles(Arc::new(store.clone()) as Arc<dyn ProfileStore>)
             .receipts(Arc::new(store.clone()) as Arc<dyn ReceiptStore>)
+            .actions(Arc::new(store.clone()) as Arc<dyn ActionStore>)
+            .executor(Arc::new(meta_actions))
             .region("eu-central-1");
         if options.declare_fraud_detection {
             builder = builder.declare_basis(
