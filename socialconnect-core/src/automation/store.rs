@@ -51,6 +51,25 @@ pub struct ActionFilter {
     pub platform: Option<PlatformId>,
 }
 
+impl ActionFilter {
+    /// Every action.
+    pub fn all() -> Self {
+        Self::default()
+    }
+
+    /// Only actions in `state` ([`ActionState::as_str`](super::ActionState::as_str)).
+    pub fn with_state(mut self, state: impl Into<String>) -> Self {
+        self.state = Some(state.into());
+        self
+    }
+
+    /// Only actions on `platform`.
+    pub fn with_platform(mut self, platform: PlatformId) -> Self {
+        self.platform = Some(platform);
+        self
+    }
+}
+
 /// Durable scheduled actions.
 ///
 /// An implementation keeps each action's due time, state, platform and connection where it

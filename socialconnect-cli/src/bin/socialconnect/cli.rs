@@ -60,6 +60,9 @@ pub(crate) enum Command {
     /// Stored connections.
     #[command(subcommand)]
     Connections(ConnectionsCommand),
+    /// Scheduled actions (posts, replies, snapshots run on the end users' behalf).
+    #[command(subcommand)]
+    Actions(ActionsCommand),
     /// Check the configuration, keys, store and pinned API versions.
     Doctor,
     /// The GDPR Art. 30 record of processing activities (Markdown, or JSON with --json).
@@ -128,5 +131,43 @@ pub(crate) enum ConnectionsCommand {
         /// Only this state: active, reconnect_required, revoked.
         #[arg(long, value_parser = ["active", "reconnect_required", "revoked"])]
         state: Option<String>,
+    },
+}
+
+/// The states an action can be listed by.
+pub(crate) const ACTION_STATES: [&str; 7] = [
+    "scheduled",
+    "maybe_sent",
+    "paused",
+    "done",
+    "cancelled",
+    "needs_person",
+    "failed",
+];
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum ActionsCommand {
+    /// List actions (no payloads, no subjects: those are sealed).
+    List {
+        /// Only this platform (`linkedin`, `facebook`, …).
+        #[arg(long)]
+        platform: Option<String>,
+        /// Only this state.
+        #[arg(long, value_parser = ACTION_STATES)]
+        state: Option<String>,
+        /// At most this many, oldest first.
+        #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..))]
+        limit: u32,
+    },
+    /// Cancel a pending or paused action.
+    Cancel {
+        /// The action's id (a UUID).
+        id: String,
+    },
+    /// Run a failed, paused or needs-a-person action again now (for one that needed a person:
+    /// you checked that its last attempt did not happen).
+    Retry {
+        /// The action's id (a UUID).
+        id: String,
     },
 }

@@ -4,6 +4,7 @@
 //! flagged record with `--strict`); 2 bad input or configuration; 3 any other failure
 //! (storage, crypto). Errors are one line on stderr, without secrets.
 
+mod actions;
 mod apikeys;
 mod cli;
 mod context;
@@ -66,6 +67,7 @@ async fn run(cli: Cli) -> socialconnect_core::Result<Outcome> {
         Command::Ledger(cmd) => reports::ledger(&ctx, cmd).await,
         Command::ApiKeys(cmd) => apikeys::run(&ctx, cmd).await,
         Command::Connections(cmd) => ops::connections(&ctx, cmd).await,
+        Command::Actions(cmd) => actions::run(&ctx, cmd).await,
         Command::Doctor => reports::doctor(&ctx).await,
         Command::Records { strict } => reports::records(&ctx, strict).await,
     }
@@ -73,7 +75,9 @@ async fn run(cli: Cli) -> socialconnect_core::Result<Outcome> {
 
 fn exit_code(e: &Error) -> u8 {
     match e.kind() {
-        ErrorKind::Config | ErrorKind::InvalidInput => 2,
+        ErrorKind::Config | ErrorKind::InvalidInput | ErrorKind::NotFound | ErrorKind::Conflict => {
+            2
+        }
         _ => 3,
     }
 }
