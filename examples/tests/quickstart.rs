@@ -37,6 +37,12 @@ fn quickstart_exports_before_the_deletion_callback() {
         stdout.contains("Checked: 0 records of the user left"),
         "{stdout}"
     );
+    // A Page post scheduled a few seconds ahead was published by the action runner.
+    assert!(
+        stdout.contains("(3 s ahead); the action runner published it at")
+            && stdout.contains("is done (1 run)"),
+        "{stdout}"
+    );
 }
 
 #[test]
@@ -70,14 +76,14 @@ fn quickstart_shows_the_linkedin_steps() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{stdout}");
     for expected in [
-        "[11/25] Connected LinkedIn through OpenID sign-in",
-        "[12/25] Listed the member's LinkedIn organization roles: 2 roles, administers urn:li:organization:2414183",
+        "[12/26] Connected LinkedIn through OpenID sign-in",
+        "[13/26] Listed the member's LinkedIn organization roles: 2 roles, administers urn:li:organization:2414183",
         "urn:li:organization:100 ANALYST (APPROVED, may post: false)",
-        "[13/25] Posted on LinkedIn as the member with an image: urn:li:ugcPost:",
+        "[14/26] Posted on LinkedIn as the member with an image: urn:li:ugcPost:",
         "(image AVAILABLE after 2 polls)",
-        "[14/25] Posted on LinkedIn as the organization urn:li:organization:2414183: urn:li:share:",
-        "[15/25] Read the organization's LinkedIn statistics: 3200 impressions, 90 clicks, 18342 followers",
-        "[25/25] Checked: 0 records of the user left",
+        "[15/26] Posted on LinkedIn as the organization urn:li:organization:2414183: urn:li:share:",
+        "[16/26] Read the organization's LinkedIn statistics: 3200 impressions, 90 clicks, 18342 followers",
+        "[26/26] Checked: 0 records of the user left",
     ] {
         assert!(
             stdout.contains(expected),
@@ -95,12 +101,12 @@ fn quickstart_shows_the_pinterest_steps() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{stdout}");
     for expected in [
-        "[16/25] Connected Pinterest through OAuth with HTTP Basic client auth",
+        "[17/26] Connected Pinterest through OAuth with HTTP Basic client auth",
         "upstream revoke not offered for user tokens",
-        "[17/25] Created a Pinterest board: SocialConnect quickstart",
-        "[18/25] Pinned an image on Pinterest: Pin ",
-        "[19/25] Uploaded a small video and pinned it on Pinterest: media ",
-        "[20/25] Read the Pin's Pinterest analytics: 1 groups, ",
+        "[18/26] Created a Pinterest board: SocialConnect quickstart",
+        "[19/26] Pinned an image on Pinterest: Pin ",
+        "[20/26] Uploaded a small video and pinned it on Pinterest: media ",
+        "[21/26] Read the Pin's Pinterest analytics: 1 groups, ",
         "days not yet final",
     ] {
         assert!(

@@ -20,11 +20,13 @@ mod tiktok;
 use std::io::BufRead;
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Duration;
 
 use linkedin::LinkedInSandbox;
 use pinterest::PinterestSandbox;
 use socialconnect_core::access_log::AccessLog;
 use socialconnect_core::age::{AgeAttestation, AgeBand, Jurisdiction};
+use socialconnect_core::automation::ActionStore;
 use socialconnect_core::consent::{CollectionMethod, ConsentEvent, ConsentLedger, ConsentRequest};
 use socialconnect_core::http::HttpClient;
 use socialconnect_core::id::{PlatformId, Purpose, Scope, SubjectId};
@@ -34,19 +36,22 @@ use socialconnect_core::profile::ProfileStore;
 use socialconnect_core::receipt::ReceiptStore;
 use socialconnect_core::secret::ClientSecret;
 use socialconnect_core::store::{PendingAuthStore, TokenStore};
-use socialconnect_core::{Connected, Error, Result, SocialConnect};
+use socialconnect_core::{
+    ActionEvent, ActionRequest, Connected, Error, Result, RunnerOptions, SocialConnect,
+};
+use socialconnect_meta::actions::PagePost;
 use socialconnect_meta::instagram::MediaContainer;
 use socialconnect_meta::pages::{FeedPost, InsightsQuery, Period};
 use socialconnect_meta::privacy::MetaPrivacy;
 use socialconnect_meta::signed_request::sign_signed_request;
-use socialconnect_meta::{FacebookLogin, MetaClient, MetaConfig, MetaProduct};
+use socialconnect_meta::{FacebookLogin, MetaActions, MetaClient, MetaConfig, MetaProduct};
 use socialconnect_store::EncryptedStore;
 use socialconnect_store::keys::LocalKeyring;
 use socialconnect_testkit::meta::GraphSimulator;
 use tiktok::TikTokSandbox;
 use url::Url;
 
-const STEPS: usize = 25;
+const STEPS: usize = 26;
 
 pub(crate) fn step(n: usize, text: impl std::fmt::Display) {
     println!("[{n:>2}/{STEPS}] {text}");
@@ -165,6 +170,11 @@ async fn run() -> Result<()> {
         .deletion_requests(Arc::new(store.clone()) as Arc<dyn DeletionRequestStore>)
         .profiles(Arc::new(store.clone()) as Arc<dyn ProfileStore>)
         .receipts(Arc::new(store.clone()) as Arc<dyn ReceiptStore>)
+        .actions(Arc::new(store.clone()) as Arc<dyn ActionStore>)
+        .executor(Arc::new(MetaActions::new(
+            client.clone(),
+            MetaProduct::Facebook,
+        )?))
         .region("eu-central-1")
         .build()?;
 
@@ -313,15 +323,60 @@ async fn run() -> Result<()> {
         ));
     }
 
+    // A Page post scheduled a few seconds ahead, published by the hub's action runner (one
+    // per instance in a host), after the same gates as a live call.
+    let runner =
+        hub.action_runner(RunnerOptions::default().with_idle_interval(Duration::from_millis(200)))?;
+    let mut outcomes = runner.subscribe();
+    let running = runner.start();
+    let due = hub.clock().now() + chrono::Duration::seconds(3);
+    let scheduled = hub
+        .schedule_action(ActionRequest::of(
+            fb.key.clone(),
+            &PagePost::text(page.id.clone(), "Scheduled by SocialConnect's quickstart"),
+            due,
+        )?)
+        .await?;
+    let published = tokio::time::timeout(Duration::from_secs(60), async {
+        while let Ok(event) = outcomes.recv().await {
+            if let ActionEvent::Completed { id, result, .. } = event
+                && id == scheduled.id
+            {
+                return Some(result);
+            }
+        }
+        None
+    })
+    .await
+    .ok()
+    .flatten()
+    .ok_or_else(|| Error::transient("the scheduled post did not run within a minute"))?;
+    running.shutdown().await;
+    step(
+        8,
+        format!(
+            "Scheduled a Page post for {} (3 s ahead); the action runner published it at {}: {}",
+            due.format("%H:%M:%S"),
+            hub.clock().now().format("%H:%M:%S"),
+            published["post_id"].as_str().unwrap_or("?")
+        ),
+    );
+    let stored = hub.action(&subject, scheduled.id).await?;
+    detail(format!(
+        "action {} is {} ({} run); its payload is sealed in the store under the user's key",
+        stored.id,
+        stored.state.as_str(),
+        stored.runs
+    ));
     let tt = match &tiktok {
         Some(sandbox) => {
-            let tt = sandbox.connect(&hub, &subject, 8).await?;
-            sandbox.post_video(&hub, &tt, &dir, 9).await?;
-            sandbox.list_videos(&hub, &tt, 10).await?;
+            let tt = sandbox.connect(&hub, &subject, 9).await?;
+            sandbox.post_video(&hub, &tt, &dir, 10).await?;
+            sandbox.list_videos(&hub, &tt, 11).await?;
             Some(tt)
         }
         None => {
-            for n in 8..=10 {
+            for n in 9..=11 {
                 step(n, "TikTok: runs in the sandbox only (skipped)");
             }
             None
@@ -330,14 +385,14 @@ async fn run() -> Result<()> {
 
     match &linkedin {
         Some(sandbox) => {
-            let li = sandbox.connect(&hub, &subject, 11).await?;
-            let org = sandbox.organizations(&hub, &li, 12).await?;
-            sandbox.post_with_image(&hub, &li, 13).await?;
-            sandbox.post_as_organization(&hub, &li, &org, 14).await?;
-            sandbox.statistics(&hub, &li, &org, 15).await?;
+            let li = sandbox.connect(&hub, &subject, 12).await?;
+            let org = sandbox.organizations(&hub, &li, 13).await?;
+            sandbox.post_with_image(&hub, &li, 14).await?;
+            sandbox.post_as_organization(&hub, &li, &org, 15).await?;
+            sandbox.statistics(&hub, &li, &org, 16).await?;
         }
         None => {
-            for n in 11..=15 {
+            for n in 12..=16 {
                 step(n, "LinkedIn: runs in the sandbox only (skipped)");
             }
         }
@@ -345,14 +400,14 @@ async fn run() -> Result<()> {
 
     match &pinterest {
         Some(sandbox) => {
-            let pin = sandbox.connect(&hub, &subject, 16).await?;
-            let board = sandbox.create_board(&hub, &pin, 17).await?;
-            sandbox.pin_image(&hub, &pin, &board, 18).await?;
-            let video = sandbox.pin_video(&hub, &pin, &board, &dir, 19).await?;
-            sandbox.pin_analytics(&hub, &pin, &video, 20).await?;
+            let pin = sandbox.connect(&hub, &subject, 17).await?;
+            let board = sandbox.create_board(&hub, &pin, 18).await?;
+            sandbox.pin_image(&hub, &pin, &board, 19).await?;
+            let video = sandbox.pin_video(&hub, &pin, &board, &dir, 20).await?;
+            sandbox.pin_analytics(&hub, &pin, &video, 21).await?;
         }
         None => {
-            for n in 16..=20 {
+            for n in 17..=21 {
                 step(n, "Pinterest: runs in the sandbox only (skipped)");
             }
         }
@@ -366,7 +421,7 @@ async fn run() -> Result<()> {
     let doc: serde_json::Value =
         serde_json::from_slice(&export).map_err(|e| Error::storage("re-reading the export", e))?;
     step(
-        21,
+        22,
         format!(
             "Exported the user's data: {} bytes of JSON ({} connections, {} consent records, {} usage-log entries, no tokens)",
             export.len(),
@@ -393,7 +448,7 @@ async fn run() -> Result<()> {
     );
     let deletion = privacy.data_deletion(body.as_bytes()).await?;
     step(
-        22,
+        23,
         format!(
             "Handled a signed data-deletion callback: answered {}",
             deletion.to_json()
@@ -406,13 +461,13 @@ async fn run() -> Result<()> {
     ));
 
     match (&tiktok, &tt) {
-        (Some(sandbox), Some(_)) => sandbox.authorization_removed(&hub, 23).await?,
-        _ => step(23, "TikTok: runs in the sandbox only (skipped)"),
+        (Some(sandbox), Some(_)) => sandbox.authorization_removed(&hub, 24).await?,
+        _ => step(24, "TikTok: runs in the sandbox only (skipped)"),
     }
 
     let erased = hub.erase(&subject, "quickstart-operator").await?;
     step(
-        24,
+        25,
         format!(
             "Erased the user: {}",
             erased
@@ -434,7 +489,7 @@ async fn run() -> Result<()> {
 
     let left = hub.connections(&subject).await?.len() + hub.ledger().history(&subject).await?.len();
     step(
-        25,
+        26,
         format!(
             "Checked: {left} records of the user left; removing {}",
             dir.display()
