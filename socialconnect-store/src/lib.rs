@@ -20,6 +20,12 @@
 //!   counts the platforms' windows, daily budgets and pauses for every instance on the database
 //!   together (plain rows: no personal data). [`EncryptedStore::purge_rate_budgets`] clears
 //!   the idle ones.
+//! * **Scheduled actions.** The store implements
+//!   [`ActionStore`](socialconnect_core::automation::ActionStore): each action sealed whole
+//!   under its subject's data key (erasure crypto-shreds its payload), with its connection,
+//!   kind, state and due time in plain columns that claims and operator listings read.
+//!   Claims are shared by every instance on the database (PostgreSQL: `FOR UPDATE SKIP
+//!   LOCKED`; SQLite: the write lock).
 //! * **Backends:** SQLite on rusqlite (feature `sqlite`, default: bundles SQLite, so a host
 //!   linking another SQLite build leaves it out), PostgreSQL on sqlx (feature `postgres`), and
 //!   a process-local one for tests ([`EncryptedStore::memory`]). No SQLite call blocks the

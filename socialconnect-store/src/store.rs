@@ -100,8 +100,9 @@ impl StoreOptions {
 /// [`AccessLog`](socialconnect_core::access_log::AccessLog),
 /// [`DeletionRequestStore`](socialconnect_core::platform_deletion::DeletionRequestStore),
 /// [`ProfileStore`](socialconnect_core::profile::ProfileStore),
-/// [`ReceiptStore`](socialconnect_core::receipt::ReceiptStore) and
-/// [`ApiKeyStore`](socialconnect_core::apikey::ApiKeyStore).
+/// [`ReceiptStore`](socialconnect_core::receipt::ReceiptStore),
+/// [`ApiKeyStore`](socialconnect_core::apikey::ApiKeyStore) and
+/// [`ActionStore`](socialconnect_core::automation::ActionStore).
 #[derive(Clone)]
 pub struct EncryptedStore {
     pub(crate) inner: Arc<Inner>,

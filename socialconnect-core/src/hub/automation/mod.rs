@@ -2,12 +2,14 @@
 //! them ([`SocialConnect::schedule_action`] and its siblings), and the [`ActionRunner`] that
 //! runs them when due.
 
+mod options;
 mod outcome;
 mod runner;
 
 use chrono::{DateTime, Utc};
 
-pub use runner::{ActionRunner, ActionRunnerHandle, RunReport, RunnerOptions};
+pub use options::RunnerOptions;
+pub use runner::{ActionRunner, ActionRunnerHandle, RunReport};
 
 use super::SocialConnect;
 use crate::automation::{

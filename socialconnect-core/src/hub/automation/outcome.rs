@@ -6,7 +6,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use super::ActionEvent;
-use super::runner::RunnerOptions;
+use super::options::RunnerOptions;
 use crate::automation::{ActionState, CancelReason, StoredAction};
 use crate::error::{Error, ErrorKind, ReconnectReason};
 

@@ -1,6 +1,7 @@
-//! Claiming due rows on PostgreSQL (refreshes, scheduled actions): one `UPDATE … WHERE id IN (SELECT … FOR UPDATE
-//! SKIP LOCKED LIMIT n) RETURNING`, so claimants on every instance share the due rows without
-//! waiting on each other's locks and without two of them claiming one row.
+//! Claiming due rows on PostgreSQL (refreshes, scheduled actions): one `UPDATE … WHERE id IN
+//! (SELECT … FOR UPDATE SKIP LOCKED LIMIT n) RETURNING`, so claimants on every instance share
+//! the due rows without waiting on each other's locks and without two of them claiming one
+//! row.
 
 use socialconnect_core::Result;
 use sqlx::any::AnyRow;
