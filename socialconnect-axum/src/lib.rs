@@ -36,6 +36,7 @@ mod info;
 mod meta_privacy;
 mod names;
 pub mod notice;
+mod page_forms;
 mod privacy_page;
 mod report;
 mod routes;

@@ -16,6 +16,7 @@ use socialconnect_core::{Error, Result};
 use crate::connect::{AGE_BANDS, age_fields, client_source, grant, signed_in};
 use crate::html::{self, escape, hidden};
 use crate::names::{basis_name, purpose_label, purpose_named};
+use crate::page_forms::{form, posted};
 use crate::report::{ConnectionView, connections};
 use crate::state::App;
 
@@ -40,25 +41,6 @@ pub(crate) async fn show(
         Ok(body) => html::page(StatusCode::OK, "Your privacy", &body),
         Err(e) => crate::error::page(&e, &app.link("/privacy")),
     }
-}
-
-pub(crate) fn form(
-    app: &App,
-    subject: &SubjectId,
-    action: &str,
-    fields: &str,
-    button: &str,
-    id: &str,
-) -> String {
-    format!(
-        "<form class=\"inline\" method=\"post\" action=\"{}\">{}{}<button type=\"submit\" \
-         id=\"{}\">{}</button></form>",
-        escape(&app.link(action)),
-        hidden("csrf", &app.csrf.token(subject, app.hub.clock().now())),
-        fields,
-        escape(id),
-        escape(button)
-    )
 }
 
 fn age_inputs(app: &App) -> String {
@@ -272,24 +254,6 @@ async fn consents_table(app: &App, subject: &SubjectId, body: &mut String) -> Re
         body.push_str("</ul>");
     }
     Ok(())
-}
-
-/// Reads a form post from the signed-in subject with a valid CSRF token.
-pub(crate) async fn posted(
-    app: &App,
-    request: Request,
-) -> std::result::Result<(SubjectId, crate::forms::Fields, axum::http::request::Parts), Response> {
-    let (mut parts, body) = request.into_parts();
-    let subject = signed_in(app, &parts, "/privacy").await?;
-    let fields = crate::forms::read(&mut parts, body).await?;
-    if !app.csrf.check(
-        &subject,
-        fields.get("csrf").unwrap_or(""),
-        app.hub.clock().now(),
-    ) {
-        return Err(crate::forms::csrf_refused(app));
-    }
-    Ok((subject, fields, parts))
 }
 
 /// `POST /privacy/withdraw`.

@@ -12,7 +12,7 @@ use socialconnect_core::{Error, ErrorKind, Result};
 
 use crate::html::{escape, hidden};
 use crate::names::purpose_label;
-use crate::privacy_page::{form, posted};
+use crate::page_forms::{form, posted};
 use crate::state::App;
 
 /// Actions shown, newest last: past ones beyond this are left to the export.
