@@ -763,7 +763,18 @@ impl<'a> Pages<'a> {
     /// One page of the Page's posts: the first when `from` is `None`, else the page at a
     /// [`Page::next`] URL returned earlier (which must point at the Graph API host).
     pub async fn posts_page(&self, page: &PageAccount, from: Option<&Url>) -> Result<Page<Post>> {
-        require_purpose(self.session, Purpose::ReadingContent)?;
+        self.read_posts_page(page, from, Purpose::ReadingContent)
+            .await
+    }
+
+    /// One page of the Page's posts, for a session opened for `purpose`.
+    async fn read_posts_page(
+        &self,
+        page: &PageAccount,
+        from: Option<&Url>,
+        purpose: Purpose,
+    ) -> Result<Page<Post>> {
+        require_purpose(self.session, purpose)?;
         let url = resume_url(self.client, self.posts_url(page)?, from)?;
         fetch_page(
             self.client,
@@ -785,17 +796,7 @@ impl<'a> Pages<'a> {
         page: &PageAccount,
         from: Option<&Url>,
     ) -> Result<Page<Post>> {
-        require_purpose(self.session, Purpose::Publishing)?;
-        let url = resume_url(self.client, self.posts_url(page)?, from)?;
-        fetch_page(
-            self.client,
-            self.session,
-            Some(&page.access_token),
-            url,
-            "pages.posts",
-            Post::from_wire,
-        )
-        .await
+        self.read_posts_page(page, from, Purpose::Publishing).await
     }
 
     /// One page of the comments on `object_id`, for reconciling a reply whose outcome was

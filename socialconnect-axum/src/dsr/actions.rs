@@ -41,8 +41,17 @@ pub(super) fn routes() -> axum::Router<Arc<App>> {
         .route("/subjects/{subject}/actions/{id}/retry", post(retry))
 }
 
-fn action_id(text: &str) -> std::result::Result<ActionId, Response> {
-    text.parse::<ActionId>().map_err(|e| json(&e))
+/// Admits a call on one action: the key, its scope and limits, then the action id.
+async fn admit_on(
+    app: &App,
+    headers: &HeaderMap,
+    subject: &str,
+    id: &str,
+    scope: &str,
+) -> std::result::Result<(super::Call, ActionId), Response> {
+    let call = admit(app, headers, subject, scope).await?;
+    let id = id.parse::<ActionId>().map_err(|e| json(&e))?;
+    Ok((call, id))
 }
 
 async fn list(
@@ -110,12 +119,8 @@ async fn read(
     Path((subject, id)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Response {
-    let call = match admit(&app, &headers, &subject, "read").await {
-        Ok(call) => call,
-        Err(r) => return r,
-    };
-    let id = match action_id(&id) {
-        Ok(id) => id,
+    let (call, id) = match admit_on(&app, &headers, &subject, &id, "read").await {
+        Ok(admitted) => admitted,
         Err(r) => return r,
     };
     let result = app.hub.action(&call.subject, id).await;
@@ -130,12 +135,8 @@ async fn cancel(
     Path((subject, id)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Response {
-    let call = match admit(&app, &headers, &subject, "actions").await {
-        Ok(call) => call,
-        Err(r) => return r,
-    };
-    let id = match action_id(&id) {
-        Ok(id) => id,
+    let (call, id) = match admit_on(&app, &headers, &subject, &id, "actions").await {
+        Ok(admitted) => admitted,
         Err(r) => return r,
     };
     let result = app.hub.cancel_action(&call.subject, id).await;
@@ -157,12 +158,8 @@ async fn reschedule(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let call = match admit(&app, &headers, &subject, "actions").await {
-        Ok(call) => call,
-        Err(r) => return r,
-    };
-    let id = match action_id(&id) {
-        Ok(id) => id,
+    let (call, id) = match admit_on(&app, &headers, &subject, &id, "actions").await {
+        Ok(admitted) => admitted,
         Err(r) => return r,
     };
     let body: RescheduleBody = match parse_json(&body) {
@@ -181,12 +178,8 @@ async fn retry(
     Path((subject, id)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Response {
-    let call = match admit(&app, &headers, &subject, "actions").await {
-        Ok(call) => call,
-        Err(r) => return r,
-    };
-    let id = match action_id(&id) {
-        Ok(id) => id,
+    let (call, id) = match admit_on(&app, &headers, &subject, &id, "actions").await {
+        Ok(admitted) => admitted,
         Err(r) => return r,
     };
     let result = app.hub.retry_action(&call.subject, id).await;

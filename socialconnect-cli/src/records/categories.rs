@@ -96,6 +96,16 @@ pub(super) fn stored() -> Vec<DataCategory> {
             &["usage_entries"],
         ),
         category(
+            "scheduled actions",
+            "what the end user asked to run later or on a schedule (the post text, media URL, \
+             metrics asked for), its schedule and time zone, its state and last result (the \
+             post id, the analytics snapshot)",
+            SEALED,
+            "until the subject is erased (finished actions are kept with their result; the \
+             retention purge does not remove them yet)",
+            &["actions"],
+        ),
+        category(
             "profiles",
             "email and username the host supplied (rectification)",
             SEALED,
