@@ -758,3 +758,27 @@ async fn a_scheduled_refresh_refreshes_the_connection() {
     assert_eq!(w.runner().run_once().await.unwrap().completed, 1);
     assert_eq!(w.env.sim.refresh_requests(), 1);
 }
+
+#[tokio::test]
+async fn the_retention_purge_removes_actions_ended_long_ago() {
+    let w = world().await;
+    let done = w.post_at("ran long ago", w.now()).await;
+    let pending = w
+        .post_at("next year", w.now() + chrono::Duration::days(365))
+        .await;
+    assert_eq!(w.runner().run_once().await.unwrap().completed, 1);
+    w.advance(chrono::Duration::days(89));
+    assert_eq!(
+        w.env.hub.purge(w.now()).await.unwrap().finished_actions,
+        0,
+        "kept 90 days"
+    );
+    w.advance(chrono::Duration::days(2));
+    let report = w.env.hub.purge(w.now()).await.unwrap();
+    assert_eq!(report.finished_actions, 1);
+    assert!(w.env.actions.action(&done.id).await.unwrap().is_none());
+    assert!(
+        w.env.actions.action(&pending.id).await.unwrap().is_some(),
+        "pending stays"
+    );
+}

@@ -287,6 +287,13 @@ impl ActionStore for EncryptedStore {
         Ok(actions)
     }
 
+    async fn purge_finished_actions(&self, before: DateTime<Utc>) -> Result<u64> {
+        self.inner
+            .backend
+            .purge_finished_actions(micros(before))
+            .await
+    }
+
     async fn erase_subject_actions(&self, subject: &SubjectId) -> Result<u64> {
         let sref = self.subject_ref(subject);
         self.inner.backend.erase_actions_of(&sref).await

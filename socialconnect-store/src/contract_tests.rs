@@ -28,6 +28,7 @@ mod claims;
 use actions::{
     actions_are_sealed_and_erased, actions_claims_are_exclusive_earliest_first_and_lapse,
     actions_insert_get_and_save_under_each_condition, actions_page_by_subject_and_list_by_filter,
+    actions_that_ended_are_purged_after_the_retention,
 };
 
 use budgets::{
@@ -1535,7 +1536,8 @@ macro_rules! contract_suite {
             rate_days_count_to_the_limit, rate_budgets_purge_idle_rows,
             rate_pauses_keep_the_latest, actions_insert_get_and_save_under_each_condition,
             actions_page_by_subject_and_list_by_filter,
-            actions_claims_are_exclusive_earliest_first_and_lapse, actions_are_sealed_and_erased);
+            actions_claims_are_exclusive_earliest_first_and_lapse, actions_are_sealed_and_erased,
+            actions_that_ended_are_purged_after_the_retention);
     };
 }
 

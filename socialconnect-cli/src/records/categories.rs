@@ -101,8 +101,8 @@ pub(super) fn stored() -> Vec<DataCategory> {
              metrics asked for), its schedule and time zone, its state and last result (the \
              post id, the analytics snapshot)",
             SEALED,
-            "until the subject is erased (finished actions are kept with their result; the \
-             retention purge does not remove them yet)",
+            "while pending; once done, cancelled or failed, the retention period for ended \
+             actions (90 days by default), then purged",
             &["actions"],
         ),
         category(

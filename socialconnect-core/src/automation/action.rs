@@ -147,6 +147,18 @@ impl ActionState {
         matches!(self, ActionState::Scheduled | ActionState::MaybeSent)
     }
 
+    /// Whether it ended for good: done, cancelled or failed (what the retention purge
+    /// removes once old; a needs-a-person action waits for its person instead).
+    pub fn is_ended(&self) -> bool {
+        matches!(
+            self,
+            ActionState::Done | ActionState::Cancelled { .. } | ActionState::Failed { .. }
+        )
+    }
+
+    /// The plain names of the [ended](ActionState::is_ended) states.
+    pub const ENDED: [&'static str; 3] = ["done", "cancelled", "failed"];
+
     /// Whether nothing more happens to it without the host.
     pub fn is_final(&self) -> bool {
         matches!(

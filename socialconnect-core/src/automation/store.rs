@@ -123,4 +123,10 @@ pub trait ActionStore: Send + Sync {
 
     /// Removes every action of `subject`, claimed or not. Returns how many.
     async fn erase_subject_actions(&self, subject: &SubjectId) -> Result<u64>;
+
+    /// Removes the actions that ended — [`done`](super::ActionState::Done),
+    /// [`cancelled`](super::ActionState::Cancelled) or [`failed`](super::ActionState::Failed)
+    /// — and last changed before `before` (the retention purge). Pending, paused and
+    /// needs-a-person actions stay. Returns how many.
+    async fn purge_finished_actions(&self, before: DateTime<Utc>) -> Result<u64>;
 }

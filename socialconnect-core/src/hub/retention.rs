@@ -7,7 +7,10 @@
 //! - pending OAuth states past their expiry (an abandoned authorization keeps a PKCE verifier
 //!   and the subject id; minutes after it began it is useless);
 //! - connections marked reconnect-required or revoked for longer than
-//!   [`RetentionPolicy::stale_connections`] (default 30 days).
+//!   [`RetentionPolicy::stale_connections`] (default 30 days);
+//! - scheduled actions that ended (done, cancelled, failed) longer than
+//!   [`RetentionPolicy::finished_actions`] ago (default 90 days), with their payloads and
+//!   results.
 //!
 //! The decisions behind it are documented on [`RetentionPolicy`].
 
@@ -48,6 +51,10 @@ pub struct RetentionPolicy {
     /// Connections reconnect-required or revoked for longer than this are deleted (default
     /// 30 days).
     pub stale_connections: TimeDelta,
+    /// How long a scheduled action that ended (done, cancelled, failed) is kept, with its
+    /// payload and result, so the end user and the host can see what was done (default 90
+    /// days, as the usage log).
+    pub finished_actions: TimeDelta,
     /// How many stale connections are listed and deleted per round (default 1000).
     pub batch: u32,
 }
@@ -57,6 +64,7 @@ impl Default for RetentionPolicy {
         Self {
             usage_log: TimeDelta::days(90),
             stale_connections: TimeDelta::days(30),
+            finished_actions: TimeDelta::days(90),
             batch: 1000,
         }
     }
@@ -72,6 +80,12 @@ impl RetentionPolicy {
     /// Sets the grace period for connections that need reconnecting or were revoked.
     pub fn with_stale_connections(mut self, grace: TimeDelta) -> Self {
         self.stale_connections = grace;
+        self
+    }
+
+    /// Keeps ended scheduled actions for `keep`.
+    pub fn with_finished_actions(mut self, keep: TimeDelta) -> Self {
+        self.finished_actions = keep;
         self
     }
 
@@ -92,12 +106,14 @@ pub struct PurgeReport {
     pub oauth_states: u64,
     /// Connections stale past the grace period.
     pub stale_connections: u64,
+    /// Scheduled actions that ended longer ago than the retention.
+    pub finished_actions: u64,
 }
 
 impl PurgeReport {
     /// Everything deleted.
     pub fn total(&self) -> u64 {
-        self.usage_entries + self.oauth_states + self.stale_connections
+        self.usage_entries + self.oauth_states + self.stale_connections + self.finished_actions
     }
 }
 
@@ -119,6 +135,14 @@ impl SocialConnect {
             usage_entries: self.inner.log.purge_before(now - policy.usage_log).await?,
             oauth_states: self.inner.pending.purge_expired(now).await?,
             stale_connections: 0,
+            finished_actions: match &self.inner.actions {
+                Some(actions) => {
+                    actions
+                        .purge_finished_actions(now - policy.finished_actions)
+                        .await?
+                }
+                None => 0,
+            },
         };
         let before = now - policy.stale_connections;
         let batch = policy.batch.max(1);
@@ -143,6 +167,7 @@ impl SocialConnect {
             usage_entries = report.usage_entries,
             oauth_states = report.oauth_states,
             stale_connections = report.stale_connections,
+            finished_actions = report.finished_actions,
             "retention purge done"
         );
         Ok(report)

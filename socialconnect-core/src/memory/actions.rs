@@ -186,6 +186,21 @@ impl ActionStore for MemoryActionStore {
             .collect())
     }
 
+    async fn purge_finished_actions(&self, before: DateTime<Utc>) -> Result<u64> {
+        let mut state = lock(&self.state)?;
+        let gone: Vec<ActionId> = state
+            .rows
+            .values()
+            .filter(|a| a.state.is_ended() && a.updated_at < before)
+            .map(|a| a.id)
+            .collect();
+        for id in &gone {
+            state.rows.remove(id);
+            state.claims.forget(id);
+        }
+        Ok(gone.len() as u64)
+    }
+
     async fn erase_subject_actions(&self, subject: &SubjectId) -> Result<u64> {
         let mut state = lock(&self.state)?;
         let gone: Vec<ActionId> = state

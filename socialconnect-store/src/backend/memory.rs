@@ -370,6 +370,10 @@ impl Backend for MemoryBackend {
         self.release_action(id, owner, hold_until)
     }
 
+    async fn purge_finished_actions(&self, before: i64) -> Result<u64> {
+        Ok(Self::purge_finished_in(&mut self.lock().actions, before))
+    }
+
     async fn erase_actions_of(&self, subject_ref: &SubjectRef) -> Result<u64> {
         Ok(Self::erase_actions_in(
             &mut self.lock().actions,

@@ -480,6 +480,9 @@ pub(crate) trait Backend: Send + Sync + 'static {
     ) -> Result<bool>;
     /// Deletes the subject's actions, claimed or not; returns how many.
     async fn erase_actions_of(&self, subject_ref: &SubjectRef) -> Result<u64>;
+    /// Deletes the actions in an ended state (done, cancelled, failed) last updated before
+    /// `before` (microseconds); returns how many.
+    async fn purge_finished_actions(&self, before: i64) -> Result<u64>;
 
     // --- pending OAuth states ---
     /// Refuses (InvalidInput) a duplicate hash.

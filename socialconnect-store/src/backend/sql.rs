@@ -565,6 +565,9 @@ pub(crate) const ERASE_LEASES: &str = "DELETE FROM sc_leases WHERE conn_id IN \
      (SELECT conn_id FROM sc_tokens WHERE subject_ref = $1)";
 pub(crate) const ERASE_TOKENS: &str = "DELETE FROM sc_tokens WHERE subject_ref = $1";
 pub(crate) const ERASE_ACTIONS: &str = "DELETE FROM sc_actions WHERE subject_ref = $1";
+/// Ended actions (`ActionState::ENDED`) past the retention.
+pub(crate) const PURGE_FINISHED_ACTIONS: &str = "DELETE FROM sc_actions \
+     WHERE state IN ('done', 'cancelled', 'failed') AND updated_at < $1";
 pub(crate) const ERASE_SUBJECT_KEY: &str = "DELETE FROM sc_subject_keys WHERE subject_ref = $1";
 
     };

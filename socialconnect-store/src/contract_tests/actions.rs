@@ -447,3 +447,70 @@ fn files_contain(f: &super::Fixture, needle: &[u8]) -> bool {
         .map(|e| std::fs::read(e.unwrap().path()).unwrap())
         .any(|bytes| contains(&bytes, needle))
 }
+
+pub(crate) async fn actions_that_ended_are_purged_after_the_retention(kind: Kind) {
+    let Some(f) = fixture(kind).await else { return };
+    let s = f.store().await;
+    let now = micros(f.clock.now());
+    let k = key("alice", PlatformId::LINKEDIN);
+    let end = |a: &mut StoredAction, state: ActionState, at: DateTime<Utc>| {
+        a.state = state;
+        a.due_at = None;
+        a.updated_at = at;
+    };
+    let mut old = Vec::new();
+    for state in [
+        ActionState::Done,
+        ActionState::Failed {
+            kind: "throttled".into(),
+        },
+        ActionState::Cancelled {
+            reason: socialconnect_core::automation::CancelReason::ByHost,
+        },
+    ] {
+        let mut a = post(&k, "old and ended", now, now - secs(100));
+        s.insert_action(&a).await.unwrap();
+        end(&mut a, state, now - secs(100));
+        assert!(s.save_action(&a, ActionWrite::Unclaimed).await.unwrap());
+        old.push(a);
+    }
+    // Kept: an ended one that is recent, an old one waiting for a person, an old pending one.
+    let mut recent = post(&k, "recent", now, now);
+    s.insert_action(&recent).await.unwrap();
+    end(&mut recent, ActionState::Done, now - secs(5));
+    assert!(
+        s.save_action(&recent, ActionWrite::Unclaimed)
+            .await
+            .unwrap()
+    );
+    let mut person = post(&k, "who knows", now, now - secs(100));
+    s.insert_action(&person).await.unwrap();
+    end(
+        &mut person,
+        ActionState::NeedsPerson {
+            reason: "lost answer".into(),
+        },
+        now - secs(100),
+    );
+    assert!(
+        s.save_action(&person, ActionWrite::Unclaimed)
+            .await
+            .unwrap()
+    );
+    let pending = post(&k, "pending", now + secs(10), now - secs(100));
+    s.insert_action(&pending).await.unwrap();
+
+    assert_eq!(
+        s.purge_finished_actions(now - secs(10)).await.unwrap(),
+        3,
+        "{}",
+        kind.label()
+    );
+    for a in &old {
+        assert_eq!(s.action(&a.id).await.unwrap(), None);
+    }
+    for a in [&recent, &person, &pending] {
+        assert!(s.action(&a.id).await.unwrap().is_some());
+    }
+    assert_eq!(s.purge_finished_actions(now - secs(10)).await.unwrap(), 0);
+}

@@ -20,8 +20,11 @@ pub(crate) async fn purge(ctx: &Context) -> Result<Outcome> {
     let started = Instant::now();
     let report = hub.purge(hub.clock().now()).await?;
     progress.step(&format!(
-        "retention: {} usage entries, {} expired OAuth states, {} stale connections",
-        report.usage_entries, report.oauth_states, report.stale_connections
+        "retention: {} usage entries, {} expired OAuth states, {} stale connections, {} ended actions",
+        report.usage_entries,
+        report.oauth_states,
+        report.stale_connections,
+        report.finished_actions
     ));
     let api_keys = match ctx.deployment.dead_api_key_retention() {
         Some(keep) => {
@@ -45,6 +48,7 @@ pub(crate) async fn purge(ctx: &Context) -> Result<Outcome> {
             "usage_entries": report.usage_entries,
             "oauth_states": report.oauth_states,
             "stale_connections": report.stale_connections,
+            "finished_actions": report.finished_actions,
             "dead_api_keys": api_keys,
             "webhook_deliveries": deliveries,
             "total": total,

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
+use socialconnect_core::automation::ActionState;
 use socialconnect_core::claim::ClaimTable;
 use socialconnect_core::{Error, Result};
 
@@ -149,6 +150,23 @@ impl MemoryBackend {
             return Ok(false);
         }
         Ok(s.actions.claims.release(id, owner, hold))
+    }
+
+    /// Removes the ended actions last updated before `before` (under the caller's lock).
+    pub(super) fn purge_finished_in(actions: &mut Actions, before: i64) -> u64 {
+        let gone: Vec<ActionKey> = actions
+            .rows
+            .values()
+            .filter(|row| {
+                ActionState::ENDED.contains(&row.state.as_str()) && row.updated_at < before
+            })
+            .map(|row| row.action_id)
+            .collect();
+        for id in &gone {
+            actions.rows.remove(id);
+            actions.claims.forget(id);
+        }
+        gone.len() as u64
     }
 
     /// Removes the subject's actions and their claims (under the caller's lock).

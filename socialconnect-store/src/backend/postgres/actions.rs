@@ -130,6 +130,15 @@ impl PgBackend {
         Ok(affected(&done) > 0)
     }
 
+    pub(super) async fn purge_finished_rows(&self, before: i64) -> Result<u64> {
+        let done = sqlx::query(sql::PURGE_FINISHED_ACTIONS)
+            .bind(before)
+            .execute(&self.pool)
+            .await
+            .map_err(db("purging ended actions"))?;
+        Ok(affected(&done))
+    }
+
     pub(super) async fn erase_action_rows(&self, subject_ref: &SubjectRef) -> Result<u64> {
         let done = sqlx::query(sql::ERASE_ACTIONS)
             .bind(&subject_ref[..])

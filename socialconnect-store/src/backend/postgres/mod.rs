@@ -603,6 +603,10 @@ impl Backend for PgBackend {
         self.erase_action_rows(subject_ref).await
     }
 
+    async fn purge_finished_actions(&self, before: i64) -> Result<u64> {
+        self.purge_finished_rows(before).await
+    }
+
     async fn claim_due_tokens(
         &self,
         due_before: i64,

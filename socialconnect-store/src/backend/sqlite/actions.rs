@@ -158,6 +158,15 @@ impl SqliteBackend {
         Ok(n > 0)
     }
 
+    pub(super) async fn purge_finished_rows(&self, before: i64) -> Result<u64> {
+        self.change(
+            "purging ended actions",
+            sql::PURGE_FINISHED_ACTIONS,
+            owned![before],
+        )
+        .await
+    }
+
     pub(super) async fn erase_action_rows(&self, subject_ref: &SubjectRef) -> Result<u64> {
         let values = owned![subject_ref.to_vec()];
         self.change("erasing a subject's actions", sql::ERASE_ACTIONS, values)
