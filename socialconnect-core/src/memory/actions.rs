@@ -32,6 +32,17 @@ struct State {
     claims: ClaimTable<ActionId>,
 }
 
+impl State {
+    /// Removes the actions `drop` selects, with their claims. Returns how many.
+    fn remove_where(&mut self, drop: impl Fn(&StoredAction) -> bool) -> u64 {
+        let before = self.rows.len();
+        self.rows.retain(|_, a| !drop(a));
+        let rows = &self.rows;
+        self.claims.forget_where(|id| !rows.contains_key(id));
+        (before - self.rows.len()) as u64
+    }
+}
+
 impl Default for MemoryActionStore {
     fn default() -> Self {
         Self::new()
@@ -188,31 +199,11 @@ impl ActionStore for MemoryActionStore {
 
     async fn purge_finished_actions(&self, before: DateTime<Utc>) -> Result<u64> {
         let mut state = lock(&self.state)?;
-        let gone: Vec<ActionId> = state
-            .rows
-            .values()
-            .filter(|a| a.state.is_ended() && a.updated_at < before)
-            .map(|a| a.id)
-            .collect();
-        for id in &gone {
-            state.rows.remove(id);
-            state.claims.forget(id);
-        }
-        Ok(gone.len() as u64)
+        Ok(state.remove_where(|a| a.state.is_ended() && a.updated_at < before))
     }
 
     async fn erase_subject_actions(&self, subject: &SubjectId) -> Result<u64> {
         let mut state = lock(&self.state)?;
-        let gone: Vec<ActionId> = state
-            .rows
-            .values()
-            .filter(|a| a.key.subject == *subject)
-            .map(|a| a.id)
-            .collect();
-        for id in &gone {
-            state.rows.remove(id);
-            state.claims.forget(id);
-        }
-        Ok(gone.len() as u64)
+        Ok(state.remove_where(|a| a.key.subject == *subject))
     }
 }

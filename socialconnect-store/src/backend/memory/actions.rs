@@ -154,33 +154,24 @@ impl MemoryBackend {
 
     /// Removes the ended actions last updated before `before` (under the caller's lock).
     pub(super) fn purge_finished_in(actions: &mut Actions, before: i64) -> u64 {
-        let gone: Vec<ActionKey> = actions
-            .rows
-            .values()
-            .filter(|row| {
-                ActionState::ENDED.contains(&row.state.as_str()) && row.updated_at < before
-            })
-            .map(|row| row.action_id)
-            .collect();
-        for id in &gone {
-            actions.rows.remove(id);
-            actions.claims.forget(id);
-        }
-        gone.len() as u64
+        actions.remove_where(|row| {
+            ActionState::ENDED.contains(&row.state.as_str()) && row.updated_at < before
+        })
     }
 
     /// Removes the subject's actions and their claims (under the caller's lock).
     pub(super) fn erase_actions_in(actions: &mut Actions, subject_ref: &SubjectRef) -> u64 {
-        let gone: Vec<ActionKey> = actions
-            .rows
-            .values()
-            .filter(|row| &row.subject_ref == subject_ref)
-            .map(|row| row.action_id)
-            .collect();
-        for id in &gone {
-            actions.rows.remove(id);
-            actions.claims.forget(id);
-        }
-        gone.len() as u64
+        actions.remove_where(|row| &row.subject_ref == subject_ref)
+    }
+}
+
+impl Actions {
+    /// Removes the rows `drop` selects, with their claims. Returns how many.
+    fn remove_where(&mut self, drop: impl Fn(&ActionRow) -> bool) -> u64 {
+        let before = self.rows.len();
+        self.rows.retain(|_, row| !drop(row));
+        let rows = &self.rows;
+        self.claims.forget_where(|id| !rows.contains_key(id));
+        (before - self.rows.len()) as u64
     }
 }
