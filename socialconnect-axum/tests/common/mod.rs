@@ -65,12 +65,16 @@ impl EndUsers for CookieUsers {
     }
 }
 
+/// The host's own routes, built once the hub exists and merged beside SocialConnect's.
+pub type HostOwnRoutes = Box<dyn FnOnce(&SocialConnect) -> axum::Router + Send>;
+
 /// What a test may change about the host.
 pub struct Options {
     pub limits: ApiLimits,
     pub body_limit: usize,
     pub queue: usize,
     pub declare_fraud_detection: bool,
+    pub own_routes: Option<HostOwnRoutes>,
 }
 
 impl Default for Options {
@@ -80,6 +84,7 @@ impl Default for Options {
             body_limit: 64 * 1024,
             queue: 64,
             declare_fraud_detection: false,
+            own_routes: None,
         }
     }
 }
@@ -208,8 +213,12 @@ impl Host {
         .data_subject_api(DataSubjectApi::new(api_keys.clone(), options.limits))
         .body_limit(options.body_limit)
         .webhook_events(options.queue);
+        let mut router = routes.router();
+        if let Some(own) = options.own_routes {
+            router = router.merge(own(&hub));
+        }
         let server = socialconnect_axum::serve(
-            routes.router(),
+            router,
             ServeOptions::new(addr, Tls::PlainLoopback).with_grace(Duration::from_secs(5)),
             std::future::pending(),
         )
