@@ -15,7 +15,10 @@
 //! revoked, expired or unknown: 401; wrong scope: 403), is counted against the key's rate and
 //! daily quota ([`ApiLimits`]; beyond them 429 with `Retry-After`), and is written to the
 //! internal-access log as `api.<operation>` with the key id as actor (an erasure under the
-//! system subject, never under the person erased). The system subject's own id is refused
+//! system subject, never under the person erased). A verified key's refused call (wrong scope,
+//! over its limits) is logged under the system subject as `api.refused.<scope>`, failed
+//! `unauthorized` or `throttled`; a key that does not verify gets a `tracing` warning and no
+//! log entry, so no caller without a key can fill the log. The system subject's own id is refused
 //! (400): its log is the record of erasures, not a person's data.
 
 use std::sync::Arc;
@@ -164,6 +167,13 @@ async fn admit(
         Ok(key) => key,
         Err(e) => {
             let kind = e.kind();
+            // No entry in the log: an unauthenticated caller must not be able to fill it.
+            // The refusal is a warning for the host's alerting instead.
+            tracing::warn!(
+                scope,
+                kind = kind.as_str(),
+                "data-subject API call refused: the API key did not verify"
+            );
             return Err(match kind {
                 socialconnect_core::ErrorKind::InvalidInput
                 | socialconnect_core::ErrorKind::Unauthorized => json_problem(
@@ -176,6 +186,7 @@ async fn admit(
         }
     };
     if !key.has_scope(scope) {
+        log_refusal(app, &key, scope, "unauthorized", headers).await;
         return Err(json_problem(
             StatusCode::FORBIDDEN,
             "forbidden",
@@ -183,6 +194,7 @@ async fn admit(
         ));
     }
     if let Err(wait) = api.limiters().check(&key.key_id.to_string()) {
+        log_refusal(app, &key, scope, "throttled", headers).await;
         return Err(too_many(wait));
     }
     let subject =
@@ -197,13 +209,72 @@ async fn admit(
         subject,
         started: Instant::now(),
         at: app.hub.clock().now(),
-        client: ClientInfo::new(
-            None,
-            headers
-                .get(header::USER_AGENT)
-                .and_then(|v| v.to_str().ok()),
-        ),
+        client: client_info(headers),
     })
+}
+
+/// Writes a verified key's refused call (wrong scope, over its limits) to the internal-access
+/// log under the system subject, with the key as actor: the log shows who tried what, and the
+/// person named in the path gets no entry for a call that never reached their data.
+async fn log_refusal(
+    app: &App,
+    key: &VerifiedKey,
+    scope: &str,
+    failure: &'static str,
+    headers: &HeaderMap,
+) {
+    let (Ok(subject), Ok(platform)) = (
+        SubjectId::new(SYSTEM_SUBJECT),
+        PlatformId::new(SDK_PLATFORM),
+    ) else {
+        return;
+    };
+    tracing::warn!(key = %key.key_id, scope, failure, "data-subject API call refused");
+    let entry = UsageEntry::new(
+        app.hub.clock().now(),
+        subject,
+        platform,
+        None,
+        format!("api.refused.{scope}"),
+        Outcome::Failure(failure),
+        None,
+        Duration::ZERO,
+        client_info(headers),
+    )
+    .with_actor(format!("api-key:{}", key.key_id));
+    if let Err(e) = app.hub.access_log().append(entry).await {
+        tracing::error!(error = %e, "could not write the internal-access log");
+    }
+}
+
+fn client_info(headers: &HeaderMap) -> ClientInfo {
+    ClientInfo::new(
+        None,
+        headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok()),
+    )
+}
+
+/// A body over the API's limit, answered as its JSON problem (`payload_too_large`) instead
+/// of the limit layer's plain text.
+pub(crate) async fn oversized_as_json(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let response = next.run(request).await;
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if response.status() == StatusCode::PAYLOAD_TOO_LARGE && !is_json {
+        return json_problem(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            "the request body is over this service's limit; nothing was changed",
+        );
+    }
+    response
 }
 
 fn too_many(wait: Duration) -> Response {

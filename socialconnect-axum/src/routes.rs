@@ -207,8 +207,7 @@ impl HostRoutes {
             .route("/privacy/reconsent", post(privacy_page::reconsent))
             .route("/privacy/export", post(privacy_page::export))
             .route("/privacy/delete", post(privacy_page::delete))
-            .route("/privacy/actions/cancel", post(crate::scheduled::cancel))
-            .nest("/api/v1", dsr::routes());
+            .route("/privacy/actions/cancel", post(crate::scheduled::cancel));
         #[cfg(feature = "meta")]
         let router = router
             .route("/meta/deauthorize", post(crate::meta_privacy::deauthorize))
@@ -217,9 +216,16 @@ impl HostRoutes {
                 post(crate::meta_privacy::data_deletion),
             )
             .route("/meta/deletion-status", get(crate::meta_privacy::status));
+        // The API has the same limit, and its 413 as JSON like every other answer of it
+        // (outside the limit, whether the length was declared or found while reading).
+        let api = dsr::routes()
+            .layer(DefaultBodyLimit::max(limit))
+            .layer(RequestBodyLimitLayer::new(limit))
+            .layer(axum::middleware::from_fn(dsr::oversized_as_json));
         router
             .layer(DefaultBodyLimit::max(limit))
             .layer(RequestBodyLimitLayer::new(limit))
+            .nest("/api/v1", api)
             .with_state(app)
     }
 }

@@ -1,7 +1,7 @@
 //! The data-subject API's scheduled actions over real HTTP on loopback, on the SQLite store:
 //! schedule (201), list, read, reschedule, cancel (and 409 when it is final), retry refused
 //! for a pending one, scopes enforced, another subject's action is 404, malformed bodies are
-//! 400 and store nothing; the privacy page lists the user's actions and cancels one through
+//! 400 and oversized ones 413, and store nothing; the privacy page lists the user's actions and cancels one through
 //! a CSRF-checked form; a scheduled post runs through the runner and shows as done.
 
 mod common;
@@ -183,6 +183,35 @@ async fn malformed_schedules_are_400_and_store_nothing() {
         .await
         .unwrap();
     assert_eq!(raw.status(), StatusCode::BAD_REQUEST);
+    // Over the body limit (64 KiB here), declared or found while reading: a JSON 413.
+    let huge = post_body(&host, &connection, &"x".repeat(80 * 1024), &now).to_string();
+    for chunked in [false, true] {
+        let request = host
+            .api()
+            .post(host.url(base))
+            .bearer_auth(&key)
+            .header("content-type", "application/json");
+        let request = if chunked {
+            let chunks: Vec<Result<Vec<u8>, std::io::Error>> = huge
+                .as_bytes()
+                .chunks(8 * 1024)
+                .map(|c| Ok(c.to_vec()))
+                .collect();
+            request.body(reqwest::Body::wrap_stream(futures_util::stream::iter(
+                chunks,
+            )))
+        } else {
+            request.body(huge.clone())
+        };
+        let answer = request.send().await.unwrap();
+        assert_eq!(
+            answer.status(),
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "chunked {chunked}"
+        );
+        let problem: Value = answer.json().await.unwrap();
+        assert_eq!(problem["error"], "payload_too_large", "chunked {chunked}");
+    }
     let list: Value = call(&host, Method::GET, base, &key, None)
         .await
         .json()

@@ -1,6 +1,7 @@
 //! The data-subject API over real HTTP: every route behind its key and scope, the happy path
 //! of each right (export, access, rectify, withdraw, erase) with no token in any answer, the
-//! per-key quota, and the internal-access log of every admitted call.
+//! per-key quota, oversized bodies (a JSON 413, nothing changed), and the internal-access log
+//! of every call (a verified key's refusals under the system subject).
 
 mod common;
 
@@ -9,8 +10,9 @@ use std::sync::Arc;
 use chrono::TimeDelta;
 use common::{Host, Options, tight_limits};
 use reqwest::{Method, StatusCode};
-use socialconnect_core::access_log::SYSTEM_SUBJECT;
+use socialconnect_core::access_log::{Outcome, SYSTEM_SUBJECT};
 use socialconnect_core::apikey::{ApiKeyStore, ApiKeys};
+use socialconnect_core::consent::ConsentLedger;
 use socialconnect_core::id::SubjectId;
 use socialconnect_core::profile::ProfileStore;
 use socialconnect_testkit::clock::ManualClock;
@@ -374,6 +376,27 @@ async fn a_used_up_daily_quota_is_429_with_a_long_retry_after_for_that_key_only(
         limited.json::<serde_json::Value>().await.unwrap()["error"],
         "rate_limited"
     );
+    // The refusal is in the internal-access log, under the system subject with the key.
+    let system = host
+        .hub
+        .access_log()
+        .entries(&SubjectId::new(SYSTEM_SUBJECT).unwrap())
+        .await
+        .unwrap();
+    let refused: Vec<_> = system
+        .iter()
+        .filter(|e| e.operation == "api.refused.read")
+        .collect();
+    assert_eq!(refused.len(), 1, "{system:?}");
+    assert_eq!(refused[0].outcome, Outcome::Failure("throttled"));
+    assert!(
+        refused[0]
+            .actor
+            .as_deref()
+            .is_some_and(|a| a.starts_with("api-key:")),
+        "{:?}",
+        refused[0].actor
+    );
 
     let other = host.key(&["read"]).await;
     assert_eq!(
@@ -425,8 +448,18 @@ async fn every_admitted_call_is_in_the_internal_access_log_under_the_key() {
             "{operation} by {actor} in {logged:?}"
         );
     }
-    // A refused call is not an admitted one: nothing logged for it.
+    // A refused call never reached the person's data: nothing is logged under them. A key
+    // that does not verify leaves no entry at all (no caller without a key fills the log); a
+    // verified key's wrong scope is logged under the system subject with the key as actor.
     let before = logged.len();
+    let system_subject = SubjectId::new(SYSTEM_SUBJECT).unwrap();
+    let system_before = host
+        .hub
+        .access_log()
+        .entries(&system_subject)
+        .await
+        .unwrap()
+        .len();
     let refused = call(
         &host,
         Method::GET,
@@ -436,10 +469,34 @@ async fn every_admitted_call_is_in_the_internal_access_log_under_the_key() {
     )
     .await;
     assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
+    let narrow = host.key(&["export"]).await;
+    let refused = call(
+        &host,
+        Method::GET,
+        "/api/v1/subjects/pia/consents",
+        Some(&narrow),
+        None,
+    )
+    .await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
     assert_eq!(
         host.hub.access_log().entries(&subject).await.unwrap().len(),
         before
     );
+    let system = host
+        .hub
+        .access_log()
+        .entries(&system_subject)
+        .await
+        .unwrap();
+    let new: Vec<_> = system
+        .iter()
+        .skip(system_before)
+        .filter(|e| !e.operation.starts_with("privileged.api_key"))
+        .collect();
+    assert_eq!(new.len(), 1, "{new:?}");
+    assert_eq!(new[0].operation, "api.refused.read");
+    assert_eq!(new[0].outcome, Outcome::Failure("unauthorized"));
 
     let (method, path, _, _) = erase;
     assert_eq!(
@@ -462,5 +519,58 @@ async fn every_admitted_call_is_in_the_internal_access_log_under_the_key() {
     assert!(
         after.iter().all(|e| e.operation != "api.erase"),
         "the erasure is not filed under the erased subject: {after:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_oversized_body_is_a_json_413_and_changes_nothing() {
+    let host = Host::start().await;
+    host.connect_through_routes("ida", "facebook", &["publishing"])
+        .await;
+    let key = host.key(&["rectify", "consent"]).await;
+    let subject = SubjectId::new("ida").unwrap();
+    // Over the 64 KiB body limit of the test host.
+    let huge = serde_json::json!({"email": format!("{}@example.test", "a".repeat(80 * 1024))});
+    let answer = call(
+        &host,
+        Method::PUT,
+        "/api/v1/subjects/ida/profile",
+        Some(&key),
+        Some(&huge),
+    )
+    .await;
+    assert_eq!(answer.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(
+        answer.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/json")
+    );
+    let problem: serde_json::Value = answer.json().await.unwrap();
+    assert_eq!(problem["error"], "payload_too_large");
+    assert!(
+        host.store
+            .profile(&subject)
+            .await
+            .unwrap()
+            .is_none_or(|p| p.email.is_none()),
+        "nothing rectified"
+    );
+    let history = host.store.history(&subject).await.unwrap().len();
+    let padded = serde_json::json!({"purpose": "publishing", "pad": "x".repeat(80 * 1024)});
+    let answer = call(
+        &host,
+        Method::POST,
+        "/api/v1/subjects/ida/withdraw",
+        Some(&key),
+        Some(&padded),
+    )
+    .await;
+    assert_eq!(answer.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(connections_of(&host, "ida").await, 1);
+    assert_eq!(
+        host.store.history(&subject).await.unwrap().len(),
+        history,
+        "nothing withdrawn"
     );
 }
