@@ -1,12 +1,16 @@
 //! The host binary configured by a deployment file (the one the `socialconnect` CLI reads),
 //! with the file's Meta app pointed at the Graph API simulator: its store, purposes and
-//! platforms are the file's, connecting works end to end, and the webhook handshake uses the
-//! verify token named in the file.
+//! platforms are the file's, connecting works end to end, and the webhook handshake and
+//! signatures use the verify token and signing secret named in the file.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
+use socialconnect_core::secret::WebhookSecret;
+use socialconnect_core::webhook::{SignatureFormat, sign_header};
 use socialconnect_testkit::meta::GraphSimulator;
+
+const HOOK_SECRET: &str = "file-named-webhook-secret";
 
 struct Killed(std::process::Child);
 
@@ -67,6 +71,7 @@ products = ["facebook"]
 graph_base = "{base}"
 dialog_base = "{base}"
 verify_token_env = "HOST_TEST_META_VERIFY"
+webhook_secret_env = "HOST_TEST_META_HOOK"
 "#,
             db = dir.path().join("deployed.db").display(),
             app_id = sim.app_id(),
@@ -84,6 +89,7 @@ verify_token_env = "HOST_TEST_META_VERIFY"
         .arg(&file)
         .env("HOST_TEST_META_SECRET", sim.app_secret())
         .env("HOST_TEST_META_VERIFY", "file-verify-token")
+        .env("HOST_TEST_META_HOOK", HOOK_SECRET)
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -110,6 +116,23 @@ verify_token_env = "HOST_TEST_META_VERIFY"
         .unwrap();
     assert_eq!(handshake.status(), 200);
     assert_eq!(handshake.text().await.unwrap(), "4242");
+    // Deliveries are checked against the signing secret the file names, not the app secret.
+    let body = br#"{"object":"page","entry":[{"id":"1","time":1700000000,"changes":[{"field":"feed","value":{"item":"status","verb":"add","post_id":"1_2"}}]}]}"#;
+    for (secret, status) in [
+        (sim.app_secret().to_owned(), 401),
+        (HOOK_SECRET.to_owned(), 200),
+    ] {
+        let signature = sign_header(&WebhookSecret::new(secret), body, SignatureFormat::META);
+        let answer = http
+            .post(format!("{base}webhooks/meta"))
+            .header("content-type", "application/json")
+            .header("x-hub-signature-256", signature)
+            .body(body.to_vec())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), status);
+    }
 
     http.post(format!("{base}sign-in"))
         .form(&[("user", "ylva")])

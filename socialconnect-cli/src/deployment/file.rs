@@ -138,7 +138,6 @@ pub(crate) struct TikTokSection {
     pub app_kind: Option<String>,
     #[serde(default)]
     pub audited: bool,
-    pub webhook_secret_env: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -151,7 +150,6 @@ pub(crate) struct LinkedInSection {
     pub version: Option<String>,
     #[serde(default)]
     pub native_app: bool,
-    pub webhook_secret_env: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -56,12 +56,12 @@
 //! products = ["facebook", "instagram"]
 //! # graph_base, dialog_base, version, verify_token_env, webhook_secret_env
 //!
-//! [platforms.tiktok]                            # api_base, auth_base, app_kind, audited,
-//! client_id = "aw1b2c3d"                        # webhook_secret_env
+//! [platforms.tiktok]                            # api_base, auth_base, app_kind, audited
+//! client_id = "aw1b2c3d"                        # (webhooks signed with the client secret)
 //! client_secret_env = "TIKTOK_CLIENT_SECRET"
 //!
-//! [platforms.linkedin]                          # api_base, auth_base, version, native_app,
-//! client_id = "86abc"                           # webhook_secret_env
+//! [platforms.linkedin]                          # api_base, auth_base, version, native_app
+//! client_id = "86abc"                           # (webhooks signed with the client secret)
 //! client_secret_env = "LINKEDIN_CLIENT_SECRET"
 //!
 //! [platforms.pinterest]                         # api_base, auth_base, legacy_refresh

@@ -98,8 +98,8 @@ impl PlatformSettings {
         env::required(&self.client_secret_env).map(ClientSecret::new)
     }
 
-    /// The webhook signing secret from `webhook_secret_env`, when configured (platforms that
-    /// sign webhooks with the client secret need none).
+    /// Meta's webhook signing secret from `webhook_secret_env`, when configured (otherwise the
+    /// app secret signs; TikTok and LinkedIn always sign with the client secret).
     ///
     /// # Errors
     ///
@@ -400,7 +400,7 @@ pub(super) fn settings(p: PlatformsSection) -> Result<Vec<PlatformSettings>> {
             t,
             s.client_id,
             s.client_secret_env,
-            s.webhook_secret_env,
+            None,
             None,
             app,
         )?);
@@ -425,7 +425,7 @@ pub(super) fn settings(p: PlatformsSection) -> Result<Vec<PlatformSettings>> {
             t,
             s.client_id,
             s.client_secret_env,
-            s.webhook_secret_env,
+            None,
             None,
             app,
         )?);

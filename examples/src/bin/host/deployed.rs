@@ -51,11 +51,12 @@ pub(crate) fn receivers(
     for settings in deployment.platform_settings() {
         if let Some(config) = settings.meta_config()? {
             if let Some(token) = settings.verify_token()? {
-                let secret = settings.client_secret()?;
-                webhooks.push(Arc::new(MetaReceiver::new(
-                    WebhookSecret::new(secret.expose_secret()),
-                    token,
-                )));
+                // Deliveries are signed with the app secret unless the file names another.
+                let secret = match settings.webhook_secret()? {
+                    Some(secret) => secret,
+                    None => WebhookSecret::new(settings.client_secret()?.expose_secret()),
+                };
+                webhooks.push(Arc::new(MetaReceiver::new(secret, token)));
             } else {
                 tracing::warn!("no Meta verify token configured: /webhooks/meta is not served");
             }
