@@ -289,3 +289,130 @@ async fn tiktok_connects_through_the_same_routes() {
     let done = browser.get(&callback).send().await.unwrap();
     assert_eq!(location(&done), "/privacy?connected=tiktok");
 }
+
+/// Connects `platform` for `user` through the routes, checking each hop: the consent form,
+/// the redirect to the simulator at `simulator_base`, the simulator's redirect back to this
+/// host's callback, and the callback's redirect to the privacy page. Then the connection is
+/// stored, once, for `platform`, and the privacy page lists it.
+async fn connects_through_the_routes(
+    host: &Host,
+    user: &str,
+    platform: &str,
+    simulator_base: &url::Url,
+) {
+    let browser = host.browser(user);
+    let page = consent_form(host, &browser, platform).await;
+    assert!(page.contains("Agree and connect"), "{page}");
+    let to_platform = agree(
+        host,
+        &browser,
+        platform,
+        &[("age", "adult"), ("country", "US")],
+    )
+    .await;
+    assert_eq!(to_platform.status(), StatusCode::SEE_OTHER);
+    let dialog = location(&to_platform);
+    assert!(dialog.starts_with(simulator_base.as_str()), "{dialog}");
+    let back = browser.get(&dialog).send().await.unwrap();
+    assert_eq!(back.status(), StatusCode::FOUND);
+    let callback = location(&back);
+    assert!(
+        callback.starts_with(&host.url(&format!("/callback/{platform}"))),
+        "{callback}"
+    );
+    assert!(callback.contains("code="), "{callback}");
+    let done = browser.get(&callback).send().await.unwrap();
+    assert_eq!(done.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&done), format!("/privacy?connected={platform}"));
+
+    let subject = SubjectId::new(user).unwrap();
+    let connections = host.hub.connections(&subject).await.unwrap();
+    assert_eq!(connections.len(), 1, "{connections:?}");
+    assert_eq!(connections[0].platform.as_str(), platform);
+    let privacy = browser
+        .get(host.url("/privacy"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        privacy.contains(&format!("data-platform=\"{platform}\"")),
+        "{privacy}"
+    );
+
+    // The same callback again is a replay: a page, and nothing changes.
+    let replay = browser.get(&callback).send().await.unwrap();
+    assert_eq!(replay.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(host.hub.connections(&subject).await.unwrap().len(), 1);
+}
+
+/// The user declines on the platform's own page (the simulator redirects back with
+/// `error=access_denied`): the callback answers a page and nothing is stored.
+async fn a_denial_stores_nothing(host: &Host, user: &str, platform: &str) {
+    let browser = host.browser(user);
+    let to_platform = agree(
+        host,
+        &browser,
+        platform,
+        &[("age", "adult"), ("country", "FR")],
+    )
+    .await;
+    assert_eq!(to_platform.status(), StatusCode::SEE_OTHER);
+    let back = browser.get(location(&to_platform)).send().await.unwrap();
+    assert_eq!(back.status(), StatusCode::FOUND);
+    let callback = location(&back);
+    assert!(
+        callback.starts_with(&host.url(&format!("/callback/{platform}"))),
+        "{callback}"
+    );
+    assert!(callback.contains("error=access_denied"), "{callback}");
+    assert!(!callback.contains("code="), "{callback}");
+    let denied = browser.get(&callback).send().await.unwrap();
+    assert_eq!(denied.status(), StatusCode::FORBIDDEN);
+    let content_type = denied.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(content_type.starts_with("text/html"), "{content_type}");
+    let text = denied.text().await.unwrap();
+    assert!(text.contains("You declined"), "{text}");
+    assert!(
+        host.hub
+            .connections(&SubjectId::new(user).unwrap())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn linkedin_connects_through_the_same_routes() {
+    let host = Host::start().await;
+    connects_through_the_routes(&host, "grace", "linkedin", &host.linkedin.base_url()).await;
+    host.linkedin.assert_no_unexpected();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn pinterest_connects_through_the_same_routes() {
+    let host = Host::start().await;
+    connects_through_the_routes(&host, "heidi", "pinterest", &host.pinterest.base_url()).await;
+    host.pinterest.assert_no_unexpected();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_denial_at_linkedin_is_shown_as_a_page_and_stores_nothing() {
+    let host = Host::start().await;
+    host.linkedin.deny_next_authorization();
+    a_denial_stores_nothing(&host, "ivan", "linkedin").await;
+    host.linkedin.assert_no_unexpected();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_denial_at_pinterest_is_shown_as_a_page_and_stores_nothing() {
+    let host = Host::start().await;
+    host.pinterest.deny_next_authorization();
+    a_denial_stores_nothing(&host, "judy", "pinterest").await;
+    host.pinterest.assert_no_unexpected();
+}

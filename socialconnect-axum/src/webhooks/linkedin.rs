@@ -2,8 +2,8 @@
 
 use async_trait::async_trait;
 use axum::http::HeaderMap;
-use socialconnect_core::Result;
 use socialconnect_core::webhook::{ChallengeReply, DeliveryLog};
+use socialconnect_core::{Error, Result};
 use socialconnect_linkedin::webhook::LinkedInWebhooks;
 
 use super::{Received, WebhookEvent, WebhookReceiver};
@@ -42,7 +42,20 @@ impl WebhookReceiver for LinkedInReceiver {
         body: &[u8],
         deliveries: &dyn DeliveryLog,
     ) -> Result<Received> {
-        let fresh = self.inner.handle(headers, body, deliveries).await?;
+        // A body that is authentic but not a notification batch (HTML, broken JSON, a
+        // notification without its id) fails with a decode error, whose kind is `Platform`;
+        // it is the sender's input, refused 400, not a 503 that would make LinkedIn resend
+        // it every 5 minutes for 8 hours. The delivery log's own errors stay as they are.
+        let fresh = self
+            .inner
+            .handle(headers, body, deliveries)
+            .await
+            .map_err(|e| match e {
+                Error::Decode(_) => {
+                    Error::invalid_input(format!("not a LinkedIn notification batch: {e}"))
+                }
+                e => e,
+            })?;
         let recorded = fresh
             .iter()
             .map(|n| ("linkedin".to_owned(), n.notification_id.clone()))

@@ -1,5 +1,5 @@
 //! A host on loopback for the route tests: the router over a real SQLite store, with the
-//! Meta and TikTok simulators as the platforms, served over plain HTTP on 127.0.0.1, and a
+//! Meta, TikTok, LinkedIn and Pinterest simulators as the platforms, served over plain HTTP on 127.0.0.1, and a
 //! cookie-keeping HTTP client that does not follow redirects (each hop is checked).
 #![allow(dead_code)] // each test file uses part of the harness
 
@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use http::request::Parts;
-use socialconnect_axum::webhooks::{MetaReceiver, TikTokReceiver, WebhookEvents};
+use socialconnect_axum::webhooks::{LinkedInReceiver, MetaReceiver, TikTokReceiver, WebhookEvents};
 use socialconnect_axum::{
     ApiLimits, CsrfKey, DataSubjectApi, EndUsers, HostRoutes, PrivacyInfo, ServeOptions, Server,
     Tls,
@@ -30,11 +30,16 @@ use socialconnect_core::receipt::ReceiptStore;
 use socialconnect_core::secret::{ClientSecret, WebhookSecret};
 use socialconnect_core::store::{PendingAuthStore, TokenStore};
 use socialconnect_core::webhook::Deduper;
+use socialconnect_linkedin::webhook::LinkedInWebhooks;
+use socialconnect_linkedin::{LinkedInClient, LinkedInConfig, LinkedInLogin};
 use socialconnect_meta::privacy::MetaPrivacy;
 use socialconnect_meta::{FacebookLogin, MetaActions, MetaClient, MetaConfig, MetaProduct};
+use socialconnect_pinterest::{PinterestClient, PinterestConfig};
 use socialconnect_store::EncryptedStore;
 use socialconnect_store::keys::LocalKeyring;
+use socialconnect_testkit::linkedin::LinkedInSimulator;
 use socialconnect_testkit::meta::GraphSimulator;
+use socialconnect_testkit::pinterest::PinterestSimulator;
 use socialconnect_testkit::tiktok::TikTokSimulator;
 use socialconnect_tiktok::webhook::TikTokWebhooks;
 use socialconnect_tiktok::{TikTokClient, TikTokConfig, TikTokLogin};
@@ -96,6 +101,8 @@ pub struct Host {
     pub meta: GraphSimulator,
     pub meta_config: MetaConfig,
     pub tiktok: TikTokSimulator,
+    pub linkedin: LinkedInSimulator,
+    pub pinterest: PinterestSimulator,
     pub api_keys: Arc<ApiKeys>,
     pub events: WebhookEvents,
     pub server: Server,
@@ -118,6 +125,10 @@ impl Host {
                 .unwrap();
         let http = HttpClient::builder()
             .rate_limits(PlatformId::TIKTOK, socialconnect_tiktok::rate_limits())
+            .rate_limits(
+                PlatformId::PINTEREST,
+                socialconnect_pinterest::rate_limits(socialconnect_pinterest::AccessTier::Standard),
+            )
             .build()
             .unwrap();
         let deletions = Arc::new(RecordedDeletions {
@@ -138,6 +149,22 @@ impl Host {
         .with_api_base(tiktok.base_url())
         .with_auth_base(tiktok.base_url());
         let tiktok_client = TikTokClient::new(tiktok_config.clone(), http.clone());
+        let linkedin = LinkedInSimulator::builder().start().await;
+        let linkedin_config = LinkedInConfig::new(
+            linkedin.client_id(),
+            ClientSecret::new(linkedin.client_secret()),
+        )
+        .with_api_base(linkedin.base_url())
+        .with_auth_base(linkedin.base_url());
+        let linkedin_client = LinkedInClient::new(linkedin_config.clone(), http.clone());
+        let pinterest = PinterestSimulator::builder().boards(1).start().await;
+        let pinterest_config = PinterestConfig::new(
+            pinterest.client_id(),
+            ClientSecret::new(pinterest.client_secret()),
+        )
+        .with_api_base(pinterest.base_url())
+        .with_auth_base(pinterest.base_url());
+        let pinterest_client = PinterestClient::new(pinterest_config, http.clone());
         let mut builder = SocialConnect::builder()
             .http(http.clone())
             .platform(Arc::new(
@@ -145,6 +172,12 @@ impl Host {
             ))
             .platform(Arc::new(
                 TikTokLogin::new(tiktok_client, http, Arc::new(SystemClock)).unwrap(),
+            ))
+            .platform(Arc::new(
+                LinkedInLogin::new(&linkedin_client, Arc::new(SystemClock)).unwrap(),
+            ))
+            .platform(Arc::new(
+                pinterest_client.login(Arc::new(SystemClock)).unwrap(),
             ))
             .token_store(Arc::new(store.clone()) as Arc<dyn TokenStore>)
             .pending_store(Arc::new(store.clone()) as Arc<dyn PendingAuthStore>)
@@ -198,7 +231,12 @@ impl Host {
             )
             .with_default_country("DE"),
         )
-        .platforms([PlatformId::FACEBOOK, PlatformId::TIKTOK])
+        .platforms([
+            PlatformId::FACEBOOK,
+            PlatformId::TIKTOK,
+            PlatformId::LINKEDIN,
+            PlatformId::PINTEREST,
+        ])
         .purposes([
             Purpose::Publishing,
             Purpose::Analytics,
@@ -209,6 +247,9 @@ impl Host {
             WebhookSecret::new(VERIFY_TOKEN),
         )))
         .webhook(Arc::new(TikTokReceiver::new(tiktok_hooks)))
+        .webhook(Arc::new(LinkedInReceiver::new(LinkedInWebhooks::new(
+            &linkedin_config,
+        ))))
         .meta_privacy(privacy)
         .data_subject_api(DataSubjectApi::new(api_keys.clone(), options.limits))
         .body_limit(options.body_limit)
@@ -231,6 +272,8 @@ impl Host {
             meta,
             meta_config,
             tiktok,
+            linkedin,
+            pinterest,
             api_keys,
             events,
             server,
