@@ -450,3 +450,50 @@ fn doctor_fails_on_a_pinned_version_past_its_sunset() {
         );
     }
 }
+
+/// The README's one-command try-out: the sandbox deployment file in `examples/` is valid and
+/// `records` runs on it (with the file copied beside a temporary store, so the test writes
+/// nothing into the workspace).
+#[test]
+fn the_sandbox_deployment_file_runs_records() {
+    let source = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../examples/sandbox-deployment.toml"
+    );
+    let file = std::fs::read_to_string(source).unwrap();
+    assert!(file.contains("url = \"sqlite://../target/sandbox-deployment.db\""));
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("sandbox-deployment.toml");
+    std::fs::write(
+        &config,
+        file.replace("sqlite://../target/sandbox-deployment.db", "sqlite://sc.db"),
+    )
+    .unwrap();
+    let out = assert_cmd::Command::cargo_bin("socialconnect")
+        .unwrap()
+        .env_remove("SOCIALCONNECT_CONFIG")
+        .env("SANDBOX_META_APP_SECRET", "demo")
+        .arg("--config")
+        .arg(&config)
+        .args(["records", "--json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    let record: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let recipients: Vec<&str> = record["recipients"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r["platform"].as_str())
+        .collect();
+    assert_eq!(recipients, ["facebook", "instagram"]);
+    assert_eq!(record["sub_processors"][0]["name"], "Example Cloud GmbH");
+    assert!(
+        record["flags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f.as_str().is_some_and(|f| f.contains("demo"))),
+        "{record}"
+    );
+}

@@ -1,5 +1,5 @@
 //! `RecordOfProcessing` follows the configuration (a platform enabled appears with its scopes;
-//! a basis changed changes the record) and agrees with the hub's consent gate (a flagged
+//! a basis changed changes the record; a sub-processor listed appears) and agrees with the hub's consent gate (a flagged
 //! purpose is one the hub refuses without an individual consent; a declared one it permits).
 
 mod common;
@@ -89,6 +89,49 @@ async fn enabling_a_platform_adds_it_with_its_scopes() {
         .filter_map(|r| r["platform"].as_str())
         .collect();
     assert!(platforms.contains(&"tiktok") && platforms.contains(&"linkedin"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn listing_a_sub_processor_adds_it_to_the_record() {
+    let sb = Sandbox::sqlite();
+    let before = record(&sb).await;
+    assert!(before.sub_processors.is_empty());
+    assert!(
+        before
+            .to_markdown()
+            .contains("## Sub-processors\n\nNone listed")
+    );
+
+    sb.append(
+        "[[sub_processor]]\nname = \"Example Cloud GmbH\"\nrole = \"hosting | database\"\n\
+         location = \"eu-west-1\"\n\n[[sub_processor]]\nname = \"Mailer Inc\"\n\
+         role = \"re-consent emails\"\nlocation = \"us-east-1\"\nsafeguard = \"SCCs\"\n",
+    );
+    let after = record(&sb).await;
+    let names: Vec<&str> = after
+        .sub_processors
+        .iter()
+        .map(|p| p.name.as_str())
+        .collect();
+    assert_eq!(names, ["Example Cloud GmbH", "Mailer Inc"]);
+    let md = after.to_markdown();
+    assert!(
+        md.contains("| Example Cloud GmbH | hosting \\| database | eu-west-1 | — |"),
+        "{md}"
+    );
+    assert!(
+        md.contains("| Mailer Inc | re-consent emails | us-east-1 | SCCs |"),
+        "{md}"
+    );
+    let json = serde_json::to_value(&after).unwrap();
+    assert_eq!(json["sub_processors"][1]["safeguard"], "SCCs");
+
+    // An empty field is refused, naming it.
+    sb.append("[[sub_processor]]\nname = \" \"\nrole = \"x\"\nlocation = \"y\"\n");
+    let text = std::fs::read_to_string(&sb.config).unwrap();
+    let e = Deployment::from_toml(&text).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Config);
+    assert!(e.to_string().contains("sub_processor[2].name"), "{e}");
 }
 
 #[tokio::test(flavor = "multi_thread")]

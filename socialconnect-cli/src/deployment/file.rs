@@ -26,6 +26,21 @@ pub(crate) struct DeploymentFile {
     pub age: AgeSection,
     #[serde(default)]
     pub platforms: PlatformsSection,
+    /// The host's own processors (hosting, database, key management, email).
+    #[serde(default)]
+    pub sub_processor: Vec<SubProcessorSection>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct SubProcessorSection {
+    pub name: String,
+    /// What it does with the data (`hosting`, `database`, `email`, …).
+    pub role: String,
+    /// Where it processes (a region or country).
+    pub location: String,
+    /// The transfer safeguard outside the EEA (`SCCs`, `adequacy decision`, …).
+    pub safeguard: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -67,6 +67,12 @@
 //! [platforms.pinterest]                         # api_base, auth_base, legacy_refresh
 //! client_id = "1500000"
 //! client_secret_env = "PINTEREST_CLIENT_SECRET"
+//!
+//! [[sub_processor]]                             # optional, one per processor the host uses
+//! name = "Example Cloud GmbH"
+//! role = "hosting and the PostgreSQL database"
+//! location = "eu-west-1"
+//! # safeguard = "SCCs"                          # outside the EEA: the transfer safeguard
 //! ```
 //!
 //! Unknown keys are refused. [`Deployment::from_toml`] checks everything it can without the
@@ -106,6 +112,22 @@ pub struct Deployment {
     dead_api_key_retention: Option<TimeDelta>,
     age: AgeSettings,
     platforms: Vec<PlatformSettings>,
+    sub_processors: Vec<SubProcessor>,
+}
+
+/// A processor the host itself engages (hosting, database, key management, email), named in
+/// the record of processing beside the platforms.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SubProcessor {
+    /// Who.
+    pub name: String,
+    /// What it does with the data.
+    pub role: String,
+    /// Where it processes.
+    pub location: String,
+    /// The transfer safeguard outside the EEA, when one applies.
+    pub safeguard: Option<String>,
 }
 
 /// Where the store lives.
@@ -219,6 +241,11 @@ impl Deployment {
     /// The enabled platforms' ids, in a stable order (Meta's products first, as configured).
     pub fn platforms(&self) -> Vec<PlatformId> {
         self.platforms.iter().flat_map(|p| p.ids()).collect()
+    }
+
+    /// The host's own processors, as the file lists them.
+    pub fn sub_processors(&self) -> &[SubProcessor] {
+        &self.sub_processors
     }
 
     /// The enabled platforms' settings.

@@ -12,7 +12,9 @@ use url::Url;
 use super::checks::{env_name, field, reason, url_field};
 use super::file::{self, DeploymentFile};
 use super::platforms;
-use super::{AgeSettings, Controller, DeclaredPurpose, Deployment, KeySource, StoreLocation};
+use super::{
+    AgeSettings, Controller, DeclaredPurpose, Deployment, KeySource, StoreLocation, SubProcessor,
+};
 
 /// Parses `text`; relative paths are resolved against `base` when given.
 pub(super) fn parse(text: &str, base: Option<&Path>) -> Result<Deployment> {
@@ -53,7 +55,35 @@ pub(super) fn parse(text: &str, base: Option<&Path>) -> Result<Deployment> {
             .transpose()?,
         age: age(raw.age)?,
         platforms: platforms::settings(raw.platforms)?,
+        sub_processors: sub_processors(raw.sub_processor)?,
     })
+}
+
+fn sub_processors(raw: Vec<file::SubProcessorSection>) -> Result<Vec<SubProcessor>> {
+    raw.into_iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let text = |name: &str, value: String| {
+                if value.trim().is_empty()
+                    || value.len() > 200
+                    || value.chars().any(char::is_control)
+                {
+                    Err(field(
+                        &format!("sub_processor[{i}].{name}"),
+                        "must be 1-200 bytes of printable text",
+                    ))
+                } else {
+                    Ok(value)
+                }
+            };
+            Ok(SubProcessor {
+                name: text("name", p.name)?,
+                role: text("role", p.role)?,
+                location: text("location", p.location)?,
+                safeguard: p.safeguard.map(|v| text("safeguard", v)).transpose()?,
+            })
+        })
+        .collect()
 }
 
 /// A TOML error as `line N: message`, without echoing the line (it could hold anything).

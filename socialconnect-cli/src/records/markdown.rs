@@ -125,6 +125,31 @@ pub(super) fn render(r: &RecordOfProcessing) -> String {
         let _ = writeln!(w);
     }
 
+    let _ = writeln!(w, "## Sub-processors\n");
+    if r.sub_processors.is_empty() {
+        let _ = writeln!(
+            w,
+            "None listed: name the host's processors (hosting, database, email) in \
+             `[[sub_processor]]` of the deployment file.\n"
+        );
+    } else {
+        let _ = writeln!(
+            w,
+            "| name | role | location | safeguard |\n|---|---|---|---|"
+        );
+        for p in &r.sub_processors {
+            let _ = writeln!(
+                w,
+                "| {} | {} | {} | {} |",
+                cell(&p.name),
+                cell(&p.role),
+                cell(&p.location),
+                opt(p.safeguard.as_deref())
+            );
+        }
+        let _ = writeln!(w);
+    }
+
     let _ = writeln!(w, "## Storage location and transfers\n");
     let _ = writeln!(
         w,

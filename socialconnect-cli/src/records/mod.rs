@@ -38,6 +38,8 @@ pub struct RecordOfProcessing {
     pub data_categories: Vec<DataCategory>,
     /// Art. 30(1)(d): the recipients (the enabled platforms).
     pub recipients: Vec<RecipientEntry>,
+    /// The processors the host engages (`[[sub_processor]]` in the deployment file).
+    pub sub_processors: Vec<SubProcessorEntry>,
     /// Art. 30(1)(e): where the data is stored, and what leaves it.
     pub transfers: TransferEntry,
     /// Art. 30(1)(f): time limits for erasure.
@@ -102,6 +104,20 @@ pub struct RecipientEntry {
     pub client_id: String,
     /// What the platform receives.
     pub role: String,
+}
+
+/// A processor the host engages.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct SubProcessorEntry {
+    /// Who.
+    pub name: String,
+    /// What it does with the data.
+    pub role: String,
+    /// Where it processes.
+    pub location: String,
+    /// The transfer safeguard outside the EEA, when one applies.
+    pub safeguard: Option<String>,
 }
 
 /// Where data is stored and what leaves it.
@@ -253,6 +269,16 @@ impl RecordOfProcessing {
             purposes,
             data_categories: categories::stored(),
             recipients: recipients(deployment),
+            sub_processors: deployment
+                .sub_processors()
+                .iter()
+                .map(|p| SubProcessorEntry {
+                    name: p.name.clone(),
+                    role: p.role.clone(),
+                    location: p.location.clone(),
+                    safeguard: p.safeguard.clone(),
+                })
+                .collect(),
             transfers: TransferEntry {
                 region: hub.region().map(str::to_owned),
                 outbound: "to each enabled platform's API, only when acting for a subject who \
