@@ -39,8 +39,6 @@ use socialconnect_core::http::ApiRequest;
 use socialconnect_core::id::{ConnectionKey, Purpose, SubjectId};
 use socialconnect_core::secret::WebhookSecret;
 use socialconnect_core::webhook::{SignatureFormat, sign_header};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpListener;
 use url::Url;
 
 fn env_or(name: &str, default: usize) -> usize {
@@ -49,39 +47,6 @@ fn env_or(name: &str, default: usize) -> usize {
         .and_then(|v| v.parse().ok())
         .filter(|&n| n > 0)
         .unwrap_or(default)
-}
-
-/// A minimal HTTP/1.1 keep-alive upstream answering every GET with a small JSON body.
-async fn upstream() -> Url {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        while let Ok((mut sock, _)) = listener.accept().await {
-            tokio::spawn(async move {
-                const RESP: &[u8] = b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 11\r\n\r\n{\"id\":\"42\"}";
-                let mut buf = vec![0u8; 8192];
-                let mut filled = 0;
-                loop {
-                    match sock.read(&mut buf[filled..]).await {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => filled += n,
-                    }
-                    // GET requests carry no body: each header block ends one request.
-                    while let Some(end) = buf[..filled].windows(4).position(|w| w == b"\r\n\r\n") {
-                        if sock.write_all(RESP).await.is_err() {
-                            return;
-                        }
-                        buf.copy_within(end + 4..filled, 0);
-                        filled -= end + 4;
-                    }
-                    if filled == buf.len() {
-                        return;
-                    }
-                }
-            });
-        }
-    });
-    Url::parse(&format!("http://{addr}/v1/me")).unwrap()
 }
 
 /// What the host's own routes use.
@@ -277,7 +242,7 @@ fn main() {
         .build()
         .unwrap();
     rt.block_on(async move {
-        let upstream = upstream().await;
+        let upstream = socialconnect_testkit::upstream::json_upstream().await;
         let failures = Arc::new(AtomicU64::new(0));
         let keys: Arc<OnceLock<Vec<ConnectionKey>>> = Arc::default();
         let own_keys = keys.clone();

@@ -28,47 +28,9 @@ use socialconnect_core::secret::{AccessToken, ClientSecret};
 use socialconnect_core::store::{PendingAuthStore, TokenStore};
 use socialconnect_core::token::{Expiry, TokenSet};
 use socialconnect_store::EncryptedStore;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpListener;
 use url::Url;
 
 mod common;
-
-/// A minimal HTTP/1.1 keep-alive server answering every request with a small JSON body.
-async fn serve() -> Url {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        loop {
-            let Ok((mut sock, _)) = listener.accept().await else {
-                return;
-            };
-            tokio::spawn(async move {
-                let mut buf = vec![0u8; 8192];
-                let mut filled = 0;
-                const RESP: &[u8] = b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 11\r\n\r\n{\"id\":\"42\"}";
-                loop {
-                    match sock.read(&mut buf[filled..]).await {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => filled += n,
-                    }
-                    // GET requests carry no body: each header block ends one request.
-                    while let Some(end) = buf[..filled].windows(4).position(|w| w == b"\r\n\r\n") {
-                        if sock.write_all(RESP).await.is_err() {
-                            return;
-                        }
-                        buf.copy_within(end + 4..filled, 0);
-                        filled -= end + 4;
-                    }
-                    if filled == buf.len() {
-                        return;
-                    }
-                }
-            });
-        }
-    });
-    Url::parse(&format!("http://{addr}/v1/me")).unwrap()
-}
 
 /// The stores one hub runs on.
 struct Stores {
@@ -211,7 +173,7 @@ fn main() {
         .enable_all()
         .build()
         .unwrap();
-    let url = rt.block_on(serve());
+    let url = rt.block_on(socialconnect_testkit::upstream::json_upstream());
     let bare = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .timeout(Duration::from_secs(30))

@@ -78,6 +78,7 @@ pub mod pinterest;
 pub mod sim;
 pub mod store_contract;
 pub mod tiktok;
+pub mod upstream;
 
 pub use catch_all::{CatchAll, UNEXPECTED_STATUS, UnexpectedRequest};
 pub use clock::ManualClock;
