@@ -349,4 +349,11 @@ async fn run(
             p99.as_secs_f64() / b99.as_secs_f64()
         );
     }
+    // What the hub adds to the same upstream call.
+    let (session, bare) = (&times[at(Route::Session)], &times[at(Route::Bare)]);
+    eprintln!(
+        "host_latency: session + call / bare call: p50 {:.2}, p99 {:.2}",
+        percentile(session, 0.50).as_secs_f64() / percentile(bare, 0.50).as_secs_f64(),
+        percentile(session, 0.99).as_secs_f64() / percentile(bare, 0.99).as_secs_f64()
+    );
 }
