@@ -11,7 +11,6 @@ use socialconnect_core::secret::WebhookSecret;
 use socialconnect_core::webhook::{ChallengeRefusal, SignatureFormat, sign_header};
 use socialconnect_meta::model::webhook::MetaEvent;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::sync::mpsc::error::TryRecvError;
 
 /// A Page feed delivery for page `page`, one change per post in `posts`, as Meta sends it.
 fn feed_batch(page: &str, posts: &[&str]) -> Vec<u8> {
@@ -58,26 +57,16 @@ async fn deliver(host: &Host, body: &[u8]) -> reqwest::Response {
 
 /// The post ids of the queued Meta feed events, draining the queue.
 fn drain_posts(host: &mut Host) -> Vec<String> {
-    let mut posts = Vec::new();
-    loop {
-        match host.events.try_recv() {
-            Ok(WebhookEvent::Meta(event)) => match *event {
-                MetaEvent::PageFeed(change) => posts.push(change.post_id.unwrap_or_default()),
+    host.drain_events()
+        .into_iter()
+        .map(|event| match event {
+            WebhookEvent::Meta(event) => match *event {
+                MetaEvent::PageFeed(change) => change.post_id.unwrap_or_default(),
                 other => panic!("unexpected Meta event {other:?}"),
             },
-            Ok(other) => panic!("unexpected event {other:?}"),
-            Err(TryRecvError::Empty) => return posts,
-            Err(e) => panic!("{e}"),
-        }
-    }
-}
-
-fn assert_nothing_queued(host: &mut Host) {
-    assert_eq!(
-        host.events.try_recv().err(),
-        Some(TryRecvError::Empty),
-        "no event queued"
-    );
+            other => panic!("unexpected event {other:?}"),
+        })
+        .collect()
 }
 
 async fn handshake(host: &Host, query: &str) -> reqwest::Response {
@@ -155,7 +144,7 @@ async fn a_signed_delivery_is_queued_once_and_its_repeat_is_acknowledged_without
     // Meta retries with the very same bytes: acknowledged, nothing new for the host.
     let again = deliver(&host, &body).await;
     assert_eq!(again.status(), StatusCode::OK);
-    assert_nothing_queued(&mut host);
+    host.assert_nothing_queued();
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -186,7 +175,7 @@ async fn forged_missing_or_reserialized_signatures_are_refused_and_queue_nothing
     }
     let refused = post_signed(&host, &body, Some(&over_reserialized)).await;
     assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
-    assert_nothing_queued(&mut host);
+    host.assert_nothing_queued();
 
     // None of the refusals was recorded as seen: the genuine delivery is still first.
     assert_eq!(deliver(&host, &body).await.status(), StatusCode::OK);
@@ -253,7 +242,7 @@ async fn a_body_over_the_limit_is_413_and_nothing_is_queued() {
     assert!(body.len() > 64 * 1024);
     let refused = deliver(&host, &body).await;
     assert_eq!(refused.status(), StatusCode::PAYLOAD_TOO_LARGE);
-    assert_nothing_queued(&mut host);
+    host.assert_nothing_queued();
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -274,7 +263,7 @@ async fn a_signed_body_that_is_not_a_meta_batch_is_refused_and_queues_nothing() 
         );
         assert_ne!(refused.status(), StatusCode::UNAUTHORIZED, "it is signed");
     }
-    assert_nothing_queued(&mut host);
+    host.assert_nothing_queued();
 }
 
 #[tokio::test(flavor = "multi_thread")]

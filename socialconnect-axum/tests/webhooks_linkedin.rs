@@ -13,7 +13,6 @@ use socialconnect_core::webhook::{ChallengeRefusal, SignatureFormat, SignatureSc
 use socialconnect_linkedin::webhook::SocialAction;
 use socialconnect_testkit::linkedin::{Notification, SIGNATURE_HEADER, SignedNotifications};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::sync::mpsc::error::TryRecvError;
 
 const ORGANIZATION: &str = "urn:li:organization:2414183";
 
@@ -39,23 +38,13 @@ async fn deliver(host: &Host, delivery: &SignedNotifications) -> reqwest::Respon
 
 /// The queued LinkedIn notifications as (notificationId, action), draining the queue.
 fn drain(host: &mut Host) -> Vec<(String, SocialAction)> {
-    let mut seen = Vec::new();
-    loop {
-        match host.events.try_recv() {
-            Ok(WebhookEvent::LinkedIn(n)) => seen.push((n.notification_id, n.action)),
-            Ok(other) => panic!("unexpected event {other:?}"),
-            Err(TryRecvError::Empty) => return seen,
-            Err(e) => panic!("{e}"),
-        }
-    }
-}
-
-fn assert_nothing_queued(host: &mut Host) {
-    assert_eq!(
-        host.events.try_recv().err(),
-        Some(TryRecvError::Empty),
-        "no event queued"
-    );
+    host.drain_events()
+        .into_iter()
+        .map(|event| match event {
+            WebhookEvent::LinkedIn(n) => (n.notification_id, n.action),
+            other => panic!("unexpected event {other:?}"),
+        })
+        .collect()
 }
 
 async fn validate(host: &Host, query: &str) -> reqwest::Response {
@@ -150,7 +139,7 @@ async fn a_signed_delivery_is_queued_and_redelivered_notifications_are_not_queue
     // and hand the host nothing new.
     let again = deliver(&host, &delivery).await;
     assert_eq!(again.status(), StatusCode::OK);
-    assert_nothing_queued(&mut host);
+    host.assert_nothing_queued();
 
     // The dedupe key is notificationId, not the body: a new batch carrying one notification
     // already seen hands over only the new one.
@@ -194,7 +183,7 @@ async fn forged_missing_or_misplaced_signatures_are_refused_and_queue_nothing() 
         let refused = post_signed(&host, &delivery.body, signature).await;
         assert_eq!(refused.status(), StatusCode::UNAUTHORIZED, "{signature:?}");
     }
-    assert_nothing_queued(&mut host);
+    host.assert_nothing_queued();
 
     // None of the refusals was recorded as seen: the genuine delivery is still first.
     assert_eq!(deliver(&host, &delivery).await.status(), StatusCode::OK);
@@ -222,7 +211,7 @@ async fn a_signature_over_a_reserialized_body_is_refused() {
     // ...and the re-serialized bytes with LinkedIn's signature over the raw ones.
     let refused = post_signed(&host, &pretty, Some(&delivery.signature)).await;
     assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
-    assert_nothing_queued(&mut host);
+    host.assert_nothing_queued();
 
     assert_eq!(deliver(&host, &delivery).await.status(), StatusCode::OK);
     assert_eq!(
@@ -301,13 +290,13 @@ async fn a_signed_body_that_is_not_a_notification_batch_is_refused_as_the_sender
             String::from_utf8_lossy(body)
         );
     }
-    assert_nothing_queued(&mut host);
+    host.assert_nothing_queued();
 
     // A well-formed batch with no notifications is acknowledged and hands over nothing.
     let empty = br#"{"type":"ORGANIZATION_SOCIAL_ACTION_NOTIFICATIONS","notifications":[]}"#;
     let answer = post_signed(&host, empty, Some(&sign(&host, empty))).await;
     assert_eq!(answer.status(), StatusCode::OK);
-    assert_nothing_queued(&mut host);
+    host.assert_nothing_queued();
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -324,7 +313,7 @@ async fn a_body_over_the_limit_is_413_and_nothing_is_queued() {
     assert!(body.len() > 64 * 1024);
     let refused = post_signed(&host, &body, Some(&sign(&host, &body))).await;
     assert_eq!(refused.status(), StatusCode::PAYLOAD_TOO_LARGE);
-    assert_nothing_queued(&mut host);
+    host.assert_nothing_queued();
 
     // Just under the limit, the same batch is accepted: the 413 was the size alone.
     let body = serde_json::json!({

@@ -319,6 +319,30 @@ impl Host {
     }
 }
 
+impl Host {
+    /// Every event queued so far, draining the queue.
+    pub fn drain_events(&mut self) -> Vec<socialconnect_axum::webhooks::WebhookEvent> {
+        use tokio::sync::mpsc::error::TryRecvError;
+        let mut events = Vec::new();
+        loop {
+            match self.events.try_recv() {
+                Ok(event) => events.push(event),
+                Err(TryRecvError::Empty) => return events,
+                Err(e) => panic!("{e}"),
+            }
+        }
+    }
+
+    /// Asserts that no webhook event is queued.
+    pub fn assert_nothing_queued(&mut self) {
+        assert_eq!(
+            self.events.try_recv().err(),
+            Some(tokio::sync::mpsc::error::TryRecvError::Empty),
+            "no event queued"
+        );
+    }
+}
+
 /// The value of `name="csrf"` in a page.
 pub fn csrf(page: &str) -> String {
     let at = page.find("name=\"csrf\" value=\"").expect("a CSRF field") + 19;
